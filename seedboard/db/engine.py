@@ -1,0 +1,91 @@
+"""Engines for one database: a single writer and a pool of readers.
+
+SQLite gets WAL (readers never block the writer), a busy timeout, and
+``BEGIN IMMEDIATE`` on the writer, so a write takes the lock up front instead
+of failing half-way with "database is locked".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+
+BUSY_TIMEOUT_MS = 30_000
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Database:
+    """A database as two engines; store functions run on a connection of either.
+
+    Calls block: the server runs them on its thread pools, the reporter and
+    the command line call them directly.
+    """
+
+    reader: Engine
+    writer: Engine
+
+    def read(self, fn: Callable[Concatenate[Connection, P], T], *a: P.args, **k: P.kwargs) -> T:
+        with self.reader.connect() as conn:
+            return fn(conn, *a, **k)
+
+    def write(self, fn: Callable[Concatenate[Connection, P], T], *a: P.args, **k: P.kwargs) -> T:
+        with self.writer.begin() as conn:
+            return fn(conn, *a, **k)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.writer.dialect.name == "sqlite"
+
+    @property
+    def single_connection(self) -> bool:
+        """True for in-memory SQLite, which exists only on its one connection."""
+        return self.reader is self.writer
+
+    def dispose(self) -> None:
+        self.reader.dispose()
+        self.writer.dispose()
+
+
+def open_database(url: str) -> Database:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return Database(reader=create_engine(url), writer=create_engine(url, pool_size=1))
+    if parsed.database in (None, "", ":memory:"):
+        engine = _sqlite_engine(
+            url, immediate=True, poolclass=StaticPool, connect_args={"check_same_thread": False}
+        )
+        return Database(reader=engine, writer=engine)
+    return Database(
+        reader=_sqlite_engine(url, immediate=False),
+        writer=_sqlite_engine(url, immediate=True, pool_size=1, max_overflow=0),
+    )
+
+
+def _sqlite_engine(url: str, immediate: bool, **options: Any) -> Engine:
+    engine = create_engine(url, **options)
+    begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+
+    @event.listens_for(engine, "connect")
+    def configure(dbapi_connection: Any, record: object) -> None:
+        # Let SQLAlchemy's "begin" event, not the driver, start transactions.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def start(conn: Connection) -> None:
+        conn.exec_driver_sql(begin)
+
+    return engine

@@ -1,0 +1,51 @@
+"""Creating and upgrading the schema with the Alembic revisions in ``alembic/``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Connection, inspect, text
+
+from seedboard.db.engine import Database
+from seedboard.resources import resource_dir
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+HEAD = "0001"
+"""The newest revision; a test checks it against Alembic's own idea of head."""
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    # Imported here: a reporter opening a current database never needs Alembic.
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(resource_dir("alembic")))
+    config.attributes["connection"] = connection
+    return config
+
+
+def current_revision(conn: Connection) -> str | None:
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def upgrade(conn: Connection, revision: str = "head") -> None:
+    from alembic import command
+
+    command.upgrade(alembic_config(conn), revision)
+
+
+def ensure_schema(database: Database) -> None:
+    """Create or upgrade the schema unless it is current; cheap when it is."""
+    if database.read(current_revision) == HEAD:
+        return
+    database.write(_upgrade_unless_current)
+
+
+def _upgrade_unless_current(conn: Connection) -> None:
+    # Checked again inside the write lock: another process may have won the race.
+    if current_revision(conn) != HEAD:
+        upgrade(conn)

@@ -1,0 +1,112 @@
+"""The schema, as SQLAlchemy 2 declarative models.
+
+Alembic revisions under ``alembic/versions`` must produce exactly this; a test
+compares the two so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores UTC without a zone (SQLite has none) and reads it back as aware UTC."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: seedboard stores UTC only")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Run(Base):
+    """One trial invocation; outcome counts are kept up to date at ingest."""
+
+    __tablename__ = "runs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    host: Mapped[str] = mapped_column(String(255))
+    python_version: Mapped[str] = mapped_column(String(64))
+    twisted_version: Mapped[str] = mapped_column(String(64))
+    command: Mapped[str] = mapped_column(Text)
+    order_seed: Mapped[int | None] = mapped_column(BigInteger)
+    branch: Mapped[str | None] = mapped_column(String(255))
+    commit: Mapped[str | None] = mapped_column(String(64))
+    build_url: Mapped[str | None] = mapped_column(Text)
+    success: Mapped[int] = mapped_column(Integer, default=0)
+    failure: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[int] = mapped_column(Integer, default=0)
+    skip: Mapped[int] = mapped_column(Integer, default=0)
+    expected_failure: Mapped[int] = mapped_column(Integer, default=0)
+    unexpected_success: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index(None, "started_at", "id"),)
+
+
+class Test(Base):
+    """A test id, stored once; results refer to it by number."""
+
+    __tablename__ = "tests"
+    __test__ = False  # not a test case, whatever a test collector thinks
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text, unique=True)
+    file: Mapped[str | None] = mapped_column(Text)
+    line: Mapped[int | None] = mapped_column(Integer)
+
+
+class Result(Base):
+    """One test's result in one run."""
+
+    __tablename__ = "results"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    test_id: Mapped[int] = mapped_column(ForeignKey("tests.id"))
+    outcome: Mapped[str] = mapped_column(String(32))
+    duration: Mapped[float] = mapped_column(Float)
+    seed: Mapped[int | None] = mapped_column(BigInteger)
+    exception_type: Mapped[str | None] = mapped_column(Text)
+    message: Mapped[str | None] = mapped_column(Text)
+    traceback: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index(None, "run_id"),
+        Index(None, "test_id", "run_id"),
+    )

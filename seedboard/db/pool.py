@@ -1,0 +1,86 @@
+"""Database calls off the reactor thread: store functions in, Deferreds out.
+
+One writer thread (SQLite allows one writer; a single thread also keeps
+writes in order) and a few reader threads.  In-memory SQLite lives on one
+connection, so there both share the writer's thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Concatenate, ParamSpec, Protocol, TypeVar
+
+from sqlalchemy import Connection
+from twisted.internet.defer import Deferred, maybeDeferred
+from twisted.internet.interfaces import IReactorFromThreads
+from twisted.internet.threads import deferToThreadPool
+from twisted.python.threadpool import ThreadPool
+
+from seedboard.db.engine import Database
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+READ_THREADS = 4
+
+
+class Pool(Protocol):
+    """What the web layer needs: run a store function, get a Deferred of its result."""
+
+    def read(
+        self, fn: Callable[Concatenate[Connection, P], T], *a: P.args, **k: P.kwargs
+    ) -> Deferred[T]: ...
+
+    def write(
+        self, fn: Callable[Concatenate[Connection, P], T], *a: P.args, **k: P.kwargs
+    ) -> Deferred[T]: ...
+
+
+class ThreadedPool:
+    def __init__(self, database: Database, reactor: IReactorFromThreads) -> None:
+        self._database = database
+        self._reactor = reactor
+        self._writer = ThreadPool(1, 1, name="seedboard-db-write")
+        self._readers = (
+            self._writer
+            if database.single_connection
+            else ThreadPool(1, READ_THREADS, name="seedboard-db-read")
+        )
+
+    def start(self) -> None:
+        self._writer.start()
+        if self._readers is not self._writer:
+            self._readers.start()
+
+    def stop(self) -> None:
+        self._writer.stop()
+        if self._readers is not self._writer:
+            self._readers.stop()
+        self._database.dispose()
+
+    def read(
+        self, fn: Callable[Concatenate[Connection, P], T], *a: P.args, **k: P.kwargs
+    ) -> Deferred[T]:
+        return deferToThreadPool(self._reactor, self._readers, self._database.read, fn, *a, **k)
+
+    def write(
+        self, fn: Callable[Concatenate[Connection, P], T], *a: P.args, **k: P.kwargs
+    ) -> Deferred[T]:
+        return deferToThreadPool(self._reactor, self._writer, self._database.write, fn, *a, **k)
+
+
+class SynchronousPool:
+    """Runs store functions at once on the calling thread: for fast unit tests."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    def read(
+        self, fn: Callable[Concatenate[Connection, P], T], *a: P.args, **k: P.kwargs
+    ) -> Deferred[T]:
+        return maybeDeferred(self._database.read, fn, *a, **k)
+
+    def write(
+        self, fn: Callable[Concatenate[Connection, P], T], *a: P.args, **k: P.kwargs
+    ) -> Deferred[T]:
+        return maybeDeferred(self._database.write, fn, *a, **k)

@@ -1,0 +1,213 @@
+"""Store functions for runs and their results.
+
+Each takes a connection first and blocks; ``Database.read``/``write`` supply
+the connection, the server runs them on its database threads.  Only domain
+records come out, never rows.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, bindparam, insert, select, tuple_, update
+
+from seedboard.db.models import Result, Run, Test
+from seedboard.domain import (
+    Outcome,
+    OutcomeCounts,
+    RunDetail,
+    RunPage,
+    RunStart,
+    RunSummary,
+)
+from seedboard.domain import Result as ResultRecord
+
+_runs = Run.__table__
+_results = Result.__table__
+
+_CHUNK = 500
+"""Names per ``IN (...)``: well under every database's bound-parameter limit."""
+
+_FAILURES_FIRST = {
+    Outcome.ERROR: 0,
+    Outcome.FAILURE: 0,
+    Outcome.UNEXPECTED_SUCCESS: 1,
+    Outcome.EXPECTED_FAILURE: 2,
+    Outcome.SKIP: 3,
+    Outcome.SUCCESS: 4,
+}
+
+
+class UnknownRun(LookupError):
+    """Results or an end were sent for a run that was never created."""
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(f"no run with id {run_id!r}")
+        self.run_id = run_id
+
+
+def create_run(conn: Connection, run: RunStart) -> bool:
+    """Store a new run; False if it exists already (a retried create is harmless)."""
+    if conn.execute(select(Run.id).where(Run.id == run.id)).first() is not None:
+        return False
+    conn.execute(
+        insert(Run).values(
+            id=run.id,
+            started_at=run.started_at,
+            host=run.host,
+            python_version=run.python_version,
+            twisted_version=run.twisted_version,
+            command=run.command,
+            order_seed=run.order_seed,
+            branch=run.branch,
+            commit=run.commit,
+            build_url=run.build_url,
+            **OutcomeCounts().as_dict(),
+        )
+    )
+    return True
+
+
+def add_results(conn: Connection, run_id: str, results: Sequence[ResultRecord]) -> None:
+    """Append results to a run with bulk inserts, keeping its counts current."""
+    _require_run(conn, run_id)
+    if not results:
+        return
+    test_ids = _test_ids(conn, results)
+    conn.execute(
+        insert(Result),
+        [
+            {
+                "run_id": run_id,
+                "test_id": test_ids[result.test_id],
+                "outcome": result.outcome.value,
+                "duration": result.duration,
+                "seed": result.seed,
+                "exception_type": result.exception_type,
+                "message": result.message,
+                "traceback": result.traceback,
+            }
+            for result in results
+        ],
+    )
+    added = Counter(result.outcome.value for result in results)
+    conn.execute(
+        update(Run)
+        .where(Run.id == run_id)
+        .values({getattr(Run, name): getattr(Run, name) + n for name, n in added.items()})
+    )
+
+
+def finish_run(conn: Connection, run_id: str, finished_at: datetime) -> None:
+    _require_run(conn, run_id)
+    conn.execute(update(Run).where(Run.id == run_id).values(finished_at=finished_at))
+
+
+def list_runs(conn: Connection, limit: int, before: str | None = None) -> RunPage:
+    """Runs newest first; ``before`` is the id of the last run of the previous page."""
+    query = select(_runs).order_by(Run.started_at.desc(), Run.id.desc()).limit(limit + 1)
+    if before is not None:
+        anchor = select(Run.started_at, Run.id).where(Run.id == before).subquery()
+        query = query.where(
+            tuple_(Run.started_at, Run.id) < tuple_(anchor.c.started_at, anchor.c.id)
+        )
+    rows = conn.execute(query).all()
+    runs = [_summary(row) for row in rows[:limit]]
+    return RunPage(runs=runs, next_cursor=runs[-1].id if len(rows) > limit else None)
+
+
+def get_run(conn: Connection, run_id: str) -> RunDetail | None:
+    row = conn.execute(select(_runs).where(Run.id == run_id)).first()
+    if row is None:
+        return None
+    query = (
+        select(_results, Test.name, Test.file, Test.line)
+        .join(Test, Test.id == Result.test_id)
+        .where(Result.run_id == run_id)
+    )
+    results = [_result(r) for r in conn.execute(query)]
+    results.sort(key=lambda r: (_FAILURES_FIRST[r.outcome], r.test_id))
+    return RunDetail(summary=_summary(row), results=results)
+
+
+def _require_run(conn: Connection, run_id: str) -> None:
+    if conn.execute(select(Run.id).where(Run.id == run_id)).first() is None:
+        raise UnknownRun(run_id)
+
+
+def _test_ids(conn: Connection, results: Sequence[ResultRecord]) -> dict[str, int]:
+    """Ids of the results' tests, adding new tests and moving ones whose line changed."""
+    located = {r.test_id: (r.file, r.line) for r in results}
+    known = {
+        name: (test_id, (file, line))
+        for chunk in _chunks(list(located), _CHUNK)
+        for test_id, name, file, line in conn.execute(
+            select(Test.id, Test.name, Test.file, Test.line).where(Test.name.in_(chunk))
+        )
+    }
+    new = [
+        {"name": name, "file": file, "line": line}
+        for name, (file, line) in located.items()
+        if name not in known
+    ]
+    if new:
+        conn.execute(insert(Test), new)
+        for chunk in _chunks([n["name"] for n in new], _CHUNK):
+            for test_id, name in conn.execute(
+                select(Test.id, Test.name).where(Test.name.in_(chunk))
+            ):
+                known[name] = (test_id, located[name])
+    moved = [
+        {"test_pk": known[name][0], "file": file, "line": line}
+        for name, (file, line) in located.items()
+        if file is not None and known[name][1] != (file, line)
+    ]
+    if moved:
+        conn.execute(
+            update(Test)
+            .where(Test.id == bindparam("test_pk"))
+            .values(file=bindparam("file"), line=bindparam("line")),
+            moved,
+        )
+    return {name: test_id for name, (test_id, _) in known.items()}
+
+
+def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _summary(run: Row[Any]) -> RunSummary:
+    return RunSummary(
+        start=RunStart(
+            id=run.id,
+            started_at=run.started_at,
+            host=run.host,
+            python_version=run.python_version,
+            twisted_version=run.twisted_version,
+            command=run.command,
+            order_seed=run.order_seed,
+            branch=run.branch,
+            commit=run.commit,
+            build_url=run.build_url,
+        ),
+        finished_at=run.finished_at,
+        counts=OutcomeCounts(**{o.value: getattr(run, o.value) for o in Outcome}),
+    )
+
+
+def _result(row: Row[Any]) -> ResultRecord:
+    return ResultRecord(
+        test_id=row.name,
+        outcome=Outcome(row.outcome),
+        duration=row.duration,
+        seed=row.seed,
+        exception_type=row.exception_type,
+        message=row.message,
+        traceback=row.traceback,
+        file=row.file,
+        line=row.line,
+    )

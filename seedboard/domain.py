@@ -1,0 +1,150 @@
+"""Plain records that cross every boundary: reporter to store, store to web.
+
+Nothing here does I/O or imports a database or web library, so the reporter
+can build these inside a test run without slowing it down.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Outcome(StrEnum):
+    """How one test ended, in trial's vocabulary."""
+
+    SUCCESS = "success"
+    FAILURE = "failure"
+    ERROR = "error"
+    SKIP = "skip"
+    EXPECTED_FAILURE = "expected_failure"
+    UNEXPECTED_SUCCESS = "unexpected_success"
+
+    @property
+    def is_bad(self) -> bool:
+        """Whether this outcome makes trial's run unsuccessful."""
+        return self in BAD_OUTCOMES
+
+
+BAD_OUTCOMES = frozenset({Outcome.FAILURE, Outcome.ERROR, Outcome.UNEXPECTED_SUCCESS})
+
+
+@dataclass(frozen=True, slots=True)
+class RunStart:
+    """What is known about a run when it begins."""
+
+    id: str
+    started_at: datetime
+    host: str
+    python_version: str
+    twisted_version: str
+    command: str
+    order_seed: int | None = None
+    branch: str | None = None
+    commit: str | None = None
+    build_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """One test's result within a run."""
+
+    test_id: str
+    outcome: Outcome
+    duration: float
+    seed: int | None = None
+    exception_type: str | None = None
+    message: str | None = None
+    traceback: str | None = None
+    file: str | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeCounts:
+    """How many results of a run ended each way."""
+
+    success: int = 0
+    failure: int = 0
+    error: int = 0
+    skip: int = 0
+    expected_failure: int = 0
+    unexpected_success: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.as_dict().values())
+
+    @property
+    def bad(self) -> int:
+        return sum(getattr(self, outcome.value) for outcome in BAD_OUTCOMES)
+
+    def as_dict(self) -> dict[str, int]:
+        return {outcome.value: getattr(self, outcome.value) for outcome in Outcome}
+
+    @classmethod
+    def of(cls, outcomes: list[Outcome]) -> OutcomeCounts:
+        counts = dict.fromkeys((o.value for o in Outcome), 0)
+        for outcome in outcomes:
+            counts[outcome.value] += 1
+        return cls(**counts)
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    """A run as listed: its metadata, when it ended and its counts."""
+
+    start: RunStart
+    finished_at: datetime | None
+    counts: OutcomeCounts
+
+    @property
+    def id(self) -> str:
+        return self.start.id
+
+    @property
+    def duration(self) -> float | None:
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.start.started_at).total_seconds()
+
+
+@dataclass(frozen=True, slots=True)
+class RunDetail:
+    """A run with every result, failures first."""
+
+    summary: RunSummary
+    results: list[Result] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class TestRun:
+    """One test's result in one run, as shown in the test's history."""
+
+    run_id: str
+    started_at: datetime
+    branch: str | None
+    commit: str | None
+    outcome: Outcome
+    duration: float
+    seed: int | None
+    message: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TestHistory:
+    """A test across runs, newest first."""
+
+    test_id: str
+    file: str | None
+    line: int | None
+    runs: list[TestRun]
+
+
+@dataclass(frozen=True, slots=True)
+class RunPage:
+    """A page of runs, newest first, with the cursor of the next page if any."""
+
+    runs: list[RunSummary]
+    next_cursor: str | None

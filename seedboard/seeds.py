@@ -1,0 +1,85 @@
+"""How a test's random seed is chosen, written into a message and read back.
+
+Shared by ``seedboard.testing`` (which seeds tests) and the reporter (which
+records seeds, including those of tests that use the classic recipe).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+
+SEED_ENV = "SEEDBOARD_SEED"
+SEED_ATTRIBUTE = "_random_seed"
+"""Where ``@seed(N)`` puts N on a test method; the classic recipe used this name."""
+
+MAX_SEED = 2**63 - 1
+"""Seeds are stored as signed 64-bit integers."""
+
+_SEED_IN_MESSAGE = re.compile(r"random seed: (\d+)")
+
+
+class SeedError(ValueError):
+    """A seed that is not a usable integer."""
+
+
+def check_seed(value: object, source: str) -> int:
+    """Return ``value`` as a seed, or raise a SeedError naming ``source``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise SeedError(f"{source} must be an integer, got {value!r}")
+    if not 0 <= value <= MAX_SEED:
+        raise SeedError(f"{source} must be between 0 and {MAX_SEED}, got {value}")
+    return value
+
+
+def seed_from_environment(environ: Mapping[str, str]) -> int | None:
+    """The seed forced by ``SEEDBOARD_SEED``, if set."""
+    raw = environ.get(SEED_ENV, "").strip()
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SeedError(f"{SEED_ENV} must be an integer, got {raw!r}") from None
+    return check_seed(value, SEED_ENV)
+
+
+def fresh_seed(urandom: Callable[[int], bytes] = os.urandom) -> int:
+    """A new 32-bit seed from the OS, so parallel workers never share one."""
+    return int.from_bytes(urandom(4), "big")
+
+
+def pinned_seed(method: object) -> int | None:
+    """The seed pinned on a test method by ``@seed(N)`` or the classic recipe."""
+    value = getattr(method, SEED_ATTRIBUTE, None)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def choose_seed(
+    method: object,
+    environ: Mapping[str, str],
+    urandom: Callable[[int], bytes] = os.urandom,
+) -> int:
+    """Pinned seed first, then ``SEEDBOARD_SEED``, else a fresh one."""
+    pinned = pinned_seed(method)
+    if pinned is not None:
+        return pinned
+    forced = seed_from_environment(environ)
+    return forced if forced is not None else fresh_seed(urandom)
+
+
+def seed_note(seed: int) -> str:
+    """The text appended to a failure message, as the classic recipe prints it."""
+    return f"(random seed: {seed})"
+
+
+def seed_in_message(message: str | None) -> int | None:
+    """The seed a failure message reports, if it has one."""
+    if not message:
+        return None
+    found = _SEED_IN_MESSAGE.findall(message)
+    if not found:
+        return None
+    value = int(found[-1])
+    return value if value <= MAX_SEED else None
