@@ -1,0 +1,41 @@
+"""Recording straight into a database, with the server's own store functions.
+
+This module imports SQLAlchemy: the reporter imports it only on the
+recorder's thread, when the target opens, so it never adds to trial's start-up.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from seedboard.db import runs
+from seedboard.db.engine import Database, open_database
+from seedboard.db.migrate import ensure_schema
+from seedboard.domain import Result, RunStart
+
+
+class EmbeddedTarget:
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    @classmethod
+    def open(cls, url: str) -> EmbeddedTarget:
+        database = open_database(url)
+        try:
+            ensure_schema(database)
+        except BaseException:
+            database.dispose()
+            raise
+        return cls(database)
+
+    def create_run(self, run: RunStart) -> None:
+        self._database.write(runs.create_run, run)
+
+    def add_results(self, run_id: str, results: list[Result]) -> None:
+        self._database.write(runs.add_results, run_id, results)
+
+    def finish_run(self, run_id: str, finished_at: datetime) -> None:
+        self._database.write(runs.finish_run, run_id, finished_at)
+
+    def close(self) -> None:
+        self._database.dispose()

@@ -1,0 +1,229 @@
+"""What a run records about itself: host, versions, command line, branch, commit.
+
+Branch, commit and build URL come from ``SEEDBOARD_BRANCH``/``_COMMIT``/
+``_BUILD_URL`` first, then the variables of the common CI systems, then git.
+"""
+
+from __future__ import annotations
+
+import platform
+import shlex
+import socket
+import subprocess
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import twisted
+
+from seedboard.domain import RunStart
+
+GIT_TIMEOUT = 2.0
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """Where the code under test came from."""
+
+    branch: str | None = None
+    commit: str | None = None
+    build_url: str | None = None
+
+    def or_else(self, other: SourceInfo) -> SourceInfo:
+        return SourceInfo(
+            branch=self.branch or other.branch,
+            commit=self.commit or other.commit,
+            build_url=self.build_url or other.build_url,
+        )
+
+
+def _first(environ: Mapping[str, str], *names: str) -> str | None:
+    for name in names:
+        value = environ.get(name, "").strip()
+        if value:
+            return value
+    return None
+
+
+def _strip_ref(branch: str | None) -> str | None:
+    if branch is None:
+        return None
+    for prefix in ("refs/heads/", "origin/"):
+        branch = branch.removeprefix(prefix)
+    return branch
+
+
+def _github(env: Mapping[str, str]) -> SourceInfo:
+    url = None
+    if all(env.get(n) for n in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")):
+        url = (
+            f"{env['GITHUB_SERVER_URL']}/{env['GITHUB_REPOSITORY']}"
+            f"/actions/runs/{env['GITHUB_RUN_ID']}"
+        )
+    return SourceInfo(_first(env, "GITHUB_HEAD_REF", "GITHUB_REF_NAME"), _first(env, "GITHUB_SHA"), url)
+
+
+def _gitlab(env: Mapping[str, str]) -> SourceInfo:
+    branch = _first(env, "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME", "CI_COMMIT_REF_NAME")
+    return SourceInfo(branch, _first(env, "CI_COMMIT_SHA"), _first(env, "CI_JOB_URL"))
+
+
+def _circle(env: Mapping[str, str]) -> SourceInfo:
+    return SourceInfo(
+        _first(env, "CIRCLE_BRANCH"), _first(env, "CIRCLE_SHA1"), _first(env, "CIRCLE_BUILD_URL")
+    )
+
+
+def _travis(env: Mapping[str, str]) -> SourceInfo:
+    return SourceInfo(
+        _first(env, "TRAVIS_PULL_REQUEST_BRANCH", "TRAVIS_BRANCH"),
+        _first(env, "TRAVIS_PULL_REQUEST_SHA", "TRAVIS_COMMIT"),
+        _first(env, "TRAVIS_BUILD_WEB_URL"),
+    )
+
+
+def _jenkins(env: Mapping[str, str]) -> SourceInfo:
+    branch = _strip_ref(_first(env, "CHANGE_BRANCH", "BRANCH_NAME", "GIT_BRANCH"))
+    return SourceInfo(branch, _first(env, "GIT_COMMIT"), _first(env, "BUILD_URL"))
+
+
+def _buildkite(env: Mapping[str, str]) -> SourceInfo:
+    return SourceInfo(
+        _first(env, "BUILDKITE_BRANCH"),
+        _first(env, "BUILDKITE_COMMIT"),
+        _first(env, "BUILDKITE_BUILD_URL"),
+    )
+
+
+def _azure(env: Mapping[str, str]) -> SourceInfo:
+    branch = _strip_ref(_first(env, "SYSTEM_PULLREQUEST_SOURCEBRANCH", "BUILD_SOURCEBRANCH"))
+    url = None
+    if all(env.get(n) for n in ("SYSTEM_COLLECTIONURI", "SYSTEM_TEAMPROJECT", "BUILD_BUILDID")):
+        url = (
+            f"{env['SYSTEM_COLLECTIONURI']}{env['SYSTEM_TEAMPROJECT']}"
+            f"/_build/results?buildId={env['BUILD_BUILDID']}"
+        )
+    return SourceInfo(branch, _first(env, "BUILD_SOURCEVERSION"), url)
+
+
+def _bitbucket(env: Mapping[str, str]) -> SourceInfo:
+    url = None
+    if env.get("BITBUCKET_GIT_HTTP_ORIGIN") and env.get("BITBUCKET_BUILD_NUMBER"):
+        url = (
+            f"{env['BITBUCKET_GIT_HTTP_ORIGIN']}/addon/pipelines/home#!/results/"
+            f"{env['BITBUCKET_BUILD_NUMBER']}"
+        )
+    return SourceInfo(_first(env, "BITBUCKET_BRANCH"), _first(env, "BITBUCKET_COMMIT"), url)
+
+
+CI_SYSTEMS: Sequence[tuple[str, Callable[[Mapping[str, str]], SourceInfo]]] = (
+    ("GITHUB_ACTIONS", _github),
+    ("GITLAB_CI", _gitlab),
+    ("CIRCLECI", _circle),
+    ("TRAVIS", _travis),
+    ("JENKINS_URL", _jenkins),
+    ("BUILDKITE", _buildkite),
+    ("TF_BUILD", _azure),
+    ("BITBUCKET_BUILD_NUMBER", _bitbucket),
+)
+"""Each CI system, by the variable that says a job runs on it."""
+
+
+def overrides(environ: Mapping[str, str]) -> SourceInfo:
+    return SourceInfo(
+        _first(environ, "SEEDBOARD_BRANCH"),
+        _first(environ, "SEEDBOARD_COMMIT"),
+        _first(environ, "SEEDBOARD_BUILD_URL"),
+    )
+
+
+def ci_source(environ: Mapping[str, str]) -> SourceInfo:
+    for marker, read in CI_SYSTEMS:
+        if environ.get(marker):
+            return read(environ)
+    return SourceInfo()
+
+
+def git_source(cwd: Path) -> SourceInfo:
+    """Branch and commit of the checkout at ``cwd``, if it is one."""
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "--abbrev-ref", "HEAD", "HEAD"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=GIT_TIMEOUT,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return SourceInfo()
+    lines = done.stdout.split()
+    if done.returncode != 0 or len(lines) != 2:
+        return SourceInfo()
+    branch, commit = lines
+    return SourceInfo(branch=None if branch == "HEAD" else branch, commit=commit)
+
+
+def source_info(environ: Mapping[str, str], cwd: Path) -> SourceInfo:
+    known = overrides(environ).or_else(ci_source(environ))
+    if known.branch and known.commit:
+        return known
+    return known.or_else(git_source(cwd))
+
+
+def command_line(argv: Sequence[str]) -> str:
+    """The command as a user would retype it: ``trial …``, not a venv's full path."""
+    program = Path(argv[0]).name if argv else "trial"
+    if program == "__main__.py":
+        program = "python -m twisted.trial"
+    return " ".join([program, *(shlex.quote(arg) for arg in argv[1:])])
+
+
+def trial_options() -> Mapping[str, object] | None:
+    """trial's parsed command line, when running under the ``trial`` script.
+
+    No reporter is given trial's options, yet they hold facts only they know
+    (``--random=0`` picks its seed from the clock).  They are a local of
+    ``twisted.scripts.trial.run``, up the stack from whoever builds a reporter.
+    """
+    trial_script = sys.modules.get("twisted.scripts.trial")
+    if trial_script is None:
+        return None
+    frame = sys._getframe(1)
+    while frame is not None:
+        config = frame.f_locals.get("config")
+        if isinstance(config, trial_script.Options):
+            return config
+        frame = frame.f_back  # type: ignore[assignment]
+    return None
+
+
+def order_seed(options: Mapping[str, object] | None) -> int | None:
+    """The seed of ``trial --random``, if the tests were shuffled."""
+    seed = options.get("random") if options else None
+    return seed if isinstance(seed, int) and seed else None
+
+
+def run_start(
+    run_id: str,
+    started_at: datetime,
+    environ: Mapping[str, str],
+    cwd: Path,
+    argv: Sequence[str],
+    order_seed: int | None,
+) -> RunStart:
+    source = source_info(environ, cwd)
+    return RunStart(
+        id=run_id,
+        started_at=started_at,
+        host=socket.gethostname(),
+        python_version=platform.python_version(),
+        twisted_version=twisted.__version__,
+        command=command_line(argv),
+        order_seed=order_seed,
+        branch=source.branch,
+        commit=source.commit,
+        build_url=source.build_url,
+    )

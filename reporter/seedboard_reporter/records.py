@@ -1,0 +1,88 @@
+"""Turning what trial hands a reporter (tests, Failures, reasons) into result records."""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from twisted.python.failure import Failure
+
+from seedboard.domain import Outcome, Result
+from seedboard.seeds import pinned_seed, seed_in_message
+
+
+@dataclass(frozen=True)
+class Problem:
+    """The exception part of a result: its type, message and traceback."""
+
+    exception_type: str | None = None
+    message: str | None = None
+    traceback: str | None = None
+
+
+def problem_of(failure: Failure) -> Problem:
+    kind = failure.type
+    module = getattr(kind, "__module__", "builtins")
+    name = getattr(kind, "__qualname__", str(kind))
+    return Problem(
+        exception_type=name if module == "builtins" else f"{module}.{name}",
+        message=failure.getErrorMessage(),
+        traceback=failure.getTraceback(),
+    )
+
+
+def reason_of(reason: object) -> Problem:
+    """A skip reason or a todo, which carry a message and no exception."""
+    text = getattr(reason, "reason", reason)
+    return Problem(message=None if text is None else str(text))
+
+
+def test_method(test: object) -> Any:
+    name = getattr(test, "_testMethodName", None)
+    return getattr(test, name, None) if isinstance(name, str) else None
+
+
+def seed_of(test: object, message: str | None) -> int | None:
+    """Seed from seedboard's TestCase, else the classic ``_random_seed``, else the message."""
+    chosen = getattr(test, "seedboard_seed", None)
+    if isinstance(chosen, int):
+        return chosen
+    pinned = pinned_seed(test_method(test))
+    return pinned if pinned is not None else seed_in_message(message)
+
+
+def location_of(test: object, cwd: Path) -> tuple[str | None, int | None]:
+    """The test method's file (relative to ``cwd`` when inside it) and first line."""
+    method = test_method(test)
+    function = inspect.unwrap(getattr(method, "__func__", method)) if method else None
+    code = getattr(function, "__code__", None)
+    if code is None:
+        return None, None
+    path = Path(code.co_filename)
+    if path.is_absolute() and path.is_relative_to(cwd):
+        path = path.relative_to(cwd)
+    return str(path), code.co_firstlineno
+
+
+def test_id(test: object) -> str:
+    identify = getattr(test, "id", None)
+    return str(identify()) if callable(identify) else str(test)
+
+
+def make_result(
+    test: object, outcome: Outcome, problem: Problem, duration: float, cwd: Path
+) -> Result:
+    file, line = location_of(test, cwd)
+    return Result(
+        test_id=test_id(test),
+        outcome=outcome,
+        duration=duration,
+        seed=seed_of(test, problem.message),
+        exception_type=problem.exception_type,
+        message=problem.message,
+        traceback=problem.traceback,
+        file=file,
+        line=line,
+    )

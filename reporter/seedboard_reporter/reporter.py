@@ -1,0 +1,123 @@
+"""The ``seedboard`` trial reporter: trial's usual verbose output, every result recorded.
+
+Output and exit status are exactly those of trial's default reporter, plus one
+last line saying where the run was recorded (or, if it could not be, why).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from typing import Any, TextIO
+from uuid import uuid4
+
+from twisted.trial.reporter import TreeReporter
+
+from seedboard.domain import Outcome, Result
+from seedboard.settings import database_url_from, describe_url
+from seedboard_reporter.metadata import order_seed, run_start, trial_options
+from seedboard_reporter.recorder import Recorder, Target, describe_error
+from seedboard_reporter.records import Problem, make_result, problem_of, reason_of
+
+
+def _open_database(url: str) -> Target:
+    # Imported here, on the recorder's thread: SQLAlchemy stays off trial's start-up.
+    from seedboard_reporter.embedded import EmbeddedTarget
+
+    return EmbeddedTarget.open(url)
+
+
+def open_recorder(
+    environ: Mapping[str, str],
+    cwd: Path,
+    argv: list[str],
+    options: Mapping[str, object] | None,
+) -> Recorder:
+    run_id = uuid4().hex
+    url = database_url_from(environ, cwd)
+    make_run = partial(
+        run_start, run_id, datetime.now(UTC), dict(environ), cwd, list(argv), order_seed(options)
+    )
+    return Recorder(partial(_open_database, url), make_run, run_id, describe_url(url))
+
+
+class SeedboardReporter(TreeReporter):
+    def __init__(
+        self,
+        stream: TextIO = sys.stdout,
+        tbformat: str = "default",
+        realtime: bool = False,
+        publisher: Any = None,
+    ) -> None:
+        super().__init__(stream, tbformat, realtime, publisher)
+        # trial chdirs into _trial_temp only after building its reporter.
+        self._cwd = Path.cwd()
+        options = trial_options()
+        self._dry_run = bool(options and options.get("dry-run"))
+        self._recorder = open_recorder(os.environ, self._cwd, sys.argv, options)
+        self._test_started: float | None = None
+        self._pending: list[Result] = []
+        if not self._dry_run:
+            self._recorder.start()
+
+    def startTest(self, test: Any) -> None:
+        super().startTest(test)
+        self._test_started = time.perf_counter()
+
+    def stopTest(self, test: Any) -> None:
+        super().stopTest(test)
+        started, self._test_started = self._test_started, None
+        self._record_pending(0.0 if started is None else time.perf_counter() - started)
+
+    def addSuccess(self, test: Any) -> None:
+        super().addSuccess(test)
+        self._note(test, Outcome.SUCCESS, Problem)
+
+    def addFailure(self, test: Any, fail: Any) -> None:
+        super().addFailure(test, fail)
+        self._note(test, Outcome.FAILURE, lambda: problem_of(self._getFailure(fail)))
+
+    def addError(self, test: Any, error: Any) -> None:
+        super().addError(test, error)
+        self._note(test, Outcome.ERROR, lambda: problem_of(self._getFailure(error)))
+
+    def addSkip(self, test: Any, reason: Any) -> None:
+        super().addSkip(test, reason)
+        self._note(test, Outcome.SKIP, lambda: reason_of(reason))
+
+    def addExpectedFailure(self, test: Any, failure: Any, todo: Any = None) -> None:
+        super().addExpectedFailure(test, failure, todo)
+        self._note(test, Outcome.EXPECTED_FAILURE, lambda: problem_of(self._getFailure(failure)))
+
+    def addUnexpectedSuccess(self, test: Any, todo: Any = None) -> None:
+        super().addUnexpectedSuccess(test, todo)
+        self._note(test, Outcome.UNEXPECTED_SUCCESS, lambda: reason_of(todo))
+
+    def done(self) -> None:
+        super().done()
+        if self._dry_run:
+            return
+        # Reported outside any test (e.g. a dirty reactor after the last one).
+        self._record_pending(0.0)
+        receipt = self._recorder.finish(datetime.now(UTC))
+        self._stream.write(receipt.line() + "\n")
+
+    def _note(self, test: Any, outcome: Outcome, problem: Any) -> None:
+        """Keep a result until ``stopTest`` gives its duration; never disturb the run."""
+        try:
+            self._pending.append(make_result(test, outcome, problem(), 0.0, self._cwd))
+        except Exception as error:
+            self._recorder.fail(f"the reporter could not read a result: {describe_error(error)}")
+        if self._test_started is None:
+            self._record_pending(0.0)
+
+    def _record_pending(self, duration: float) -> None:
+        for result in self._pending:
+            self._recorder.add(replace(result, duration=duration))
+        self._pending = []

@@ -1,0 +1,222 @@
+"""Turning domain records into pages and JSON: the Jinja2 setup and the API's shapes.
+
+The JSON shapes here are the public ``/api/v1`` contract: add fields if you
+must, never rename or remove one.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from seedboard.domain import (
+    Outcome,
+    OutcomeCounts,
+    Result,
+    RunDetail,
+    RunPage,
+    RunSummary,
+    TestHistory,
+    TestRun,
+)
+from seedboard.resources import resource_dir
+from seedboard.seeds import SEED_ENV
+from seedboard.settings import DB_ENV
+
+JSONObject = dict[str, Any]
+
+SHORT_COMMIT = 10
+
+
+def make_environment(directory: Path | None = None) -> Environment:
+    """The Jinja2 environment for the dashboard's templates, autoescaping everything."""
+    environment = Environment(
+        loader=FileSystemLoader(directory or resource_dir("templates")),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters.update(
+        run_url=run_path,
+        test_url=test_path,
+        iso=iso_utc,
+        utc=readable_utc,
+        ago=time_ago,
+        duration=readable_duration,
+        short_commit=short_commit,
+        outcome_label=outcome_label,
+    )
+    environment.tests["web_url"] = is_web_url
+    environment.globals.update(outcomes=list(Outcome), SEED_ENV=SEED_ENV, DB_ENV=DB_ENV)
+    return environment
+
+
+# Paths and links.
+
+
+def run_path(run_id: str) -> str:
+    return "/runs/" + quote(run_id, safe="")
+
+
+def test_path(test_id: str) -> str:
+    # Nothing is safe: a "/" or "?" in a test id must stay part of the id.
+    return "/tests/" + quote(test_id, safe="")
+
+
+test_path.__test__ = False  # type: ignore[attr-defined]  # a path builder, not a test
+
+
+def page_url(path: str, cursor: str | None, limit: int) -> str | None:
+    """The link to the page after the one ending at ``cursor``, if there is one."""
+    if cursor is None:
+        return None
+    return f"{path}?{urlencode({'before': cursor, 'limit': limit})}"
+
+
+def is_web_url(url: object) -> bool:
+    """Whether a URL is safe to put in an href: only http(s), never javascript: and friends."""
+    return isinstance(url, str) and url.lower().startswith(("http://", "https://"))
+
+
+# Text for people.
+
+
+def iso_utc(moment: datetime) -> str:
+    """ISO 8601 in UTC with a ``Z``, always to the microsecond so every value looks alike."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def readable_utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def time_ago(moment: datetime, now: datetime) -> str:
+    """``moment`` relative to ``now``: "just now", "3 min ago", "2 days ago"."""
+    seconds = (now - moment).total_seconds()
+    if seconds < 60:
+        # Also covers a reporter whose clock runs a little ahead of the server's.
+        return "just now"
+    for size, unit in ((86400 * 365, "year"), (86400, "day"), (3600, "h"), (60, "min")):
+        if seconds >= size:
+            count = int(seconds // size)
+            plural = "s" if count > 1 and unit in ("year", "day") else ""
+            return f"{count} {unit}{plural} ago"
+    raise AssertionError("unreachable: the minute case covers the rest")
+
+
+def readable_duration(seconds: float | None) -> str:
+    """A duration as people say it: "250 ms", "2.5 s", "4 min 05 s", "1 h 02 min"."""
+    if seconds is None:
+        return "—"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 60:
+        return f"{seconds:.3g} s"
+    minutes, secs = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def short_commit(commit: str | None) -> str:
+    return "" if commit is None else commit[:SHORT_COMMIT]
+
+
+def outcome_label(outcome: Outcome) -> str:
+    return outcome.value.replace("_", " ")
+
+
+# The /api/v1 shapes.
+
+
+def encode_json(value: JSONObject) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def error_json(code: str, message: str) -> JSONObject:
+    return {"error": {"code": code, "message": message}}
+
+
+def run_page_json(page: RunPage, limit: int) -> JSONObject:
+    return {
+        "runs": [run_json(run) for run in page.runs],
+        "next": page_url("/api/v1/runs", page.next_cursor, limit),
+    }
+
+
+def run_detail_json(detail: RunDetail) -> JSONObject:
+    return {
+        "run": run_json(detail.summary),
+        "results": [result_json(result) for result in detail.results],
+    }
+
+
+def history_json(history: TestHistory) -> JSONObject:
+    return {
+        "test_id": history.test_id,
+        "file": history.file,
+        "line": history.line,
+        "runs": [test_run_json(run) for run in history.runs],
+    }
+
+
+def run_json(summary: RunSummary) -> JSONObject:
+    start = summary.start
+    return {
+        "id": start.id,
+        "started_at": iso_utc(start.started_at),
+        "finished_at": None if summary.finished_at is None else iso_utc(summary.finished_at),
+        "duration": summary.duration,
+        "host": start.host,
+        "python_version": start.python_version,
+        "twisted_version": start.twisted_version,
+        "command": start.command,
+        "order_seed": start.order_seed,
+        "branch": start.branch,
+        "commit": start.commit,
+        "build_url": start.build_url,
+        "counts": counts_json(summary.counts),
+        "url": run_path(start.id),
+    }
+
+
+def counts_json(counts: OutcomeCounts) -> JSONObject:
+    return {**counts.as_dict(), "total": counts.total}
+
+
+def result_json(result: Result) -> JSONObject:
+    return {
+        "test_id": result.test_id,
+        "outcome": result.outcome.value,
+        "duration": result.duration,
+        "seed": result.seed,
+        "exception_type": result.exception_type,
+        "message": result.message,
+        "traceback": result.traceback,
+        "file": result.file,
+        "line": result.line,
+        "url": test_path(result.test_id),
+    }
+
+
+def test_run_json(run: TestRun) -> JSONObject:
+    return {
+        "run_id": run.run_id,
+        "started_at": iso_utc(run.started_at),
+        "branch": run.branch,
+        "commit": run.commit,
+        "outcome": run.outcome.value,
+        "duration": run.duration,
+        "seed": run.seed,
+        "message": run.message,
+    }
+
+
+test_run_json.__test__ = False  # type: ignore[attr-defined]  # an encoder, not a test
