@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 SEED_ENV = "SEEDBOARD_SEED"
 SEED_ATTRIBUTE = "_random_seed"
@@ -45,9 +45,9 @@ def seed_from_environment(environ: Mapping[str, str]) -> int | None:
     return check_seed(value, SEED_ENV)
 
 
-def fresh_seed(urandom: Callable[[int], bytes] = os.urandom) -> int:
+def fresh_seed() -> int:
     """A new 32-bit seed from the OS, so parallel workers never share one."""
-    return int.from_bytes(urandom(4), "big")
+    return int.from_bytes(os.urandom(4), "big")
 
 
 def pinned_seed(method: object) -> int | None:
@@ -56,17 +56,13 @@ def pinned_seed(method: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def choose_seed(
-    method: object,
-    environ: Mapping[str, str],
-    urandom: Callable[[int], bytes] = os.urandom,
-) -> int:
+def choose_seed(method: object, environ: Mapping[str, str]) -> int:
     """Pinned seed first, then ``SEEDBOARD_SEED``, else a fresh one."""
     pinned = pinned_seed(method)
     if pinned is not None:
         return pinned
     forced = seed_from_environment(environ)
-    return forced if forced is not None else fresh_seed(urandom)
+    return forced if forced is not None else fresh_seed()
 
 
 def seed_note(seed: int) -> str:

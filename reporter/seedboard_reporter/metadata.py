@@ -62,7 +62,9 @@ def _github(env: Mapping[str, str]) -> SourceInfo:
             f"{env['GITHUB_SERVER_URL']}/{env['GITHUB_REPOSITORY']}"
             f"/actions/runs/{env['GITHUB_RUN_ID']}"
         )
-    return SourceInfo(_first(env, "GITHUB_HEAD_REF", "GITHUB_REF_NAME"), _first(env, "GITHUB_SHA"), url)
+    return SourceInfo(
+        _first(env, "GITHUB_HEAD_REF", "GITHUB_REF_NAME"), _first(env, "GITHUB_SHA"), url
+    )
 
 
 def _gitlab(env: Mapping[str, str]) -> SourceInfo:

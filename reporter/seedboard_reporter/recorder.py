@@ -18,6 +18,7 @@ from queue import Empty, SimpleQueue
 from typing import Protocol
 
 from seedboard.domain import Result, RunStart
+from seedboard.errors import one_line
 
 BATCH_SIZE = 1000
 INTERVAL = 1.0
@@ -53,13 +54,6 @@ class Receipt:
 @dataclass(frozen=True)
 class _Finish:
     finished_at: datetime
-
-
-def describe_error(error: BaseException) -> str:
-    """One line about what went wrong; a database error's own message, not SQLAlchemy's."""
-    cause = getattr(error, "orig", None) or error
-    text = str(cause).strip().splitlines()
-    return f"{type(cause).__name__}: {text[0]}" if text else type(cause).__name__
 
 
 class Recorder:
@@ -110,7 +104,7 @@ class Recorder:
             target.create_run(self._make_run())
             self._write_until_finished(target)
         except Exception as error:
-            self.fail(describe_error(error))
+            self.fail(one_line(error))
         finally:
             if target is not None:
                 target.close()

@@ -20,9 +20,10 @@ from uuid import uuid4
 from twisted.trial.reporter import TreeReporter
 
 from seedboard.domain import Outcome, Result
+from seedboard.errors import one_line
 from seedboard.settings import database_url_from, describe_url
 from seedboard_reporter.metadata import order_seed, run_start, trial_options
-from seedboard_reporter.recorder import Recorder, Target, describe_error
+from seedboard_reporter.recorder import Recorder, Target
 from seedboard_reporter.records import Problem, make_result, problem_of, reason_of
 
 
@@ -113,7 +114,7 @@ class SeedboardReporter(TreeReporter):
         try:
             self._pending.append(make_result(test, outcome, problem(), 0.0, self._cwd))
         except Exception as error:
-            self._recorder.fail(f"the reporter could not read a result: {describe_error(error)}")
+            self._recorder.fail(f"the reporter could not read a result: {one_line(error)}")
         if self._test_started is None:
             self._record_pending(0.0)
 
