@@ -152,7 +152,7 @@ def git_source(cwd: Path) -> SourceInfo:
     """Branch and commit of the checkout at ``cwd``, if it is one."""
     try:
         done = subprocess.run(
-            ["git", "rev-parse", "--abbrev-ref", "HEAD", "HEAD"],
+            ["git", "rev-parse", "HEAD", "--abbrev-ref", "HEAD"],
             cwd=cwd,
             capture_output=True,
             text=True,
@@ -164,7 +164,7 @@ def git_source(cwd: Path) -> SourceInfo:
     lines = done.stdout.split()
     if done.returncode != 0 or len(lines) != 2:
         return SourceInfo()
-    branch, commit = lines
+    commit, branch = lines
     return SourceInfo(branch=None if branch == "HEAD" else branch, commit=commit)
 
 

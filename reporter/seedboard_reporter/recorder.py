@@ -112,11 +112,13 @@ class Recorder:
     def _write_until_finished(self, target: Target) -> None:
         batch: list[Result] = []
         deadline = time.monotonic() + self._interval
-        while self._error is None:
+        while True:
             try:
                 item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
             except Empty:
                 item = None
+            if self._error is not None:
+                return
             if isinstance(item, _Finish):
                 if batch:
                     target.add_results(self._run_id, batch)

@@ -43,6 +43,3 @@ def test_history(conn: Connection, name: str, limit: int) -> TestHistory | None:
         for row in conn.execute(query)
     ]
     return TestHistory(test_id=name, file=test.file, line=test.line, runs=runs)
-
-
-test_history.__test__ = False  # type: ignore[attr-defined]  # a store function, not a test

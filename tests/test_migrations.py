@@ -1,0 +1,90 @@
+"""Tests for the schema: Alembic revisions match the models, upgrades are automatic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+from twisted.trial.unittest import SynchronousTestCase
+
+from seedboard.db import migrate
+from seedboard.db.engine import open_database
+from seedboard.db.models import Base
+
+
+def fresh_url(case: SynchronousTestCase) -> str:
+    path = Path(case.mktemp()).resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{path}"
+
+
+class MigrationTests(SynchronousTestCase):
+    def setUp(self) -> None:
+        self.db = open_database(fresh_url(self))
+        self.addCleanup(self.db.dispose)
+
+    def test_head_constant(self) -> None:
+        """migrate.HEAD names Alembic's head revision, so the fast check is right."""
+        scripts = ScriptDirectory.from_config(migrate.alembic_config())
+        self.assertEqual(scripts.get_current_head(), migrate.HEAD)
+
+    def test_no_drift(self) -> None:
+        """Upgrading an empty database to head gives exactly the models' schema."""
+        migrate.ensure_schema(self.db)
+        with self.db.reader.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        self.assertEqual(diff, [])
+
+    def test_ensure_schema_creates_then_skips(self) -> None:
+        """The first use creates the schema; later uses find it current."""
+        self.assertIsNone(self.db.read(migrate.current_revision))
+        migrate.ensure_schema(self.db)
+        self.assertEqual(self.db.read(migrate.current_revision), migrate.HEAD)
+        migrate.ensure_schema(self.db)
+        self.assertEqual(
+            set(self.db.read(lambda conn: inspect(conn).get_table_names())),
+            {"alembic_version", "runs", "tests", "results"},
+        )
+
+    def test_downgrade_latest(self) -> None:
+        """The latest revision downgrades cleanly."""
+        from alembic import command
+
+        migrate.ensure_schema(self.db)
+        with self.db.writer.begin() as conn:
+            command.downgrade(migrate.alembic_config(conn), "-1")
+        self.assertNotIn("results", self.db.read(lambda conn: inspect(conn).get_table_names()))
+
+
+class EngineTests(SynchronousTestCase):
+    def test_sqlite_settings(self) -> None:
+        """SQLite files run in WAL mode with a busy timeout and foreign keys on."""
+        db = open_database(fresh_url(self))
+        self.addCleanup(db.dispose)
+        pragmas = {
+            name: db.read(lambda conn, n=name: conn.execute(text(f"PRAGMA {n}")).scalar())
+            for name in ("journal_mode", "busy_timeout", "foreign_keys")
+        }
+        self.assertEqual(pragmas, {"journal_mode": "wal", "busy_timeout": 30000, "foreign_keys": 1})
+
+    def test_writer_takes_lock_up_front(self) -> None:
+        """Writes start with BEGIN IMMEDIATE, so a second writer waits instead of failing late."""
+        db = open_database(fresh_url(self))
+        self.addCleanup(db.dispose)
+        statements: list[str] = []
+        from sqlalchemy import event
+
+        event.listen(db.writer, "before_cursor_execute", lambda *a: statements.append(a[2]))
+        db.write(lambda conn: conn.execute(text("SELECT 1")))
+        self.assertEqual(statements[0], "BEGIN IMMEDIATE")
+
+    def test_memory_database_is_one_connection(self) -> None:
+        """In-memory SQLite shares one connection between reads and writes."""
+        db = open_database("sqlite://")
+        self.addCleanup(db.dispose)
+        migrate.ensure_schema(db)
+        self.assertTrue(db.single_connection)
+        self.assertEqual(db.read(migrate.current_revision), migrate.HEAD)

@@ -1,0 +1,82 @@
+"""Tests for turning trial's tests and failures into result records."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from twisted.python.failure import Failure
+from twisted.trial.unittest import SynchronousTestCase, Todo
+
+from seedboard.domain import Outcome
+from seedboard_reporter.records import Problem, make_result, problem_of, reason_of, seed_of
+from tests import seeded_cases
+
+HERE = Path(__file__).resolve().parent
+
+
+class Classic(SynchronousTestCase):
+    """Shaped like a pre-seedboard test: the recipe's attribute, no seedboard_seed."""
+
+    def method(self) -> None:
+        pass
+
+    method._random_seed = 11  # type: ignore[attr-defined]
+
+    def plain(self) -> None:
+        pass
+
+
+class SeedOfTests(SynchronousTestCase):
+    def test_seedboard_seed_first(self) -> None:
+        """The seed seedboard's TestCase chose beats everything else."""
+        case = seeded_cases.Sampler("test_pinned")
+        case.seedboard_seed = 5
+        self.assertEqual(seed_of(case, "x (random seed: 6)"), 5)
+
+    def test_recipe_attribute(self) -> None:
+        """A classic test's _random_seed is its seed."""
+        self.assertEqual(seed_of(Classic("method"), None), 11)
+
+    def test_message(self) -> None:
+        """Otherwise the last 'random seed: N' in the message, if any."""
+        self.assertEqual(seed_of(Classic("plain"), "a random seed: 1 then (random seed: 2)"), 2)
+        self.assertIsNone(seed_of(Classic("plain"), "no seed here"))
+        self.assertIsNone(seed_of(Classic("plain"), None))
+
+
+class MakeResultTests(SynchronousTestCase):
+    def test_location_of_decorated_method(self) -> None:
+        """File is relative to the working directory; line is where the test starts."""
+        made = make_result(
+            seeded_cases.Sampler("test_pinned"), Outcome.SUCCESS, Problem(), 0.5, HERE.parent
+        )
+        self.assertEqual(made.file, "tests/seeded_cases.py")
+        source = (HERE / "seeded_cases.py").read_text().splitlines()
+        self.assertEqual(source[made.line - 1].strip(), "@seed(99)")  # type: ignore[operator]
+        self.assertEqual(made.test_id, "tests.seeded_cases.Sampler.test_pinned")
+        self.assertEqual(made.duration, 0.5)
+
+    def test_outside_working_directory(self) -> None:
+        """A test outside the working directory keeps its absolute path."""
+        made = make_result(
+            seeded_cases.Sampler("test_draw"), Outcome.SUCCESS, Problem(), 0, Path("/elsewhere")
+        )
+        self.assertEqual(made.file, str(HERE / "seeded_cases.py"))
+
+    def test_problem_of_failure(self) -> None:
+        """An exception's qualified type, message and traceback are kept."""
+        try:
+            raise ValueError("bad value")
+        except ValueError:
+            problem = problem_of(Failure())
+        self.assertEqual(problem.exception_type, "ValueError")
+        self.assertEqual(problem.message, "bad value")
+        self.assertIn("raise ValueError", problem.traceback or "")
+        failed = problem_of(Failure(self.failureException("x")))
+        self.assertEqual(failed.exception_type, "twisted.trial.unittest.FailTest")
+
+    def test_reasons(self) -> None:
+        """Skip reasons and todos become messages."""
+        self.assertEqual(reason_of("no network"), Problem(message="no network"))
+        self.assertEqual(reason_of(Todo("later")), Problem(message="later"))
+        self.assertEqual(reason_of(None), Problem())

@@ -1,0 +1,127 @@
+"""Tests for the run and history store functions, on a real SQLite file."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from twisted.trial.unittest import SynchronousTestCase
+
+from seedboard.db import runs
+from seedboard.db.history import test_history as history_of
+from seedboard.domain import Outcome, OutcomeCounts
+from tests.support import record_run, result, run_start, temporary_database
+
+
+class RunStoreTests(SynchronousTestCase):
+    def setUp(self) -> None:
+        self.db = temporary_database(self)
+
+    def test_round_trip(self) -> None:
+        """A stored run reads back equal, with aware UTC times and its results."""
+        start = run_start(order_seed=9, build_url="https://ci/1")
+        stored = [result("a.T.test_1"), result("a.T.test_2", Outcome.FAILURE, seed=5)]
+        record_run(self.db, stored, start, duration=3.0)
+        detail = self.db.read(runs.get_run, start.id)
+        assert detail is not None
+        self.assertEqual(detail.summary.start, start)
+        self.assertEqual(detail.summary.duration, 3.0)
+        self.assertEqual(detail.summary.counts, OutcomeCounts(success=1, failure=1))
+        self.assertEqual(detail.results, [stored[1], stored[0]])
+
+    def test_create_is_idempotent(self) -> None:
+        """Creating the same run twice stores it once."""
+        start = run_start()
+        self.assertTrue(self.db.write(runs.create_run, start))
+        self.assertFalse(self.db.write(runs.create_run, start))
+        self.assertEqual(len(self.db.read(runs.list_runs, 10).runs), 1)
+
+    def test_counts_follow_batches(self) -> None:
+        """Counts are kept current batch by batch; an unfinished run has no end."""
+        start = run_start()
+        self.db.write(runs.create_run, start)
+        self.db.write(runs.add_results, start.id, [result("t.a"), result("t.b", Outcome.SKIP)])
+        self.db.write(runs.add_results, start.id, [result("t.c", Outcome.ERROR)])
+        [summary] = self.db.read(runs.list_runs, 10).runs
+        self.assertEqual(summary.counts, OutcomeCounts(success=1, skip=1, error=1))
+        self.assertIsNone(summary.finished_at)
+        self.assertIsNone(summary.duration)
+
+    def test_unknown_run(self) -> None:
+        """Results or an end for a run never created are refused and store nothing."""
+        self.assertRaises(runs.UnknownRun, self.db.write, runs.add_results, "nope", [result()])
+        self.assertRaises(
+            runs.UnknownRun, self.db.write, runs.finish_run, "nope", datetime.now(UTC)
+        )
+        self.assertIsNone(self.db.read(history_of, "mypkg.test_a.ATests.test_one", 10))
+
+    def test_failures_first(self) -> None:
+        """A run's results list errors and failures first, then by test id."""
+        outcomes = [
+            ("t.a", Outcome.SUCCESS),
+            ("t.b", Outcome.SKIP),
+            ("t.c", Outcome.FAILURE),
+            ("t.d", Outcome.UNEXPECTED_SUCCESS),
+            ("t.e", Outcome.ERROR),
+        ]
+        start = record_run(self.db, [result(name, outcome) for name, outcome in outcomes])
+        detail = self.db.read(runs.get_run, start.id)
+        assert detail is not None
+        self.assertEqual([r.test_id for r in detail.results], ["t.c", "t.e", "t.d", "t.b", "t.a"])
+
+    def test_keyset_pages(self) -> None:
+        """Pages follow each other newest first with no repeats, ties broken by id."""
+        base = datetime(2026, 1, 1, tzinfo=UTC)
+        made = [
+            record_run(self.db, [], run_start(base + timedelta(minutes=i // 2))) for i in range(7)
+        ]
+        expected = [s.id for s in sorted(made, key=lambda s: (s.started_at, s.id), reverse=True)]
+        seen: list[str] = []
+        cursor = None
+        while True:
+            page = self.db.read(runs.list_runs, 3, cursor)
+            seen += [r.id for r in page.runs]
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+        self.assertEqual(seen, expected)
+
+    def test_many_tests_in_one_batch(self) -> None:
+        """A batch larger than one IN (...) chunk stores every test once."""
+        start = record_run(self.db, [result(f"t.T.test_{i}") for i in range(1234)])
+        detail = self.db.read(runs.get_run, start.id)
+        assert detail is not None
+        self.assertEqual(len({r.test_id for r in detail.results}), 1234)
+
+
+class HistoryStoreTests(SynchronousTestCase):
+    def setUp(self) -> None:
+        self.db = temporary_database(self)
+
+    def test_history_newest_first(self) -> None:
+        """A test's history lists its runs newest first, with seeds and messages."""
+        base = datetime(2026, 3, 1, tzinfo=UTC)
+        first = record_run(self.db, [result("t.x", seed=1)], run_start(base))
+        second = record_run(
+            self.db, [result("t.x", Outcome.FAILURE, seed=2)], run_start(base + timedelta(1))
+        )
+        history = self.db.read(history_of, "t.x", 10)
+        assert history is not None
+        self.assertEqual([r.run_id for r in history.runs], [second.id, first.id])
+        self.assertEqual([r.seed for r in history.runs], [2, 1])
+        self.assertEqual(history.runs[0].message, "1 != 2 (random seed: 2)")
+
+    def test_location_follows_latest(self) -> None:
+        """A test that moved is shown where it was last seen."""
+        record_run(self.db, [result("t.x", line=10)])
+        record_run(self.db, [result("t.x", file="moved.py", line=20)])
+        history = self.db.read(history_of, "t.x", 10)
+        assert history is not None
+        self.assertEqual((history.file, history.line), ("moved.py", 20))
+
+    def test_history_limit(self) -> None:
+        """The limit keeps only the newest results."""
+        for _ in range(5):
+            record_run(self.db, [result("t.x")])
+        history = self.db.read(history_of, "t.x", 2)
+        assert history is not None
+        self.assertEqual(len(history.runs), 2)
