@@ -49,7 +49,7 @@ class SynchronousTestCase(unittest.SynchronousTestCase):
 
     seedboard_seed: int | None = None
 
-    def run(self, result: Any) -> None:
+    def run(self, result: Any) -> None:  # type: ignore[override]  # as trial's own
         _run_seeded(self, result, super().run)
 
 
@@ -58,14 +58,14 @@ class TestCase(unittest.TestCase):
 
     seedboard_seed: int | None = None
 
-    def run(self, result: Any) -> None:
+    def run(self, result: Any) -> None:  # type: ignore[override]  # as trial's own
         _run_seeded(self, result, super().run)
 
 
 def _run_seeded(
     case: SynchronousTestCase | TestCase,
     result: Any,
-    run: Callable[[IReporter], None],
+    run: Callable[[Any], None],
 ) -> None:
     reporter = _as_reporter(result)
     method = getattr(case, case._testMethodName, None)
@@ -109,13 +109,13 @@ class _SeedNotingReporter:
         return getattr(self._reporter, name)
 
 
-def _exception_of(error: Failure | _ExcInfo) -> BaseException:
+def _exception_of(error: Failure | _ExcInfo) -> BaseException | None:
     return error.value if isinstance(error, Failure) else error[1]
 
 
-def _append_seed(exception: BaseException, seed: int) -> None:
+def _append_seed(exception: BaseException | None, seed: int) -> None:
     note = seed_note(seed)
-    if note in str(exception):
+    if exception is None or note in str(exception):
         return
     args = exception.args
     if len(args) == 1 and isinstance(args[0], str):

@@ -7,7 +7,7 @@ from pathlib import Path
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import Connection, inspect, text
 from twisted.trial.unittest import SynchronousTestCase
 
 from seedboard.db import migrate
@@ -64,9 +64,12 @@ class EngineTests(SynchronousTestCase):
         """SQLite files run in WAL mode with a busy timeout and foreign keys on."""
         db = open_database(fresh_url(self))
         self.addCleanup(db.dispose)
+
+        def pragma(conn: Connection, name: str) -> object:
+            return conn.execute(text(f"PRAGMA {name}")).scalar()
+
         pragmas = {
-            name: db.read(lambda conn, n=name: conn.execute(text(f"PRAGMA {n}")).scalar())
-            for name in ("journal_mode", "busy_timeout", "foreign_keys")
+            name: db.read(pragma, name) for name in ("journal_mode", "busy_timeout", "foreign_keys")
         }
         self.assertEqual(pragmas, {"journal_mode": "wal", "busy_timeout": 30000, "foreign_keys": 1})
 

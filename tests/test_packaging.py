@@ -51,13 +51,23 @@ class InstalledTests(SynchronousTestCase):
         self.assertIn(f"(11 results) in {project / 'seedboard.db'}", recorded.stdout)
 
         upgraded = run(bin / "seedboard", "db", "upgrade", cwd=project)
-        self.assertEqual(upgraded.stdout, f"seedboard: {project / 'seedboard.db'} is at revision 0001\n")
+        self.assertEqual(
+            upgraded.stdout, f"seedboard: {project / 'seedboard.db'} is at revision 0001\n"
+        )
 
     def test_wheel_install(self) -> None:
         """From a wheel: the plugin lands in twisted/plugins, templates and migrations ship."""
         wheels = Path(self.mktemp()).resolve()
         built = run(
-            PYTHON, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", wheels, REPO,
+            PYTHON,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            wheels,
+            REPO,
             cwd=REPO,
         )
         self.assertEqual(built.returncode, 0, built.stderr)
@@ -67,7 +77,8 @@ class InstalledTests(SynchronousTestCase):
         self.assertEqual(installed.returncode, 0, installed.stderr)
         self.check_installed(bin)
         where = run(
-            bin / "python", "-c",
+            bin / "python",
+            "-c",
             "from seedboard.resources import resource_dir; print(resource_dir('templates'))",
             cwd=Path("/"),
         )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import random
+from typing import Any
 
+from twisted.python.failure import Failure
 from twisted.trial import reporter, unittest
 
 from seedboard.seeds import SeedError
@@ -16,6 +18,13 @@ def run_case(case: unittest.SynchronousTestCase) -> reporter.TestResult:
     result = reporter.TestResult()
     case.run(result)
     return result
+
+
+def only_failure(reported: list[Any]) -> Failure:
+    """The one Failure trial reported in ``result.failures`` or ``result.errors``."""
+    [(_, failure)] = reported
+    assert isinstance(failure, Failure)
+    return failure
 
 
 class SeedingTests(unittest.SynchronousTestCase):
@@ -70,7 +79,7 @@ class SeedingTests(unittest.SynchronousTestCase):
         """A failure's message ends with (random seed: N)."""
         case = seeded_cases.Sampler("test_fail")
         result = run_case(case)
-        [(_, failure)] = result.failures
+        failure = only_failure(result.failures)
         self.assertEqual(
             failure.getErrorMessage(), f"values differ (random seed: {case.seedboard_seed})"
         )
@@ -78,13 +87,14 @@ class SeedingTests(unittest.SynchronousTestCase):
     def test_error_message_carries_seed(self) -> None:
         """An error's message carries the seed too."""
         case = seeded_cases.Sampler("test_error")
-        [(_, failure)] = run_case(case).errors
+        failure = only_failure(run_case(case).errors)
         self.assertIn(f"(random seed: {case.seedboard_seed})", failure.getTraceback())
 
     def test_errno_keeps_its_arguments(self) -> None:
         """An OSError keeps errno and strerror; its seed goes into a note instead."""
         case = seeded_cases.Sampler("test_errno")
-        [(_, failure)] = run_case(case).errors
+        failure = only_failure(run_case(case).errors)
+        assert failure.value is not None
         self.assertEqual(failure.value.args, (2, "No such file"))
         self.assertEqual(failure.value.__notes__, [f"(random seed: {case.seedboard_seed})"])
 
@@ -92,7 +102,7 @@ class SeedingTests(unittest.SynchronousTestCase):
         """A non-integer SEEDBOARD_SEED fails each test clearly instead of crashing trial."""
         os.environ["SEEDBOARD_SEED"] = "abc"
         result = run_case(seeded_cases.Sampler("test_draw"))
-        [(_, failure)] = result.errors
+        failure = only_failure(result.errors)
         self.assertIsInstance(failure.value, SeedError)
         self.assertIn("SEEDBOARD_SEED must be an integer, got 'abc'", failure.getErrorMessage())
         self.assertEqual(result.testsRun, 1)
@@ -128,7 +138,7 @@ class DeferredSeedingTests(unittest.TestCase):
         """A Deferred that fails later still reports the pinned seed."""
         case = seeded_cases.AsyncSampler("test_deferred_fails")
         result = run_case(case)
-        [(_, failure)] = result.failures
+        failure = only_failure(result.failures)
         self.assertEqual(failure.getErrorMessage(), "late failure (random seed: 7)")
 
 

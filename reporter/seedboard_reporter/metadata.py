@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import cast
 
 import twisted
 
@@ -197,7 +198,7 @@ def trial_options() -> Mapping[str, object] | None:
     while frame is not None:
         config = frame.f_locals.get("config")
         if isinstance(config, trial_script.Options):
-            return config
+            return cast(Mapping[str, object], config)
         frame = frame.f_back  # type: ignore[assignment]
     return None
 

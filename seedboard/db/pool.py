@@ -8,6 +8,7 @@ connection, so there both share the writer's thread.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
 from sqlalchemy import Connection
@@ -61,12 +62,16 @@ class ThreadedPool:
     def read(
         self, fn: Callable[Concatenate[Connection, P], T], *a: P.args, **k: P.kwargs
     ) -> Deferred[T]:
-        return deferToThreadPool(self._reactor, self._readers, self._database.read, fn, *a, **k)
+        return deferToThreadPool(
+            self._reactor, self._readers, partial(self._database.read, fn, *a, **k)
+        )
 
     def write(
         self, fn: Callable[Concatenate[Connection, P], T], *a: P.args, **k: P.kwargs
     ) -> Deferred[T]:
-        return deferToThreadPool(self._reactor, self._writer, self._database.write, fn, *a, **k)
+        return deferToThreadPool(
+            self._reactor, self._writer, partial(self._database.write, fn, *a, **k)
+        )
 
 
 class SynchronousPool:
@@ -78,9 +83,9 @@ class SynchronousPool:
     def read(
         self, fn: Callable[Concatenate[Connection, P], T], *a: P.args, **k: P.kwargs
     ) -> Deferred[T]:
-        return maybeDeferred(self._database.read, fn, *a, **k)
+        return maybeDeferred(partial(self._database.read, fn, *a, **k))
 
     def write(
         self, fn: Callable[Concatenate[Connection, P], T], *a: P.args, **k: P.kwargs
     ) -> Deferred[T]:
-        return maybeDeferred(self._database.write, fn, *a, **k)
+        return maybeDeferred(partial(self._database.write, fn, *a, **k))

@@ -148,14 +148,13 @@ def _test_ids(conn: Connection, results: Sequence[ResultRecord]) -> dict[str, in
             select(Test.id, Test.name, Test.file, Test.line).where(Test.name.in_(chunk))
         )
     }
-    new = [
-        {"name": name, "file": file, "line": line}
-        for name, (file, line) in located.items()
-        if name not in known
-    ]
+    new = [name for name in located if name not in known]
     if new:
-        conn.execute(insert(Test), new)
-        for chunk in _chunks([n["name"] for n in new], _CHUNK):
+        conn.execute(
+            insert(Test),
+            [{"name": name, "file": located[name][0], "line": located[name][1]} for name in new],
+        )
+        for chunk in _chunks(new, _CHUNK):
             for test_id, name in conn.execute(
                 select(Test.id, Test.name).where(Test.name.in_(chunk))
             ):

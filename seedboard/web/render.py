@@ -7,6 +7,7 @@ must, never rename or remove one.
 from __future__ import annotations
 
 import json
+import shlex
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from seedboard.domain import (
 )
 from seedboard.resources import resource_dir
 from seedboard.seeds import SEED_ENV
-from seedboard.settings import DB_ENV
+from seedboard.settings import DB_ENV, DEFAULT_DB_FILE
 
 JSONObject = dict[str, Any]
 
@@ -43,33 +44,33 @@ def make_environment(directory: Path | None = None) -> Environment:
         lstrip_blocks=True,
     )
     environment.filters.update(
-        run_url=run_path,
-        test_url=test_path,
+        run_url=path_to_run,
+        test_url=path_to_test,
         iso=iso_utc,
         utc=readable_utc,
         ago=time_ago,
         duration=readable_duration,
         short_commit=short_commit,
         outcome_label=outcome_label,
+        shell_quote=shlex.quote,
     )
     environment.tests["web_url"] = is_web_url
-    environment.globals.update(outcomes=list(Outcome), SEED_ENV=SEED_ENV, DB_ENV=DB_ENV)
+    environment.globals.update(
+        outcomes=list(Outcome), SEED_ENV=SEED_ENV, DB_ENV=DB_ENV, DEFAULT_DB_FILE=DEFAULT_DB_FILE
+    )
     return environment
 
 
 # Paths and links.
 
 
-def run_path(run_id: str) -> str:
+def path_to_run(run_id: str) -> str:
     return "/runs/" + quote(run_id, safe="")
 
 
-def test_path(test_id: str) -> str:
+def path_to_test(test_id: str) -> str:
     # Nothing is safe: a "/" or "?" in a test id must stay part of the id.
     return "/tests/" + quote(test_id, safe="")
-
-
-test_path.__test__ = False  # type: ignore[attr-defined]  # a path builder, not a test
 
 
 def page_url(path: str, cursor: str | None, limit: int) -> str | None:
@@ -102,12 +103,13 @@ def time_ago(moment: datetime, now: datetime) -> str:
     if seconds < 60:
         # Also covers a reporter whose clock runs a little ahead of the server's.
         return "just now"
-    for size, unit in ((86400 * 365, "year"), (86400, "day"), (3600, "h"), (60, "min")):
-        if seconds >= size:
-            count = int(seconds // size)
-            plural = "s" if count > 1 and unit in ("year", "day") else ""
-            return f"{count} {unit}{plural} ago"
-    raise AssertionError("unreachable: the minute case covers the rest")
+    size, unit = next((size, unit) for size, unit in _AGO_UNITS if seconds >= size)
+    count = int(seconds // size)
+    plural = "s" if count > 1 and unit in ("year", "day") else ""
+    return f"{count} {unit}{plural} ago"
+
+
+_AGO_UNITS = ((365 * 86400, "year"), (86400, "day"), (3600, "h"), (60, "min"))
 
 
 def readable_duration(seconds: float | None) -> str:
@@ -163,7 +165,7 @@ def history_json(history: TestHistory) -> JSONObject:
         "test_id": history.test_id,
         "file": history.file,
         "line": history.line,
-        "runs": [test_run_json(run) for run in history.runs],
+        "runs": [history_entry_json(run) for run in history.runs],
     }
 
 
@@ -183,7 +185,7 @@ def run_json(summary: RunSummary) -> JSONObject:
         "commit": start.commit,
         "build_url": start.build_url,
         "counts": counts_json(summary.counts),
-        "url": run_path(start.id),
+        "url": path_to_run(start.id),
     }
 
 
@@ -202,11 +204,11 @@ def result_json(result: Result) -> JSONObject:
         "traceback": result.traceback,
         "file": result.file,
         "line": result.line,
-        "url": test_path(result.test_id),
+        "url": path_to_test(result.test_id),
     }
 
 
-def test_run_json(run: TestRun) -> JSONObject:
+def history_entry_json(run: TestRun) -> JSONObject:
     return {
         "run_id": run.run_id,
         "started_at": iso_utc(run.started_at),
@@ -217,6 +219,3 @@ def test_run_json(run: TestRun) -> JSONObject:
         "seed": run.seed,
         "message": run.message,
     }
-
-
-test_run_json.__test__ = False  # type: ignore[attr-defined]  # an encoder, not a test
