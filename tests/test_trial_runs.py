@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
+from urllib.error import HTTPError
+from urllib.request import urlopen
 
 from twisted.trial.unittest import SynchronousTestCase
 
@@ -210,3 +213,65 @@ class HelpTests(SynchronousTestCase):
         """trial --help-reporters lists the seedboard reporter."""
         done = trial(REPO, "--help-reporters")
         self.assertRegex(done.stdout, r"\n\s+seedboard\s")
+
+
+class ServeTests(SynchronousTestCase):
+    """The whole path: trial records runs, ``seedboard serve`` shows them over HTTP."""
+
+    def setUp(self) -> None:
+        self.project = Path(self.mktemp()).resolve()
+        shutil.copytree(SAMPLES, self.project)
+
+    def serve(self) -> str:
+        """Start ``seedboard serve`` on a free port; its base URL."""
+        server = subprocess.Popen(
+            [str(BIN / "seedboard"), "serve", "--port", "0"],
+            cwd=self.project,
+            env=environment(),
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.addCleanup(server.wait, 10)
+        self.addCleanup(server.terminate)
+        assert server.stdout is not None
+        line = server.stdout.readline()
+        found = re.search(r"at (http://127\.0\.0\.1:\d+/)$", line.strip())
+        assert found is not None, line
+        return found.group(1)
+
+    def test_dashboard_shows_recorded_runs(self) -> None:
+        """Runs recorded into ./seedboard.db are listed, with their tests, seeds and failures."""
+        for _ in range(2):
+            trial(self.project, "--reporter=seedboard", "samplepkg")
+        base = self.serve()
+
+        listing = json.loads(fetch(base + "api/v1/runs"))
+        self.assertEqual(len(listing["runs"]), 2)
+        newest = listing["runs"][0]
+        self.assertEqual(newest["counts"]["total"], 11)
+        self.assertIn(newest["id"], fetch(base))
+
+        detail = json.loads(fetch(base + f"api/v1/runs/{newest['id']}"))
+        by_name = {r["test_id"].rsplit(".", 1)[-1]: r for r in detail["results"]}
+        self.assertEqual(by_name["test_pinned"]["seed"], 1234)
+        page = fetch(base + f"runs/{newest['id']}")
+        self.assertIn("kaboom (random seed: ", page)
+
+        test_id = "samplepkg.test_sample.SeededTests.test_pinned"
+        history = json.loads(fetch(base + f"api/v1/tests/{test_id}"))
+        self.assertEqual([r["seed"] for r in history["runs"]], [1234, 1234])
+        self.assertIn(test_id, fetch(base + f"tests/{test_id}"))
+
+    def test_unknown_run_is_404(self) -> None:
+        """An unknown run id is a 404 page from the real server, not a traceback."""
+        base = self.serve()
+        with self.assertRaises(HTTPError) as raised:
+            fetch(base + "runs/nope")
+        self.assertEqual(raised.exception.code, 404)
+        self.assertNotIn("Traceback", raised.exception.read().decode())
+
+
+def fetch(url: str) -> str:
+    with urlopen(url, timeout=10) as response:
+        body: bytes = response.read()
+        return body.decode("utf-8")
