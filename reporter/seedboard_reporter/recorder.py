@@ -51,6 +51,10 @@ class Receipt:
         return f"seedboard: recorded run {self.run_id} ({self.results} results) in {self.where}"
 
 
+class Unrecorded(Exception):
+    """Raised by a target whose message already says, for a person, what happened."""
+
+
 @dataclass(frozen=True)
 class _Finish:
     finished_at: datetime
@@ -103,6 +107,8 @@ class Recorder:
             target = self._open_target()
             target.create_run(self._make_run())
             self._write_until_finished(target)
+        except Unrecorded as error:
+            self.fail(str(error))
         except Exception as error:
             self.fail(one_line(error))
         finally:

@@ -25,6 +25,16 @@ from seedboard.settings import database_url_from, describe_url
 from seedboard_reporter.metadata import order_seed, run_start, trial_options
 from seedboard_reporter.recorder import Recorder, Target
 from seedboard_reporter.records import Problem, make_result, problem_of, reason_of
+from seedboard_reporter.spool import RunSpool, spool_root
+from seedboard_reporter.uploader import (
+    DEFAULT_FLUSH_TIMEOUT,
+    FLUSH_ENV,
+    TOKEN_ENV,
+    URL_ENV,
+    Courier,
+    Sender,
+    ServerTarget,
+)
 
 
 def _open_database(url: str) -> Target:
@@ -34,17 +44,38 @@ def _open_database(url: str) -> Target:
     return EmbeddedTarget.open(url)
 
 
+def _open_server(url: str, token: str | None, spool: RunSpool, flush_timeout: float) -> Target:
+    return ServerTarget(Courier(Sender(url, token)), spool, flush_timeout)
+
+
+def flush_timeout(environ: Mapping[str, str]) -> float:
+    """``SEEDBOARD_FLUSH_TIMEOUT`` in seconds; the default when unset or not a number."""
+    try:
+        value = float(environ.get(FLUSH_ENV, ""))
+    except ValueError:
+        return DEFAULT_FLUSH_TIMEOUT
+    return value if value >= 0 else DEFAULT_FLUSH_TIMEOUT
+
+
 def open_recorder(
     environ: Mapping[str, str],
     cwd: Path,
     argv: list[str],
     options: Mapping[str, object] | None,
 ) -> Recorder:
+    """A recorder for this run: to ``SEEDBOARD_URL`` if set, else into the database."""
     run_id = uuid4().hex
-    url = database_url_from(environ, cwd)
     make_run = partial(
         run_start, run_id, datetime.now(UTC), dict(environ), cwd, list(argv), order_seed(options)
     )
+    server = environ.get(URL_ENV, "").strip()
+    if server:
+        spool = RunSpool(spool_root(environ, cwd), run_id)
+        open_target = partial(
+            _open_server, server, environ.get(TOKEN_ENV), spool, flush_timeout(environ)
+        )
+        return Recorder(open_target, make_run, run_id, server)
+    url = database_url_from(environ, cwd)
     return Recorder(partial(_open_database, url), make_run, run_id, describe_url(url))
 
 

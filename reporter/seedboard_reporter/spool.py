@@ -1,0 +1,131 @@
+"""The spool: every request to the server is written here first, deleted once acknowledged.
+
+One folder per run, one file per request, named so that sorting them gives the
+order they must be sent in.  Whatever the server has not acknowledged when a
+run ends (server down, killed process) stays on disk, and the next run or
+``seedboard upload`` sends it.  Sending twice is harmless: the server ignores a
+run it has and a batch number it has stored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+SPOOL_ENV = "SEEDBOARD_SPOOL"
+DEFAULT_SPOOL = Path(".seedboard") / "spool"
+_LOCK = ".lock"
+
+
+@dataclass(frozen=True)
+class Request:
+    """One spooled request: where it goes and its JSON body."""
+
+    method: str
+    path: str
+    body: bytes
+    file: Path
+
+    @property
+    def size(self) -> int:
+        return len(self.body)
+
+
+def spool_root(environ: Mapping[str, str], cwd: Path) -> Path:
+    return cwd / (environ.get(SPOOL_ENV) or DEFAULT_SPOOL)
+
+
+class RunSpool:
+    """The spooled requests of one run."""
+
+    def __init__(self, root: Path, run_id: str) -> None:
+        self.run_id = run_id
+        self.folder = root / run_id
+        self._lock_fd: int | None = None
+
+    def claim(self) -> bool:
+        """Hold this run's lock, so no other process replays it at the same time."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.folder / _LOCK, os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False
+        self._lock_fd = fd
+        return True
+
+    def release(self) -> None:
+        if self._lock_fd is None:
+            return
+        os.close(self._lock_fd)
+        self._lock_fd = None
+        if not self.pending():
+            _remove_quietly(self.folder / _LOCK)
+            with contextlib.suppress(OSError):  # another process spooled into it meanwhile
+                self.folder.rmdir()
+
+    def add_run(self, body: bytes) -> Request:
+        return self._write("0-run.json", "PUT", f"/api/v1/runs/{self.run_id}", body)
+
+    def add_batch(self, number: int, body: bytes) -> Request:
+        path = f"/api/v1/runs/{self.run_id}/batches/{number}"
+        return self._write(f"1-batch-{number:08d}.json", "PUT", path, body)
+
+    def add_finish(self, body: bytes) -> Request:
+        return self._write("2-finish.json", "POST", f"/api/v1/runs/{self.run_id}/finish", body)
+
+    def acknowledged(self, request: Request) -> None:
+        _remove_quietly(request.file)
+
+    def pending(self) -> list[Request]:
+        """The requests not yet acknowledged, in the order to send them."""
+        if not self.folder.is_dir():
+            return []
+        return [
+            request
+            for file in sorted(self.folder.glob("[0-2]-*.json"))
+            if (request := self._read(file)) is not None
+        ]
+
+    def _write(self, name: str, method: str, path: str, body: bytes) -> Request:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        file = self.folder / name
+        partial = file.with_suffix(".part")
+        partial.write_bytes(body)
+        os.replace(partial, file)  # a reader never sees half a request
+        return Request(method, path, body, file)
+
+    def _read(self, file: Path) -> Request | None:
+        try:
+            body = file.read_bytes()
+        except FileNotFoundError:
+            return None  # acknowledged by its owner just now
+        kind = file.name.split("-", 2)
+        if kind[1].startswith("run"):
+            return Request("PUT", f"/api/v1/runs/{self.run_id}", body, file)
+        if kind[1].startswith("finish"):
+            return Request("POST", f"/api/v1/runs/{self.run_id}/finish", body, file)
+        number = int(kind[2].removesuffix(".json"))
+        return Request("PUT", f"/api/v1/runs/{self.run_id}/batches/{number}", body, file)
+
+
+def spooled_runs(root: Path, except_run: str | None = None) -> Iterator[RunSpool]:
+    """Runs left in the spool by earlier processes, oldest first."""
+    if not root.is_dir():
+        return
+    folders = sorted(
+        (f for f in root.iterdir() if f.is_dir() and f.name != except_run),
+        key=lambda f: f.stat().st_mtime,
+    )
+    for folder in folders:
+        yield RunSpool(root, folder.name)
+
+
+def _remove_quietly(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):  # acknowledged by another process
+        path.unlink()

@@ -1,0 +1,58 @@
+"""The v1 write API's JSON bodies, as the reporter sends them."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from seedboard.domain import Result, RunStart
+
+
+def _time(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+def encode(value: dict[str, Any]) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def run_body(run: RunStart) -> bytes:
+    return encode(
+        {
+            "started_at": _time(run.started_at),
+            "host": run.host,
+            "python_version": run.python_version,
+            "twisted_version": run.twisted_version,
+            "command": run.command,
+            "order_seed": run.order_seed,
+            "branch": run.branch,
+            "commit": run.commit,
+            "build_url": run.build_url,
+        }
+    )
+
+
+def batch_body(results: list[Result]) -> bytes:
+    return encode(
+        {
+            "results": [
+                {
+                    "test_id": r.test_id,
+                    "outcome": r.outcome.value,
+                    "duration": r.duration,
+                    "seed": r.seed,
+                    "exception_type": r.exception_type,
+                    "message": r.message,
+                    "traceback": r.traceback,
+                    "file": r.file,
+                    "line": r.line,
+                }
+                for r in results
+            ]
+        }
+    )
+
+
+def finish_body(finished_at: datetime) -> bytes:
+    return encode({"finished_at": _time(finished_at)})
