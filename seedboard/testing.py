@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import random
+import time
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, TypeVar
@@ -26,6 +27,7 @@ from twisted.trial.itrial import IReporter
 from zope.interface import implementer
 
 from seedboard.seeds import SEED_ATTRIBUTE, SeedError, check_seed, choose_seed, seed_note
+from seedboard.workers import in_trial_worker, note_worker_result
 
 __all__ = ["SynchronousTestCase", "TestCase", "seed"]
 
@@ -80,7 +82,10 @@ def _run_seeded(
         return
     case.seedboard_seed = chosen
     random.seed(chosen)
+    started = time.perf_counter()
     run(_SeedNotingReporter(reporter, chosen))
+    if in_trial_worker(reporter):
+        note_worker_result(case.id(), chosen, time.perf_counter() - started)
 
 
 def _as_reporter(result: Any) -> Any:

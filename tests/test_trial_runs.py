@@ -130,7 +130,7 @@ class RecordedRunTests(SynchronousTestCase):
         self.assertGreaterEqual(results["SeededTests.test_deferred"]["duration"], 0.05)
         self.assertEqual(results["SeededTests.test_skipped"]["message"], "not on this machine")
         self.assertEqual(
-            results["SeededTests.test_unexpected_success"]["message"], "should still fail"
+            results["TodoTests.test_unexpected_success"]["message"], "should still fail"
         )
 
     def test_replay_with_environment_seed(self) -> None:

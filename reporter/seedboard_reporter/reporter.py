@@ -22,6 +22,7 @@ from twisted.trial.reporter import TreeReporter
 from seedboard.domain import Outcome, Result
 from seedboard.errors import one_line
 from seedboard.settings import database_url_from, describe_url
+from seedboard.workers import WorkerLogs, WorkerNote
 from seedboard_reporter.metadata import order_seed, run_start, trial_options
 from seedboard_reporter.recorder import Recorder, Target
 from seedboard_reporter.records import Problem, make_result, problem_of, reason_of
@@ -79,6 +80,13 @@ def open_recorder(
     return Recorder(partial(_open_database, url), make_run, run_id, describe_url(url))
 
 
+def _worker_logs(options: Mapping[str, object] | None, cwd: Path) -> WorkerLogs | None:
+    """Under ``trial -j``, the logs its workers keep in trial's temporary directory."""
+    if not options or not options.get("jobs"):
+        return None
+    return WorkerLogs(cwd / str(options.get("temp-directory") or "_trial_temp"))
+
+
 class SeedboardReporter(TreeReporter):
     def __init__(
         self,
@@ -93,6 +101,7 @@ class SeedboardReporter(TreeReporter):
         options = trial_options()
         self._dry_run = bool(options and options.get("dry-run"))
         self._recorder = open_recorder(os.environ, self._cwd, sys.argv, options)
+        self._worker_logs = _worker_logs(options, self._cwd)
         self._test_started: float | None = None
         self._pending: list[Result] = []
         if not self._dry_run:
@@ -107,17 +116,33 @@ class SeedboardReporter(TreeReporter):
         started, self._test_started = self._test_started, None
         self._record_pending(0.0 if started is None else time.perf_counter() - started)
 
+    def _record_pending(self, duration: float) -> None:
+        note = self._worker_note()
+        for result in self._pending:
+            if note is None:
+                self._recorder.add(replace(result, duration=duration))
+            else:
+                seed = result.seed if result.seed is not None else note.seed
+                self._recorder.add(replace(result, duration=note.duration, seed=seed))
+        self._pending = []
+
+    def _worker_note(self) -> WorkerNote | None:
+        """What a ``trial -j`` worker noted about the pending results' test."""
+        if self._worker_logs is None or not self._pending:
+            return None
+        return self._worker_logs.take(self._pending[0].test_id)
+
     def addSuccess(self, test: Any) -> None:
         super().addSuccess(test)
         self._note(test, Outcome.SUCCESS, Problem)
 
     def addFailure(self, test: Any, fail: Any) -> None:
         super().addFailure(test, fail)
-        self._note(test, Outcome.FAILURE, lambda: problem_of(self._getFailure(fail)))
+        self._note(test, Outcome.FAILURE, lambda: self._problem(fail))
 
     def addError(self, test: Any, error: Any) -> None:
         super().addError(test, error)
-        self._note(test, Outcome.ERROR, lambda: problem_of(self._getFailure(error)))
+        self._note(test, Outcome.ERROR, lambda: self._problem(error))
 
     def addSkip(self, test: Any, reason: Any) -> None:
         super().addSkip(test, reason)
@@ -125,7 +150,7 @@ class SeedboardReporter(TreeReporter):
 
     def addExpectedFailure(self, test: Any, failure: Any, todo: Any = None) -> None:
         super().addExpectedFailure(test, failure, todo)
-        self._note(test, Outcome.EXPECTED_FAILURE, lambda: problem_of(self._getFailure(failure)))
+        self._note(test, Outcome.EXPECTED_FAILURE, lambda: self._problem(failure))
 
     def addUnexpectedSuccess(self, test: Any, todo: Any = None) -> None:
         super().addUnexpectedSuccess(test, todo)
@@ -140,6 +165,12 @@ class SeedboardReporter(TreeReporter):
         receipt = self._recorder.finish(datetime.now(UTC))
         self._stream.write(receipt.line() + "\n")
 
+    def _problem(self, error: Any) -> Problem:
+        # Under trial -j an expected failure arrives as its text alone.
+        if isinstance(error, str):
+            return Problem(message=error)
+        return problem_of(self._getFailure(error))
+
     def _note(self, test: Any, outcome: Outcome, problem: Any) -> None:
         """Keep a result until ``stopTest`` gives its duration; never disturb the run."""
         try:
@@ -148,8 +179,3 @@ class SeedboardReporter(TreeReporter):
             self._recorder.fail(f"the reporter could not read a result: {one_line(error)}")
         if self._test_started is None:
             self._record_pending(0.0)
-
-    def _record_pending(self, duration: float) -> None:
-        for result in self._pending:
-            self._recorder.add(replace(result, duration=duration))
-        self._pending = []

@@ -33,11 +33,6 @@ class SeededTests(TestCase):
 
     test_expected_failure.todo = "issue 12"
 
-    def test_unexpected_success(self):
-        pass
-
-    test_unexpected_success.todo = "should still fail"
-
 
 class SynchronousSeededTests(SynchronousTestCase):
     def test_sync(self):
