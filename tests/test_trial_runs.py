@@ -200,6 +200,23 @@ class RecordedRunTests(SynchronousTestCase):
         done = self.recorded_run("samplepkg.test_sample.SeededTests.test_passes")
         self.assertEqual(done.returncode, 0, done.stdout)
 
+    def test_parallel_workers(self) -> None:
+        """Under trial -j 2 every seeded test keeps its seed and its real duration."""
+        done = self.recorded_run("-j", "2", "samplepkg.test_sample")
+        expected = summary_counts(done.stdout.rsplit("\n", 2)[0])
+        results = self.results()
+        self.assertEqual(len(results), 10)
+        for name, row in results.items():
+            if not name.startswith("Classic"):
+                self.assertIsNotNone(row["seed"], name)
+        self.assertEqual(results["SeededTests.test_pinned"]["seed"], 1234)
+        self.assertEqual(results["ClassicRecipeTests.test_message"]["seed"], 777)
+        self.assertGreaterEqual(results["SeededTests.test_deferred"]["duration"], 0.05)
+        failed = results["SeededTests.test_draw_fails"]
+        self.assertIn(f"(random seed: {failed['seed']})", failed["message"])
+        [run] = rows(self.db, "SELECT * FROM runs")
+        self.assertEqual({k: run[k] for k in TRIAL_COUNTS.values() if run[k]}, expected)
+
     def test_dry_run_records_nothing(self) -> None:
         """trial --dry-run runs no test, so no run is recorded."""
         done = self.recorded_run("--dry-run")

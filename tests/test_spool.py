@@ -1,0 +1,72 @@
+"""Tests for the spool: requests kept on disk until the server acknowledges them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from twisted.trial.unittest import SynchronousTestCase
+
+from seedboard_reporter.spool import RunSpool, spool_root, spooled_runs
+
+
+class SpoolTests(SynchronousTestCase):
+    def setUp(self) -> None:
+        self.root = Path(self.mktemp())
+
+    def test_pending_in_sending_order(self) -> None:
+        """Run first, batches by number, finish last, whatever order they were written in."""
+        spool = RunSpool(self.root, "r1")
+        spool.add_finish(b"{}")
+        spool.add_batch(10, b"[10]")
+        spool.add_batch(2, b"[2]")
+        spool.add_run(b"{run}")
+        self.assertEqual(
+            [(r.method, r.path, r.body) for r in spool.pending()],
+            [
+                ("PUT", "/api/v1/runs/r1", b"{run}"),
+                ("PUT", "/api/v1/runs/r1/batches/2", b"[2]"),
+                ("PUT", "/api/v1/runs/r1/batches/10", b"[10]"),
+                ("POST", "/api/v1/runs/r1/finish", b"{}"),
+            ],
+        )
+
+    def test_acknowledged_requests_go(self) -> None:
+        """An acknowledged request leaves the spool; an empty run folder goes on release."""
+        spool = RunSpool(self.root, "r1")
+        self.assertTrue(spool.claim())
+        request = spool.add_run(b"{}")
+        spool.acknowledged(request)
+        spool.acknowledged(request)  # twice is harmless
+        self.assertEqual(spool.pending(), [])
+        spool.release()
+        self.assertFalse((self.root / "r1").exists())
+
+    def test_release_keeps_undelivered(self) -> None:
+        """A run with requests left stays in the spool for the next run."""
+        spool = RunSpool(self.root, "r1")
+        spool.claim()
+        spool.add_batch(0, b"[]")
+        spool.release()
+        self.assertEqual([s.run_id for s in spooled_runs(self.root)], ["r1"])
+        self.assertEqual(len(RunSpool(self.root, "r1").pending()), 1)
+
+    def test_one_owner_at_a_time(self) -> None:
+        """While one process holds a run, another cannot claim it to replay it."""
+        owner, other = RunSpool(self.root, "r1"), RunSpool(self.root, "r1")
+        self.assertTrue(owner.claim())
+        self.assertFalse(other.claim())
+        owner.add_run(b"{}")
+        owner.release()
+        self.assertTrue(other.claim())
+
+    def test_spooled_runs_skip_current(self) -> None:
+        """The current run is not offered for replay."""
+        for run_id in ("a", "b"):
+            RunSpool(self.root, run_id).add_run(b"{}")
+        self.assertEqual([s.run_id for s in spooled_runs(self.root, except_run="a")], ["b"])
+        self.assertEqual(list(spooled_runs(self.root / "missing")), [])
+
+    def test_root_from_environment(self) -> None:
+        """SEEDBOARD_SPOOL moves the spool; by default it is .seedboard/spool."""
+        self.assertEqual(spool_root({}, Path("/w")), Path("/w/.seedboard/spool"))
+        self.assertEqual(spool_root({"SEEDBOARD_SPOOL": "/s"}, Path("/w")), Path("/s"))
