@@ -19,6 +19,7 @@ from seedboard_reporter.uploader import (
     Retryable,
     ServerTarget,
     _retry_after,
+    upload_spool,
 )
 from tests.support import result, run_start
 
@@ -143,3 +144,39 @@ class RetryAfterTests(SynchronousTestCase):
         self.assertTrue(8 <= wait <= 10, wait)
         self.assertIsNone(_retry_after("soon"))
         self.assertIsNone(_retry_after(None))
+
+
+class UploadSpoolTests(SynchronousTestCase):
+    def setUp(self) -> None:
+        self.root = Path(self.mktemp())
+        for run_id in ("a", "b"):
+            spool = RunSpool(self.root, run_id)
+            spool.add_run(b"{}")
+            spool.add_batch(0, b"{}")
+            spool.add_finish(b"{}")
+
+    def test_sends_everything(self) -> None:
+        """Every spooled request is delivered and the spool is left empty."""
+        sender = ScriptedSender(ok)
+        uploads = upload_spool(self.root, sender, sleep=lambda s: None)  # type: ignore[arg-type]
+        self.assertEqual({(u.run_id, u.sent, u.left) for u in uploads}, {("a", 3, 0), ("b", 3, 0)})
+        self.assertEqual(list(self.root.iterdir()), [])
+
+    def test_server_down_keeps_everything(self) -> None:
+        """A server that does not answer stops the upload; nothing is deleted."""
+        sender = ScriptedSender(down)
+        uploads = upload_spool(self.root, sender, attempts=2, sleep=lambda s: None)  # type: ignore[arg-type]
+        self.assertEqual(len(uploads), 1)
+        self.assertEqual((uploads[0].sent, uploads[0].left), (0, 3))
+        self.assertTrue(uploads[0].problem and uploads[0].problem.startswith("not answering"))
+        self.assertEqual(sum(len(RunSpool(self.root, r).pending()) for r in "ab"), 6)
+
+    def test_refused_run_is_skipped(self) -> None:
+        """A run the server refuses stays spooled; the others are still sent."""
+
+        def refuse_a(request: Request) -> None:
+            if "/runs/a" in request.path:
+                raise Rejected("HTTP 400: invalid")
+
+        uploads = upload_spool(self.root, ScriptedSender(refuse_a), sleep=lambda s: None)  # type: ignore[arg-type]
+        self.assertEqual({u.run_id: u.left for u in uploads}, {"a": 3, "b": 0})

@@ -16,7 +16,9 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from seedboard.domain import Result, RunStart
 from seedboard_reporter import wire
@@ -240,3 +242,66 @@ class ServerTarget:
             f"the server did not acknowledge it in time ({self._courier.problem or 'slow'}); "
             f"kept in {where} for the next run or `seedboard upload`"
         )
+
+
+@dataclass(frozen=True)
+class Upload:
+    """What ``seedboard upload`` did with one spooled run."""
+
+    run_id: str
+    sent: int
+    left: int
+    problem: str | None = None
+
+
+def upload_spool(
+    root: Path,
+    sender: Sender,
+    attempts: int = 3,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[Upload]:
+    """Send every spooled run now, oldest first; stop at a server that is not answering."""
+    uploads: list[Upload] = []
+    for spool in spooled_runs(root):
+        if not spool.claim():
+            continue  # a running trial owns it and is sending it
+        try:
+            upload = _upload_run(spool, sender, attempts, sleep)
+        finally:
+            spool.release()
+        uploads.append(upload)
+        if upload.left and upload.problem and not upload.problem.startswith("refused"):
+            break
+    return uploads
+
+
+def _upload_run(
+    spool: RunSpool, sender: Sender, attempts: int, sleep: Callable[[float], None]
+) -> Upload:
+    pending = spool.pending()
+    for sent, request in enumerate(pending):
+        problem = _send_with_retries(sender, request, attempts, sleep)
+        if problem is not None:
+            return Upload(spool.run_id, sent, len(pending) - sent, problem)
+        spool.acknowledged(request)
+    return Upload(spool.run_id, len(pending), 0)
+
+
+def _send_with_retries(
+    sender: Sender, request: Request, attempts: int, sleep: Callable[[float], None]
+) -> str | None:
+    """None once delivered, else why not."""
+    backoff = FIRST_BACKOFF
+    for attempt in range(attempts):
+        try:
+            sender.send(request, REQUEST_TIMEOUT)
+        except Rejected as error:
+            return f"refused: {error}"
+        except Retryable as error:
+            if attempt == attempts - 1:
+                return f"not answering: {error}"
+            sleep(error.retry_after if error.retry_after is not None else backoff)
+            backoff *= 2
+        else:
+            return None
+    return None
