@@ -84,3 +84,24 @@ def environment(**overrides: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SEEDBOARD_")}
     env.update(overrides)
     return env
+
+
+def start_server(case: SynchronousTestCase, cwd: Path, *args: str) -> str:
+    """Run ``seedboard serve ARGS`` until the test ends; the base URL it printed."""
+    import re
+    import subprocess
+
+    server = subprocess.Popen(
+        [str(BIN / "seedboard"), "serve", *args],
+        cwd=cwd,
+        env=environment(),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    case.addCleanup(server.wait, 10)
+    case.addCleanup(server.terminate)
+    assert server.stdout is not None
+    line = server.stdout.readline()
+    found = re.search(r" at (http://[^ ]+?)/?$", line.strip())
+    assert found is not None, f"seedboard serve said: {line!r}"
+    return found.group(1)

@@ -13,7 +13,7 @@ from urllib.request import urlopen
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from tests.support import BIN, REPO, environment
+from tests.support import BIN, REPO, environment, start_server
 
 SAMPLES = REPO / "tests" / "samples"
 TRIAL_COUNTS = {
@@ -240,21 +240,7 @@ class ServeTests(SynchronousTestCase):
         shutil.copytree(SAMPLES, self.project)
 
     def serve(self) -> str:
-        """Start ``seedboard serve`` on a free port; its base URL."""
-        server = subprocess.Popen(
-            [str(BIN / "seedboard"), "serve", "--port", "0"],
-            cwd=self.project,
-            env=environment(),
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        self.addCleanup(server.wait, 10)
-        self.addCleanup(server.terminate)
-        assert server.stdout is not None
-        line = server.stdout.readline()
-        found = re.search(r"at (http://127\.0\.0\.1:\d+/)$", line.strip())
-        assert found is not None, line
-        return found.group(1)
+        return start_server(self, self.project, "--port", "0") + "/"
 
     def test_dashboard_shows_recorded_runs(self) -> None:
         """Runs recorded into ./seedboard.db are listed, with their tests, seeds and failures."""
