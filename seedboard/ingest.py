@@ -1,0 +1,315 @@
+"""The write API's bodies and path parts turned into domain records, or an ``Invalid`` error.
+
+Pure: bytes and strings in, ``RunStart``/``Result``/``datetime`` out, no I/O.  Each body
+is described by a table of ``Field``s; the checks run from those tables and the
+OpenAPI document is built from them, so what is published and what is enforced
+cannot disagree.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from seedboard.domain import Outcome, Result, RunStart
+
+MAX_RESULTS = 50_000
+"""Results in one batch: a reporter sends batches of about a thousand."""
+
+MAX_BIGINT = 2**63 - 1
+MIN_BIGINT = -(2**63)
+MAX_INT = 2**31 - 1
+"""Bounds of the database's BIGINT and INTEGER columns, so no value overflows a column."""
+
+RUN_ID_PATTERN = "^[0-9a-f]{32}$"
+_RUN_ID = re.compile(RUN_ID_PATTERN.strip("^$"))
+_DIGITS = re.compile("[0-9]+")
+
+
+class Invalid(ValueError):
+    """A request the server refuses: what is wrong, and which field, when one is at fault.
+
+    ``code`` is ``bad_json`` when the body is no JSON at all, else ``invalid``.
+    """
+
+    def __init__(self, message: str, field: str | None = None, code: str = "invalid") -> None:
+        super().__init__(message if field is None else f"{field}: {message}")
+        self.message = message
+        self.field = field
+        self.code = code
+
+
+# What a field may hold.
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    min_length: int = 0
+    max_length: int | None = None
+
+    def check(self, value: object, path: str, name: str) -> str:
+        if not isinstance(value, str):
+            raise Invalid("must be a string", _join(path, name))
+        if len(value) < self.min_length:
+            raise Invalid("must not be empty", _join(path, name))
+        if self.max_length is not None and len(value) > self.max_length:
+            raise Invalid(f"must be at most {self.max_length} characters", _join(path, name))
+        if not value.isascii() and not _encodable(value):
+            # JSON's \ud800 escapes decode to lone surrogates, which no database can store.
+            raise Invalid("must be valid Unicode text", _join(path, name))
+        return value
+
+
+@dataclass(frozen=True, slots=True)
+class Integer:
+    minimum: int
+    maximum: int
+
+    def check(self, value: object, path: str, name: str) -> int:
+        # Exactly int: JSON true is no number, and 3.0 is no integer.
+        if type(value) is not int:
+            raise Invalid("must be an integer", _join(path, name))
+        if not self.minimum <= value <= self.maximum:
+            raise Invalid(f"must be between {self.minimum} and {self.maximum}", _join(path, name))
+        return value
+
+
+@dataclass(frozen=True, slots=True)
+class Number:
+    minimum: float
+
+    def check(self, value: object, path: str, name: str) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise Invalid("must be a number", _join(path, name))
+        try:
+            number = float(value)
+        except OverflowError:
+            raise Invalid("is out of range", _join(path, name)) from None
+        if not math.isfinite(number):
+            raise Invalid("is out of range", _join(path, name))
+        if number < self.minimum:
+            raise Invalid(f"must be at least {self.minimum:g}", _join(path, name))
+        return number
+
+
+@dataclass(frozen=True, slots=True)
+class Time:
+    """An ISO 8601 time with a zone, read as aware UTC."""
+
+    def check(self, value: object, path: str, name: str) -> datetime:
+        if not isinstance(value, str):
+            raise Invalid("must be an ISO 8601 time string", _join(path, name))
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            raise Invalid("is not an ISO 8601 time", _join(path, name)) from None
+        if moment.utcoffset() is None:
+            raise Invalid("must include a time zone, such as Z or +00:00", _join(path, name))
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            raise Invalid("is out of range", _join(path, name)) from None
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """One of an enumeration's values, read as its member."""
+
+    enum: type[StrEnum]
+
+    @property
+    def values(self) -> list[str]:
+        return [member.value for member in self.enum]
+
+    def check(self, value: object, path: str, name: str) -> StrEnum:
+        try:
+            if isinstance(value, str):
+                return self.enum(value)
+        except ValueError:
+            pass
+        raise Invalid(f"must be one of {', '.join(self.values)}", _join(path, name))
+
+
+@dataclass(frozen=True, slots=True)
+class Items:
+    """A list of objects, each described by ``fields``."""
+
+    fields: tuple[Field, ...]
+    min_items: int
+    max_items: int
+
+    def check(self, value: object, path: str, name: str) -> list[dict[str, Any]]:
+        where = _join(path, name)
+        if not isinstance(value, list):
+            raise Invalid("must be a list", where)
+        if not self.min_items <= len(value) <= self.max_items:
+            raise Invalid(f"must hold {self.min_items} to {self.max_items} items", where)
+        return [check_object(item, self.fields, f"{where}[{i}]") for i, item in enumerate(value)]
+
+
+Kind = Text | Integer | Number | Time | Choice | Items
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One key of a JSON object: required means present, nullable means it may be null."""
+
+    name: str
+    kind: Kind
+    required: bool = True
+    nullable: bool = False
+
+
+def _optional(name: str, kind: Kind) -> Field:
+    return Field(name, kind, required=False, nullable=True)
+
+
+# The bodies.  Names match the domain records' attributes; a test checks they do.
+
+RUN_FIELDS = (
+    Field("started_at", Time()),
+    Field("host", Text(max_length=255)),
+    Field("python_version", Text(max_length=64)),
+    Field("twisted_version", Text(max_length=64)),
+    Field("command", Text()),
+    Field("order_seed", Integer(MIN_BIGINT, MAX_BIGINT), nullable=True),
+    Field("branch", Text(max_length=255), nullable=True),
+    Field("commit", Text(max_length=64), nullable=True),
+    Field("build_url", Text(), nullable=True),
+)
+
+RESULT_FIELDS = (
+    Field("test_id", Text(min_length=1)),
+    Field("outcome", Choice(Outcome)),
+    Field("duration", Number(minimum=0)),
+    _optional("seed", Integer(0, MAX_BIGINT)),
+    _optional("exception_type", Text()),
+    _optional("message", Text()),
+    _optional("traceback", Text()),
+    _optional("file", Text()),
+    _optional("line", Integer(0, MAX_INT)),
+)
+
+BATCH_FIELDS = (Field("results", Items(RESULT_FIELDS, min_items=1, max_items=MAX_RESULTS)),)
+
+FINISH_FIELDS = (Field("finished_at", Time()),)
+
+
+# Parsing.
+
+
+def parse_run(run_id: str, body: bytes) -> RunStart:
+    """The run a ``PUT /api/v1/runs/<run_id>`` creates."""
+    checked_id = parse_run_id(run_id)
+    return RunStart(id=checked_id, **check_object(decode_json(body), RUN_FIELDS))
+
+
+def parse_batch(body: bytes) -> list[Result]:
+    """The results of a ``PUT /api/v1/runs/<run_id>/batches/<number>``."""
+    items = check_object(decode_json(body), BATCH_FIELDS)["results"]
+    return [Result(**item) for item in items]
+
+
+def parse_finish(body: bytes) -> datetime:
+    """When the run of a ``POST /api/v1/runs/<run_id>/finish`` ended."""
+    finished_at: datetime = check_object(decode_json(body), FINISH_FIELDS)["finished_at"]
+    return finished_at
+
+
+def parse_run_id(text: str) -> str:
+    if _RUN_ID.fullmatch(text) is None:
+        raise Invalid("must be 32 lowercase hexadecimal characters", "run_id")
+    return text
+
+
+def parse_batch_number(text: str) -> int:
+    # Not str.isdigit: it also accepts digits of other scripts, and "²".
+    if _DIGITS.fullmatch(text) is None:
+        raise Invalid("must be a non-negative integer", "number")
+    number = int(text)
+    if number > MAX_INT:
+        raise Invalid(f"must be at most {MAX_INT}", "number")
+    return number
+
+
+def decode_json(body: bytes) -> object:
+    """The body as JSON: UTF-8 only, no NaN or Infinity, no key twice in one object."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Invalid("The body is not UTF-8 text.", code="bad_json") from None
+    try:
+        return json.loads(text, parse_constant=_no_constant, object_pairs_hook=_unique_keys)
+    except RecursionError:
+        raise Invalid("The body is not valid JSON: nested too deeply.", code="bad_json") from None
+    except ValueError as error:
+        # Also the digit limit of int(): a number thousands of digits long.
+        raise Invalid(f"The body is not valid JSON: {error}.", code="bad_json") from None
+
+
+def check_object(value: object, fields: Sequence[Field], path: str = "") -> dict[str, Any]:
+    """The object's values by field name, checked; absent optional fields are None."""
+    if not isinstance(value, dict):
+        if not path:
+            raise Invalid("The body must be a JSON object.")
+        raise Invalid("must be a JSON object", path)
+    known = {field.name for field in fields}
+    for key in value:
+        if key not in known:
+            raise Invalid("unknown field", _join(path, key))
+    checked: dict[str, Any] = {}
+    for field in fields:
+        raw = value.get(field.name)
+        if raw is None:
+            _check_absent(value, field, path)
+            checked[field.name] = None
+        else:
+            checked[field.name] = field.kind.check(raw, path, field.name)
+    return checked
+
+
+def _check_absent(value: dict[str, object], field: Field, path: str) -> None:
+    """Refuses a field that is missing or null when it may not be."""
+    if field.name not in value:
+        if field.required:
+            raise Invalid("is required", _join(path, field.name))
+    elif not field.nullable:
+        raise Invalid("must not be null", _join(path, field.name))
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise ValueError(f"the key {_first_repeat(pairs)!r} appears twice in one object")
+    return result
+
+
+def _first_repeat(pairs: list[tuple[str, object]]) -> str:
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            return key
+        seen.add(key)
+    return ""
