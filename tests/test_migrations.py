@@ -10,9 +10,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect, text
 from twisted.trial.unittest import SynchronousTestCase
 
-from seedboard.db import migrate
+from seedboard.db import migrate, runs
 from seedboard.db.engine import open_database
 from seedboard.db.models import Base
+from tests.support import record_run, result
 
 
 def fresh_url(case: SynchronousTestCase) -> str:
@@ -46,17 +47,38 @@ class MigrationTests(SynchronousTestCase):
         migrate.ensure_schema(self.db)
         self.assertEqual(
             set(self.db.read(lambda conn: inspect(conn).get_table_names())),
-            {"alembic_version", "runs", "tests", "results"},
+            {"alembic_version", "runs", "tests", "results", "batches", "tokens"},
         )
 
     def test_downgrade_latest(self) -> None:
-        """The latest revision downgrades cleanly."""
+        """The latest revision downgrades cleanly, leaving the one before it."""
         from alembic import command
 
         migrate.ensure_schema(self.db)
         with self.db.writer.begin() as conn:
             command.downgrade(migrate.alembic_config(conn), "-1")
-        self.assertNotIn("results", self.db.read(lambda conn: inspect(conn).get_table_names()))
+        tables = set(self.db.read(lambda conn: inspect(conn).get_table_names()))
+        self.assertEqual(tables, {"alembic_version", "runs", "tests", "results"})
+        self.assertEqual(self.db.read(migrate.current_revision), "0001")
+
+    def test_downgrade_to_nothing(self) -> None:
+        """Every revision downgrades, down to an empty database."""
+        from alembic import command
+
+        migrate.ensure_schema(self.db)
+        with self.db.writer.begin() as conn:
+            command.downgrade(migrate.alembic_config(conn), "base")
+        tables = set(self.db.read(lambda conn: inspect(conn).get_table_names()))
+        self.assertEqual(tables, {"alembic_version"})
+
+    def test_upgrade_keeps_runs(self) -> None:
+        """Upgrading a database at 0001 keeps its runs and adds the new tables."""
+        with self.db.writer.begin() as conn:
+            migrate.upgrade(conn, "0001")
+        record_run(self.db, [result()])
+        migrate.ensure_schema(self.db)
+        self.assertEqual(self.db.read(migrate.current_revision), migrate.HEAD)
+        self.assertEqual(len(self.db.read(runs.list_runs, 10).runs), 1)
 
 
 class EngineTests(SynchronousTestCase):

@@ -6,10 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from seedboard.db import runs
+from seedboard.db import batches, runs
 from seedboard.db.history import test_history as history_of
 from seedboard.domain import Outcome, OutcomeCounts
 from tests.support import record_run, result, run_start, temporary_database
+
+NOW = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)
 
 
 class RunStoreTests(SynchronousTestCase):
@@ -91,6 +93,57 @@ class RunStoreTests(SynchronousTestCase):
         detail = self.db.read(runs.get_run, start.id)
         assert detail is not None
         self.assertEqual(len({r.test_id for r in detail.results}), 1234)
+
+
+class BatchStoreTests(SynchronousTestCase):
+    def setUp(self) -> None:
+        self.db = temporary_database(self)
+        self.start = run_start()
+        self.db.write(runs.create_run, self.start)
+
+    def add(self, number: int, names: list[str]) -> bool:
+        stored: bool = self.db.write(
+            batches.add_batch, self.start.id, number, [result(n) for n in names], NOW
+        )
+        return stored
+
+    def stored_names(self) -> list[str]:
+        detail = self.db.read(runs.get_run, self.start.id)
+        assert detail is not None
+        return sorted(r.test_id for r in detail.results)
+
+    def test_batches_append(self) -> None:
+        """Numbered batches add their results and are recorded by number."""
+        self.assertTrue(self.add(0, ["t.a", "t.b"]))
+        self.assertTrue(self.add(1, ["t.c"]))
+        self.assertEqual(self.stored_names(), ["t.a", "t.b", "t.c"])
+        self.assertEqual(self.db.read(batches.batch_numbers, self.start.id), [0, 1])
+
+    def test_retried_batch_stored_once(self) -> None:
+        """A batch number seen before stores nothing, and its counts stay as they were."""
+        self.assertTrue(self.add(0, ["t.a"]))
+        self.assertFalse(self.add(0, ["t.a"]))
+        self.assertFalse(self.add(0, ["t.other"]))
+        self.assertEqual(self.stored_names(), ["t.a"])
+        [summary] = self.db.read(runs.list_runs, 10).runs
+        self.assertEqual(summary.counts.total, 1)
+
+    def test_unknown_run(self) -> None:
+        """A batch for a run never created is refused and records nothing."""
+        self.assertRaises(
+            runs.UnknownRun, self.db.write, batches.add_batch, "f" * 32, 0, [result()], NOW
+        )
+        self.assertEqual(self.db.read(batches.batch_numbers, "f" * 32), [])
+
+    def test_failed_batch_leaves_nothing(self) -> None:
+        """When storing results fails, the batch number is not kept either."""
+        # An outcome that is no Outcome fails after the batch row was inserted.
+        broken = [result("t.a"), result("t.b", outcome="bogus")]  # type: ignore[arg-type]
+        self.assertRaises(
+            AttributeError, self.db.write, batches.add_batch, self.start.id, 0, broken, NOW
+        )
+        self.assertEqual(self.db.read(batches.batch_numbers, self.start.id), [])
+        self.assertTrue(self.add(0, ["t.a"]))
 
 
 class HistoryStoreTests(SynchronousTestCase):

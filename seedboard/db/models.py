@@ -109,3 +109,26 @@ class Result(Base):
         Index(None, "run_id"),
         Index(None, "test_id", "run_id"),
     )
+
+
+class Batch(Base):
+    """A batch of results received for a run, so that a retried batch is never stored twice."""
+
+    __tablename__ = "batches"
+
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    stored_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class Token(Base):
+    """An API token, kept only as the SHA-256 of its text."""
+
+    __tablename__ = "tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -73,7 +73,7 @@ def create_run(conn: Connection, run: RunStart) -> bool:
 
 def add_results(conn: Connection, run_id: str, results: Sequence[ResultRecord]) -> None:
     """Append results to a run with bulk inserts, keeping its counts current."""
-    _require_run(conn, run_id)
+    require_run(conn, run_id)
     if not results:
         return
     test_ids = _test_ids(conn, results)
@@ -102,7 +102,8 @@ def add_results(conn: Connection, run_id: str, results: Sequence[ResultRecord]) 
 
 
 def finish_run(conn: Connection, run_id: str, finished_at: datetime) -> None:
-    _require_run(conn, run_id)
+    """Record when a run ended; finishing again just records the later call's time."""
+    require_run(conn, run_id)
     conn.execute(update(Run).where(Run.id == run_id).values(finished_at=finished_at))
 
 
@@ -133,7 +134,8 @@ def get_run(conn: Connection, run_id: str) -> RunDetail | None:
     return RunDetail(summary=_summary(row), results=results)
 
 
-def _require_run(conn: Connection, run_id: str) -> None:
+def require_run(conn: Connection, run_id: str) -> None:
+    """Raise ``UnknownRun`` unless the run exists."""
     if conn.execute(select(Run.id).where(Run.id == run_id)).first() is None:
         raise UnknownRun(run_id)
 
