@@ -1,18 +1,26 @@
-"""The ``seedboard`` command: ``serve`` the dashboard, ``db upgrade`` the schema."""
+"""The ``seedboard`` command: ``serve`` the dashboard, ``db upgrade`` the schema, ``token``s."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from seedboard.errors import one_line
+from seedboard.ingest import DEFAULT_MAX_BODY
 from seedboard.settings import DB_ENV, DEFAULT_DB_FILE, database_url, describe_url
+
+if TYPE_CHECKING:
+    from seedboard.db.engine import Database
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
+MAX_TOKEN_NAME = 100
+"""The length of the ``tokens.name`` column (kept here: the command imports no SQLAlchemy)."""
 
 
 def _database_option(parser: argparse.ArgumentParser) -> None:
@@ -34,11 +42,34 @@ def build_parser() -> argparse.ArgumentParser:
     _database_option(serve)
     serve.add_argument("--host", default=DEFAULT_HOST, help=f"interface (default {DEFAULT_HOST})")
     serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
+    serve.add_argument(
+        "--private",
+        action="store_true",
+        help="pages and the read API need a token too (a bearer header or a login)",
+    )
+    serve.add_argument(
+        "--max-body",
+        type=_positive_int,
+        default=DEFAULT_MAX_BODY,
+        metavar="BYTES",
+        help=f"largest request body accepted (default {DEFAULT_MAX_BODY}, 16 MiB)",
+    )
 
     db = verbs.add_parser("db", help="manage the database")
     db_verbs = db.add_subparsers(dest="db_verb", required=True, metavar="COMMAND")
     upgrade = db_verbs.add_parser("upgrade", help="create the schema or upgrade it to the latest")
     _database_option(upgrade)
+
+    token = verbs.add_parser("token", help="manage the API tokens that may write (and read)")
+    token_verbs = token.add_subparsers(dest="token_verb", required=True, metavar="COMMAND")
+    create = token_verbs.add_parser("create", help="make a token and print it, this once")
+    create.add_argument("name", type=_token_name, help="what the token is for, e.g. ci")
+    _database_option(create)
+    listing = token_verbs.add_parser("list", help="list tokens: name, created, revoked")
+    _database_option(listing)
+    revoke = token_verbs.add_parser("revoke", help="stop a token from working")
+    revoke.add_argument("name", type=_token_name)
+    _database_option(revoke)
     return parser
 
 
@@ -48,8 +79,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.verb == "serve":
         from seedboard.web.server import serve
 
-        serve(url, args.host, args.port)
+        serve(url, args.host, args.port, private=args.private, max_body=args.max_body)
         return 0
+    if args.verb == "token":
+        return _token_command(url, args)
     return _upgrade(url)
 
 
@@ -69,6 +102,120 @@ def _upgrade(url: str) -> int:
         database.dispose()
     print(f"seedboard: {describe_url(url)} is at revision {HEAD}")
     return 0
+
+
+def _token_command(url: str, args: argparse.Namespace) -> int:
+    if args.token_verb == "create":
+        return _on_database(url, _create_token, args.name)
+    if args.token_verb == "revoke":
+        return _on_database(url, _revoke_token, args.name)
+    return _on_database(url, _list_tokens)
+
+
+def _on_database(url: str, command: Callable[..., int], *args: str) -> int:
+    """Run a token command on the (created or upgraded) database; 1 if it cannot be used."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from seedboard.db.engine import open_database
+    from seedboard.db.migrate import ensure_schema
+
+    database = open_database(url)
+    try:
+        ensure_schema(database)
+        return command(database, *args)
+    except SQLAlchemyError as error:
+        print(f"seedboard: cannot use {describe_url(url)}: {one_line(error)}", file=sys.stderr)
+        return 1
+    finally:
+        database.dispose()
+
+
+def _create_token(database: Database, name: str) -> int:
+    from seedboard.db.tokens import DuplicateToken, create_token, hash_token, new_token
+
+    token = new_token()
+    try:
+        database.write(create_token, name, hash_token(token), _now())
+    except DuplicateToken:
+        print(
+            f"seedboard: a token named {name!r} exists already; revoke it first or pick "
+            "another name",
+            file=sys.stderr,
+        )
+        return 1
+    # Only the token on stdout, so that `TOKEN=$(seedboard token create ci)` works.
+    print(token)
+    print(
+        f"seedboard: token {name!r} created; it is shown only this once. Clients send it as "
+        "'Authorization: Bearer <token>' (the reporter reads SEEDBOARD_TOKEN).",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _list_tokens(database: Database) -> int:
+    from seedboard.db.tokens import list_tokens
+
+    tokens = database.read(list_tokens)
+    if not tokens:
+        print(
+            "seedboard: no tokens yet; make one with: seedboard token create NAME", file=sys.stderr
+        )
+        return 0
+    rows = [("NAME", "CREATED", "STATUS")]
+    rows += [
+        (
+            token.name,
+            _readable(token.created_at),
+            "active" if token.revoked_at is None else f"revoked {_readable(token.revoked_at)}",
+        )
+        for token in tokens
+    ]
+    width = max(len(name) for name, _, _ in rows)
+    for name, created, status in rows:
+        print(f"{name.ljust(width)}  {created.ljust(23)}  {status}")
+    return 0
+
+
+def _revoke_token(database: Database, name: str) -> int:
+    from seedboard.db.tokens import UnknownToken, revoke_token
+
+    try:
+        revoked = database.write(revoke_token, name, _now())
+    except UnknownToken:
+        print(f"seedboard: there is no token named {name!r}", file=sys.stderr)
+        return 1
+    print(f"seedboard: token {name!r} {'revoked' if revoked else 'was revoked already'}")
+    return 0
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _readable(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _token_name(text: str) -> str:
+    """A token name: printable, without spaces at either end, short enough for its column."""
+    if not text or text != text.strip() or not text.isprintable():
+        raise argparse.ArgumentTypeError(
+            "a token name is printable text without leading or trailing spaces"
+        )
+    if len(text) > MAX_TOKEN_NAME:
+        raise argparse.ArgumentTypeError(f"a token name has at most {MAX_TOKEN_NAME} characters")
+    return text
 
 
 if __name__ == "__main__":

@@ -22,6 +22,9 @@ from seedboard.domain import Outcome, Result, RunStart
 MAX_RESULTS = 50_000
 """Results in one batch: a reporter sends batches of about a thousand."""
 
+DEFAULT_MAX_BODY = 16 * 1024 * 1024
+"""The largest request body a server accepts unless told otherwise (``serve --max-body``)."""
+
 MAX_BIGINT = 2**63 - 1
 MIN_BIGINT = -(2**63)
 MAX_INT = 2**31 - 1

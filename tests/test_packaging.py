@@ -13,6 +13,7 @@ from pathlib import Path
 
 from twisted.trial.unittest import SynchronousTestCase
 
+from seedboard.db.migrate import HEAD
 from tests.support import PYTHON, REPO, environment
 
 SAMPLES = REPO / "tests" / "samples"
@@ -52,7 +53,7 @@ class InstalledTests(SynchronousTestCase):
 
         upgraded = run(bin / "seedboard", "db", "upgrade", cwd=project)
         self.assertEqual(
-            upgraded.stdout, f"seedboard: {project / 'seedboard.db'} is at revision 0001\n"
+            upgraded.stdout, f"seedboard: {project / 'seedboard.db'} is at revision {HEAD}\n"
         )
 
     def test_wheel_install(self) -> None:

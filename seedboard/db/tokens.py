@@ -17,8 +17,6 @@ from sqlalchemy import Connection, insert, select, update
 from seedboard.db.models import Token
 
 TOKEN_BYTES = 32
-MAX_NAME = 100
-"""The length of the ``tokens.name`` column."""
 
 
 @dataclass(frozen=True, slots=True)

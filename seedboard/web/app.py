@@ -1,8 +1,11 @@
 """The dashboard's routes: each asks a store through the pool, then answers in HTML or JSON.
 
 Every page has a JSON twin under ``/api/v1``; the two share their argument
-parsing and fetching, so they cannot disagree.  Errors are mapped in one place,
-``Dashboard.failed``, which also decides between an HTML page and JSON.
+parsing and fetching, so they cannot disagree.  The write API (``PUT`` and
+``POST`` under ``/api/v1/runs``) checks the bearer token, then the whole body
+(``seedboard.ingest``), and only then writes, in one transaction.  Errors are
+mapped in one place, ``Dashboard.failed``, which also decides between an HTML
+page and JSON.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from jinja2 import Environment
 from klein import Klein
@@ -19,18 +23,49 @@ from twisted.web.server import Request
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import PathConverter
 
+from seedboard.db.batches import add_batch
 from seedboard.db.history import test_history
 from seedboard.db.pool import Pool
-from seedboard.db.runs import get_run, list_runs
+from seedboard.db.runs import UnknownRun, create_run, finish_run, get_run, list_runs
+from seedboard.db.tokens import active_token, hash_token
 from seedboard.domain import RunDetail, TestHistory
+from seedboard.ingest import (
+    Invalid,
+    parse_batch,
+    parse_batch_number,
+    parse_finish,
+    parse_run,
+    parse_run_id,
+)
+from seedboard.web.auth import (
+    LOGIN_CSRF_COOKIE,
+    LOGIN_FORM_LIFETIME,
+    SESSION_COOKIE,
+    SESSION_LIFETIME,
+    Session,
+    Sessions,
+    bearer_token,
+    clear_cookie,
+    cookie,
+    form_fields,
+    random_secret,
+    request_body,
+    safe_next,
+    same_secret,
+    set_cookie,
+)
+from seedboard.web.openapi import openapi_document
 from seedboard.web.render import (
     JSONObject,
+    created_run_json,
     encode_json,
     error_json,
+    finished_run_json,
     history_json,
     page_url,
     run_detail_json,
     run_page_json,
+    stored_batch_json,
 )
 
 RUNS_LIMIT = 50
@@ -45,16 +80,25 @@ CONTENT_SECURITY_POLICY = (
 
 
 class Problem(Exception):
-    """A request answered with an error instead: HTTP status, API error code, message."""
+    """A request answered with an error instead: HTTP status, API error code, message.
+
+    ``field`` names the part of the request at fault, when there is one.
+    """
 
     def __init__(
-        self, status: int, code: str, message: str, headers: Sequence[tuple[str, str]] = ()
+        self,
+        status: int,
+        code: str,
+        message: str,
+        headers: Sequence[tuple[str, str]] = (),
+        field: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.headers = headers
+        self.field = field
 
 
 def not_found(message: str) -> Problem:
@@ -64,6 +108,40 @@ def not_found(message: str) -> Problem:
 def bad_request(message: str) -> Problem:
     return Problem(400, "bad_request", message)
 
+
+def unauthorized() -> Problem:
+    return Problem(
+        401,
+        "unauthorized",
+        "Send a valid token in an 'Authorization: Bearer <token>' header.",
+        [("WWW-Authenticate", "Bearer")],
+    )
+
+
+def forbidden(message: str) -> Problem:
+    return Problem(403, "forbidden", message)
+
+
+def see_other(location: str) -> Problem:
+    return Problem(303, "see_other", "Log in first.", [("Location", location)])
+
+
+def unsupported_media_type(message: str) -> Problem:
+    return Problem(415, "unsupported_media_type", message)
+
+
+def unknown_run(run_id: str) -> Problem:
+    return Problem(
+        400,
+        "unknown_run",
+        f"No run with id {run_id!r}; create it first with PUT /api/v1/runs/{run_id}.",
+        field="run_id",
+    )
+
+
+EXPIRED_FORM = (
+    "This form has expired or did not come from this site; go back, reload it and try again."
+)
 
 INTERNAL_ERROR = Problem(
     500, "internal_error", "Something went wrong on the server; the details are in its log."
@@ -82,7 +160,11 @@ def utc_now() -> datetime:
 
 
 class Dashboard:
-    """The web dashboard over one database, reached only through ``pool``."""
+    """The web dashboard and API over one database, reached only through ``pool``.
+
+    With ``private``, reading needs a token too: a bearer header, or a login
+    session started with one at ``/login``.
+    """
 
     app = Klein()
     app.url_map.converters["any_path"] = AnyPathConverter
@@ -93,15 +175,22 @@ class Dashboard:
         pool: Pool,
         templates: Environment,
         clock: Callable[[], datetime] = utc_now,
+        private: bool = False,
     ) -> None:
         self._pool = pool
         self._templates = templates
         self._clock = clock
+        self._private = private
+        self._sessions = Sessions(clock)
+        self._openapi = openapi_document(
+            runs_limit=RUNS_LIMIT, history_limit=HISTORY_LIMIT, max_limit=MAX_LIMIT
+        )
 
     # Pages.
 
     @app.route("/", methods=["GET"])
     async def runs_page(self, request: Request) -> bytes:
+        await self._require_reader(request)
         limit, before = _page_arguments(request)
         page = await self._pool.read(list_runs, limit, before)
         older = page_url("/", page.next_cursor, limit)
@@ -109,11 +198,13 @@ class Dashboard:
 
     @app.route("/runs/<run_id>", methods=["GET"])
     async def run_page(self, request: Request, run_id: str) -> bytes:
+        await self._require_reader(request)
         detail = await self._run(run_id)
         return self._html(request, "run.html", run=detail.summary, results=detail.results)
 
     @app.route("/tests/<any_path:test_id>", methods=["GET"])
     async def test_page(self, request: Request, test_id: str) -> bytes:
+        await self._require_reader(request)
         history = await self._history(request, test_id)
         return self._html(request, "test.html", history=history)
 
@@ -121,17 +212,92 @@ class Dashboard:
 
     @app.route("/api/v1/runs", methods=["GET"])
     async def runs_api(self, request: Request) -> bytes:
+        await self._require_reader(request)
         limit, before = _page_arguments(request)
         page = await self._pool.read(list_runs, limit, before)
         return self._json(request, run_page_json(page, limit))
 
     @app.route("/api/v1/runs/<run_id>", methods=["GET"])
     async def run_api(self, request: Request, run_id: str) -> bytes:
+        await self._require_reader(request)
         return self._json(request, run_detail_json(await self._run(run_id)))
 
     @app.route("/api/v1/tests/<any_path:test_id>", methods=["GET"])
     async def test_api(self, request: Request, test_id: str) -> bytes:
+        await self._require_reader(request)
         return self._json(request, history_json(await self._history(request, test_id)))
+
+    @app.route("/api/v1/openapi.json", methods=["GET"])
+    def openapi_api(self, request: Request) -> bytes:
+        # Public even on a private server: it describes the API, not the data.
+        return self._json(request, self._openapi)
+
+    # Writing: token, then the whole request checked, then one transaction.
+
+    @app.route("/api/v1/runs/<run_id>", methods=["PUT"])
+    async def create_run_api(self, request: Request, run_id: str) -> bytes:
+        await self._require_writer(request)
+        run = parse_run(run_id, _json_body(request))
+        created = await self._pool.write(create_run, run)
+        request.setResponseCode(201 if created else 200)
+        if created:
+            request.setHeader("location", f"/api/v1/runs/{run.id}")
+        return self._json(request, created_run_json(run.id, created))
+
+    @app.route("/api/v1/runs/<run_id>/batches/<number>", methods=["PUT"])
+    async def batch_api(self, request: Request, run_id: str, number: str) -> bytes:
+        await self._require_writer(request)
+        body = _json_body(request)
+        checked_id, checked_number = parse_run_id(run_id), parse_batch_number(number)
+        results = parse_batch(body)
+        stored = await self._pool.write(
+            add_batch, checked_id, checked_number, results, self._clock()
+        )
+        request.setResponseCode(201 if stored else 200)
+        count = len(results) if stored else 0
+        return self._json(request, stored_batch_json(count, duplicate=not stored))
+
+    @app.route("/api/v1/runs/<run_id>/finish", methods=["POST"])
+    async def finish_api(self, request: Request, run_id: str) -> bytes:
+        await self._require_writer(request)
+        body = _json_body(request)
+        checked_id = parse_run_id(run_id)
+        await self._pool.write(finish_run, checked_id, parse_finish(body))
+        return self._json(request, finished_run_json(checked_id))
+
+    # Logging in, for reading a private server in a browser.
+
+    @app.route("/login", methods=["GET"])
+    def login_page(self, request: Request) -> bytes:
+        self._require_private()
+        return self._login_form(request, safe_next(_text_argument(request, "next")))
+
+    @app.route("/login", methods=["POST"])
+    async def login(self, request: Request) -> bytes:
+        self._require_private()
+        form = form_fields(request)
+        if not same_secret(cookie(request, LOGIN_CSRF_COOKIE), form.get("csrf")):
+            raise forbidden(EXPIRED_FORM)
+        next_path = safe_next(form.get("next"))
+        token_hash = hash_token(form.get("token", "").strip())
+        if await self._pool.read(active_token, token_hash) is None:
+            request.setResponseCode(401)
+            request.responseHeaders.setRawHeaders(b"www-authenticate", [b"Bearer"])
+            return self._login_form(request, next_path, "That token is not valid.")
+        self._end_session(request)
+        session_id, _ = self._sessions.start(token_hash)
+        set_cookie(request, SESSION_COOKIE, session_id, "/", SESSION_LIFETIME)
+        clear_cookie(request, LOGIN_CSRF_COOKIE, "/login")
+        return _redirect(request, next_path)
+
+    @app.route("/logout", methods=["POST"])
+    def logout(self, request: Request) -> bytes:
+        self._require_private()
+        found = self._session(request)
+        if found is None or not same_secret(found[1].csrf, form_fields(request).get("csrf")):
+            raise forbidden(EXPIRED_FORM)
+        self._end_session(request)
+        return _redirect(request, "/login")
 
     # Errors, from the routes and from routing itself (no such page, wrong method).
 
@@ -142,13 +308,17 @@ class Dashboard:
         for name, value in problem.headers:
             request.responseHeaders.setRawHeaders(name, [value])
         if _is_api(request):
-            return self._json(request, error_json(problem.code, problem.message))
+            return self._json(request, error_json(problem.code, problem.message, problem.field))
         return self._html(request, "error.html", problem=problem)
 
     def _problem(self, request: Request, failure: Failure) -> Problem:
         error = failure.value
         if isinstance(error, Problem):
             return error
+        if isinstance(error, Invalid):
+            return Problem(400, error.code, error.message, field=error.field)
+        if isinstance(error, UnknownRun):
+            return unknown_run(error.run_id)
         if isinstance(error, NotFound):
             return not_found("There is no page at this address.")
         if isinstance(error, HTTPException):
@@ -156,13 +326,71 @@ class Dashboard:
             headers = [h for h in error.get_headers() if h[0].lower() != "content-type"]
             code = (error.name or "error").lower().replace(" ", "_")
             return Problem(error.code or 500, code, error.description or "", headers)
+        # The path, not the URI: a token someone put in the query string stays out of logs.
         self.log.failure(
-            "Unexpected error answering {method} {uri}",
+            "Unexpected error answering {method} {path}",
             failure,
             method=request.method.decode("latin-1"),
-            uri=request.uri.decode("latin-1"),
+            path=request.path.decode("latin-1"),
         )
         return INTERNAL_ERROR
+
+    # Who may read and write.
+
+    async def _require_writer(self, request: Request) -> None:
+        """Writing always needs a valid token in the Authorization header, never a session."""
+        token = bearer_token(request)
+        if token is None or await self._pool.read(active_token, hash_token(token)) is None:
+            raise unauthorized()
+
+    async def _require_reader(self, request: Request) -> None:
+        """On a private server: a valid token or login, else a 401 (API) or the login page."""
+        if not self._private:
+            return
+        request.responseHeaders.setRawHeaders(b"cache-control", [b"private, no-store"])
+        if await self._may_read(request):
+            return
+        if _is_api(request):
+            raise unauthorized()
+        raise see_other("/login?" + urlencode({"next": request.uri.decode("latin-1")}))
+
+    async def _may_read(self, request: Request) -> bool:
+        token = bearer_token(request)
+        if token is not None:
+            return await self._pool.read(active_token, hash_token(token)) is not None
+        found = self._session(request)
+        if found is None:
+            return False
+        if await self._pool.read(active_token, found[1].token_hash) is None:
+            # The token was revoked: its sessions end with it.
+            self._sessions.end(found[0])
+            return False
+        return True
+
+    def _require_private(self) -> None:
+        if not self._private:
+            raise not_found("This server is open to read; there is nothing to log in to.")
+
+    def _session(self, request: Request) -> tuple[str, Session] | None:
+        session_id = cookie(request, SESSION_COOKIE)
+        session = self._sessions.find(session_id)
+        if session_id is None or session is None:
+            return None
+        return session_id, session
+
+    def _end_session(self, request: Request) -> None:
+        found = self._session(request)
+        if found is not None:
+            self._sessions.end(found[0])
+            clear_cookie(request, SESSION_COOKIE, "/")
+
+    def _login_form(self, request: Request, next_path: str, problem: str | None = None) -> bytes:
+        # Double submit: the form's CSRF token must match this cookie, which no other site
+        # can read or set.
+        csrf = random_secret()
+        set_cookie(request, LOGIN_CSRF_COOKIE, csrf, "/login", LOGIN_FORM_LIFETIME)
+        request.responseHeaders.setRawHeaders(b"cache-control", [b"no-store"])
+        return self._html(request, "login.html", csrf=csrf, next=next_path, problem=problem)
 
     # Fetching, shared by each page and its twin.
 
@@ -186,7 +414,10 @@ class Dashboard:
         headers.setRawHeaders(b"content-type", [b"text/html; charset=utf-8"])
         headers.setRawHeaders(b"content-security-policy", [CONTENT_SECURITY_POLICY])
         headers.setRawHeaders(b"x-content-type-options", [b"nosniff"])
-        page = self._templates.get_template(template).render(now=self._clock(), **context)
+        found = self._session(request) if self._private else None
+        page = self._templates.get_template(template).render(
+            now=self._clock(), logout_csrf=None if found is None else found[1].csrf, **context
+        )
         return page.encode("utf-8")
 
     def _json(self, request: Request, value: JSONObject) -> bytes:
@@ -194,6 +425,30 @@ class Dashboard:
         headers.setRawHeaders(b"content-type", [b"application/json; charset=utf-8"])
         headers.setRawHeaders(b"x-content-type-options", [b"nosniff"])
         return encode_json(value)
+
+
+def _redirect(request: Request, location: str) -> bytes:
+    request.setResponseCode(303)
+    request.responseHeaders.setRawHeaders(b"location", [location.encode("utf-8")])
+    return b""
+
+
+def _json_body(request: Request) -> bytes:
+    """The body of a write: JSON in UTF-8, not compressed, else a 415."""
+    if not _is_json_type(request.getHeader("content-type")):
+        raise unsupported_media_type("Send the body as application/json, in UTF-8.")
+    if (request.getHeader("content-encoding") or "identity").strip().lower() != "identity":
+        raise unsupported_media_type("Send the body without a Content-Encoding.")
+    return request_body(request)
+
+
+def _is_json_type(header: str | None) -> bool:
+    """Whether a Content-Type is JSON, with no charset or UTF-8 as its charset."""
+    if header is None:
+        return False
+    media_type, *parameters = (part.strip().lower() for part in header.split(";"))
+    charsets = [p.partition("=")[2].strip('"') for p in parameters if p.startswith("charset=")]
+    return media_type == "application/json" and all(c in ("utf-8", "utf8") for c in charsets)
 
 
 def _is_api(request: Request) -> bool:

@@ -142,8 +142,28 @@ def encode_json(value: JSONObject) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def error_json(code: str, message: str) -> JSONObject:
-    return {"error": {"code": code, "message": message}}
+def error_json(code: str, message: str, field: str | None = None) -> JSONObject:
+    """The body of every error; ``field`` only when one field of the request is at fault."""
+    error: JSONObject = {"code": code, "message": message}
+    if field is not None:
+        error["field"] = field
+    return {"error": error}
+
+
+def run_ref_json(run_id: str) -> JSONObject:
+    return {"id": run_id, "url": path_to_run(run_id)}
+
+
+def created_run_json(run_id: str, created: bool) -> JSONObject:
+    return {"run": run_ref_json(run_id), "created": created}
+
+
+def stored_batch_json(stored: int, duplicate: bool) -> JSONObject:
+    return {"stored": stored, "duplicate": duplicate}
+
+
+def finished_run_json(run_id: str) -> JSONObject:
+    return {"run": run_ref_json(run_id), "finished": True}
 
 
 def run_page_json(page: RunPage, limit: int) -> JSONObject:

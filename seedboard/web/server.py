@@ -1,22 +1,30 @@
-"""Serving the dashboard: open the database, start the thread pool, listen, run the reactor."""
+"""Serving the dashboard: open the database, start the thread pool, listen, run the reactor.
+
+The site refuses request bodies over ``max_body`` bytes as they arrive (see
+``BodyLimitedRequest``) and leaves query strings out of its access log.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
 from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import TCP4ServerEndpoint
 from twisted.internet.interfaces import IListeningPort, IReactorFromThreads, IReactorTCP
 from twisted.python.failure import Failure
-from twisted.web.server import Site
+from twisted.web.http import HTTPChannel, combinedLogFormatter
+from twisted.web.iweb import INonQueuedRequestFactory
+from twisted.web.server import Request, Site
+from zope.interface import implementer
 
 from seedboard.db.engine import open_database
 from seedboard.db.migrate import ensure_schema
 from seedboard.db.pool import Pool, ThreadedPool
+from seedboard.ingest import DEFAULT_MAX_BODY
 from seedboard.settings import describe_url
 from seedboard.web.app import Dashboard
-from seedboard.web.render import make_environment
+from seedboard.web.render import encode_json, error_json, make_environment
 
 
 class ServingReactor(Protocol):
@@ -40,21 +48,130 @@ class ServingReactor(Protocol):
     def stop(self) -> None: ...
 
 
-def make_dashboard(pool: Pool) -> Dashboard:
-    return Dashboard(pool, make_environment())
+class BodyLimitedRequest(Request):
+    """A request that refuses a body over ``max_body`` bytes with a 413, then hangs up.
+
+    twisted.web reads a whole body before any resource sees the request, so the
+    limit is kept here, as the body arrives: a ``Content-Length`` over the limit
+    is refused before a byte of the body is read, and a chunked body as soon as
+    its running total passes the limit.
+    """
+
+    def __init__(self, channel: HTTPChannel, max_body: int) -> None:
+        super().__init__(channel)
+        self.max_body = max_body
+        self.refused = False
+        self._received = 0
+
+    def gotLength(self, length: int | None) -> None:
+        if length is not None and length > self.max_body:
+            # Otherwise the channel would answer "100 Continue" after the 413.
+            self.requestHeaders.removeHeader(b"expect")
+            super().gotLength(0)
+            self._refuse()
+            return
+        super().gotLength(length)
+
+    def handleContentChunk(self, data: bytes) -> None:
+        if self.refused:
+            return
+        self._received += len(data)
+        if self._received > self.max_body:
+            self._refuse()
+            return
+        super().handleContentChunk(data)
+
+    def process(self) -> None:
+        # A refused body may still end within the bytes already read; it is answered already.
+        if not self.refused:
+            super().process()
+
+    def _refuse(self) -> None:
+        """Answer 413 straight on the connection and close it, reading no more of the body."""
+        self.refused = True
+        message = f"The request body is larger than this server's limit of {self.max_body} bytes."
+        body = encode_json(error_json("too_large", message))
+        head = (
+            b"HTTP/1.1 413 Content Too Large\r\n"
+            b"Content-Type: application/json; charset=utf-8\r\n"
+            b"X-Content-Type-Options: nosniff\r\n"
+            b"Connection: close\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(body)
+        )
+        cast(_Writable, self.channel.transport).write(head + body)
+        self.channel.loseConnection()
+
+
+class _Writable(Protocol):
+    def write(self, data: bytes) -> None: ...
+
+
+@implementer(INonQueuedRequestFactory)
+class BodyLimitedRequests:
+    """The site's request factory: each request refuses bodies over ``max_body`` bytes."""
+
+    def __init__(self, max_body: int) -> None:
+        self.max_body = max_body
+
+    def __call__(self, channel: HTTPChannel) -> BodyLimitedRequest:
+        return BodyLimitedRequest(channel, self.max_body)
+
+
+def access_log_line(timestamp: str, request: Request) -> str:
+    """Twisted's combined log line, with the path instead of the whole URI.
+
+    Tokens are never read from query strings, but someone may still put one
+    there; it must not end up in a log.
+    """
+    return str(combinedLogFormatter(timestamp, _WithoutQuery(request)))
+
+
+class _WithoutQuery:
+    """A request as the log formatter sees it: the same, but its URI without the query."""
+
+    def __init__(self, request: Request) -> None:
+        self._request = request
+        self.uri = request.path
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._request, name)
+
+
+def make_dashboard(pool: Pool, private: bool = False) -> Dashboard:
+    return Dashboard(pool, make_environment(), private=private)
+
+
+def make_site(dashboard: Dashboard, max_body: int = DEFAULT_MAX_BODY) -> Site:
+    return Site(
+        dashboard.app.resource(),
+        requestFactory=BodyLimitedRequests(max_body),
+        logFormatter=access_log_line,
+        # The login form is read by the app itself, from the body only.
+        parsePOSTFormSubmission=False,
+    )
 
 
 def listen(
-    reactor: IReactorTCP, dashboard: Dashboard, host: str, port: int
+    reactor: IReactorTCP,
+    dashboard: Dashboard,
+    host: str,
+    port: int,
+    max_body: int = DEFAULT_MAX_BODY,
 ) -> Deferred[IListeningPort]:
     """Answer HTTP on ``host``:``port`` (0 picks a free port); the reactor need not run yet."""
-    site = Site(dashboard.app.resource())
     endpoint = TCP4ServerEndpoint(reactor, port, interface=host)
-    listening: Deferred[IListeningPort] = endpoint.listen(site)
+    listening: Deferred[IListeningPort] = endpoint.listen(make_site(dashboard, max_body))
     return listening
 
 
-def serve(database_url: str, host: str, port: int, reactor: ServingReactor | None = None) -> None:
+def serve(
+    database_url: str,
+    host: str,
+    port: int,
+    reactor: ServingReactor | None = None,
+    private: bool = False,
+    max_body: int = DEFAULT_MAX_BODY,
+) -> None:
     """Serve the dashboard until the reactor stops; SystemExit if the port cannot be had."""
     if reactor is None:
         from twisted.internet import reactor as default_reactor
@@ -74,14 +191,18 @@ def serve(database_url: str, host: str, port: int, reactor: ServingReactor | Non
         bound = listening_port.getHost().port  # type: ignore[misc]
         address = f"http://{_url_host(host)}:{bound}/"
         print(f"seedboard: serving {describe_url(database_url)} at {address}", flush=True)
+        if private:
+            print("seedboard: private: reading needs a token or a login too", flush=True)
 
     def failed(failure: Failure) -> None:
         problems.append(f"seedboard: cannot serve: {failure.getErrorMessage()}")
         # Listening fails before the reactor runs, when stopping at once would be an error.
         reactor.callWhenRunning(reactor.stop)
 
-    dashboard = make_dashboard(pool)
-    listen(cast(IReactorTCP, reactor), dashboard, host, port).addCallbacks(listening, failed)
+    dashboard = make_dashboard(pool, private)
+    listen(cast(IReactorTCP, reactor), dashboard, host, port, max_body).addCallbacks(
+        listening, failed
+    )
     reactor.run()
     if problems:
         raise SystemExit(problems[0])

@@ -1,0 +1,411 @@
+"""The OpenAPI 3.1 description of ``/api/v1``, served at ``/api/v1/openapi.json``.
+
+Request bodies are built from the field tables ``seedboard.ingest`` checks them
+with, so the published schema is the enforced one.  The response shapes mirror
+``seedboard.web.render``; tests compare both with what the app really serves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from seedboard.domain import Outcome
+from seedboard.ingest import (
+    BATCH_FIELDS,
+    FINISH_FIELDS,
+    MAX_INT,
+    RUN_FIELDS,
+    RUN_ID_PATTERN,
+    Choice,
+    Field,
+    Integer,
+    Items,
+    Kind,
+    Number,
+    Text,
+    Time,
+)
+
+JSONObject = dict[str, Any]
+
+JSON = "application/json"
+BEARER: list[JSONObject] = [{"bearer": []}]
+BEARER_IF_PRIVATE: list[JSONObject] = [{}, {"bearer": []}]
+"""Reads need no token, unless the server runs with ``--private``."""
+
+
+def openapi_document(runs_limit: int, history_limit: int, max_limit: int) -> JSONObject:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "seedboard",
+            "version": "1",
+            "description": (
+                "Trial runs of Twisted projects, their results and random seeds. Writing "
+                "needs a bearer token (`seedboard token create NAME`); reading needs one only "
+                "on a server started with `--private`. Times are ISO 8601 with a zone; "
+                "answers give them in UTC."
+            ),
+        },
+        "paths": {
+            "/api/v1/runs": {"get": _list_runs(runs_limit, max_limit)},
+            "/api/v1/runs/{run_id}": {"get": _get_run(), "put": _create_run()},
+            "/api/v1/runs/{run_id}/batches/{number}": {"put": _add_batch()},
+            "/api/v1/runs/{run_id}/finish": {"post": _finish_run()},
+            "/api/v1/tests/{test_id}": {"get": _get_test(history_limit, max_limit)},
+            "/api/v1/openapi.json": {"get": _get_openapi()},
+        },
+        "components": {
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A token from `seedboard token create NAME`.",
+                }
+            },
+            "schemas": {**_request_schemas(), **_response_schemas()},
+            "responses": _error_responses(),
+        },
+    }
+
+
+# Operations.
+
+
+def _list_runs(runs_limit: int, max_limit: int) -> JSONObject:
+    return _operation(
+        "listRuns",
+        "Runs, newest first, a page at a time",
+        BEARER_IF_PRIVATE,
+        parameters=[
+            _limit_parameter(runs_limit, max_limit),
+            {
+                "name": "before",
+                "in": "query",
+                "description": "The id of the last run of the previous page.",
+                "schema": {"type": "string"},
+            },
+        ],
+        responses={"200": _json_response("A page of runs", "RunPage")},
+        errors=("400", "401"),
+    )
+
+
+def _get_run() -> JSONObject:
+    return _operation(
+        "getRun",
+        "A run with all its results, failures and errors first",
+        BEARER_IF_PRIVATE,
+        parameters=[_path_parameter("run_id", {"type": "string"})],
+        responses={"200": _json_response("The run", "RunDetail")},
+        errors=("401", "404"),
+    )
+
+
+def _create_run() -> JSONObject:
+    return _operation(
+        "createRun",
+        "Create a run; creating it again changes nothing",
+        BEARER,
+        parameters=[_run_id_parameter()],
+        body="RunStartBody",
+        responses={
+            "201": _json_response("Created", "CreatedRun"),
+            "200": _json_response("It existed already and was left as it was", "CreatedRun"),
+        },
+        errors=("400", "401", "413", "415"),
+    )
+
+
+def _add_batch() -> JSONObject:
+    number = {"type": "integer", "minimum": 0, "maximum": MAX_INT}
+    return _operation(
+        "addBatch",
+        "Append batch <number> of a run's results; a batch sent again is not stored twice",
+        BEARER,
+        parameters=[
+            _run_id_parameter(),
+            _path_parameter("number", number, "Batches of a run are numbered 0, 1, 2, …"),
+        ],
+        body="BatchBody",
+        responses={
+            "201": _json_response("Stored", "StoredBatch"),
+            "200": _json_response("Stored before: nothing stored now", "StoredBatch"),
+        },
+        errors=("400", "401", "413", "415"),
+    )
+
+
+def _finish_run() -> JSONObject:
+    return _operation(
+        "finishRun",
+        "Record when a run ended; finishing again is harmless",
+        BEARER,
+        parameters=[_run_id_parameter()],
+        body="FinishBody",
+        responses={"200": _json_response("Finished", "FinishedRun")},
+        errors=("400", "401", "413", "415"),
+    )
+
+
+def _get_test(history_limit: int, max_limit: int) -> JSONObject:
+    return _operation(
+        "getTest",
+        "One test's results across runs, newest first",
+        BEARER_IF_PRIVATE,
+        parameters=[
+            _path_parameter(
+                "test_id",
+                {"type": "string", "minLength": 1},
+                "The test id, percent-encoded: it may hold any character, `/` included.",
+            ),
+            _limit_parameter(history_limit, max_limit),
+        ],
+        responses={"200": _json_response("The test's history", "TestHistory")},
+        errors=("400", "401", "404"),
+    )
+
+
+def _get_openapi() -> JSONObject:
+    return _operation(
+        "getOpenAPI",
+        "This document",
+        [],
+        responses={"200": {"description": "OpenAPI 3.1", "content": {JSON: {"schema": {}}}}},
+        errors=(),
+    )
+
+
+def _operation(
+    operation_id: str,
+    summary: str,
+    security: list[JSONObject],
+    responses: JSONObject,
+    errors: Sequence[str],
+    parameters: Sequence[JSONObject] = (),
+    body: str | None = None,
+) -> JSONObject:
+    operation: JSONObject = {"operationId": operation_id, "summary": summary}
+    operation["security"] = security
+    if parameters:
+        operation["parameters"] = list(parameters)
+    if body is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {JSON: {"schema": _ref(body)}},
+        }
+    all_responses = dict(responses)
+    for status in errors:
+        all_responses[status] = {"$ref": f"#/components/responses/{_ERRORS[status][0]}"}
+    operation["responses"] = all_responses
+    return operation
+
+
+def _path_parameter(name: str, schema: JSONObject, description: str = "") -> JSONObject:
+    parameter: JSONObject = {"name": name, "in": "path", "required": True, "schema": schema}
+    if description:
+        parameter["description"] = description
+    return parameter
+
+
+def _run_id_parameter() -> JSONObject:
+    schema = {"type": "string", "pattern": RUN_ID_PATTERN}
+    return _path_parameter("run_id", schema, "32 lowercase hex characters, e.g. a uuid4's hex.")
+
+
+def _limit_parameter(default: int, maximum: int) -> JSONObject:
+    return {
+        "name": "limit",
+        "in": "query",
+        "description": f"How many to answer; values outside 1..{maximum} are clamped.",
+        "schema": {"type": "integer", "default": default},
+    }
+
+
+def _json_response(description: str, schema: str) -> JSONObject:
+    return {"description": description, "content": {JSON: {"schema": _ref(schema)}}}
+
+
+def _ref(name: str) -> JSONObject:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+# Request bodies, from the tables seedboard.ingest checks them with.
+
+
+def _request_schemas() -> JSONObject:
+    return {
+        "RunStartBody": _object_schema(RUN_FIELDS),
+        "BatchBody": _object_schema(BATCH_FIELDS),
+        "FinishBody": _object_schema(FINISH_FIELDS),
+    }
+
+
+def _object_schema(fields: Sequence[Field]) -> JSONObject:
+    return {
+        "type": "object",
+        "properties": {field.name: _field_schema(field) for field in fields},
+        "required": [field.name for field in fields if field.required],
+        "additionalProperties": False,
+    }
+
+
+def _field_schema(field: Field) -> JSONObject:
+    schema = _kind_schema(field.kind)
+    if not field.nullable:
+        return schema
+    if "enum" in schema:
+        return {**schema, "enum": [*schema["enum"], None], "type": [schema["type"], "null"]}
+    return {**schema, "type": [schema["type"], "null"]}
+
+
+def _kind_schema(kind: Kind) -> JSONObject:
+    match kind:
+        case Text(min_length=min_length, max_length=max_length):
+            schema: JSONObject = {"type": "string"}
+            if min_length:
+                schema["minLength"] = min_length
+            if max_length is not None:
+                schema["maxLength"] = max_length
+            return schema
+        case Integer(minimum=minimum, maximum=maximum):
+            return {"type": "integer", "minimum": minimum, "maximum": maximum}
+        case Number(minimum=minimum):
+            return {"type": "number", "minimum": minimum}
+        case Time():
+            return {
+                "type": "string",
+                "format": "date-time",
+                "description": "ISO 8601 with a zone (Z or ±hh:mm); times without one are refused.",
+            }
+        case Choice():
+            return {"type": "string", "enum": kind.values}
+        case Items(fields=fields, min_items=min_items, max_items=max_items):
+            return {
+                "type": "array",
+                "items": _object_schema(fields),
+                "minItems": min_items,
+                "maxItems": max_items,
+            }
+    raise TypeError(f"no schema for {kind!r}")
+
+
+# Answers, as seedboard.web.render writes them.
+
+
+def _response_schemas() -> JSONObject:
+    string, integer, number = {"type": "string"}, {"type": "integer"}, {"type": "number"}
+    time = {"type": "string", "format": "date-time"}
+    outcome = {"type": "string", "enum": [o.value for o in Outcome]}
+    return {
+        "Counts": _closed({o.value: integer for o in Outcome} | {"total": integer}),
+        "Run": _closed(
+            {
+                "id": string,
+                "started_at": time,
+                "finished_at": _nullable(time),
+                "duration": _nullable(number),
+                "host": string,
+                "python_version": string,
+                "twisted_version": string,
+                "command": string,
+                "order_seed": _nullable(integer),
+                "branch": _nullable(string),
+                "commit": _nullable(string),
+                "build_url": _nullable(string),
+                "counts": _ref("Counts"),
+                "url": string,
+            }
+        ),
+        "Result": _closed(
+            {
+                "test_id": string,
+                "outcome": outcome,
+                "duration": number,
+                "seed": _nullable(integer),
+                "exception_type": _nullable(string),
+                "message": _nullable(string),
+                "traceback": _nullable(string),
+                "file": _nullable(string),
+                "line": _nullable(integer),
+                "url": string,
+            }
+        ),
+        "RunPage": _closed(
+            {"runs": {"type": "array", "items": _ref("Run")}, "next": _nullable(string)}
+        ),
+        "RunDetail": _closed(
+            {"run": _ref("Run"), "results": {"type": "array", "items": _ref("Result")}}
+        ),
+        "TestRun": _closed(
+            {
+                "run_id": string,
+                "started_at": time,
+                "branch": _nullable(string),
+                "commit": _nullable(string),
+                "outcome": outcome,
+                "duration": number,
+                "seed": _nullable(integer),
+                "message": _nullable(string),
+            }
+        ),
+        "TestHistory": _closed(
+            {
+                "test_id": string,
+                "file": _nullable(string),
+                "line": _nullable(integer),
+                "runs": {"type": "array", "items": _ref("TestRun")},
+            }
+        ),
+        "RunRef": _closed({"id": string, "url": string}),
+        "CreatedRun": _closed({"run": _ref("RunRef"), "created": {"type": "boolean"}}),
+        "StoredBatch": _closed({"stored": integer, "duplicate": {"type": "boolean"}}),
+        "FinishedRun": _closed({"run": _ref("RunRef"), "finished": {"const": True}}),
+        "Error": _closed(
+            {
+                "error": _closed(
+                    {"code": string, "message": string, "field": string},
+                    required=("code", "message"),
+                )
+            }
+        ),
+    }
+
+
+def _closed(properties: JSONObject, required: Sequence[str] | None = None) -> JSONObject:
+    """An object with exactly these properties, all of them present unless said otherwise."""
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties if required is None else required),
+        "additionalProperties": False,
+    }
+
+
+def _nullable(schema: JSONObject) -> JSONObject:
+    return {**schema, "type": [schema["type"], "null"]}
+
+
+_ERRORS = {
+    "400": (
+        "BadRequest",
+        "The request is malformed: `bad_json`, `invalid` (with `field`), `unknown_run` "
+        "(field `run_id`) or `bad_request`.",
+    ),
+    "401": ("Unauthorized", "No valid bearer token: `unauthorized`."),
+    "404": ("NotFound", "No such run or test: `not_found`."),
+    "413": ("TooLarge", "The body is larger than the server's `--max-body`: `too_large`."),
+    "415": ("UnsupportedMediaType", "The body is not application/json in UTF-8."),
+}
+
+
+def _error_responses() -> JSONObject:
+    responses = {
+        name: {"description": description, "content": {JSON: {"schema": _ref("Error")}}}
+        for name, description in _ERRORS.values()
+    }
+    responses["Unauthorized"]["headers"] = {
+        "WWW-Authenticate": {"schema": {"type": "string", "const": "Bearer"}}
+    }
+    return responses

@@ -1,0 +1,444 @@
+"""Tests for the write API: create, batches, finish, bad requests and tokens, through StubTreq."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol, cast
+from uuid import uuid4
+
+import treq
+from sqlalchemy import Connection, func, select
+from treq.testing import StubTreq
+from twisted.internet.defer import Deferred
+from twisted.trial.unittest import SynchronousTestCase
+from twisted.web.iweb import IResponse
+
+from seedboard.db import tokens
+from seedboard.db.engine import Database
+from seedboard.db.models import Base
+from seedboard.db.pool import SynchronousPool
+from seedboard.web.app import Dashboard
+from seedboard.web.render import make_environment
+from tests.support import temporary_database
+from tests.test_ingest import result_body, run_body
+
+NOW = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)
+BASE = "http://seedboard.test"
+JSON_TYPE = "application/json"
+
+
+class HTTPClient(Protocol):
+    """The part of StubTreq used here; it makes its methods at runtime, out of mypy's sight."""
+
+    def request(
+        self, method: str, url: str, data: bytes | None = None, headers: Any = None
+    ) -> Deferred[IResponse]: ...
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: Any
+    response: IResponse
+
+    def header(self, name: str) -> list[str] | None:
+        values: list[str] | None = self.response.headers.getRawHeaders(name)
+        return values
+
+
+def row_counts(database: Database) -> dict[str, int]:
+    """How many rows each table holds: "nothing written" means these did not change."""
+
+    def count(conn: Connection) -> dict[str, int]:
+        return {
+            name: conn.execute(select(func.count()).select_from(table)).scalar_one()
+            for name, table in Base.metadata.tables.items()
+        }
+
+    return database.read(count)
+
+
+def add_token(database: Database, name: str = "ci") -> str:
+    token = tokens.new_token()
+    database.write(tokens.create_token, name, tokens.hash_token(token), NOW)
+    return token
+
+
+class APICase(SynchronousTestCase):
+    """A Dashboard over a real temporary database, with one token, driven without sockets."""
+
+    private = False
+
+    def setUp(self) -> None:
+        self.database = temporary_database(self)
+        self.token = add_token(self.database)
+        self.dashboard = Dashboard(
+            SynchronousPool(self.database),
+            make_environment(),
+            clock=lambda: NOW,
+            private=self.private,
+        )
+        self.client = cast(HTTPClient, StubTreq(self.dashboard.app.resource()))
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        body: object = None,
+        token: str | None = "default",
+        headers: Mapping[str, str] | None = None,
+    ) -> Answer:
+        """Send ``body`` (JSON-encoded unless bytes) with the test's token unless told otherwise."""
+        sent: dict[str, str] = {"Content-Type": JSON_TYPE}
+        if token is not None:
+            sent["Authorization"] = f"Bearer {self.token if token == 'default' else token}"
+        sent.update(headers or {})
+        data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
+        wire_headers = {name: [value] for name, value in sent.items() if value}
+        response = self.successResultOf(
+            self.client.request(method, BASE + path, data=data, headers=wire_headers)
+        )
+        raw: bytes = self.successResultOf(treq.content(response))
+        decoded = json.loads(raw) if raw and _is_json(response) else raw
+        return Answer(response.code, decoded, response)
+
+    def create(self, run_id: str | None = None, **fields: object) -> str:
+        run_id = run_id or uuid4().hex
+        answer = self.send("PUT", f"/api/v1/runs/{run_id}", run_body(**fields))
+        self.assertEqual(answer.status, 201, answer.body)
+        return run_id
+
+    def batch(self, run_id: str, number: int, results: list[dict[str, Any]]) -> Answer:
+        return self.send("PUT", f"/api/v1/runs/{run_id}/batches/{number}", {"results": results})
+
+    def run_json(self, run_id: str) -> Any:
+        answer = self.send("GET", f"/api/v1/runs/{run_id}", token=None)
+        self.assertEqual(answer.status, 200)
+        return answer.body
+
+
+def _is_json(response: IResponse) -> bool:
+    content_type = response.headers.getRawHeaders("content-type") or [""]
+    return bool(content_type[0].startswith(JSON_TYPE))
+
+
+def results(*names: str, outcome: str = "success") -> list[dict[str, Any]]:
+    return [result_body(test_id=name, outcome=outcome) for name in names]
+
+
+class CreateRunTests(APICase):
+    def test_create(self) -> None:
+        """A new run answers 201 with its id and page, and is then readable."""
+        run_id = uuid4().hex
+        answer = self.send("PUT", f"/api/v1/runs/{run_id}", run_body())
+        self.assertEqual(answer.status, 201)
+        self.assertEqual(
+            answer.body, {"run": {"id": run_id, "url": f"/runs/{run_id}"}, "created": True}
+        )
+        self.assertEqual(answer.header("location"), [f"/api/v1/runs/{run_id}"])
+        run = self.run_json(run_id)["run"]
+        self.assertEqual(run["started_at"], "2026-11-25T16:49:36.423877Z")
+        self.assertEqual((run["host"], run["order_seed"], run["finished_at"]), ("ci-7", 12, None))
+
+    def test_retried_create(self) -> None:
+        """Creating an existing run answers 200, created false, and changes nothing."""
+        run_id = self.create(host="first")
+        answer = self.send("PUT", f"/api/v1/runs/{run_id}", run_body(host="second"))
+        self.assertEqual(answer.status, 200)
+        self.assertEqual(answer.body["created"], False)
+        self.assertEqual(self.run_json(run_id)["run"]["host"], "first")
+        self.assertEqual(row_counts(self.database)["runs"], 1)
+
+    def test_offset_time_stored_utc(self) -> None:
+        """A start sent with an offset is stored and answered in UTC."""
+        run_id = self.create(started_at="2026-11-25T18:00:00+01:00")
+        self.assertEqual(self.run_json(run_id)["run"]["started_at"], "2026-11-25T17:00:00.000000Z")
+
+
+class BatchTests(APICase):
+    def test_batch(self) -> None:
+        """A batch answers 201 with how many results it stored; the run shows them."""
+        run_id = self.create()
+        answer = self.batch(run_id, 0, results("t.a", "t.b") + results("t.c", outcome="failure"))
+        self.assertEqual((answer.status, answer.body), (201, {"stored": 3, "duplicate": False}))
+        body = self.run_json(run_id)
+        self.assertEqual(body["run"]["counts"]["total"], 3)
+        self.assertEqual(body["run"]["counts"]["failure"], 1)
+        self.assertEqual(body["results"][0]["test_id"], "t.c")
+
+    def test_retried_batch(self) -> None:
+        """A batch number stored before answers 200 duplicate and stores nothing again."""
+        run_id = self.create()
+        self.batch(run_id, 0, results("t.a", "t.b"))
+        before = row_counts(self.database)
+        answer = self.batch(run_id, 0, results("t.a", "t.b"))
+        self.assertEqual((answer.status, answer.body), (200, {"stored": 0, "duplicate": True}))
+        self.assertEqual(row_counts(self.database), before)
+        self.assertEqual(before["results"], 2)
+        self.assertEqual(self.run_json(run_id)["run"]["counts"]["total"], 2)
+
+    def test_batches_append(self) -> None:
+        """Batches 0, 1, 2 add up, in any order of arrival."""
+        run_id = self.create()
+        for number in (2, 0, 1):
+            self.assertEqual(self.batch(run_id, number, results(f"t.{number}")).status, 201)
+        self.assertEqual(self.run_json(run_id)["run"]["counts"]["total"], 3)
+        self.assertEqual(row_counts(self.database)["batches"], 3)
+
+    def test_same_number_other_run(self) -> None:
+        """Batch numbers belong to their run: two runs may both send batch 0."""
+        first, second = self.create(), self.create()
+        self.assertEqual(self.batch(first, 0, results("t.a")).status, 201)
+        self.assertEqual(self.batch(second, 0, results("t.a")).status, 201)
+
+    def test_optional_fields(self) -> None:
+        """A result with only test_id, outcome and duration is stored with nulls."""
+        run_id = self.create()
+        self.batch(run_id, 0, [{"test_id": "t.a", "outcome": "skip", "duration": 0}])
+        [stored] = self.run_json(run_id)["results"]
+        self.assertEqual((stored["seed"], stored["file"], stored["message"]), (None, None, None))
+
+
+class FinishTests(APICase):
+    def test_finish(self) -> None:
+        """Finishing answers 200 and the run gets its end and duration."""
+        run_id = self.create(started_at="2026-11-25T16:00:00Z")
+        answer = self.send(
+            "POST", f"/api/v1/runs/{run_id}/finish", {"finished_at": "2026-11-25T16:00:02.5Z"}
+        )
+        self.assertEqual(answer.status, 200)
+        self.assertEqual(
+            answer.body, {"run": {"id": run_id, "url": f"/runs/{run_id}"}, "finished": True}
+        )
+        self.assertEqual(self.run_json(run_id)["run"]["duration"], 2.5)
+
+    def test_finish_again(self) -> None:
+        """Finishing twice is harmless."""
+        run_id = self.create()
+        body = {"finished_at": "2026-11-25T17:00:00Z"}
+        for _ in range(2):
+            self.assertEqual(self.send("POST", f"/api/v1/runs/{run_id}/finish", body).status, 200)
+
+
+@dataclass(frozen=True)
+class Bad:
+    """A request that must be refused: what to send, and the error it gets."""
+
+    method: str
+    path: str
+    body: object
+    status: int
+    code: str
+    field: str | None = None
+
+
+RUN = "0123456789abcdef0123456789abcdef"
+UNKNOWN = "fedcba9876543210fedcba9876543210"
+
+
+def bad_requests() -> list[Bad]:
+    run = f"/api/v1/runs/{RUN}"
+    batch, finish = f"{run}/batches/1", f"{run}/finish"
+    naive = run_body(started_at="2026-11-25T16:49:36")
+    missing = {k: v for k, v in run_body().items() if k != "host"}
+    valid_then_bad = [*results("t.new"), result_body(test_id="t.x", outcome="passed")]
+    return [
+        Bad("PUT", run, b'{"started_at": ', 400, "bad_json"),
+        Bad("PUT", run, b"\xff\xfe", 400, "bad_json"),
+        Bad("PUT", run, [run_body()], 400, "invalid"),
+        Bad("PUT", run, naive, 400, "invalid", "started_at"),
+        Bad("PUT", run, missing, 400, "invalid", "host"),
+        Bad("PUT", run, run_body(extra=1), 400, "invalid", "extra"),
+        Bad("PUT", run, run_body(order_seed="7"), 400, "invalid", "order_seed"),
+        Bad("PUT", "/api/v1/runs/NOT-HEX", run_body(), 400, "invalid", "run_id"),
+        Bad("PUT", batch, b"{", 400, "bad_json"),
+        Bad("PUT", batch, {"results": []}, 400, "invalid", "results"),
+        Bad("PUT", batch, {"results": valid_then_bad}, 400, "invalid", "results[1].outcome"),
+        Bad("PUT", batch, {"results": results("t.a"), "n": 1}, 400, "invalid", "n"),
+        Bad("PUT", batch, {"results": [result_body(duration=-1)]}, 400, "invalid"),
+        Bad("PUT", f"{run}/batches/-1", {"results": results("t")}, 400, "invalid", "number"),
+        Bad("PUT", f"{run}/batches/x", {"results": results("t")}, 400, "invalid", "number"),
+        Bad("PUT", batch.replace(RUN, UNKNOWN), {"results": results("t")}, 400, "unknown_run"),
+        Bad("POST", finish, {"finished_at": "2026-11-25"}, 400, "invalid", "finished_at"),
+        Bad("POST", finish, {}, 400, "invalid", "finished_at"),
+        Bad(
+            "POST",
+            finish.replace(RUN, UNKNOWN),
+            {"finished_at": "2026-11-25T17:00:00Z"},
+            400,
+            "unknown_run",
+            "run_id",
+        ),
+    ]
+
+
+class BadRequestTests(APICase):
+    def setUp(self) -> None:
+        super().setUp()
+        self.create(RUN)
+        self.batch(RUN, 0, results("t.a"))
+
+    def refused(
+        self, answer: Answer, status: int, code: str, field: str | None = None, case: object = ""
+    ) -> None:
+        self.assertEqual(answer.status, status, f"{case}: {answer.body}")
+        self.assertEqual(answer.header("content-type"), ["application/json; charset=utf-8"])
+        self.assertEqual(answer.body["error"]["code"], code, case)
+        self.assertIsInstance(answer.body["error"]["message"], str)
+        if field is not None:
+            self.assertEqual(answer.body["error"]["field"], field, case)
+
+    def test_each_bad_request(self) -> None:
+        """Each bad request gets its status and error code, names its field, and writes nothing."""
+        for bad in bad_requests():
+            before = row_counts(self.database)
+            answer = self.send(bad.method, bad.path, bad.body)
+            self.refused(answer, bad.status, bad.code, bad.field, case=bad)
+            self.assertEqual(row_counts(self.database), before, bad)
+
+    def test_no_field_when_body_unreadable(self) -> None:
+        """Malformed JSON names no field."""
+        answer = self.send("PUT", f"/api/v1/runs/{uuid4().hex}", b"{nope")
+        self.assertNotIn("field", answer.body["error"])
+
+    def test_unknown_run_message(self) -> None:
+        """A batch for an unknown run says to create the run first."""
+        answer = self.batch(UNKNOWN, 0, results("t.a"))
+        self.refused(answer, 400, "unknown_run", "run_id")
+        self.assertIn("create it first", answer.body["error"]["message"])
+
+    def test_wrong_content_type(self) -> None:
+        """A body that is not declared application/json in UTF-8 is a 415."""
+        for content_type in ("text/plain", "", "application/json; charset=latin-1", "form"):
+            answer = self.send(
+                "PUT",
+                f"/api/v1/runs/{uuid4().hex}",
+                run_body(),
+                headers={"Content-Type": content_type},
+            )
+            self.refused(answer, 415, "unsupported_media_type")
+        self.assertEqual(row_counts(self.database)["runs"], 1)
+
+    def test_json_content_type_variants(self) -> None:
+        """application/json is accepted with a UTF-8 charset and in any letter case."""
+        for content_type in ("application/json; charset=utf-8", "Application/JSON"):
+            answer = self.send(
+                "PUT",
+                f"/api/v1/runs/{uuid4().hex}",
+                run_body(),
+                headers={"Content-Type": content_type},
+            )
+            self.assertEqual(answer.status, 201)
+
+    def test_compressed(self) -> None:
+        """A compressed body is refused with a 415 rather than misread."""
+        answer = self.send(
+            "PUT", f"/api/v1/runs/{uuid4().hex}", run_body(), headers={"Content-Encoding": "gzip"}
+        )
+        self.refused(answer, 415, "unsupported_media_type")
+
+    def test_wrong_method(self) -> None:
+        """GET on a write-only address is a JSON 405."""
+        answer = self.send("GET", f"/api/v1/runs/{RUN}/finish")
+        self.refused(answer, 405, "method_not_allowed")
+
+
+class TokenTests(APICase):
+    def assert_unauthorized(self, answer: Answer) -> None:
+        self.assertEqual(answer.status, 401)
+        self.assertEqual(answer.header("www-authenticate"), ["Bearer"])
+        self.assertEqual(answer.body["error"]["code"], "unauthorized")
+
+    def each_write(self, token: str | None, headers: Mapping[str, str] | None = None) -> None:
+        """Every write endpoint refuses this token, and nothing is written."""
+        before = row_counts(self.database)
+        writes = [
+            ("PUT", f"/api/v1/runs/{uuid4().hex}", run_body()),
+            ("PUT", f"/api/v1/runs/{RUN}/batches/5", {"results": results("t.a")}),
+            ("POST", f"/api/v1/runs/{RUN}/finish", {"finished_at": "2026-11-25T17:00:00Z"}),
+        ]
+        for method, path, body in writes:
+            self.assert_unauthorized(self.send(method, path, body, token=token, headers=headers))
+        self.assertEqual(row_counts(self.database), before)
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.create(RUN)
+
+    def test_missing_token(self) -> None:
+        """Writing without a token is a 401 asking for a bearer token."""
+        self.each_write(None)
+
+    def test_bad_token(self) -> None:
+        """An unknown token is a 401."""
+        self.each_write(tokens.new_token())
+
+    def test_revoked_token(self) -> None:
+        """A revoked token stops working at once."""
+        self.database.write(tokens.revoke_token, "ci", NOW)
+        self.each_write(self.token)
+
+    def test_token_in_query(self) -> None:
+        """A token in the query string is ignored."""
+        answer = self.send(
+            "PUT", f"/api/v1/runs/{uuid4().hex}?token={self.token}", run_body(), token=None
+        )
+        self.assert_unauthorized(answer)
+        answer = self.send(
+            "PUT", f"/api/v1/runs/{uuid4().hex}?access_token={self.token}", run_body(), token=None
+        )
+        self.assert_unauthorized(answer)
+
+    def test_other_scheme(self) -> None:
+        """The token must come as a Bearer credential, not Basic or bare."""
+        for header in (f"Basic {self.token}", self.token, "Bearer"):
+            self.each_write(None, headers={"Authorization": header})
+
+    def test_scheme_any_case(self) -> None:
+        """The Bearer scheme is matched without regard to case."""
+        answer = self.send(
+            "PUT",
+            f"/api/v1/runs/{uuid4().hex}",
+            run_body(),
+            token=None,
+            headers={"Authorization": f"bearer {self.token}"},
+        )
+        self.assertEqual(answer.status, 201)
+
+    def test_second_token(self) -> None:
+        """Any active token may write, and revoking one leaves the others working."""
+        other = add_token(self.database, "laptop")
+        self.database.write(tokens.revoke_token, "ci", NOW)
+        self.assertEqual(
+            self.send("PUT", f"/api/v1/runs/{uuid4().hex}", run_body(), other).status, 201
+        )
+
+    def test_token_not_stored(self) -> None:
+        """The plain token appears nowhere in the database files, only its hash."""
+        self.create()
+        path = Path(self.database.writer.url.database or "")
+        stored = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+        self.assertNotIn(self.token.encode(), stored)
+        self.assertIn(tokens.hash_token(self.token).encode(), stored)
+
+    def test_unauthorized_message_has_no_token(self) -> None:
+        """A refused token is not echoed back."""
+        wrong = tokens.new_token()
+        answer = self.send("PUT", f"/api/v1/runs/{uuid4().hex}", run_body(), token=wrong)
+        self.assertNotIn(wrong, json.dumps(answer.body))
+
+
+class ReadsStayOpenTests(APICase):
+    def test_reads_need_no_token(self) -> None:
+        """Without --private, pages and the read API answer without a token, as before."""
+        run_id = self.create()
+        for path in ("/", f"/runs/{run_id}", "/api/v1/runs", f"/api/v1/runs/{run_id}"):
+            self.assertEqual(self.send("GET", path, token=None).status, 200, path)
+
+    def test_no_login_page(self) -> None:
+        """Without --private there is nothing to log in to."""
+        self.assertEqual(self.send("GET", "/login", token=None).status, 404)
