@@ -35,7 +35,12 @@ class HTTPClient(Protocol):
     """The part of StubTreq used here; it makes its methods at runtime, out of mypy's sight."""
 
     def request(
-        self, method: str, url: str, data: bytes | None = None, headers: Any = None
+        self,
+        method: str,
+        url: str,
+        data: bytes | None = None,
+        headers: Any = None,
+        allow_redirects: bool = True,
     ) -> Deferred[IResponse]: ...
 
 
