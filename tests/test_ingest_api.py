@@ -1,8 +1,12 @@
-"""Tests for the write API: create, batches, finish, bad requests and tokens, through StubTreq."""
+"""Tests for the write API: requests good and bad, tokens, the body limit, concurrent clients."""
 
 from __future__ import annotations
 
 import json
+import socket
+import threading
+import urllib.error
+import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,16 +17,24 @@ from uuid import uuid4
 import treq
 from sqlalchemy import Connection, func, select
 from treq.testing import StubTreq
-from twisted.internet.defer import Deferred
-from twisted.trial.unittest import SynchronousTestCase
+from twisted.internet import reactor
+from twisted.internet.defer import Deferred, gatherResults
+from twisted.internet.interfaces import IReactorFromThreads
+from twisted.internet.tcp import Port
+from twisted.internet.threads import deferToThread
+from twisted.trial.unittest import SynchronousTestCase, TestCase
 from twisted.web.iweb import IResponse
+from twisted.web.server import Request
+from twisted.web.test.requesthelper import DummyChannel
 
-from seedboard.db import tokens
+from seedboard.db import runs, tokens
 from seedboard.db.engine import Database
 from seedboard.db.models import Base
-from seedboard.db.pool import SynchronousPool
+from seedboard.db.pool import SynchronousPool, ThreadedPool
+from seedboard.ingest import DEFAULT_MAX_BODY
 from seedboard.web.app import Dashboard
 from seedboard.web.render import make_environment
+from seedboard.web.server import access_log_line, listen, make_dashboard
 from tests.support import temporary_database
 from tests.test_ingest import result_body, run_body
 
@@ -447,3 +459,224 @@ class ReadsStayOpenTests(APICase):
     def test_no_login_page(self) -> None:
         """Without --private there is nothing to log in to."""
         self.assertEqual(self.send("GET", "/login", token=None).status, 404)
+
+
+def raw_exchange(port: int, message: bytes) -> bytes:
+    """Send raw bytes to the server and read until it closes the connection."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(message)
+        received = []
+        while chunk := connection.recv(65536):
+            received.append(chunk)
+    return b"".join(received)
+
+
+def split_response(raw: bytes) -> tuple[str, dict[str, str], bytes]:
+    """Status line, headers (lower-case names) and body of one raw HTTP response."""
+    head, _, body = raw.partition(b"\r\n\r\n")
+    status, *lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in lines:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return status, headers, body
+
+
+def chunked(*chunks: bytes) -> bytes:
+    return b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for chunk in chunks) + b"0\r\n\r\n"
+
+
+@dataclass
+class Client:
+    """One uploader in its own thread, with the standard library, as the reporter does it."""
+
+    base: str
+    token: str
+    answers: list[tuple[int, bytes]]
+
+    def send(self, method: str, path: str, body: object) -> tuple[int, Any]:
+        request = urllib.request.Request(
+            self.base + path,
+            data=json.dumps(body).encode(),
+            method=method,
+            headers={"Authorization": f"Bearer {self.token}", "Content-Type": JSON_TYPE},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                status, raw = response.status, response.read()
+        except urllib.error.HTTPError as error:
+            status, raw = error.code, error.read()
+        self.answers.append((status, raw))
+        return status, json.loads(raw)
+
+
+class RealServerTests(TestCase):
+    """The write API through a real listening site, real database threads and a real file."""
+
+    async def serve(self, max_body: int = DEFAULT_MAX_BODY) -> int:
+        self.database = temporary_database(self)
+        self.token = add_token(self.database)
+        pool = ThreadedPool(self.database, cast(IReactorFromThreads, reactor))
+        pool.start()
+        self.addCleanup(pool.stop)
+        dashboard = make_dashboard(pool)
+        port = cast(Port, await listen(reactor, dashboard, "127.0.0.1", 0, max_body))
+        self.addCleanup(port.stopListening)
+        number: int = port.getHost().port
+        return number
+
+    def head(self, method: str, path: str, *extra: str) -> bytes:
+        lines = [
+            f"{method} {path} HTTP/1.1",
+            "Host: 127.0.0.1",
+            f"Authorization: Bearer {self.token}",
+            f"Content-Type: {JSON_TYPE}",
+            *extra,
+        ]
+        return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+    def assert_too_large(self, raw: bytes) -> None:
+        status, headers, body = split_response(raw)
+        self.assertEqual(status, "HTTP/1.1 413 Content Too Large")
+        self.assertEqual(headers["content-type"], "application/json; charset=utf-8")
+        self.assertEqual(headers["connection"], "close")
+        self.assertEqual(int(headers["content-length"]), len(body))
+        self.assertEqual(json.loads(body)["error"]["code"], "too_large")
+
+    async def test_content_length_over_limit(self) -> None:
+        """A Content-Length over the limit is refused with 413 before the body is sent."""
+        port = await self.serve(max_body=1000)
+        before = row_counts(self.database)
+        message = (
+            self.head("PUT", f"/api/v1/runs/{uuid4().hex}", "Content-Length: 100000000")
+            + b'{"started_at": '
+        )
+        # The server must answer and hang up although most of the body never comes.
+        raw = await deferToThread(raw_exchange, port, message)
+        self.assert_too_large(raw)
+        self.assertEqual(row_counts(self.database), before)
+
+    async def test_no_continue_after_refusal(self) -> None:
+        """A client expecting 100-continue gets the 413 alone."""
+        port = await self.serve(max_body=1000)
+        message = self.head(
+            "PUT", f"/api/v1/runs/{uuid4().hex}", "Content-Length: 5000", "Expect: 100-continue"
+        )
+        raw = await deferToThread(raw_exchange, port, message)
+        self.assertNotIn(b"100 Continue", raw)
+        self.assert_too_large(raw)
+
+    async def test_chunked_over_limit(self) -> None:
+        """A chunked body is refused with 413 once its total passes the limit."""
+        port = await self.serve(max_body=1000)
+        before = row_counts(self.database)
+        message = self.head(
+            "PUT", f"/api/v1/runs/{uuid4().hex}", "Transfer-Encoding: chunked"
+        ) + chunked(b" " * 600, b" " * 600, json.dumps(run_body()).encode())
+        raw = await deferToThread(raw_exchange, port, message)
+        self.assert_too_large(raw)
+        self.assertEqual(row_counts(self.database), before)
+
+    async def test_chunked_within_limit(self) -> None:
+        """A chunked body under the limit is read whole and stored."""
+        port = await self.serve(max_body=1000)
+        body = json.dumps(run_body()).encode()
+        message = self.head(
+            "PUT", f"/api/v1/runs/{uuid4().hex}", "Transfer-Encoding: chunked", "Connection: close"
+        ) + chunked(body[:100], body[100:])
+        status, _, answer = split_response(await deferToThread(raw_exchange, port, message))
+        self.assertEqual(status, "HTTP/1.1 201 Created", answer)
+        self.assertEqual(row_counts(self.database)["runs"], 1)
+
+    async def test_exactly_the_limit(self) -> None:
+        """A body of exactly the limit is accepted."""
+        body = json.dumps(run_body()).encode()
+        port = await self.serve(max_body=len(body))
+        message = (
+            self.head(
+                "PUT",
+                f"/api/v1/runs/{uuid4().hex}",
+                f"Content-Length: {len(body)}",
+                "Connection: close",
+            )
+            + body
+        )
+        status, _, _ = split_response(await deferToThread(raw_exchange, port, message))
+        self.assertEqual(status, "HTTP/1.1 201 Created")
+
+    async def test_concurrent_clients(self) -> None:
+        """Eight clients uploading 5,000 results each at once all succeed; every run is whole."""
+        port = await self.serve()
+        clients, batches, size = 8, 20, 250
+        start = threading.Barrier(clients)
+        base = f"http://127.0.0.1:{port}"
+
+        def upload(client: Client) -> str:
+            run_id = uuid4().hex
+            start.wait()
+            client.send("PUT", f"/api/v1/runs/{run_id}", run_body())
+            for number in range(batches):
+                names = [f"pkg.T.test_{number * size + i}" for i in range(size)]
+                client.send(
+                    "PUT", f"/api/v1/runs/{run_id}/batches/{number}", {"results": results(*names)}
+                )
+            status, body = client.send(
+                "PUT", f"/api/v1/runs/{run_id}/batches/3", {"results": results("x")}
+            )
+            assert (status, body["duplicate"]) == (200, True), (status, body)
+            client.send(
+                "POST", f"/api/v1/runs/{run_id}/finish", {"finished_at": "2026-11-25T17:00:00Z"}
+            )
+            return run_id
+
+        uploaders = [Client(base, self.token, []) for _ in range(clients)]
+        run_ids = await gatherResults([deferToThread(upload, client) for client in uploaders])
+
+        answers = [answer for client in uploaders for answer in client.answers]
+        self.assertEqual(len(answers), clients * (batches + 3))
+        self.assertEqual([a for a in answers if a[0] >= 500 or b"locked" in a[1]], [])
+        self.assertEqual({status for status, _ in answers}, {200, 201})
+        for run_id in run_ids:
+            detail = self.database.read(runs.get_run, run_id)
+            assert detail is not None
+            self.assertEqual(len(detail.results), batches * size)
+            self.assertEqual(len({r.test_id for r in detail.results}), batches * size)
+            self.assertEqual(detail.summary.counts.total, batches * size)
+            self.assertIsNotNone(detail.summary.finished_at)
+        counts = row_counts(self.database)
+        self.assertEqual(counts["results"], clients * batches * size)
+        self.assertEqual(counts["batches"], clients * batches)
+        self.assertEqual(counts["tests"], batches * size)
+
+    async def test_racing_copies_of_one_batch(self) -> None:
+        """Eight copies of one batch sent at once are stored exactly once."""
+        port = await self.serve()
+        base, run_id, copies = f"http://127.0.0.1:{port}", uuid4().hex, 8
+        creator = Client(base, self.token, [])
+        await deferToThread(creator.send, "PUT", f"/api/v1/runs/{run_id}", run_body())
+        start = threading.Barrier(copies)
+        names = [f"pkg.T.test_{i}" for i in range(500)]
+
+        def send_copy(client: Client) -> tuple[int, Any]:
+            start.wait()
+            return client.send(
+                "PUT", f"/api/v1/runs/{run_id}/batches/0", {"results": results(*names)}
+            )
+
+        senders = [Client(base, self.token, []) for _ in range(copies)]
+        answers = await gatherResults([deferToThread(send_copy, client) for client in senders])
+        self.assertEqual(sorted(status for status, _ in answers), [200] * (copies - 1) + [201])
+        self.assertEqual(sum(body["stored"] for _, body in answers), 500)
+        self.assertEqual(row_counts(self.database)["results"], 500)
+
+
+class AccessLogTests(SynchronousTestCase):
+    def test_query_left_out(self) -> None:
+        """The access log shows the path, never a query string that may hold a token."""
+        request = Request(DummyChannel())
+        request.method, request.clientproto = b"GET", b"HTTP/1.1"
+        request.uri, request.path = b"/api/v1/runs?token=SECRET", b"/api/v1/runs"
+        request.code, request.sentLength = 401, 10
+        line = access_log_line("[25/Nov/2026:17:00:00 +0000]", request)
+        self.assertNotIn("SECRET", line)
+        self.assertIn('"GET /api/v1/runs HTTP/1.1" 401 10', line)
