@@ -37,6 +37,7 @@ from seedboard.web.render import make_environment
 from seedboard.web.server import access_log_line, listen, make_dashboard
 from tests.support import temporary_database
 from tests.test_ingest import result_body, run_body
+from tests.test_web import schema_errors
 
 NOW = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)
 BASE = "http://seedboard.test"
@@ -680,3 +681,27 @@ class AccessLogTests(SynchronousTestCase):
         line = access_log_line("[25/Nov/2026:17:00:00 +0000]", request)
         self.assertNotIn("SECRET", line)
         self.assertIn('"GET /api/v1/runs HTTP/1.1" 401 10', line)
+
+
+class OpenAPIAnswerTests(APICase):
+    def test_write_answers_match(self) -> None:
+        """What the write API answers, errors included, fits the documented schemas."""
+        document = self.send("GET", "/api/v1/openapi.json", token=None).body
+        run_id = uuid4().hex
+        answers = [
+            (self.send("PUT", f"/api/v1/runs/{run_id}", run_body()), "CreatedRun"),
+            (self.send("PUT", f"/api/v1/runs/{run_id}", run_body()), "CreatedRun"),
+            (self.batch(run_id, 0, results("t.a")), "StoredBatch"),
+            (self.batch(run_id, 0, results("t.a")), "StoredBatch"),
+            (
+                self.send(
+                    "POST", f"/api/v1/runs/{run_id}/finish", {"finished_at": "2026-11-25T17:00Z"}
+                ),
+                "FinishedRun",
+            ),
+            (self.batch(run_id, 1, results("")), "Error"),
+            (self.send("PUT", f"/api/v1/runs/{run_id}", b"{", token=None), "Error"),
+        ]
+        for answer, schema in answers:
+            reference = {"$ref": f"#/components/schemas/{schema}"}
+            self.assertEqual(schema_errors(answer.body, reference, document), [], answer.body)

@@ -1,10 +1,11 @@
-"""Tests for the dashboard: its pages, their JSON twins, errors, and serving over real HTTP."""
+"""Tests for the dashboard: pages, their JSON twins, errors, OpenAPI, and serving over HTTP."""
 
 # trial's assertions and treq's testing helpers are not annotated.
 
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -24,6 +25,7 @@ from twisted.web.iweb import IResponse
 from seedboard.db.engine import Database
 from seedboard.db.pool import Pool, SynchronousPool, ThreadedPool
 from seedboard.domain import Outcome, Result
+from seedboard.ingest import RUN_ID_PATTERN
 from seedboard.web.app import Dashboard
 from seedboard.web.render import (
     iso_utc,
@@ -523,3 +525,174 @@ class ServerTests(TestCase):
         code, body = await fetch("/api/v1/runs")
         self.assertEqual(code, 200)
         self.assertIn(f'"id":"{run.id}"'.encode(), body)
+
+
+def schema_errors(value: Any, schema: Any, document: Any, where: str = "$") -> list[str]:
+    """What in ``value`` breaks the JSON Schema ``schema``: the keywords the document uses."""
+    if "$ref" in schema:
+        name = schema["$ref"].removeprefix("#/components/schemas/")
+        return schema_errors(value, document["components"]["schemas"][name], document, where)
+    errors = [f"{where}: {problem}" for problem in _keyword_errors(value, schema)]
+    if errors:
+        return errors
+    if isinstance(value, dict):
+        properties = schema.get("properties", {})
+        errors += [
+            f"{where}: {name} missing" for name in schema.get("required", ()) if name not in value
+        ]
+        if schema.get("additionalProperties") is False:
+            errors += [f"{where}: {name} not allowed" for name in value if name not in properties]
+        for name, item in value.items():
+            if name in properties:
+                errors += schema_errors(item, properties[name], document, f"{where}.{name}")
+    if isinstance(value, list) and "items" in schema:
+        for i, item in enumerate(value):
+            errors += schema_errors(item, schema["items"], document, f"{where}[{i}]")
+    return errors
+
+
+_JSON_TYPES: dict[str, Callable[[Any], bool]] = {
+    "object": lambda v: isinstance(v, dict),
+    "array": lambda v: isinstance(v, list),
+    "string": lambda v: isinstance(v, str),
+    "integer": lambda v: type(v) is int,
+    "number": lambda v: type(v) in (int, float),
+    "boolean": lambda v: isinstance(v, bool),
+    "null": lambda v: v is None,
+}
+
+
+def _keyword_errors(value: Any, schema: Any) -> list[str]:
+    types = schema.get("type")
+    if types is not None:
+        names = types if isinstance(types, list) else [types]
+        if not any(_JSON_TYPES[name](value) for name in names):
+            return [f"{value!r} is not {types}"]
+    if "enum" in schema and value not in schema["enum"]:
+        return [f"{value!r} not in {schema['enum']}"]
+    if "const" in schema and value != schema["const"]:
+        return [f"{value!r} is not {schema['const']!r}"]
+    checks = [
+        ("minimum", lambda limit: not isinstance(value, int | float) or value >= limit),
+        ("maximum", lambda limit: not isinstance(value, int | float) or value <= limit),
+        ("minLength", lambda limit: not isinstance(value, str) or len(value) >= limit),
+        ("maxLength", lambda limit: not isinstance(value, str) or len(value) <= limit),
+        ("minItems", lambda limit: not isinstance(value, list) or len(value) >= limit),
+        ("maxItems", lambda limit: not isinstance(value, list) or len(value) <= limit),
+        ("pattern", lambda regex: not isinstance(value, str) or re.search(regex, value)),
+    ]
+    return [
+        f"{value!r} breaks {name}" for name, ok in checks if name in schema and not ok(schema[name])
+    ]
+
+
+class OpenAPITests(DashboardCase):
+    def document(self) -> Any:
+        return self.api("/api/v1/openapi.json")
+
+    def request_schema(self, path: str, method: str) -> Any:
+        return self.document()["paths"][path][method]["requestBody"]["content"]["application/json"][
+            "schema"
+        ]
+
+    def test_openapi_3_1(self) -> None:
+        """The document is JSON, OpenAPI 3.1, with a bearer security scheme."""
+        document = self.document()
+        self.assertEqual(document["openapi"], "3.1.0")
+        self.assertEqual(document["components"]["securitySchemes"]["bearer"]["scheme"], "bearer")
+
+    def test_every_api_route_documented(self) -> None:
+        """The documented paths and methods are exactly the routes the app serves under /api/v1."""
+        served = {
+            (re.sub(r"<(?:[a-z_]+:)?([a-z_]+)>", r"{\1}", rule.rule), method.lower())
+            for rule in Dashboard.app.url_map.iter_rules()
+            if rule.rule.startswith("/api/v1/")
+            for method in rule.methods or ()
+            if method not in ("HEAD", "OPTIONS")
+        }
+        documented = {
+            (path, method) for path, item in self.document()["paths"].items() for method in item
+        }
+        self.assertEqual(documented, served)
+
+    def test_outcome_enum(self) -> None:
+        """Every outcome enum in the document is exactly seedboard.domain.Outcome."""
+        schemas = self.document()["components"]["schemas"]
+        outcomes = [o.value for o in Outcome]
+        batch_item = schemas["BatchBody"]["properties"]["results"]["items"]
+        self.assertEqual(batch_item["properties"]["outcome"]["enum"], outcomes)
+        self.assertEqual(schemas["Result"]["properties"]["outcome"]["enum"], outcomes)
+        self.assertEqual(schemas["TestRun"]["properties"]["outcome"]["enum"], outcomes)
+
+    def test_refs_resolve(self) -> None:
+        """Every $ref points at a component that exists."""
+        document = self.document()
+        refs = re.findall(r'"\$ref": "#/components/(\w+)/(\w+)"', json.dumps(document))
+        self.assertTrue(refs)
+        for kind, name in refs:
+            self.assertIn(name, document["components"][kind])
+
+    def test_write_operations_need_bearer(self) -> None:
+        """Every write operation requires the bearer token and documents 401, 413 and 415."""
+        for path, item in self.document()["paths"].items():
+            for method in set(item) & {"put", "post"}:
+                operation = item[method]
+                self.assertEqual(operation["security"], [{"bearer": []}], path)
+                self.assertTrue({"400", "401", "413", "415"} <= set(operation["responses"]), path)
+
+    def test_request_schemas(self) -> None:
+        """Valid bodies pass the request schemas and bad ones fail them."""
+        from tests.test_ingest import result_body, run_body
+
+        document = self.document()
+        run = self.request_schema("/api/v1/runs/{run_id}", "put")
+        batch = self.request_schema("/api/v1/runs/{run_id}/batches/{number}", "put")
+        finish = self.request_schema("/api/v1/runs/{run_id}/finish", "post")
+        valid = [
+            (run, run_body()),
+            (run, run_body(order_seed=None, branch=None, commit=None, build_url=None)),
+            (batch, {"results": [result_body(), result_body(seed=2**63 - 1, line=None)]}),
+            (finish, {"finished_at": "2026-11-25T17:00:00Z"}),
+        ]
+        for schema, body in valid:
+            self.assertEqual(schema_errors(body, schema, document), [], body)
+        invalid = [
+            (run, run_body(colour="red")),
+            (run, {k: v for k, v in run_body().items() if k != "host"}),
+            (run, run_body(order_seed=1.5)),
+            (run, run_body(commit="f" * 65)),
+            (batch, {"results": []}),
+            (batch, {"results": [result_body(outcome="passed")]}),
+            (batch, {"results": [result_body(duration=-1)]}),
+            (batch, {"results": [result_body(seed=-1)]}),
+            (batch, {"results": [result_body(test_id="")]}),
+            (batch, {"results": [result_body(extra=1)]}),
+            (finish, {}),
+        ]
+        for schema, body in invalid:
+            self.assertNotEqual(schema_errors(body, schema, document), [], body)
+
+    def test_read_answers_match(self) -> None:
+        """What the read API answers fits the documented response schemas."""
+        run_id = self.record([result("pkg.t", Outcome.FAILURE), result("pkg.u")])
+        document = self.document()
+        for path, schema in [
+            ("/api/v1/runs?limit=1", "RunPage"),
+            (f"/api/v1/runs/{run_id}", "RunDetail"),
+            ("/api/v1/tests/pkg.t", "TestHistory"),
+            ("/api/v1/runs/nope", "Error"),
+        ]:
+            status = 404 if "nope" in path else 200
+            body = self.api(path, status=status)
+            errors = schema_errors(body, {"$ref": f"#/components/schemas/{schema}"}, document)
+            self.assertEqual(errors, [], path)
+
+    def test_path_parameters(self) -> None:
+        """Path parameters carry the same constraints the server enforces."""
+        document = self.document()
+        put = document["paths"]["/api/v1/runs/{run_id}/batches/{number}"]["put"]
+        parameters = {p["name"]: p["schema"] for p in put["parameters"]}
+        self.assertEqual(parameters["run_id"]["pattern"], RUN_ID_PATTERN)
+        self.assertEqual(
+            (parameters["number"]["minimum"], parameters["number"]["maximum"]), (0, 2**31 - 1)
+        )
