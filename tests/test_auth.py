@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import re
+import urllib.error
+import urllib.request
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlencode
 
@@ -14,12 +19,13 @@ from twisted.trial.unittest import SynchronousTestCase
 from twisted.web.server import Request
 from twisted.web.test.requesthelper import DummyChannel
 
+from seedboard import cli
 from seedboard.db import tokens
 from seedboard.db.pool import SynchronousPool
 from seedboard.web import auth
 from seedboard.web.app import Dashboard
 from seedboard.web.render import make_environment
-from tests.support import record_run, result, temporary_database
+from tests.support import record_run, result, start_server, temporary_database
 from tests.test_ingest import run_body
 from tests.test_ingest_api import BASE, Answer, HTTPClient, add_token, row_counts
 
@@ -313,3 +319,41 @@ class SessionTests(SynchronousTestCase):
         self.assertEqual(auth.safe_next("/runs/x?limit=3"), "/runs/x?limit=3")
         for unsafe in (None, "", "runs", "//evil", "/\\evil", "https://evil", "/\nx"):
             self.assertEqual(auth.safe_next(unsafe), "/")
+
+
+class ServeCommandTests(SynchronousTestCase):
+    def test_private_and_max_body_options(self) -> None:
+        """``seedboard serve --private --max-body N`` guards reads and refuses larger bodies."""
+        folder = Path(self.mktemp()).resolve()
+        folder.mkdir(parents=True)
+        url = f"sqlite:///{folder / 'shared.db'}"
+        with (
+            contextlib.redirect_stdout(io.StringIO()) as out,
+            contextlib.redirect_stderr(io.StringIO()),
+        ):
+            self.assertEqual(cli.main(["token", "create", "ci", "--db", url]), 0)
+        token = out.getvalue().strip()
+        base = start_server(
+            self, folder, "--db", url, "--port", "0", "--private", "--max-body", "300"
+        )
+
+        def fetch(path: str, body: bytes | None = None, **headers: str) -> tuple[int, str]:
+            method = "GET" if body is None else "PUT"
+            request = urllib.request.Request(base + path, body, headers, method=method)
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    return response.status, response.geturl()
+            except urllib.error.HTTPError as error:
+                return error.code, error.read().decode()
+
+        self.assertEqual(fetch("/api/v1/runs")[0], 401)
+        self.assertEqual(fetch("/api/v1/runs", Authorization=f"Bearer {token}")[0], 200)
+        self.assertEqual(fetch("/"), (200, f"{base}/login?next=%2F"))
+        status, answer = fetch(
+            f"/api/v1/runs/{'c' * 32}",
+            json.dumps(run_body(command="x" * 400)).encode(),
+            Authorization=f"Bearer {token}",
+            **{"Content-Type": "application/json"},
+        )
+        self.assertEqual(status, 413)
+        self.assertEqual(json.loads(answer)["error"]["code"], "too_large")

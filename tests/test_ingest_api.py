@@ -443,6 +443,27 @@ class TokenTests(APICase):
         self.assertNotIn(self.token.encode(), stored)
         self.assertIn(tokens.hash_token(self.token).encode(), stored)
 
+    def test_undecodable_headers(self) -> None:
+        """Header bytes that are not UTF-8 are refused like any bad header, not a crash."""
+        for name, value, status in [
+            (b"Authorization", b"Bearer \xff\xfe", 401),
+            (b"Content-Type", b"application/json\xff", 415),
+        ]:
+            headers = {
+                b"Authorization": [f"Bearer {self.token}".encode()],
+                b"Content-Type": [JSON_TYPE.encode()],
+                name: [value],
+            }
+            response = self.successResultOf(
+                self.client.request(
+                    "PUT",
+                    f"{BASE}/api/v1/runs/{uuid4().hex}",
+                    data=json.dumps(run_body()).encode(),
+                    headers=headers,
+                )
+            )
+            self.assertEqual(response.code, status)
+
     def test_unauthorized_message_has_no_token(self) -> None:
         """A refused token is not echoed back."""
         wrong = tokens.new_token()

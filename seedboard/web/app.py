@@ -48,6 +48,7 @@ from seedboard.web.auth import (
     clear_cookie,
     cookie,
     form_fields,
+    header_text,
     random_secret,
     request_body,
     safe_next,
@@ -435,9 +436,9 @@ def _redirect(request: Request, location: str) -> bytes:
 
 def _json_body(request: Request) -> bytes:
     """The body of a write: JSON in UTF-8, not compressed, else a 415."""
-    if not _is_json_type(request.getHeader("content-type")):
+    if not _is_json_type(header_text(request, b"content-type")):
         raise unsupported_media_type("Send the body as application/json, in UTF-8.")
-    if (request.getHeader("content-encoding") or "identity").strip().lower() != "identity":
+    if (header_text(request, b"content-encoding") or "identity").strip().lower() != "identity":
         raise unsupported_media_type("Send the body without a Content-Encoding.")
     return request_body(request)
 

@@ -26,9 +26,15 @@ SECRET_BYTES = 32
 FORM_TYPE = "application/x-www-form-urlencoded"
 
 
+def header_text(request: Request, name: bytes) -> str | None:
+    """A request header's last value as text; Latin-1, so that no byte a client sends fails."""
+    values = request.requestHeaders.getRawHeaders(name)
+    return None if not values else values[-1].decode("latin-1")
+
+
 def bearer_token(request: Request) -> str | None:
     """The token of an ``Authorization: Bearer <token>`` header, if the request has one."""
-    header = request.getHeader("authorization")
+    header = header_text(request, b"authorization")
     if header is None:
         return None
     scheme, _, token = header.strip().partition(" ")
@@ -131,7 +137,7 @@ def clear_cookie(request: Request, name: str, path: str) -> None:
 
 def form_fields(request: Request) -> dict[str, str]:
     """The fields of a URL-encoded form body; never the query string, which gets logged."""
-    content_type = request.getHeader("content-type") or ""
+    content_type = header_text(request, b"content-type") or ""
     if content_type.split(";")[0].strip().lower() != FORM_TYPE:
         return {}
     body = request_body(request)

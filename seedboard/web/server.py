@@ -6,6 +6,7 @@ The site refuses request bodies over ``max_body`` bytes as they arrive (see
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any, Protocol, cast
 
@@ -21,6 +22,7 @@ from zope.interface import implementer
 from seedboard.db.engine import open_database
 from seedboard.db.migrate import ensure_schema
 from seedboard.db.pool import Pool, ThreadedPool
+from seedboard.db.tokens import list_tokens
 from seedboard.ingest import DEFAULT_MAX_BODY
 from seedboard.settings import describe_url
 from seedboard.web.app import Dashboard
@@ -180,6 +182,13 @@ def serve(
     database = open_database(database_url)
     # Startup, before the reactor runs: blocking here delays no request.
     ensure_schema(database)
+    if private and not any(token.active for token in database.read(list_tokens)):
+        print(
+            "seedboard: no active tokens, so no one can read this private server; "
+            "make one with: seedboard token create NAME",
+            file=sys.stderr,
+            flush=True,
+        )
     # Any real reactor provides these interfaces too.
     pool = ThreadedPool(database, cast(IReactorFromThreads, reactor))
     reactor.callWhenRunning(pool.start)
