@@ -281,21 +281,21 @@ class Dashboard:
             raise forbidden(EXPIRED_FORM)
         next_path = safe_next(form.get("next"))
         token_hash = hash_token(form.get("token", "").strip())
-        if await self._pool.read(active_token, token_hash) is None:
+        if not await self._is_active(token_hash):
             request.setResponseCode(401)
             request.responseHeaders.setRawHeaders(b"www-authenticate", [b"Bearer"])
             return self._login_form(request, next_path, "That token is not valid.")
         self._end_session(request)
-        session_id, _ = self._sessions.start(token_hash)
-        set_cookie(request, SESSION_COOKIE, session_id, "/", SESSION_LIFETIME)
+        session = self._sessions.start(token_hash)
+        set_cookie(request, SESSION_COOKIE, session.id, "/", SESSION_LIFETIME)
         clear_cookie(request, LOGIN_CSRF_COOKIE, "/login")
         return _redirect(request, next_path)
 
     @app.route("/logout", methods=["POST"])
     def logout(self, request: Request) -> bytes:
         self._require_private()
-        found = self._session(request)
-        if found is None or not same_secret(found[1].csrf, form_fields(request).get("csrf")):
+        session = self._session(request)
+        if session is None or not same_secret(session.csrf, form_fields(request).get("csrf")):
             raise forbidden(EXPIRED_FORM)
         self._end_session(request)
         return _redirect(request, "/login")
@@ -341,7 +341,7 @@ class Dashboard:
     async def _require_writer(self, request: Request) -> None:
         """Writing always needs a valid token in the Authorization header, never a session."""
         token = bearer_token(request)
-        if token is None or await self._pool.read(active_token, hash_token(token)) is None:
+        if token is None or not await self._is_active(hash_token(token)):
             raise unauthorized()
 
     async def _require_reader(self, request: Request) -> None:
@@ -358,31 +358,31 @@ class Dashboard:
     async def _may_read(self, request: Request) -> bool:
         token = bearer_token(request)
         if token is not None:
-            return await self._pool.read(active_token, hash_token(token)) is not None
-        found = self._session(request)
-        if found is None:
+            return await self._is_active(hash_token(token))
+        session = self._session(request)
+        if session is None:
             return False
-        if await self._pool.read(active_token, found[1].token_hash) is None:
+        if not await self._is_active(session.token_hash):
             # The token was revoked: its sessions end with it.
-            self._sessions.end(found[0])
+            self._sessions.end(session.id)
             return False
         return True
+
+    async def _is_active(self, token_hash: str) -> bool:
+        """Whether a token is known and unrevoked: an indexed lookup, on a reader thread."""
+        return await self._pool.read(active_token, token_hash) is not None
 
     def _require_private(self) -> None:
         if not self._private:
             raise not_found("This server is open to read; there is nothing to log in to.")
 
-    def _session(self, request: Request) -> tuple[str, Session] | None:
-        session_id = cookie(request, SESSION_COOKIE)
-        session = self._sessions.find(session_id)
-        if session_id is None or session is None:
-            return None
-        return session_id, session
+    def _session(self, request: Request) -> Session | None:
+        return self._sessions.find(cookie(request, SESSION_COOKIE))
 
     def _end_session(self, request: Request) -> None:
-        found = self._session(request)
-        if found is not None:
-            self._sessions.end(found[0])
+        session = self._session(request)
+        if session is not None:
+            self._sessions.end(session.id)
             clear_cookie(request, SESSION_COOKIE, "/")
 
     def _login_form(self, request: Request, next_path: str, problem: str | None = None) -> bytes:
@@ -415,9 +415,9 @@ class Dashboard:
         headers.setRawHeaders(b"content-type", [b"text/html; charset=utf-8"])
         headers.setRawHeaders(b"content-security-policy", [CONTENT_SECURITY_POLICY])
         headers.setRawHeaders(b"x-content-type-options", [b"nosniff"])
-        found = self._session(request) if self._private else None
+        session = self._session(request) if self._private else None
         page = self._templates.get_template(template).render(
-            now=self._clock(), logout_csrf=None if found is None else found[1].csrf, **context
+            now=self._clock(), logout_csrf=None if session is None else session.csrf, **context
         )
         return page.encode("utf-8")
 

@@ -57,8 +57,12 @@ def same_secret(expected: str | None, given: str | None) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Session:
-    """A browser logged in with a token; the token's hash lets revocation end it."""
+    """A browser logged in with a token; the token's hash lets revocation end it.
 
+    ``id`` goes in the session cookie; ``csrf`` in the logout form.
+    """
+
+    id: str
     token_hash: str
     csrf: str
     expires_at: datetime
@@ -74,13 +78,13 @@ class Sessions:
         self._lifetime = lifetime
         self._sessions: dict[str, Session] = {}
 
-    def start(self, token_hash: str) -> tuple[str, Session]:
-        """A new session for this token: its id, for the cookie, and the session."""
+    def start(self, token_hash: str) -> Session:
         self._forget_expired()
-        session_id = random_secret()
-        session = Session(token_hash, random_secret(), self._clock() + self._lifetime)
-        self._sessions[session_id] = session
-        return session_id, session
+        session = Session(
+            random_secret(), token_hash, random_secret(), self._clock() + self._lifetime
+        )
+        self._sessions[session.id] = session
+        return session
 
     def find(self, session_id: str | None) -> Session | None:
         if session_id is None:
