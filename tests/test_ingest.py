@@ -89,9 +89,32 @@ class ParseRunTests(SynchronousTestCase):
         self.assertIn("time zone", error.message)
 
     def test_bad_times(self) -> None:
-        """Times that are no ISO 8601 string, or out of range, are refused."""
-        for value in ("yesterday", "", 1764089376, "0001-01-01T00:00:00+01:00"):
+        """Times that are no ISO 8601 string, no real date, or out of range, are refused."""
+        cases = ["yesterday", "", 1764089376, "0001-01-01T00:00:00+01:00"]
+        cases += ["2026-02-30T00:00:00Z", "2026-11-25T24:00:00Z", "2026-11-25T16:49:36+24:00"]
+        for value in cases:
             self.assertEqual(self.invalid(encode(run_body(started_at=value))).field, "started_at")
+
+    def test_only_rfc3339_times(self) -> None:
+        """Only the published form is read, not every variant Python's fromisoformat takes."""
+        for value in ("2026-11-25 16:49:36Z", "20261125T164936Z", "2026-11-25T16:49Z"):
+            self.assertEqual(self.invalid(encode(run_body(started_at=value))).field, "started_at")
+        for value in ("2026-11-25T16:49:36+0100", "2026-11-25T16:49:36z", "2026-11-25"):
+            self.assertEqual(self.invalid(encode(run_body(started_at=value))).field, "started_at")
+
+    def test_time_forms(self) -> None:
+        """isoformat()'s output, with or without microseconds, and Z, are all read."""
+        moment = datetime(2026, 11, 25, 16, 49, 36, 423877, tzinfo=UTC)
+        for value, expected in [
+            (moment.isoformat(), moment),
+            (moment.replace(microsecond=0).isoformat(), moment.replace(microsecond=0)),
+            ("2026-11-25T16:49:36.423877Z", moment),
+            ("2026-11-25T16:49:36.4Z", moment.replace(microsecond=400000)),
+            ("2026-11-25T11:49:36.423877-05:00", moment),
+        ]:
+            self.assertEqual(
+                ingest.parse_run(RUN_ID, encode(run_body(started_at=value))).started_at, expected
+            )
 
     def test_missing_field(self) -> None:
         """Every run field is required, even the nullable ones."""

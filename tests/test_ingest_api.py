@@ -716,7 +716,7 @@ class OpenAPIAnswerTests(APICase):
             (self.batch(run_id, 0, results("t.a")), "StoredBatch"),
             (
                 self.send(
-                    "POST", f"/api/v1/runs/{run_id}/finish", {"finished_at": "2026-11-25T17:00Z"}
+                    "POST", f"/api/v1/runs/{run_id}/finish", {"finished_at": "2026-11-25T17:00:00Z"}
                 ),
                 "FinishedRun",
             ),

@@ -17,6 +17,7 @@ from seedboard.ingest import (
     MAX_INT,
     RUN_FIELDS,
     RUN_ID_PATTERN,
+    TIME_PATTERN,
     Choice,
     Field,
     Integer,
@@ -277,6 +278,7 @@ def _kind_schema(kind: Kind) -> JSONObject:
             return {
                 "type": "string",
                 "format": "date-time",
+                "pattern": TIME_PATTERN,
                 "description": "ISO 8601 with a zone (Z or ±hh:mm); times without one are refused.",
             }
         case Choice():
