@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from seedboard.errors import one_line
 from seedboard.ingest import DEFAULT_MAX_BODY
 from seedboard.settings import DB_ENV, DEFAULT_DB_FILE, database_url, describe_url
+from seedboard_reporter.spool import DEFAULT_SPOOL, SPOOL_ENV, spool_root
+from seedboard_reporter.uploader import TOKEN_ENV, URL_ENV, Sender, upload_spool
 
 if TYPE_CHECKING:
     from seedboard.db.engine import Database
@@ -70,11 +72,26 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = token_verbs.add_parser("revoke", help="stop a token from working")
     revoke.add_argument("name", type=_token_name)
     _database_option(revoke)
+
+    upload = verbs.add_parser(
+        "upload", help="send what the reporter left in its spool (server down, run killed)"
+    )
+    upload.add_argument(
+        "--url", default=os.environ.get(URL_ENV), help=f"the server (default: ${URL_ENV})"
+    )
+    upload.add_argument(
+        "--spool",
+        type=Path,
+        default=None,
+        help=f"the spool folder (default: ${SPOOL_ENV}, else ./{DEFAULT_SPOOL})",
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.verb == "upload":
+        return _upload(args.url, args.spool or spool_root(os.environ, Path.cwd()))
     url = database_url(args.db, Path.cwd())
     if args.verb == "serve":
         from seedboard.web.server import serve
@@ -84,6 +101,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.verb == "token":
         return _token_command(url, args)
     return _upgrade(url)
+
+
+def _upload(server: str | None, spool: Path) -> int:
+    """Send the spool now; the token comes from the environment only, never argv."""
+    if not server:
+        print(f"seedboard: no server: pass --url or set ${URL_ENV}", file=sys.stderr)
+        return 2
+    uploads = upload_spool(spool, Sender(server, os.environ.get(TOKEN_ENV)))
+    if not uploads:
+        print(f"seedboard: nothing to upload in {spool}")
+    for upload in uploads:
+        if upload.left:
+            print(f"seedboard: run {upload.run_id}: {upload.left} requests kept ({upload.problem})")
+        else:
+            print(f"seedboard: run {upload.run_id}: sent {upload.sent} requests to {server}")
+    return 1 if any(upload.left for upload in uploads) else 0
 
 
 def _upgrade(url: str) -> int:

@@ -1,0 +1,198 @@
+"""End to end in server mode: real ``trial`` runs posting to a real ``seedboard serve``."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+from urllib.request import urlopen
+
+from twisted.trial.unittest import SynchronousTestCase
+
+from tests.support import BIN, REPO, environment, start_server
+from tests.test_trial_runs import normalized, summary_counts, trial
+
+SAMPLES = REPO / "tests" / "samples"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class ServerModeTests(SynchronousTestCase):
+    def setUp(self) -> None:
+        self.project = Path(self.mktemp()).resolve()
+        shutil.copytree(SAMPLES, self.project)
+        self.db = self.project / "server.db"
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.token = self.seedboard("token", "create", "ci").stdout.strip()
+
+    def seedboard(self, *args: str) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [str(BIN / "seedboard"), *args, "--db", str(self.db)],
+            cwd=self.project,
+            env=environment(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        return done
+
+    def start_server(self) -> None:
+        start_server(self, self.project, "--db", str(self.db), "--port", str(self.port))
+
+    def posting_run(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        env.setdefault("SEEDBOARD_URL", self.base)
+        env.setdefault("SEEDBOARD_TOKEN", self.token)
+        if not any(arg.startswith("samplepkg") or arg.startswith("manypkg") for arg in args):
+            args = (*args, "samplepkg")
+        return trial(self.project, "--reporter=seedboard", *args, **env)
+
+    def api(self, path: str) -> dict:  # type: ignore[type-arg]
+        with urlopen(self.base + path, timeout=10) as response:
+            found: dict = json.load(response)  # type: ignore[type-arg]
+            return found
+
+    def stored_runs(self) -> list[dict]:  # type: ignore[type-arg]
+        runs: list[dict] = self.api("/api/v1/runs")["runs"]  # type: ignore[type-arg]
+        return runs
+
+    def spooled(self) -> list[Path]:
+        return sorted((self.project / ".seedboard" / "spool").glob("*/*.json"))
+
+    def test_run_lands_on_server(self) -> None:
+        """A run posted to the server has exactly trial's counts, output unchanged."""
+        self.start_server()
+        plain = trial(self.project, "samplepkg")
+        done = self.posting_run()
+        self.assertEqual(done.returncode, plain.returncode)
+        *body, last = done.stdout.rstrip("\n").split("\n")
+        self.assertEqual(normalized("\n".join(body) + "\n"), normalized(plain.stdout))
+        self.assertRegex(
+            last, rf"^seedboard: recorded run [0-9a-f]{{32}} \(11 results\) in {self.base}$"
+        )
+        [run] = self.stored_runs()
+        expected = summary_counts("\n".join(body))
+        self.assertEqual({k: v for k, v in run["counts"].items() if v and k != "total"}, expected)
+        self.assertIsNotNone(run["finished_at"])
+        self.assertEqual(self.spooled(), [])
+
+    def test_server_down_then_up(self) -> None:
+        """With the server down the run costs one warning line; the next run sends both."""
+        plain_started = time.monotonic()
+        plain = trial(self.project, "samplepkg")
+        plain_time = time.monotonic() - plain_started
+        started = time.monotonic()
+        down = self.posting_run()
+        down_time = time.monotonic() - started
+        self.assertEqual(down.returncode, plain.returncode)
+        *body, last = down.stdout.rstrip("\n").split("\n")
+        self.assertEqual(normalized("\n".join(body) + "\n"), normalized(plain.stdout))
+        self.assertRegex(last, r"^seedboard: warning: this run was not recorded in http://")
+        self.assertIn("Connection refused", last)
+        self.assertLess(down_time, plain_time + 2.5)
+        self.assertEqual(len(self.spooled()), 1 + 1 + 1)
+
+        self.start_server()
+        up = self.posting_run()
+        self.assertIn("recorded run", up.stdout)
+        runs = self.stored_runs()
+        self.assertEqual(len(runs), 2)
+        self.assertEqual([r["counts"]["total"] for r in runs], [11, 11])
+        self.assertTrue(all(r["finished_at"] for r in runs))
+        self.assertEqual(self.spooled(), [])
+
+    def test_bad_token_is_reported_and_kept(self) -> None:
+        """A refused token is reported once; seedboard upload sends the run later."""
+        self.start_server()
+        refused = self.posting_run(SEEDBOARD_TOKEN="not-a-token")
+        warnings = [line for line in refused.stdout.splitlines() if line.startswith("seedboard:")]
+        self.assertEqual(len(warnings), 1)
+        self.assertIn("HTTP 401", warnings[0])
+        self.assertEqual(self.stored_runs(), [])
+        self.assertTrue(self.spooled())
+
+        uploaded = subprocess.run(
+            [str(BIN / "seedboard"), "upload"],
+            cwd=self.project,
+            env=environment(SEEDBOARD_URL=self.base, SEEDBOARD_TOKEN=self.token),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        self.assertEqual(uploaded.returncode, 0, uploaded.stdout + uploaded.stderr)
+        [run] = self.stored_runs()
+        self.assertEqual(run["counts"]["total"], 11)
+        self.assertEqual(self.spooled(), [])
+
+    def test_parallel_workers(self) -> None:
+        """trial -j 2 in server mode: seeds and real durations reach the server."""
+        self.start_server()
+        self.posting_run("-j", "2", "samplepkg.test_sample")
+        [run] = self.stored_runs()
+        results = self.api(f"/api/v1/runs/{run['id']}")["results"]
+        by_name = {
+            r["test_id"].rsplit(".", 2)[-2] + "." + r["test_id"].rsplit(".", 1)[-1]: r
+            for r in results
+        }
+        self.assertEqual(len(by_name), 10)
+        self.assertEqual(by_name["SeededTests.test_pinned"]["seed"], 1234)
+        self.assertGreaterEqual(by_name["SeededTests.test_deferred"]["duration"], 0.05)
+        for name, row in by_name.items():
+            if not name.startswith("Classic"):
+                self.assertIsNotNone(row["seed"], name)
+
+    def test_concurrent_reporters(self) -> None:
+        """Eight trial runs posting at once, 2,000 results each, all land complete."""
+        self.start_server()
+        reporters = [
+            subprocess.Popen(
+                [str(BIN / "trial"), "--reporter=seedboard", "manypkg"],
+                cwd=self.project,
+                env=environment(
+                    PYTHONPATH=str(self.project),
+                    SEEDBOARD_URL=self.base,
+                    SEEDBOARD_TOKEN=self.token,
+                    SEEDBOARD_SAMPLE_TESTS="2000",
+                    SEEDBOARD_FLUSH_TIMEOUT="60",
+                ),
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(8)
+        ]
+        outputs = [reporter.communicate(timeout=300)[0] for reporter in reporters]
+        for output in outputs:
+            self.assertRegex(output.splitlines()[-1], r"recorded run .* \(2000 results\)")
+            self.assertNotIn("locked", output)
+        runs = self.stored_runs()
+        self.assertEqual(len(runs), 8)
+        for run in runs:
+            self.assertEqual(run["counts"]["total"], 2000)
+            self.assertEqual(run["counts"]["failure"], 200)
+        self.assertEqual(self.spooled(), [])
+
+
+class UploadCommandTests(SynchronousTestCase):
+    def test_needs_a_server(self) -> None:
+        """seedboard upload without --url or SEEDBOARD_URL says so and exits 2."""
+        done = subprocess.run(
+            [str(BIN / "seedboard"), "upload"],
+            cwd=REPO,
+            env=environment(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        self.assertEqual(done.returncode, 2)
+        self.assertIn("no server: pass --url or set $SEEDBOARD_URL", done.stderr)
