@@ -5,14 +5,22 @@ from __future__ import annotations
 import json
 import shutil
 import socket
+import sqlite3
 import subprocess
+import threading
 import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.request import urlopen
+from typing import Any
+from urllib.error import HTTPError
+from urllib.request import Request, urlopen
 
 from twisted.trial.unittest import SynchronousTestCase
 
 from tests.support import BIN, REPO, environment, start_server
+from tests.test_ingest import run_body
+from tests.test_ingest_api import RUN, UNKNOWN, bad_requests
 from tests.test_trial_runs import normalized, summary_counts, trial
 
 SAMPLES = REPO / "tests" / "samples"
@@ -196,3 +204,119 @@ class UploadCommandTests(SynchronousTestCase):
         )
         self.assertEqual(done.returncode, 2)
         self.assertIn("no server: pass --url or set $SEEDBOARD_URL", done.stderr)
+
+
+class RealServerBadInputTests(SynchronousTestCase):
+    """Every refused request of the ingest tests, through a real server process."""
+
+    def test_refused_and_nothing_written(self) -> None:
+        """Each bad request gets its status and JSON error naming the field; no row changes."""
+        project = Path(self.mktemp()).resolve()
+        project.mkdir()
+        db = project / "server.db"
+        token = subprocess.run(
+            [str(BIN / "seedboard"), "token", "create", "ci", "--db", str(db)],
+            env=environment(),
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        base = start_server(self, project, "--db", str(db), "--port", "0")
+        created = send(base, "PUT", f"/api/v1/runs/{RUN}", run_body(), token)
+        self.assertEqual(created[0], 201)
+        before = table_counts(db)
+        for bad in bad_requests():
+            status, answer = send(base, bad.method, bad.path, bad.body, token)
+            self.assertEqual((status, answer["error"]["code"]), (bad.status, bad.code), bad)
+            if bad.field is not None:
+                self.assertEqual(answer["error"].get("field"), bad.field, bad)
+        status, answer = send(base, "PUT", f"/api/v1/runs/{UNKNOWN}", run_body(), "wrong")
+        self.assertEqual((status, answer["error"]["code"]), (401, "unauthorized"))
+        self.assertEqual(table_counts(db), before)
+
+
+def send(base: str, method: str, path: str, body: object, token: str) -> tuple[int, Any]:
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    request = Request(
+        base + path,
+        data=data,
+        method=method,
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+    )
+    try:
+        with urlopen(request, timeout=10) as response:
+            return response.status, json.load(response)
+    except HTTPError as error:
+        return error.code, json.load(error)
+
+
+def table_counts(db: Path) -> dict[str, int]:
+    with sqlite3.connect(db) as conn:
+        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        return {name: conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0] for name in names}
+
+
+class UnhealthyServer:
+    """An HTTP server on loopback that answers every request badly, in a thread."""
+
+    def __init__(self, case: SynchronousTestCase, answer: Callable[[BaseHTTPRequestHandler], None]):
+        class Handler(BaseHTTPRequestHandler):
+            def do_PUT(self) -> None:
+                answer(self)
+
+            do_POST = do_PUT
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        case.addCleanup(self.server.server_close)
+        case.addCleanup(self.server.shutdown)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+
+def failing(handler: BaseHTTPRequestHandler) -> None:
+    handler.send_response(500)
+    handler.end_headers()
+
+
+def hanging(handler: BaseHTTPRequestHandler) -> None:
+    time.sleep(30)
+
+
+class UnhealthyServerTests(SynchronousTestCase):
+    def setUp(self) -> None:
+        self.project = Path(self.mktemp()).resolve()
+        shutil.copytree(SAMPLES, self.project)
+
+    def check_costs_one_line(self, server: UnhealthyServer, problem: str) -> None:
+        started = time.monotonic()
+        plain = trial(self.project, "samplepkg")
+        plain_time = time.monotonic() - started
+        started = time.monotonic()
+        done = trial(
+            self.project,
+            "--reporter=seedboard",
+            "samplepkg",
+            SEEDBOARD_URL=server.url,
+            SEEDBOARD_TOKEN="t",
+        )
+        elapsed = time.monotonic() - started
+        self.assertEqual(done.returncode, plain.returncode)
+        *body, last = done.stdout.rstrip("\n").split("\n")
+        self.assertEqual(normalized("\n".join(body) + "\n"), normalized(plain.stdout))
+        self.assertRegex(last, r"^seedboard: warning: this run was not recorded in http://")
+        self.assertIn(problem, last)
+        self.assertLess(elapsed, plain_time + 2.5)
+        spooled = list((self.project / ".seedboard" / "spool").glob("*/*.json"))
+        self.assertEqual(len(spooled), 3)
+
+    def test_erroring_server(self) -> None:
+        """A server answering 500 to everything costs one line and at most about a second."""
+        self.check_costs_one_line(UnhealthyServer(self, failing), "HTTP 500")
+
+    def test_hanging_server(self) -> None:
+        """A server that never answers costs one line and at most about a second."""
+        self.check_costs_one_line(UnhealthyServer(self, hanging), "(no answer yet)")

@@ -238,8 +238,9 @@ class ServerTarget:
                 f"the server refused it ({self._courier.rejected}); "
                 f"kept in {where} for `seedboard upload`"
             )
+        problem = self._courier.problem or "no answer yet"
         return (
-            f"the server did not acknowledge it in time ({self._courier.problem or 'slow'}); "
+            f"the server did not acknowledge it in time ({problem}); "
             f"kept in {where} for the next run or `seedboard upload`"
         )
 
