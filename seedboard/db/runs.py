@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import asdict, fields
 from datetime import datetime
 from typing import Any
 
@@ -53,21 +54,7 @@ def create_run(conn: Connection, run: RunStart) -> bool:
     """Store a new run; False if it exists already (a retried create is harmless)."""
     if conn.execute(select(Run.id).where(Run.id == run.id)).first() is not None:
         return False
-    conn.execute(
-        insert(Run).values(
-            id=run.id,
-            started_at=run.started_at,
-            host=run.host,
-            python_version=run.python_version,
-            twisted_version=run.twisted_version,
-            command=run.command,
-            order_seed=run.order_seed,
-            branch=run.branch,
-            commit=run.commit,
-            build_url=run.build_url,
-            **OutcomeCounts().as_dict(),
-        )
-    )
+    conn.execute(insert(Run).values(**asdict(run), **OutcomeCounts().as_dict()))
     return True
 
 
@@ -182,19 +169,9 @@ def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
 
 
 def _summary(run: Row[Any]) -> RunSummary:
+    """A run row as a summary; ``RunStart``'s fields are named as the columns."""
     return RunSummary(
-        start=RunStart(
-            id=run.id,
-            started_at=run.started_at,
-            host=run.host,
-            python_version=run.python_version,
-            twisted_version=run.twisted_version,
-            command=run.command,
-            order_seed=run.order_seed,
-            branch=run.branch,
-            commit=run.commit,
-            build_url=run.build_url,
-        ),
+        start=RunStart(**{f.name: getattr(run, f.name) for f in fields(RunStart)}),
         finished_at=run.finished_at,
         counts=OutcomeCounts(**{o.value: getattr(run, o.value) for o in Outcome}),
     )
