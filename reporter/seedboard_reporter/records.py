@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,10 +61,16 @@ def location_of(test: object, cwd: Path) -> tuple[str | None, int | None]:
     code = getattr(function, "__code__", None)
     if code is None:
         return None, None
-    path = Path(code.co_filename)
-    if path.is_absolute() and path.is_relative_to(cwd):
-        path = path.relative_to(cwd)
-    return str(path), code.co_firstlineno
+    return _display_path(code.co_filename, str(cwd)), code.co_firstlineno
+
+
+@functools.lru_cache(maxsize=4096)
+def _display_path(filename: str, cwd: str) -> str:
+    # Cached: thousands of tests share a few files, and path arithmetic is slow.
+    path = Path(filename)
+    return (
+        str(path.relative_to(cwd)) if path.is_absolute() and path.is_relative_to(cwd) else filename
+    )
 
 
 def test_id(test: object) -> str:
