@@ -32,3 +32,4 @@ class DatabaseURLTests(SynchronousTestCase):
             describe_url("postgresql+psycopg://u:secret@h/db"), "postgresql+psycopg://u:***@h/db"
         )
         self.assertEqual(describe_url("sqlite:////w/seedboard.db"), "/w/seedboard.db")
+        self.assertEqual(describe_url("https://ci:hunter2@sb.example"), "https://ci:***@sb.example")

@@ -75,7 +75,7 @@ def open_recorder(
         open_target = partial(
             _open_server, server, environ.get(TOKEN_ENV), spool, flush_timeout(environ)
         )
-        return Recorder(open_target, make_run, run_id, server)
+        return Recorder(open_target, make_run, run_id, describe_url(server))
     url = database_url_from(environ, cwd)
     return Recorder(partial(_open_database, url), make_run, run_id, describe_url(url))
 
