@@ -1,0 +1,147 @@
+"""Group a test's failures: the same failure gets the same fingerprint run after run.
+
+A failure's message and traceback change between runs in ways that do not
+matter (the seed, addresses, temporary paths, times, numbers); masking those
+leaves the exception type, the wording and the user's code that failed, which
+together say whether two failures are the same problem.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+# The note seedboard.testing and the classic recipe append to failures.
+_SEED_NOTE = re.compile(r"\(random seed: *\d+\)|random seed: *\d+", re.IGNORECASE)
+_OBJECT_REPR = re.compile(r"<([\w.]+) object at 0x[0-9a-fA-F]+>")
+_HEX_ADDRESS = re.compile(r"(?<!\w)0[xX][0-9a-fA-F]+\b")
+_UUID = re.compile(
+    r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"
+)
+_TIME = re.compile(
+    r"""
+    \b\d{4}-\d{2}-\d{2}                         # a date,
+    (?:[T\ ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?  # maybe with a time,
+       (?:Z|[+-]\d{2}(?::?\d{2})?)?)?           # maybe with a zone
+    | \b\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?         # or a time alone
+    """,
+    re.VERBOSE,
+)
+# A run of characters that could be a path; quotes, brackets and separators end it,
+# and a sentence's final full stop is not part of it.
+_PATH_LIKE = re.compile(r"""[^\s'"`<>()\[\]{},;:=]+(?<!\.)""")
+_TEMPORARY_ROOT = re.compile(r"/+(?:private/)?(?:tmp|var/tmp|var/folders)/")
+_TEMPORARY_MARKERS = ("_trial_temp", "pytest-of-")
+# What tempfile.mkdtemp and NamedTemporaryFile name things: tmp + random characters.
+_TEMPORARY_SEGMENT = re.compile(r"tmp[a-z0-9_]{6,}(?:\.\w+)*")
+_NUMBER = re.compile(
+    r"""
+    (?<![\w.])                         # not the end of a name or of a dotted number
+    [-+]?(?:\d+(?:\.\d+)?|\.\d+)       # 12, -3, 0.5, .5
+    (?:[eE][-+]?\d+)?                  # 1e-09
+    (?![xX]|\.\d)                      # not a masked 0x…, not part of a version like 1.2.3
+    """,
+    re.VERBOSE,
+)
+_FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line \d+, in (?P<function>.+?)\s*$')
+_NOT_USER_CODE = ("site-packages", "dist-packages", "/lib/python3", "<frozen ", "/twisted/")
+
+NO_MESSAGE = "(no message)"
+FINGERPRINT_LENGTH = 16
+
+
+def mask_message(message: str) -> str:
+    """``message`` with its volatile parts masked and its whitespace collapsed."""
+    masked = _SEED_NOTE.sub("", message)
+    masked = _OBJECT_REPR.sub(r"<\1 object>", masked)
+    # Paths go before addresses, times and numbers, which would otherwise cut them up.
+    masked = _PATH_LIKE.sub(_mask_temporary_path, masked)
+    masked = _HEX_ADDRESS.sub("0x…", masked)
+    masked = _UUID.sub("<uuid>", masked)
+    masked = _TIME.sub("<time>", masked)
+    masked = _NUMBER.sub("<n>", masked)
+    return " ".join(masked.split())
+
+
+def _mask_temporary_path(match: re.Match[str]) -> str:
+    return "<tmp>" if is_temporary_path(match.group()) else match.group()
+
+
+def is_temporary_path(text: str) -> bool:
+    """Whether ``text`` names something in a temporary directory, which differs every run."""
+    if any(marker in text for marker in _TEMPORARY_MARKERS):
+        return True
+    normalised = text.replace("\\", "/")
+    if "/" not in normalised:
+        return False
+    if _TEMPORARY_ROOT.match(normalised):
+        return True
+    return any(_TEMPORARY_SEGMENT.fullmatch(part) for part in normalised.split("/"))
+
+
+def user_frames(traceback: str | None, count: int = 3) -> tuple[str, ...]:
+    """The innermost ``count`` frames of the user's code, as ``dir/file.py:function``.
+
+    They come outermost first, as in the traceback.  Line numbers are left out
+    so that editing a file does not split a group.
+    """
+    if not traceback or count <= 0:
+        return ()
+    frames = [
+        f"{_short_path(found['path'])}:{found['function']}"
+        for found in map(_FRAME.match, traceback.splitlines())
+        if found is not None and is_user_code(found["path"])
+    ]
+    return tuple(frames[-count:])
+
+
+def is_user_code(path: str) -> bool:
+    """Whether a traceback's file is the user's, not Python's, a dependency's or Twisted's."""
+    normalised = path.replace("\\", "/")
+    return not any(marker in normalised for marker in _NOT_USER_CODE)
+
+
+def _short_path(path: str) -> str:
+    # The last two components survive checkouts in different places.
+    return "/".join(path.replace("\\", "/").split("/")[-2:])
+
+
+def fingerprint(exception_type: str | None, message: str | None, traceback: str | None) -> str:
+    """A short hex digest shared by failures that differ only in volatile details."""
+    parts = [
+        (exception_type or "").strip(),
+        mask_message(message or ""),
+        *user_frames(traceback),
+    ]
+    digest = hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()[:FINGERPRINT_LENGTH]
+
+
+def short_type_name(exception_type: str | None) -> str:
+    """``twisted.trial.unittest.FailTest`` -> ``FailTest``; empty when unknown."""
+    return (exception_type or "").strip().rsplit(".", 1)[-1]
+
+
+def summary(exception_type: str | None, message: str | None, limit: int = 160) -> str:
+    """One readable line for a group: ``FailTest: <n> != <n>``, at most ``limit`` characters."""
+    line = first_masked_line(message) or NO_MESSAGE
+    name = short_type_name(exception_type)
+    return truncate(f"{name}: {line}" if name else line, limit)
+
+
+def first_masked_line(message: str | None) -> str:
+    """The first line of ``message`` that says something once masked, or ``""``."""
+    for line in (message or "").splitlines():
+        masked = mask_message(line)
+        if masked:
+            return masked
+    return ""
+
+
+def truncate(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, ending in ``…`` when it was cut."""
+    if len(text) <= limit:
+        return text
+    if limit <= 0:
+        return ""
+    return text[: limit - 1].rstrip() + "…"
