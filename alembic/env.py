@@ -8,6 +8,11 @@ from sqlalchemy import Connection, create_engine
 from seedboard.db.models import Base
 from seedboard.settings import database_url_from
 
+# A warning for new revisions: Alembic's batch mode rebuilds a SQLite table by
+# copying and dropping it, and with foreign keys on, dropping runs deletes every
+# result.  Add columns with plain op.add_column; tests/test_migrations.py fills a
+# database at an old revision and checks nothing is lost on the way to head.
+
 
 def run_migrations(connection: Connection) -> None:
     context.configure(

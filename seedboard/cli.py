@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from seedboard.errors import one_line
 from seedboard.ingest import DEFAULT_MAX_BODY
+from seedboard.replay import DEFAULT_TIMES, Pair, failing_pairs_from_server, replay
 from seedboard.settings import DB_ENV, DEFAULT_DB_FILE, database_url, describe_url
 from seedboard_reporter.spool import DEFAULT_SPOOL, SPOOL_ENV, spool_root
 from seedboard_reporter.uploader import TOKEN_ENV, URL_ENV, Sender, upload_spool
@@ -73,6 +74,20 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("name", type=_token_name)
     _database_option(revoke)
 
+    replay = verbs.add_parser(
+        "replay", help="run failing seeds again, recorded as replays, and say if they reproduce"
+    )
+    replay.add_argument("test_id", nargs="?", help="a test id, with --seed")
+    replay.add_argument("--seed", type=int, help="the seed to replay TEST_ID with")
+    replay.add_argument(
+        "--failing", action="store_true", help="every failing seed of the latest run (or --run)"
+    )
+    replay.add_argument("--run", metavar="RUN_ID", help="with --failing: this run, not the latest")
+    replay.add_argument(
+        "-k", "--times", type=_positive, default=DEFAULT_TIMES, help="runs per seed (default 3)"
+    )
+    _database_option(replay)
+
     upload = verbs.add_parser(
         "upload", help="send what the reporter left in its spool (server down, run killed)"
     )
@@ -93,6 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.verb == "upload":
         return _upload(args.url, args.spool or spool_root(os.environ, Path.cwd()))
     url = database_url(args.db, Path.cwd())
+    if args.verb == "replay":
+        return _replay(args, url)
     if args.verb == "serve":
         from seedboard.web.server import serve
 
@@ -101,6 +118,58 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.verb == "token":
         return _token_command(url, args)
     return _upgrade(url)
+
+
+REPLAY_USAGE = "seedboard: replay TEST_ID --seed N, or replay --failing [--run RUN_ID]"
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _replay(args: argparse.Namespace, url: str) -> int:
+    """Replay one pair or every failing pair of a run; runs are recorded where trial records."""
+    one_pair = args.test_id is not None and args.seed is not None
+    if args.failing == one_pair or (not args.failing and args.run is not None):
+        print(REPLAY_USAGE, file=sys.stderr)
+        return 2
+    if args.failing:
+        found = _failing_pairs(url, args.run)
+        if found is None:
+            print(f"seedboard: no run {args.run or 'recorded yet'} to replay", file=sys.stderr)
+            return 1
+        run_id, pairs = found
+        print(f"seedboard: replaying {len(pairs)} failing seeds of run {run_id}")
+    else:
+        pairs = [Pair(args.test_id, args.seed)]
+    # The replays are recorded where this command reads: the same --db.
+    environ = {**os.environ, DB_ENV: args.db} if args.db else dict(os.environ)
+    for pair in pairs:
+        print(replay(pair, args.times, environ, Path.cwd()).line(), flush=True)
+    return 0
+
+
+def _failing_pairs(url: str, run_id: str | None) -> tuple[str, list[Pair]] | None:
+    server = os.environ.get(URL_ENV)
+    if server:
+        return failing_pairs_from_server(server, os.environ.get(TOKEN_ENV), run_id)
+    from seedboard.db.engine import open_database
+    from seedboard.db.migrate import ensure_schema
+    from seedboard.db.runs import failing_seeds
+
+    database = open_database(url)
+    try:
+        ensure_schema(database)
+        found = database.read(failing_seeds, run_id)
+    finally:
+        database.dispose()
+    if found is None:
+        return None
+    run, pairs = found
+    return run.id, [Pair(test_id, seed) for test_id, seed in pairs]
 
 
 def _upload(server: str | None, spool: Path) -> int:

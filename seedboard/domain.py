@@ -44,6 +44,10 @@ class RunStart:
     branch: str | None = None
     commit: str | None = None
     build_url: str | None = None
+    run_seed: int | None = None
+    """The seed every test's seed was derived from, when one governed the run."""
+    is_replay: bool = False
+    """Whether ``seedboard replay`` made this run to re-check failing seeds."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +63,8 @@ class Result:
     traceback: str | None = None
     file: str | None = None
     line: int | None = None
+    fingerprint: str | None = None
+    """Groups a test's alike failures; the store computes it, reporters leave it None."""
 
 
 @dataclass(frozen=True, slots=True)

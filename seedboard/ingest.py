@@ -165,7 +165,17 @@ class Items:
         return [check_object(item, self.fields, f"{where}[{i}]") for i, item in enumerate(value)]
 
 
-Kind = Text | Integer | Number | Time | Choice | Items
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """true or false, and nothing else that JSON might call truthy."""
+
+    def check(self, value: object, path: str, name: str) -> bool:
+        if not isinstance(value, bool):
+            raise Invalid("must be true or false", _join(path, name))
+        return value
+
+
+Kind = Text | Integer | Number | Time | Choice | Flag | Items
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +204,9 @@ RUN_FIELDS = (
     Field("branch", Text(max_length=255), nullable=True),
     Field("commit", Text(max_length=64), nullable=True),
     Field("build_url", Text(), nullable=True),
+    # Added after v1 was first published, so optional: older reporters omit them.
+    _optional("run_seed", Integer(0, MAX_BIGINT)),
+    _optional("is_replay", Flag()),
 )
 
 RESULT_FIELDS = (
@@ -219,7 +232,9 @@ FINISH_FIELDS = (Field("finished_at", Time()),)
 def parse_run(run_id: str, body: bytes) -> RunStart:
     """The run a ``PUT /api/v1/runs/<run_id>`` creates."""
     checked_id = parse_run_id(run_id)
-    return RunStart(id=checked_id, **check_object(decode_json(body), RUN_FIELDS))
+    fields = check_object(decode_json(body), RUN_FIELDS)
+    fields["is_replay"] = bool(fields["is_replay"])
+    return RunStart(id=checked_id, **fields)
 
 
 def parse_batch(body: bytes) -> list[Result]:

@@ -6,11 +6,16 @@ records seeds, including those of tests that use the classic recipe).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Mapping
 
 SEED_ENV = "SEEDBOARD_SEED"
+RUN_SEED_ENV = "SEEDBOARD_RUN_SEED"
+"""Derive every unpinned test's seed from this one and the test's id: replays a whole run."""
+REPLAY_ENV = "SEEDBOARD_REPLAY"
+"""Set to 1 by ``seedboard replay``, so the runs it makes are recorded as replays."""
 SEED_ATTRIBUTE = "_random_seed"
 """Where ``@seed(N)`` puts N on a test method; the classic recipe used this name."""
 
@@ -33,16 +38,22 @@ def check_seed(value: object, source: str) -> int:
     return value
 
 
-def seed_from_environment(environ: Mapping[str, str]) -> int | None:
-    """The seed forced by ``SEEDBOARD_SEED``, if set."""
-    raw = environ.get(SEED_ENV, "").strip()
+def seed_from_environment(environ: Mapping[str, str], name: str = SEED_ENV) -> int | None:
+    """The seed in the environment variable ``name`` (``SEEDBOARD_SEED``), if set."""
+    raw = environ.get(name, "").strip()
     if not raw:
         return None
     try:
         value = int(raw)
     except ValueError:
-        raise SeedError(f"{SEED_ENV} must be an integer, got {raw!r}") from None
-    return check_seed(value, SEED_ENV)
+        raise SeedError(f"{name} must be an integer, got {raw!r}") from None
+    return check_seed(value, name)
+
+
+def derived_seed(run_seed: int, test_id: str) -> int:
+    """A test's 32-bit seed within a run: the same run seed and test id give the same seed."""
+    digest = hashlib.sha256(f"{run_seed}:{test_id}".encode()).digest()
+    return int.from_bytes(digest[:4], "big")
 
 
 def fresh_seed() -> int:
@@ -56,13 +67,17 @@ def pinned_seed(method: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def choose_seed(method: object, environ: Mapping[str, str]) -> int:
-    """Pinned seed first, then ``SEEDBOARD_SEED``, else a fresh one."""
+def choose_seed(method: object, environ: Mapping[str, str], test_id: str) -> int:
+    """Pinned seed first, then ``SEEDBOARD_SEED``, then one derived from
+    ``SEEDBOARD_RUN_SEED``, else a fresh one."""
     pinned = pinned_seed(method)
     if pinned is not None:
         return pinned
     forced = seed_from_environment(environ)
-    return forced if forced is not None else fresh_seed()
+    if forced is not None:
+        return forced
+    run_seed = seed_from_environment(environ, RUN_SEED_ENV)
+    return derived_seed(run_seed, test_id) if run_seed is not None else fresh_seed()
 
 
 def seed_note(seed: int) -> str:

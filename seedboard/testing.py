@@ -72,7 +72,7 @@ def _run_seeded(
     reporter = _as_reporter(result)
     method = getattr(case, case._testMethodName, None)
     try:
-        chosen = choose_seed(method, os.environ)
+        chosen = choose_seed(method, os.environ, case.id())
     except SeedError:
         # A bad SEEDBOARD_SEED is the user's to fix: report it on every test
         # instead of crashing trial halfway through the suite.

@@ -13,7 +13,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from seedboard.db import migrate, runs
 from seedboard.db.engine import open_database
 from seedboard.db.models import Base
-from tests.support import record_run, result
+from seedboard.triage.fingerprint import fingerprint
 
 
 def fresh_url(case: SynchronousTestCase) -> str:
@@ -57,9 +57,10 @@ class MigrationTests(SynchronousTestCase):
         migrate.ensure_schema(self.db)
         with self.db.writer.begin() as conn:
             command.downgrade(migrate.alembic_config(conn), "-1")
-        tables = set(self.db.read(lambda conn: inspect(conn).get_table_names()))
-        self.assertEqual(tables, {"alembic_version", "runs", "tests", "results"})
-        self.assertEqual(self.db.read(migrate.current_revision), "0001")
+        self.assertEqual(self.db.read(migrate.current_revision), "0002")
+        columns = self.db.read(lambda conn: [c["name"] for c in inspect(conn).get_columns("runs")])
+        self.assertNotIn("run_seed", columns)
+        self.assertNotIn("is_replay", columns)
 
     def test_downgrade_to_nothing(self) -> None:
         """Every revision downgrades, down to an empty database."""
@@ -72,13 +73,31 @@ class MigrationTests(SynchronousTestCase):
         self.assertEqual(tables, {"alembic_version"})
 
     def test_upgrade_keeps_runs(self) -> None:
-        """Upgrading a database at 0001 keeps its runs and adds the new tables."""
+        """A database filled at 0001 upgrades to head with its runs, results and counts,
+        and failures stored before 0003 get their fingerprint."""
         with self.db.writer.begin() as conn:
             migrate.upgrade(conn, "0001")
-        record_run(self.db, [result()])
+            conn.execute(text(OLD_RUN))
+            conn.execute(text("INSERT INTO tests (id, name) VALUES (1, 'pkg.T.test_a')"))
+            conn.execute(text(OLD_RESULT))
         migrate.ensure_schema(self.db)
         self.assertEqual(self.db.read(migrate.current_revision), migrate.HEAD)
-        self.assertEqual(len(self.db.read(runs.list_runs, 10).runs), 1)
+        [summary] = self.db.read(runs.list_runs, 10).runs
+        self.assertEqual((summary.id, summary.counts.failure), ("a" * 32, 1))
+        self.assertFalse(summary.start.is_replay)
+        detail = self.db.read(runs.get_run, "a" * 32)
+        assert detail is not None
+        [stored] = detail.results
+        self.assertEqual(stored.fingerprint, fingerprint("ValueError", "bad 3", None))
+
+
+OLD_RUN = """INSERT INTO runs (id, started_at, host, python_version, twisted_version, command,
+    success, failure, error, skip, expected_failure, unexpected_success)
+    VALUES ('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', '2026-01-01 00:00:00', 'h', '3.11', '26', 'trial x',
+    0, 1, 0, 0, 0, 0)"""
+OLD_RESULT = """INSERT INTO results
+    (run_id, test_id, outcome, duration, seed, exception_type, message)
+    VALUES ('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 1, 'failure', 0.5, 7, 'ValueError', 'bad 3')"""
 
 
 class EngineTests(SynchronousTestCase):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from twisted.trial.unittest import SynchronousTestCase
@@ -9,6 +10,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from seedboard.db import batches, runs
 from seedboard.db.history import test_history as history_of
 from seedboard.domain import Outcome, OutcomeCounts
+from seedboard.triage.fingerprint import fingerprint
 from tests.support import record_run, result, run_start, temporary_database
 
 NOW = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)
@@ -28,7 +30,14 @@ class RunStoreTests(SynchronousTestCase):
         self.assertEqual(detail.summary.start, start)
         self.assertEqual(detail.summary.duration, 3.0)
         self.assertEqual(detail.summary.counts, OutcomeCounts(success=1, failure=1))
-        self.assertEqual(detail.results, [stored[1], stored[0]])
+        failed = replace(
+            stored[1],
+            fingerprint=fingerprint(
+                stored[1].exception_type, stored[1].message, stored[1].traceback
+            ),
+        )
+        self.assertEqual(detail.results, [failed, stored[0]])
+        self.assertIsNotNone(failed.fingerprint)
 
     def test_create_is_idempotent(self) -> None:
         """Creating the same run twice stores it once."""

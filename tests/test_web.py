@@ -26,6 +26,7 @@ from seedboard.db.engine import Database
 from seedboard.db.pool import Pool, SynchronousPool, ThreadedPool
 from seedboard.domain import Outcome, Result
 from seedboard.ingest import RUN_ID_PATTERN
+from seedboard.triage.fingerprint import fingerprint
 from seedboard.web.app import Dashboard
 from seedboard.web.render import (
     iso_utc,
@@ -294,6 +295,7 @@ class RunPageTests(DashboardCase):
             [result("pkg/odd id", Outcome.ERROR, seed=7, file="pkg/t.py", line=3)],
             order_seed=5,
             build_url="https://ci.example/1",
+            run_seed=77,
         )
         started = NOW - timedelta(minutes=3)
         self.assertEqual(
@@ -312,6 +314,8 @@ class RunPageTests(DashboardCase):
                     "branch": "main",
                     "commit": "0123456789abcdef0123456789abcdef01234567",
                     "build_url": "https://ci.example/1",
+                    "run_seed": 77,
+                    "is_replay": False,
                     "counts": {
                         "success": 0,
                         "failure": 0,
@@ -334,6 +338,11 @@ class RunPageTests(DashboardCase):
                         "traceback": result(outcome=Outcome.ERROR).traceback,
                         "file": "pkg/t.py",
                         "line": 3,
+                        "fingerprint": fingerprint(
+                            "twisted.trial.unittest.FailTest",
+                            "1 != 2 (random seed: 7)",
+                            result(outcome=Outcome.ERROR).traceback,
+                        ),
                         "url": "/tests/pkg%2Fodd%20id",
                     }
                 ],

@@ -20,6 +20,7 @@ from typing import cast
 import twisted
 
 from seedboard.domain import RunStart
+from seedboard.seeds import REPLAY_ENV
 
 GIT_TIMEOUT = 2.0
 
@@ -216,6 +217,7 @@ def run_start(
     cwd: Path,
     argv: Sequence[str],
     order_seed: int | None,
+    run_seed: int | None = None,
 ) -> RunStart:
     source = source_info(environ, cwd)
     return RunStart(
@@ -229,4 +231,6 @@ def run_start(
         branch=source.branch,
         commit=source.commit,
         build_url=source.build_url,
+        run_seed=run_seed,
+        is_replay=environ.get(REPLAY_ENV) == "1",
     )

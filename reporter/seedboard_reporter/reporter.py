@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
@@ -21,6 +21,7 @@ from twisted.trial.reporter import TreeReporter
 
 from seedboard.domain import Outcome, Result
 from seedboard.errors import one_line
+from seedboard.seeds import RUN_SEED_ENV, SeedError, fresh_seed, seed_from_environment
 from seedboard.settings import database_url_from, describe_url
 from seedboard.workers import WorkerLogs, WorkerNote
 from seedboard_reporter.metadata import order_seed, run_start, trial_options
@@ -58,16 +59,45 @@ def flush_timeout(environ: Mapping[str, str]) -> float:
     return value if value >= 0 else DEFAULT_FLUSH_TIMEOUT
 
 
+def governing_run_seed(
+    environ: MutableMapping[str, str], options: Mapping[str, object] | None
+) -> int | None:
+    """The seed every unpinned test's seed derives from, choosing one when none is set.
+
+    A forced ``SEEDBOARD_SEED`` governs instead.  Under ``trial -j`` the workers
+    started before any reporter, so only a run seed the user set reaches them.
+    """
+    try:
+        if seed_from_environment(environ) is not None:
+            return None
+        given = seed_from_environment(environ, RUN_SEED_ENV)
+    except SeedError:
+        return None  # seedboard.testing reports it on every test
+    if given is not None or (options and options.get("jobs")):
+        return given
+    chosen = fresh_seed()
+    environ[RUN_SEED_ENV] = str(chosen)  # read by seedboard.testing before each test
+    return chosen
+
+
 def open_recorder(
     environ: Mapping[str, str],
     cwd: Path,
     argv: list[str],
     options: Mapping[str, object] | None,
+    run_seed: int | None = None,
 ) -> Recorder:
     """A recorder for this run: to ``SEEDBOARD_URL`` if set, else into the database."""
     run_id = uuid4().hex
     make_run = partial(
-        run_start, run_id, datetime.now(UTC), dict(environ), cwd, list(argv), order_seed(options)
+        run_start,
+        run_id,
+        datetime.now(UTC),
+        dict(environ),
+        cwd,
+        list(argv),
+        order_seed(options),
+        run_seed,
     )
     server = environ.get(URL_ENV, "").strip()
     if server:
@@ -100,7 +130,8 @@ class SeedboardReporter(TreeReporter):
         self._cwd = Path.cwd()
         options = trial_options()
         self._dry_run = bool(options and options.get("dry-run"))
-        self._recorder = open_recorder(os.environ, self._cwd, sys.argv, options)
+        run_seed = governing_run_seed(os.environ, options)
+        self._recorder = open_recorder(os.environ, self._cwd, sys.argv, options, run_seed)
         self._worker_logs = _worker_logs(options, self._cwd)
         self._test_started: float | None = None
         self._pending: list[Result] = []

@@ -29,6 +29,8 @@ def run_body(run: RunStart) -> bytes:
             "branch": run.branch,
             "commit": run.commit,
             "build_url": run.build_url,
+            "run_seed": run.run_seed,
+            "is_replay": run.is_replay,
         }
     )
 

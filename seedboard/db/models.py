@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     DateTime,
     Dialect,
     Float,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -69,6 +71,8 @@ class Run(Base):
     branch: Mapped[str | None] = mapped_column(String(255))
     commit: Mapped[str | None] = mapped_column(String(64))
     build_url: Mapped[str | None] = mapped_column(Text)
+    run_seed: Mapped[int | None] = mapped_column(BigInteger)
+    is_replay: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     success: Mapped[int] = mapped_column(Integer, default=0)
     failure: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[int] = mapped_column(Integer, default=0)
@@ -104,6 +108,7 @@ class Result(Base):
     exception_type: Mapped[str | None] = mapped_column(Text)
     message: Mapped[str | None] = mapped_column(Text)
     traceback: Mapped[str | None] = mapped_column(Text)
+    fingerprint: Mapped[str | None] = mapped_column(String(16))
 
     __table_args__ = (
         Index(None, "run_id"),

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Row, bindparam, insert, select, tuple_, updat
 
 from seedboard.db.models import Result, Run, Test
 from seedboard.domain import (
+    BAD_OUTCOMES,
     Outcome,
     OutcomeCounts,
     RunDetail,
@@ -25,6 +26,7 @@ from seedboard.domain import (
     RunSummary,
 )
 from seedboard.domain import Result as ResultRecord
+from seedboard.triage.fingerprint import fingerprint
 
 _runs = Run.__table__
 _results = Result.__table__
@@ -76,6 +78,7 @@ def add_results(conn: Connection, run_id: str, results: Sequence[ResultRecord]) 
                 "exception_type": result.exception_type,
                 "message": result.message,
                 "traceback": result.traceback,
+                "fingerprint": _fingerprint_of(result),
             }
             for result in results
         ],
@@ -119,6 +122,39 @@ def get_run(conn: Connection, run_id: str) -> RunDetail | None:
     results = [_result(r) for r in conn.execute(query)]
     results.sort(key=lambda r: (_FAILURES_FIRST[r.outcome], r.test_id))
     return RunDetail(summary=_summary(row), results=results)
+
+
+def _fingerprint_of(result: ResultRecord) -> str | None:
+    if not result.outcome.is_bad:
+        return None
+    return fingerprint(result.exception_type, result.message, result.traceback)
+
+
+def failing_seeds(
+    conn: Connection, run_id: str | None = None
+) -> tuple[RunStart, list[tuple[str, int]]] | None:
+    """A run's failing (test id, seed) pairs: of ``run_id``, else of the latest run
+    that is not a replay.  None when there is no such run."""
+    query = select(_runs)
+    if run_id is None:
+        query = query.where(Run.is_replay.is_(False)).order_by(Run.started_at.desc(), Run.id.desc())
+    else:
+        query = query.where(Run.id == run_id)
+    row = conn.execute(query.limit(1)).first()
+    if row is None:
+        return None
+    pairs = conn.execute(
+        select(Test.name, Result.seed)
+        .join(Test, Test.id == Result.test_id)
+        .where(
+            Result.run_id == row.id,
+            Result.seed.is_not(None),
+            Result.outcome.in_([o.value for o in BAD_OUTCOMES]),
+        )
+        .distinct()
+        .order_by(Test.name, Result.seed)
+    ).all()
+    return _summary(row).start, [(name, seed) for name, seed in pairs if seed is not None]
 
 
 def require_run(conn: Connection, run_id: str) -> None:
@@ -188,4 +224,5 @@ def _result(row: Row[Any]) -> ResultRecord:
         traceback=row.traceback,
         file=row.file,
         line=row.line,
+        fingerprint=row.fingerprint,
     )

@@ -20,6 +20,7 @@ from seedboard.ingest import (
     TIME_PATTERN,
     Choice,
     Field,
+    Flag,
     Integer,
     Items,
     Kind,
@@ -283,6 +284,8 @@ def _kind_schema(kind: Kind) -> JSONObject:
             }
         case Choice():
             return {"type": "string", "enum": kind.values}
+        case Flag():
+            return {"type": "boolean"}
         case Items(fields=fields, min_items=min_items, max_items=max_items):
             return {
                 "type": "array",
@@ -316,6 +319,8 @@ def _response_schemas() -> JSONObject:
                 "branch": _nullable(string),
                 "commit": _nullable(string),
                 "build_url": _nullable(string),
+                "run_seed": _nullable(integer),
+                "is_replay": {"type": "boolean"},
                 "counts": _ref("Counts"),
                 "url": string,
             }
@@ -331,6 +336,7 @@ def _response_schemas() -> JSONObject:
                 "traceback": _nullable(string),
                 "file": _nullable(string),
                 "line": _nullable(integer),
+                "fingerprint": _nullable(string),
                 "url": string,
             }
         ),

@@ -204,6 +204,8 @@ def run_json(summary: RunSummary) -> JSONObject:
         "branch": start.branch,
         "commit": start.commit,
         "build_url": start.build_url,
+        "run_seed": start.run_seed,
+        "is_replay": start.is_replay,
         "counts": counts_json(summary.counts),
         "url": path_to_run(start.id),
     }
@@ -224,6 +226,7 @@ def result_json(result: Result) -> JSONObject:
         "traceback": result.traceback,
         "file": result.file,
         "line": result.line,
+        "fingerprint": result.fingerprint,
         "url": path_to_test(result.test_id),
     }
 
