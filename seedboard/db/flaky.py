@@ -1,0 +1,94 @@
+"""Store functions for seed triage: each test's results in a window, triaged."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Row, select
+
+from seedboard.db.models import Result, Run, Test
+from seedboard.domain import BAD_OUTCOMES, Outcome
+from seedboard.triage.classify import Classification, rank_key
+from seedboard.triage.report import Sample, TestTriage, triage
+
+WINDOW = 50
+"""Runs of a test that its class is judged on, unless told otherwise."""
+
+_BAD = [outcome.value for outcome in BAD_OUTCOMES]
+
+
+def test_triage(
+    conn: Connection, name: str, window: int = WINDOW, branch: str | None = None
+) -> TestTriage | None:
+    """One test's triage over its last ``window`` results (on ``branch``, if given)."""
+    test = conn.execute(select(Test.id, Test.file, Test.line).where(Test.name == name)).first()
+    if test is None:
+        return None
+    return triage(name, test.file, test.line, _samples(conn, test.id, window, branch))
+
+
+def flaky_tests(
+    conn: Connection, window: int = WINDOW, branch: str | None = None, limit: int = 200
+) -> list[TestTriage]:
+    """Tests that are not stable, most worrying first.
+
+    Candidates are the tests that failed in the latest ``window`` runs; each is then
+    judged on its own latest ``window`` results.
+    """
+    recent = select(Run.id).order_by(Run.started_at.desc(), Run.id.desc()).limit(window)
+    if branch is not None:
+        recent = recent.where(Run.branch == branch)
+    candidates = conn.execute(
+        select(Test.id, Test.name, Test.file, Test.line)
+        .where(
+            Test.id.in_(
+                select(Result.test_id).where(
+                    Result.run_id.in_(recent.scalar_subquery()), Result.outcome.in_(_BAD)
+                )
+            )
+        )
+        .order_by(Test.name)
+    ).all()
+    triaged = [
+        triage(t.name, t.file, t.line, _samples(conn, t.id, window, branch)) for t in candidates
+    ]
+    flaky = [t for t in triaged if t.verdict.classification is not Classification.STABLE]
+    flaky.sort(key=lambda t: rank_key(t.verdict))
+    return flaky[:limit]
+
+
+def _samples(conn: Connection, test_pk: int, window: int, branch: str | None) -> list[Sample]:
+    query = (
+        select(
+            Run.id.label("run_id"),
+            Run.started_at,
+            Run.is_replay,
+            Run.order_seed,
+            Result.outcome,
+            Result.seed,
+            Result.fingerprint,
+            Result.exception_type,
+            Result.message,
+        )
+        .join(Run, Run.id == Result.run_id)
+        .where(Result.test_id == test_pk)
+        .order_by(Run.started_at.desc(), Run.id.desc(), Result.id.desc())
+        .limit(window)
+    )
+    if branch is not None:
+        query = query.where(Run.branch == branch)
+    return [_sample(row) for row in conn.execute(query)]
+
+
+def _sample(row: Row[*tuple[Any, ...]]) -> Sample:
+    return Sample(
+        run_id=row.run_id,
+        started_at=row.started_at,
+        outcome=Outcome(row.outcome),
+        seed=row.seed,
+        fingerprint=row.fingerprint,
+        exception_type=row.exception_type,
+        message=row.message,
+        is_replay=row.is_replay,
+        order_seed=row.order_seed,
+    )

@@ -1,0 +1,139 @@
+"""One test's triage: its class and rates, its failure groups, and how to replay each seed.
+
+Pure: the store hands in the test's results in the window, newest first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from seedboard.domain import Outcome
+from seedboard.triage.classify import Observation, Verdict, classify
+from seedboard.triage.fingerprint import summary
+from seedboard.triage.snippets import replay_command, seed_snippet
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One result of the test in the window, with what the report needs of its run."""
+
+    run_id: str
+    started_at: datetime
+    outcome: Outcome
+    seed: int | None
+    fingerprint: str | None
+    exception_type: str | None
+    message: str | None
+    is_replay: bool
+    order_seed: int | None
+
+    def observation(self) -> Observation:
+        return Observation(
+            run_id=self.run_id,
+            started_at=self.started_at,
+            outcome=self.outcome,
+            seed=self.seed,
+            fingerprint=self.fingerprint,
+            is_replay=self.is_replay,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FailureGroup:
+    """Alike failures of one test: same exception, masked message and failing code."""
+
+    fingerprint: str
+    summary: str
+    count: int
+    first_seen: datetime
+    last_seen: datetime
+    seeds: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SeedReport:
+    """A seed's record, and for a failing seed the lines that replay it."""
+
+    seed: int
+    passed: int
+    failed: int
+    snippet: str | None
+    command: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TestTriage:
+    test_id: str
+    file: str | None
+    line: int | None
+    verdict: Verdict
+    groups: tuple[FailureGroup, ...]
+    seeds: tuple[SeedReport, ...]
+
+
+def triage(
+    test_id: str, file: str | None, line: int | None, samples: Sequence[Sample]
+) -> TestTriage:
+    verdict = classify([sample.observation() for sample in samples])
+    return TestTriage(
+        test_id=test_id,
+        file=file,
+        line=line,
+        verdict=verdict,
+        groups=failure_groups(samples),
+        seeds=seed_reports(test_id, verdict, samples),
+    )
+
+
+def failure_groups(samples: Sequence[Sample]) -> tuple[FailureGroup, ...]:
+    """Failures grouped by fingerprint, the most frequent group first."""
+    by_print: dict[str, list[Sample]] = {}
+    for sample in samples:
+        if sample.outcome.is_bad and sample.fingerprint is not None:
+            by_print.setdefault(sample.fingerprint, []).append(sample)
+    groups = [_group(fingerprint, members) for fingerprint, members in by_print.items()]
+    return tuple(sorted(groups, key=lambda g: (-g.count, -g.last_seen.timestamp())))
+
+
+def _group(fingerprint: str, members: list[Sample]) -> FailureGroup:
+    latest = max(members, key=lambda s: s.started_at)
+    return FailureGroup(
+        fingerprint=fingerprint,
+        summary=summary(latest.exception_type, latest.message),
+        count=len(members),
+        first_seen=min(s.started_at for s in members),
+        last_seen=latest.started_at,
+        seeds=tuple(sorted({s.seed for s in members if s.seed is not None})),
+    )
+
+
+def seed_reports(
+    test_id: str, verdict: Verdict, samples: Sequence[Sample]
+) -> tuple[SeedReport, ...]:
+    """Each seed's record; failing seeds get a snippet and a replay command, replayed
+    in the order of the latest run where they failed (it matters with ``--random``)."""
+    order_seeds = _order_seed_of_latest_failure(samples)
+    return tuple(
+        SeedReport(
+            seed=stats.seed,
+            passed=stats.passed,
+            failed=stats.failed,
+            snippet=seed_snippet(test_id, stats.seed) if stats.failed else None,
+            command=(
+                replay_command(test_id, stats.seed, order_seeds.get(stats.seed))
+                if stats.failed
+                else None
+            ),
+        )
+        for stats in verdict.seeds
+    )
+
+
+def _order_seed_of_latest_failure(samples: Sequence[Sample]) -> dict[int, int | None]:
+    found: dict[int, int | None] = {}
+    for sample in sorted(samples, key=lambda s: s.started_at):
+        if sample.outcome.is_bad and sample.seed is not None:
+            found[sample.seed] = sample.order_seed
+    return found
