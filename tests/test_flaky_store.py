@@ -19,12 +19,12 @@ class FlakyStoreTests(SynchronousTestCase):
         self.db = temporary_database(self)
         self.day = 0
 
-    def run_with(self, *results: tuple[str, Outcome, int | None], **fields: object) -> None:
+    def run_with(self, *results: tuple[str, Outcome, int | None], branch: str = "main") -> None:
         self.day += 1
         record_run(
             self.db,
             [result(name, outcome, seed=seed) for name, outcome, seed in results],
-            run_start(BASE + timedelta(days=self.day), **fields),
+            run_start(BASE + timedelta(days=self.day), branch=branch),
         )
 
     def test_classes_and_ranking(self) -> None:
