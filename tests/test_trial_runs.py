@@ -200,6 +200,29 @@ class RecordedRunTests(SynchronousTestCase):
         done = self.recorded_run("samplepkg.test_sample.SeededTests.test_passes")
         self.assertEqual(done.returncode, 0, done.stdout)
 
+    def test_whole_run_replay(self) -> None:
+        """The run seed the reporter chose replays every test's seed when given back."""
+        self.recorded_run()
+        [first] = rows(self.db, "SELECT id, run_seed FROM runs")
+        self.assertIsNotNone(first["run_seed"])
+        self.recorded_run(SEEDBOARD_RUN_SEED=str(first["run_seed"]))
+        [second] = rows(self.db, f"SELECT id, run_seed FROM runs WHERE id != '{first['id']}'")
+        self.assertEqual(second["run_seed"], first["run_seed"])
+        seeds = rows(
+            self.db,
+            "SELECT r.run_id, t.name, r.seed FROM results r JOIN tests t ON t.id = r.test_id",
+        )
+        by_run: dict[str, dict[str, int]] = {}
+        for row in seeds:
+            by_run.setdefault(row["run_id"], {})[row["name"]] = row["seed"]
+        self.assertEqual(by_run[first["id"]], by_run[second["id"]])
+
+    def test_forced_seed_has_no_run_seed(self) -> None:
+        """With SEEDBOARD_SEED forcing every seed, no run seed is recorded."""
+        self.recorded_run(SEEDBOARD_SEED="5")
+        [run] = rows(self.db, "SELECT run_seed FROM runs")
+        self.assertIsNone(run["run_seed"])
+
     def test_parallel_workers(self) -> None:
         """Under trial -j 2 every seeded test keeps its seed and its real duration."""
         done = self.recorded_run("-j", "2", "samplepkg.test_sample")
