@@ -9,7 +9,7 @@ from typing import Any
 from twisted.python.failure import Failure
 from twisted.trial import reporter, unittest
 
-from seedboard.seeds import SeedError
+from seedboard.seeds import SeedError, derived_seed
 from seedboard.testing import seed
 from tests import seeded_cases
 
@@ -29,7 +29,9 @@ def only_failure(reported: list[Any]) -> Failure:
 
 class SeedingTests(unittest.SynchronousTestCase):
     def setUp(self) -> None:
-        self.patch(os, "environ", {k: v for k, v in os.environ.items() if k != "SEEDBOARD_SEED"})
+        self.patch(
+            os, "environ", {k: v for k, v in os.environ.items() if not k.startswith("SEEDBOARD_")}
+        )
 
     def test_seeded_before_setup(self) -> None:
         """random is seeded before setUp, so setUp's draws replay with the seed."""
@@ -55,6 +57,25 @@ class SeedingTests(unittest.SynchronousTestCase):
             run_case(case)
         self.assertEqual([c.seedboard_seed for c in cases], [31337, 31337])
         self.assertEqual(cases[0].drawn, cases[1].drawn)
+
+    def test_run_seed_derives_each_test_seed(self) -> None:
+        """SEEDBOARD_RUN_SEED gives each test a seed of its own, the same every time."""
+        os.environ["SEEDBOARD_RUN_SEED"] = "99"
+        cases = [seeded_cases.Sampler(name) for name in ("test_draw", "test_fail", "test_draw")]
+        for case in cases:
+            run_case(case)
+        seeds = [case.seedboard_seed for case in cases]
+        self.assertEqual(seeds[0], derived_seed(99, "tests.seeded_cases.Sampler.test_draw"))
+        self.assertEqual(seeds[0], seeds[2])
+        self.assertNotEqual(seeds[0], seeds[1])
+
+    def test_forced_seed_beats_run_seed(self) -> None:
+        """SEEDBOARD_SEED beats SEEDBOARD_RUN_SEED, and @seed beats both."""
+        os.environ.update({"SEEDBOARD_RUN_SEED": "99", "SEEDBOARD_SEED": "4"})
+        forced, pinned = seeded_cases.Sampler("test_draw"), seeded_cases.Sampler("test_pinned")
+        run_case(forced)
+        run_case(pinned)
+        self.assertEqual((forced.seedboard_seed, pinned.seedboard_seed), (4, 99))
 
     def test_fresh_seeds_differ(self) -> None:
         """Without a pin or SEEDBOARD_SEED, each test gets its own 32-bit seed."""
