@@ -5,13 +5,17 @@ parsing and fetching, so they cannot disagree.  The write API (``PUT`` and
 ``POST`` under ``/api/v1/runs``) checks the bearer token, then the whole body
 (``seedboard.ingest``), and only then writes, in one transaction.  Errors are
 mapped in one place, ``Dashboard.failed``, which also decides between an HTML
-page and JSON.
+page and JSON.  ``/static/`` serves the few files the pages load themselves
+(the copy buttons' script), and nothing outside that folder.
 """
 
 from __future__ import annotations
 
+import contextlib
+import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,6 +23,7 @@ from jinja2 import Environment
 from klein import Klein
 from twisted.logger import Logger
 from twisted.python.failure import Failure
+from twisted.python.filepath import FilePath, InsecurePath
 from twisted.web.server import Request
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import PathConverter
@@ -66,6 +71,7 @@ from seedboard.web.render import (
     page_url,
     run_detail_json,
     run_page_json,
+    static_directory,
     stored_batch_json,
 )
 
@@ -73,11 +79,18 @@ RUNS_LIMIT = 50
 HISTORY_LIMIT = 100
 MAX_LIMIT = 500
 
-# No script runs on these pages and nothing is loaded from elsewhere; saying
-# so turns any escaping mistake into a blocked script instead of an exploit.
+# The only scripts are this site's own files (the copy buttons), never inline
+# ones, and nothing is loaded from elsewhere: an escaping mistake becomes a
+# blocked script instead of an exploit.
 CONTENT_SECURITY_POLICY = (
-    b"default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'"
+    b"default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; "
+    b"base-uri 'none'; form-action 'self'"
 )
+
+STATIC_TYPES = {".js": b"text/javascript; charset=utf-8", ".css": b"text/css; charset=utf-8"}
+"""What ``/static/`` serves, by file extension; any other file is a 404."""
+_STATIC_NAME = re.compile(r"[\w-][\w.-]*(?:/[\w-][\w.-]*)*", re.ASCII)
+"""Names ``/static/`` answers for: plain segments, none starting with a dot."""
 
 
 class Problem(Exception):
@@ -177,9 +190,11 @@ class Dashboard:
         templates: Environment,
         clock: Callable[[], datetime] = utc_now,
         private: bool = False,
+        static: Path | None = None,
     ) -> None:
         self._pool = pool
         self._templates = templates
+        self._static = FilePath(str(static or static_directory()))
         self._clock = clock
         self._private = private
         self._sessions = Sessions(clock)
@@ -208,6 +223,15 @@ class Dashboard:
         await self._require_reader(request)
         history = await self._history(request, test_id)
         return self._html(request, "test.html", history=history)
+
+    @app.route("/static/<any_path:name>", methods=["GET"])
+    async def static_file(self, request: Request, name: str) -> bytes:
+        await self._require_reader(request)
+        found = _static_file(self._static, name)
+        headers = request.responseHeaders
+        headers.setRawHeaders(b"content-type", [STATIC_TYPES[found.splitext()[1]]])
+        headers.setRawHeaders(b"x-content-type-options", [b"nosniff"])
+        return found.getContent()
 
     # The JSON twins.
 
@@ -472,6 +496,22 @@ def _limit_argument(request: Request, default: int) -> int:
     except ValueError:
         raise bad_request(f"limit must be an integer between 1 and {MAX_LIMIT}") from None
     return min(max(value, 1), MAX_LIMIT)
+
+
+def _static_file(root: FilePath[str], name: str) -> FilePath[str]:
+    """The file ``name`` names inside ``root``, of a type served; else a 404.
+
+    ``name`` arrives percent-decoded, so ``%2e%2e`` is ``..`` by now.  Plain
+    names only (no dot first: no ``..``, no hidden files; no NUL or backslash),
+    and ``descendant`` refuses anything leading out of ``root`` besides.
+    """
+    found = None
+    if _STATIC_NAME.fullmatch(name):
+        with contextlib.suppress(InsecurePath):
+            found = root.descendant(name.split("/"))
+    if found is None or not found.isfile() or found.splitext()[1] not in STATIC_TYPES:
+        raise not_found("There is no page at this address.")
+    return found
 
 
 def _text_argument(request: Request, name: str) -> str | None:

@@ -61,6 +61,11 @@ def make_environment(directory: Path | None = None) -> Environment:
     return environment
 
 
+def static_directory() -> Path:
+    """The files served as they are under ``/static/``: the copy buttons' script."""
+    return resource_dir("templates") / "static"
+
+
 # Paths and links.
 
 
