@@ -1,21 +1,202 @@
-"""Tests for the copy buttons' script: served from /static/, nothing else is, and the
-Content-Security-Policy lets only this site's own scripts run."""
+"""Tests for seed triage on the dashboard: the flaky tests' JSON, each test's triage and each
+run's replay command in JSON, and the copy buttons' script."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import treq
 from treq.testing import StubTreq
 
 from seedboard.db.pool import SynchronousPool
-from seedboard.domain import Outcome
+from seedboard.domain import Outcome, Result
+from seedboard.triage.fingerprint import fingerprint
 from seedboard.web.app import Dashboard
-from seedboard.web.render import make_environment
+from seedboard.web.render import make_environment, path_to_test
 from tests.support import result
-from tests.test_web import BASE, DashboardCase, HTTPClient
+from tests.test_web import BASE, DashboardCase, HTTPClient, schema_errors
+
+PREFIX = "pkg.test_m.MTests."
+BROKEN = PREFIX + "test_broken"
+SEED_DEPENDENT = PREFIX + "test_seed"
+NONDETERMINISTIC = PREFIX + "test_nondeterministic"
+UNCONFIRMED = PREFIX + "test_unconfirmed"
+FLAKY = PREFIX + "test_flaky"
+STABLE = PREFIX + "test_stable"
+RANKED = [BROKEN, UNCONFIRMED, SEED_DEPENDENT, NONDETERMINISTIC, FLAKY]
+"""Most worrying first: by failure rate 100%, 50%, 40%, 33%, 25%."""
+
+
+def passed(test_id: str, seed: int | None) -> Result:
+    return result(test_id, Outcome.SUCCESS, seed=seed)
+
+
+def failed(test_id: str, seed: int | None, **fields: Any) -> Result:
+    return result(test_id, Outcome.FAILURE, seed=seed, **fields)
+
+
+class FlakyCase(DashboardCase):
+    """A dashboard over five runs on main giving each class, oldest first."""
+
+    def record_history(self) -> list[str]:
+        runs = [
+            [
+                failed(BROKEN, 11),
+                passed(SEED_DEPENDENT, 1),
+                passed(NONDETERMINISTIC, 7),
+                failed(UNCONFIRMED, 9),
+                passed(FLAKY, None),
+            ],
+            [
+                failed(BROKEN, 12),
+                failed(SEED_DEPENDENT, 5),
+                failed(NONDETERMINISTIC, 7),
+                passed(UNCONFIRMED, 10),
+                failed(FLAKY, None),
+            ],
+            [
+                failed(BROKEN, 13),
+                passed(SEED_DEPENDENT, 2),
+                passed(NONDETERMINISTIC, 8),
+                passed(FLAKY, None),
+            ],
+            [failed(BROKEN, 14), failed(SEED_DEPENDENT, 5), passed(FLAKY, None)],
+            [failed(BROKEN, 15), passed(SEED_DEPENDENT, 3)],
+        ]
+        order_seeds = [None, 41, None, 99, None]
+        return [
+            self.record(
+                [*results, passed(STABLE, 100 + i)],
+                minutes_ago=50 - 10 * i,
+                order_seed=order_seeds[i],
+            )
+            for i, results in enumerate(runs)
+        ]
+
+
+class FlakyAPITests(FlakyCase):
+    def test_shape(self) -> None:
+        """Each flaky test's JSON has exactly the contract's fields and values."""
+        test_id = "pkg.test_s.STests.test_x"
+        message = "1 != 2 (random seed: 5)"
+        self.record([failed(test_id, 5)], minutes_ago=30, order_seed=3)
+        self.record([passed(test_id, 1)], minutes_ago=20)
+        self.record([failed(test_id, 5)], minutes_ago=10, order_seed=4)
+        traceback = failed(test_id, 5).traceback
+        self.assertEqual(
+            self.api("/api/v1/flaky"),
+            {
+                "window": 50,
+                "branch": None,
+                "tests": [
+                    {
+                        "test_id": test_id,
+                        "file": "mypkg/test_a.py",
+                        "line": 10,
+                        "classification": "seed-dependent",
+                        "failure_rate": 2 / 3,
+                        "flip_rate": 1.0,
+                        "runs": 3,
+                        "failures": 2,
+                        "groups": [
+                            {
+                                "fingerprint": fingerprint(
+                                    "twisted.trial.unittest.FailTest", message, traceback
+                                ),
+                                "summary": "FailTest: <n> != <n>",
+                                "count": 2,
+                                "first_seen": "2026-11-25T16:30:00.000000Z",
+                                "last_seen": "2026-11-25T16:50:00.000000Z",
+                                "seeds": [5],
+                            }
+                        ],
+                        "seeds": [
+                            {
+                                "seed": 5,
+                                "passed": 0,
+                                "failed": 2,
+                                "snippet": (
+                                    "from seedboard.testing import seed\n\n"
+                                    "class STests(...):\n"
+                                    "    @seed(5)\n"
+                                    "    def test_x(self):"
+                                ),
+                                "command": f"SEEDBOARD_SEED=5 trial --random=4 {test_id}",
+                            },
+                            {"seed": 1, "passed": 1, "failed": 0, "snippet": None, "command": None},
+                        ],
+                        "url": "/tests/pkg.test_s.STests.test_x",
+                    }
+                ],
+            },
+        )
+
+    def test_ranked_like_page(self) -> None:
+        """The API lists the same tests as the page, in the same order, with their classes."""
+        self.record_history()
+        tests = self.api("/api/v1/flaky")["tests"]
+        self.assertEqual([t["test_id"] for t in tests], RANKED)
+        self.assertEqual(
+            [t["classification"] for t in tests],
+            ["broken", "unconfirmed", "seed-dependent", "nondeterministic", "flaky"],
+        )
+
+    def test_arguments_echoed(self) -> None:
+        """The answer says which window and branch it was judged on."""
+        body = self.api("/api/v1/flaky?window=7&branch=dev")
+        self.assertEqual((body["window"], body["branch"]), (7, "dev"))
+        self.assertEqual(self.api("/api/v1/flaky?branch=")["branch"], None)
+
+    def test_limit(self) -> None:
+        """``?limit=`` keeps the most worrying tests."""
+        self.record_history()
+        tests = self.api("/api/v1/flaky?limit=2")["tests"]
+        self.assertEqual([t["test_id"] for t in tests], RANKED[:2])
+
+    def test_test_triage(self) -> None:
+        """A test's JSON carries its triage: the flaky list's object, or stable."""
+        self.record_history()
+        [listed] = [t for t in self.api("/api/v1/flaky")["tests"] if t["test_id"] == FLAKY]
+        self.assertEqual(self.api("/api/v1" + path_to_test(FLAKY))["triage"], listed)
+        stable = self.api("/api/v1" + path_to_test(STABLE))["triage"]
+        self.assertEqual(stable["classification"], "stable")
+        self.assertEqual((stable["runs"], stable["failures"], stable["groups"]), (5, 0, []))
+
+    def test_answers_fit_schemas(self) -> None:
+        """The flaky list, a test's triage and a replayable run fit the documented schemas."""
+        run_ids = self.record_history()
+        replayable = self.record([passed(STABLE, 1)], run_seed=8, is_replay=True)
+        document = self.api("/api/v1/openapi.json")
+        for path, schema in [
+            ("/api/v1/flaky", "FlakyPage"),
+            ("/api/v1/flaky?window=3&branch=main&limit=2", "FlakyPage"),
+            ("/api/v1" + path_to_test(SEED_DEPENDENT), "TestHistory"),
+            ("/api/v1" + path_to_test(STABLE), "TestHistory"),
+            (f"/api/v1/runs/{replayable}", "RunDetail"),
+            (f"/api/v1/runs/{run_ids[0]}", "RunDetail"),
+            ("/api/v1/flaky?window=0", "Error"),
+        ]:
+            body = self.api(path, status=400 if "window=0" in path else 200)
+            reference = {"$ref": f"#/components/schemas/{schema}"}
+            self.assertEqual(schema_errors(body, reference, document), [], path)
+
+    def test_documented(self) -> None:
+        """OpenAPI documents the flaky list's parameters and the classes it can answer."""
+        document = self.api("/api/v1/openapi.json")
+        operation = document["paths"]["/api/v1/flaky"]["get"]
+        parameters = {p["name"]: p["schema"] for p in operation["parameters"]}
+        self.assertEqual(
+            parameters["window"], {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}
+        )
+        self.assertEqual(parameters["limit"]["default"], 200)
+        self.assertIn("branch", parameters)
+        classes = document["components"]["schemas"]["Triage"]["properties"]["classification"]
+        self.assertEqual(
+            classes["enum"],
+            ["stable", "broken", "seed-dependent", "nondeterministic", "unconfirmed", "flaky"],
+        )
 
 
 class StaticTests(DashboardCase):

@@ -316,6 +316,7 @@ class RunPageTests(DashboardCase):
                     "build_url": "https://ci.example/1",
                     "run_seed": 77,
                     "is_replay": False,
+                    "replay_command": "SEEDBOARD_RUN_SEED=77 trial --random=5 mypkg",
                     "counts": {
                         "success": 0,
                         "failure": 0,
@@ -397,6 +398,19 @@ class TestPageTests(DashboardCase):
                         "message": "no network",
                     }
                 ],
+                "triage": {
+                    "test_id": "pkg.t",
+                    "file": "mypkg/test_a.py",
+                    "line": 10,
+                    "classification": "stable",
+                    "failure_rate": 0.0,
+                    "flip_rate": 0.0,
+                    "runs": 0,
+                    "failures": 0,
+                    "groups": [],
+                    "seeds": [],
+                    "url": "/tests/pkg.t",
+                },
             },
         )
 

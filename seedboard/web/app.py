@@ -29,6 +29,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import PathConverter
 
 from seedboard.db.batches import add_batch
+from seedboard.db.flaky import WINDOW, flaky_tests, test_triage
 from seedboard.db.history import test_history
 from seedboard.db.pool import Pool
 from seedboard.db.runs import UnknownRun, create_run, finish_run, get_run, list_runs
@@ -42,6 +43,7 @@ from seedboard.ingest import (
     parse_run,
     parse_run_id,
 )
+from seedboard.triage.report import TestTriage
 from seedboard.web.auth import (
     LOGIN_CSRF_COOKIE,
     LOGIN_FORM_LIFETIME,
@@ -67,6 +69,7 @@ from seedboard.web.render import (
     encode_json,
     error_json,
     finished_run_json,
+    flaky_json,
     history_json,
     page_url,
     run_detail_json,
@@ -77,7 +80,9 @@ from seedboard.web.render import (
 
 RUNS_LIMIT = 50
 HISTORY_LIMIT = 100
+FLAKY_LIMIT = 200
 MAX_LIMIT = 500
+MAX_WINDOW = 500
 
 # The only scripts are this site's own files (the copy buttons), never inline
 # ones, and nothing is loaded from elsewhere: an escaping mistake becomes a
@@ -199,7 +204,12 @@ class Dashboard:
         self._private = private
         self._sessions = Sessions(clock)
         self._openapi = openapi_document(
-            runs_limit=RUNS_LIMIT, history_limit=HISTORY_LIMIT, max_limit=MAX_LIMIT
+            runs_limit=RUNS_LIMIT,
+            history_limit=HISTORY_LIMIT,
+            flaky_limit=FLAKY_LIMIT,
+            max_limit=MAX_LIMIT,
+            window=WINDOW,
+            max_window=MAX_WINDOW,
         )
 
     # Pages.
@@ -250,7 +260,15 @@ class Dashboard:
     @app.route("/api/v1/tests/<any_path:test_id>", methods=["GET"])
     async def test_api(self, request: Request, test_id: str) -> bytes:
         await self._require_reader(request)
-        return self._json(request, history_json(await self._history(request, test_id)))
+        history = await self._history(request, test_id)
+        return self._json(request, history_json(history, await self._triage(test_id)))
+
+    @app.route("/api/v1/flaky", methods=["GET"])
+    async def flaky_api(self, request: Request) -> bytes:
+        await self._require_reader(request)
+        window, branch, limit = _flaky_arguments(request)
+        tests = await self._pool.read(flaky_tests, window, branch, limit)
+        return self._json(request, flaky_json(window, branch, tests))
 
     @app.route("/api/v1/openapi.json", methods=["GET"])
     def openapi_api(self, request: Request) -> bytes:
@@ -432,6 +450,13 @@ class Dashboard:
             raise not_found(f"No test with id {test_id!r}.")
         return history
 
+    async def _triage(self, test_id: str) -> TestTriage:
+        """The test's triage over the default window, on every branch."""
+        triage = await self._pool.read(test_triage, test_id)
+        if triage is None:
+            raise not_found(f"No test with id {test_id!r}.")
+        return triage
+
     # Answers.
 
     def _html(self, request: Request, template: str, **context: Any) -> bytes:
@@ -496,6 +521,26 @@ def _limit_argument(request: Request, default: int) -> int:
     except ValueError:
         raise bad_request(f"limit must be an integer between 1 and {MAX_LIMIT}") from None
     return min(max(value, 1), MAX_LIMIT)
+
+
+def _flaky_arguments(request: Request) -> tuple[int, str | None, int]:
+    """``?window=``, ``?branch=`` and ``?limit=`` of the flaky tests."""
+    window = _window_argument(request)
+    return window, _text_argument(request, "branch"), _limit_argument(request, FLAKY_LIMIT)
+
+
+def _window_argument(request: Request) -> int:
+    """``?window=``: how many recent runs to judge on, 1..MAX_WINDOW; anything else is a 400."""
+    raw = _text_argument(request, "window")
+    if raw is None:
+        return WINDOW
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_WINDOW:
+        raise bad_request(f"window must be an integer between 1 and {MAX_WINDOW}")
+    return value
 
 
 def _static_file(root: FilePath[str], name: str) -> FilePath[str]:

@@ -28,6 +28,7 @@ from seedboard.ingest import (
     Text,
     Time,
 )
+from seedboard.triage.classify import Classification
 
 JSONObject = dict[str, Any]
 
@@ -37,7 +38,14 @@ BEARER_IF_PRIVATE: list[JSONObject] = [{}, {"bearer": []}]
 """Reads need no token, unless the server runs with ``--private``."""
 
 
-def openapi_document(runs_limit: int, history_limit: int, max_limit: int) -> JSONObject:
+def openapi_document(
+    runs_limit: int,
+    history_limit: int,
+    flaky_limit: int,
+    max_limit: int,
+    window: int,
+    max_window: int,
+) -> JSONObject:
     return {
         "openapi": "3.1.0",
         "info": {
@@ -55,7 +63,8 @@ def openapi_document(runs_limit: int, history_limit: int, max_limit: int) -> JSO
             "/api/v1/runs/{run_id}": {"get": _get_run(), "put": _create_run()},
             "/api/v1/runs/{run_id}/batches/{number}": {"put": _add_batch()},
             "/api/v1/runs/{run_id}/finish": {"post": _finish_run()},
-            "/api/v1/tests/{test_id}": {"get": _get_test(history_limit, max_limit)},
+            "/api/v1/tests/{test_id}": {"get": _get_test(history_limit, max_limit, window)},
+            "/api/v1/flaky": {"get": _list_flaky(flaky_limit, max_limit, window, max_window)},
             "/api/v1/openapi.json": {"get": _get_openapi()},
         },
         "components": {
@@ -151,10 +160,11 @@ def _finish_run() -> JSONObject:
     )
 
 
-def _get_test(history_limit: int, max_limit: int) -> JSONObject:
+def _get_test(history_limit: int, max_limit: int, window: int) -> JSONObject:
     return _operation(
         "getTest",
-        "One test's results across runs, newest first",
+        "One test's results across runs, newest first, and its triage over the last "
+        f"{window} runs that ran it",
         BEARER_IF_PRIVATE,
         parameters=[
             _path_parameter(
@@ -166,6 +176,40 @@ def _get_test(history_limit: int, max_limit: int) -> JSONObject:
         ],
         responses={"200": _json_response("The test's history", "TestHistory")},
         errors=("400", "401", "404"),
+    )
+
+
+def _list_flaky(flaky_limit: int, max_limit: int, window: int, max_window: int) -> JSONObject:
+    return _operation(
+        "listFlaky",
+        "Tests that are not stable, most worrying first, each with its triage",
+        BEARER_IF_PRIVATE,
+        parameters=[
+            {
+                "name": "window",
+                "in": "query",
+                "description": (
+                    "How many recent runs to look at: candidates failed in the latest "
+                    f"`window` runs, and each is judged on its own latest `window` results. "
+                    f"Values outside 1..{max_window} are refused."
+                ),
+                "schema": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": max_window,
+                    "default": window,
+                },
+            },
+            {
+                "name": "branch",
+                "in": "query",
+                "description": "Only runs on this branch; all branches when absent or empty.",
+                "schema": {"type": "string"},
+            },
+            _limit_parameter(flaky_limit, max_limit),
+        ],
+        responses={"200": _json_response("The tests that are not stable", "FlakyPage")},
+        errors=("400", "401"),
     )
 
 
@@ -321,6 +365,10 @@ def _response_schemas() -> JSONObject:
                 "build_url": _nullable(string),
                 "run_seed": _nullable(integer),
                 "is_replay": {"type": "boolean"},
+                "replay_command": {
+                    **_nullable(string),
+                    "description": "The command replaying the whole run; null without a run seed.",
+                },
                 "counts": _ref("Counts"),
                 "url": string,
             }
@@ -364,6 +412,7 @@ def _response_schemas() -> JSONObject:
                 "file": _nullable(string),
                 "line": _nullable(integer),
                 "runs": {"type": "array", "items": _ref("TestRun")},
+                "triage": _ref("Triage"),
             }
         ),
         "RunRef": _closed({"id": string, "url": string}),
@@ -376,6 +425,65 @@ def _response_schemas() -> JSONObject:
                     {"code": string, "message": string, "field": string},
                     required=("code", "message"),
                 )
+            }
+        ),
+        **_triage_schemas(),
+    }
+
+
+def _triage_schemas() -> JSONObject:
+    string, integer = {"type": "string"}, {"type": "integer"}
+    time = {"type": "string", "format": "date-time"}
+    rate = {"type": "number", "minimum": 0, "maximum": 1}
+    return {
+        "FlakyPage": _closed(
+            {
+                "window": integer,
+                "branch": _nullable(string),
+                "tests": {"type": "array", "items": _ref("Triage")},
+            }
+        ),
+        "Triage": _closed(
+            {
+                "test_id": string,
+                "file": _nullable(string),
+                "line": _nullable(integer),
+                "classification": {"type": "string", "enum": [c.value for c in Classification]},
+                "failure_rate": {**rate, "description": "failures / runs"},
+                "flip_rate": {
+                    **rate,
+                    "description": "Pass/fail changes between consecutive runs / (runs - 1)",
+                },
+                "runs": {**integer, "description": "Results in the window, skips left out"},
+                "failures": integer,
+                "groups": {"type": "array", "items": _ref("FailureGroup")},
+                "seeds": {"type": "array", "items": _ref("SeedReport")},
+                "url": string,
+            }
+        ),
+        "FailureGroup": _closed(
+            {
+                "fingerprint": string,
+                "summary": string,
+                "count": integer,
+                "first_seen": time,
+                "last_seen": time,
+                "seeds": {"type": "array", "items": integer},
+            }
+        ),
+        "SeedReport": _closed(
+            {
+                "seed": integer,
+                "passed": integer,
+                "failed": integer,
+                "snippet": {
+                    **_nullable(string),
+                    "description": "Where `@seed(N)` goes; only for a seed that failed.",
+                },
+                "command": {
+                    **_nullable(string),
+                    "description": "The shell command replaying it; only for a seed that failed.",
+                },
             }
         ),
     }

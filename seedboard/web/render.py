@@ -21,6 +21,7 @@ from seedboard.domain import (
     Result,
     RunDetail,
     RunPage,
+    RunStart,
     RunSummary,
     TestHistory,
     TestRun,
@@ -28,6 +29,8 @@ from seedboard.domain import (
 from seedboard.resources import resource_dir
 from seedboard.seeds import SEED_ENV
 from seedboard.settings import DB_ENV, DEFAULT_DB_FILE
+from seedboard.triage.report import FailureGroup, SeedReport, TestTriage
+from seedboard.triage.snippets import run_replay_command
 
 JSONObject = dict[str, Any]
 
@@ -56,7 +59,10 @@ def make_environment(directory: Path | None = None) -> Environment:
     )
     environment.tests["web_url"] = is_web_url
     environment.globals.update(
-        outcomes=list(Outcome), SEED_ENV=SEED_ENV, DB_ENV=DB_ENV, DEFAULT_DB_FILE=DEFAULT_DB_FILE
+        outcomes=list(Outcome),
+        DB_ENV=DB_ENV,
+        DEFAULT_DB_FILE=DEFAULT_DB_FILE,
+        SEED_ENV=SEED_ENV,
     )
     return environment
 
@@ -140,6 +146,13 @@ def outcome_label(outcome: Outcome) -> str:
     return outcome.value.replace("_", " ")
 
 
+def run_replay(start: RunStart) -> str | None:
+    """The command replaying a whole run, when a run seed governed it."""
+    if start.run_seed is None:
+        return None
+    return run_replay_command(start.run_seed, start.command, start.order_seed)
+
+
 # The /api/v1 shapes.
 
 
@@ -185,12 +198,55 @@ def run_detail_json(detail: RunDetail) -> JSONObject:
     }
 
 
-def history_json(history: TestHistory) -> JSONObject:
+def history_json(history: TestHistory, triage: TestTriage) -> JSONObject:
     return {
         "test_id": history.test_id,
         "file": history.file,
         "line": history.line,
         "runs": [history_entry_json(run) for run in history.runs],
+        "triage": triage_json(triage),
+    }
+
+
+def flaky_json(window: int, branch: str | None, tests: list[TestTriage]) -> JSONObject:
+    return {"window": window, "branch": branch, "tests": [triage_json(t) for t in tests]}
+
+
+def triage_json(triage: TestTriage) -> JSONObject:
+    verdict = triage.verdict
+    return {
+        "test_id": triage.test_id,
+        "file": triage.file,
+        "line": triage.line,
+        "classification": verdict.classification.value,
+        "failure_rate": verdict.failure_rate,
+        "flip_rate": verdict.flip_rate,
+        "runs": verdict.runs,
+        "failures": verdict.failures,
+        "groups": [failure_group_json(group) for group in triage.groups],
+        "seeds": [seed_report_json(seed) for seed in triage.seeds],
+        "url": path_to_test(triage.test_id),
+    }
+
+
+def failure_group_json(group: FailureGroup) -> JSONObject:
+    return {
+        "fingerprint": group.fingerprint,
+        "summary": group.summary,
+        "count": group.count,
+        "first_seen": iso_utc(group.first_seen),
+        "last_seen": iso_utc(group.last_seen),
+        "seeds": list(group.seeds),
+    }
+
+
+def seed_report_json(seed: SeedReport) -> JSONObject:
+    return {
+        "seed": seed.seed,
+        "passed": seed.passed,
+        "failed": seed.failed,
+        "snippet": seed.snippet,
+        "command": seed.command,
     }
 
 
@@ -211,6 +267,7 @@ def run_json(summary: RunSummary) -> JSONObject:
         "build_url": start.build_url,
         "run_seed": start.run_seed,
         "is_replay": start.is_replay,
+        "replay_command": run_replay(start),
         "counts": counts_json(summary.counts),
         "url": path_to_run(start.id),
     }
