@@ -1,22 +1,26 @@
-"""Tests for seed triage on the dashboard: the flaky tests' JSON, each test's triage and each
-run's replay command in JSON, and the copy buttons' script."""
+"""Tests for seed triage on the dashboard: the flaky page and its JSON twin, triage on the
+test page, whole-run replay on the run page, copy buttons and the script behind them."""
 
 from __future__ import annotations
 
+import html
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, cast
 
 import treq
 from treq.testing import StubTreq
+from twisted.trial.unittest import SynchronousTestCase
 
 from seedboard.db.pool import SynchronousPool
 from seedboard.domain import Outcome, Result
 from seedboard.triage.fingerprint import fingerprint
 from seedboard.web.app import Dashboard
-from seedboard.web.render import make_environment, path_to_test
+from seedboard.web.render import iso_utc, make_environment, path_to_test, percent
 from tests.support import result
-from tests.test_web import BASE, DashboardCase, HTTPClient, schema_errors
+from tests.test_ingest_api import add_token
+from tests.test_web import BASE, NOW, SCRIPT, DashboardCase, HTTPClient, schema_errors
 
 PREFIX = "pkg.test_m.MTests."
 BROKEN = PREFIX + "test_broken"
@@ -28,6 +32,8 @@ STABLE = PREFIX + "test_stable"
 RANKED = [BROKEN, UNCONFIRMED, SEED_DEPENDENT, NONDETERMINISTIC, FLAKY]
 """Most worrying first: by failure rate 100%, 50%, 40%, 33%, 25%."""
 
+ESCAPED_SCRIPT = "&lt;script&gt;alert(1)&lt;/script&gt;"
+
 
 def passed(test_id: str, seed: int | None) -> Result:
     return result(test_id, Outcome.SUCCESS, seed=seed)
@@ -35,6 +41,36 @@ def passed(test_id: str, seed: int | None) -> Result:
 
 def failed(test_id: str, seed: int | None, **fields: Any) -> Result:
     return result(test_id, Outcome.FAILURE, seed=seed, **fields)
+
+
+def entries(page: str) -> list[str]:
+    """The flaky page's entries, each one test's HTML, in page order."""
+    return re.findall(r'(?s)<li id="t\d+">(.*?)</li>\s*(?=<li id="t\d+">|</ol>)', page)
+
+
+def listed_tests(page: str) -> list[str]:
+    """The test ids the flaky page lists, in page order."""
+    return [html.unescape(m) for m in re.findall(r"<h2><a [^>]*><code>([^<]*)</code>", page)]
+
+
+def entry_for(page: str, test_id: str) -> str:
+    [entry] = [e for e in entries(page) if f"<code>{html.escape(test_id)}</code>" in e]
+    return entry
+
+
+def copy_targets(page: str) -> list[str]:
+    """The element ids that the page's copy buttons copy from."""
+    return re.findall(
+        r'<button type="button" class="copy" data-copy="#([^"]+)">Copy</button>', page
+    )
+
+
+def element_text(page: str, element_id: str) -> str:
+    """The unescaped text of the ``<pre>`` or ``<code>`` with this id."""
+    [text] = re.findall(
+        rf'(?s)<(?:pre|code) id="{re.escape(element_id)}">(.*?)</(?:pre|code)>', page
+    )
+    return html.unescape(text)
 
 
 class FlakyCase(DashboardCase):
@@ -74,6 +110,184 @@ class FlakyCase(DashboardCase):
             )
             for i, results in enumerate(runs)
         ]
+
+
+class FlakyPageTests(FlakyCase):
+    def test_ranked(self) -> None:
+        """The page lists every test that is not stable, most worrying first."""
+        self.record_history()
+        self.assertEqual(listed_tests(self.page("/flaky")), RANKED)
+
+    def test_stable_absent(self) -> None:
+        """A test that never failed is not on the page."""
+        self.record_history()
+        self.assertNotIn(STABLE, self.page("/flaky"))
+
+    def test_class_labels(self) -> None:
+        """Each entry carries its class as a badge with a text label and a symbol."""
+        self.record_history()
+        page = self.page("/flaky")
+        expected = {
+            BROKEN: ("broken", "■"),
+            UNCONFIRMED: ("unconfirmed", "○"),
+            SEED_DEPENDENT: ("seed-dependent", "◆"),
+            NONDETERMINISTIC: ("nondeterministic", "≈"),
+            FLAKY: ("flaky", "~"),
+        }
+        for test_id, (label, mark) in expected.items():
+            badge = (
+                f'<span class="badge class-{label}"><span class="mark" aria-hidden="true">'
+                f"{mark}</span>{label}</span>"
+            )
+            self.assertIn(badge, entry_for(page, test_id), test_id)
+
+    def test_classes_explained(self) -> None:
+        """The page explains every class in one line each."""
+        page = self.page("/flaky")
+        for label in ("broken", "seed-dependent", "nondeterministic", "unconfirmed", "flaky"):
+            self.assertRegex(page, rf"<dt><span class=\"badge class-{label}\">.*</dt><dd>\w")
+
+    def test_rates(self) -> None:
+        """Failure and flip rates show as percentages, with the counts behind them."""
+        self.record_history()
+        entry = entry_for(self.page("/flaky"), SEED_DEPENDENT)
+        self.assertIn("<dt>Failure rate</dt><dd>40% ", entry)
+        self.assertIn("(2 of 5 runs failed)", entry)
+        self.assertIn("<dt>Flip rate</dt><dd>100% ", entry)
+        nondeterministic = entry_for(self.page("/flaky"), NONDETERMINISTIC)
+        self.assertIn("<dt>Failure rate</dt><dd>33% ", nondeterministic)
+
+    def test_groups(self) -> None:
+        """A failure group shows its summary in code, count, first and last seen, and seeds."""
+        self.record_history()
+        entry = entry_for(self.page("/flaky"), BROKEN)
+        self.assertRegex(entry, r'<code class="message" title="fingerprint [0-9a-f]+">FailTest: ')
+        self.assertIn('<td class="num">5</td>', entry)
+        first, last = NOW - timedelta(minutes=50), NOW - timedelta(minutes=10)
+        self.assertIn(f'<time datetime="{iso_utc(first)}"', entry)
+        self.assertIn(f'<time datetime="{iso_utc(last)}"', entry)
+        self.assertIn("50 min ago", entry)
+        self.assertIn("10 min ago", entry)
+        self.assertIn("11, 12, 13, 14, 15", entry)
+
+    def test_seeds(self) -> None:
+        """The per-seed table gives each seed's passes and failures; passing seeds fold away."""
+        self.record_history()
+        entry = entry_for(self.page("/flaky"), SEED_DEPENDENT)
+        self.assertRegex(
+            entry,
+            r'(?s)<td class="num mono">5</td>\s*<td class="num">0</td>\s*<td class="num">2</td>',
+        )
+        self.assertIn("3 seeds that only passed", entry)
+        for seed in (1, 2, 3):
+            self.assertIn(f'<td class="num mono">{seed}</td><td class="num">1</td>', entry)
+
+    def test_snippet_and_command(self) -> None:
+        """A failing seed has its @seed snippet in a pre and its replay command, order included."""
+        self.record_history()
+        page = self.page("/flaky")
+        prefix = f"t{RANKED.index(SEED_DEPENDENT) + 1}-seed-5"
+        snippet = element_text(page, f"{prefix}-snippet")
+        self.assertIn("    @seed(5)\n    def test_seed(self):", snippet)
+        self.assertIn('<pre id="' + prefix + '-snippet">', page)
+        self.assertEqual(
+            element_text(page, f"{prefix}-command"),
+            f"SEEDBOARD_SEED=5 trial --random=99 {SEED_DEPENDENT}",
+        )
+
+    def test_command_without_order(self) -> None:
+        """A seed that failed in an unshuffled run replays without --random."""
+        self.record_history()
+        page = self.page("/flaky")
+        command = element_text(page, f"t{RANKED.index(BROKEN) + 1}-seed-15-command")
+        self.assertEqual(command, f"SEEDBOARD_SEED=15 trial {BROKEN}")
+
+    def test_passing_seed_has_no_replay(self) -> None:
+        """Seeds that only passed get no snippet and no command."""
+        self.record_history()
+        page = self.page("/flaky")
+        self.assertNotIn("-seed-1-command", page)
+        self.assertNotIn("@seed(1)", page)
+
+    def test_copy_buttons(self) -> None:
+        """Every copy button points at an element id that exists once on the page."""
+        self.record_history()
+        page = self.page("/flaky")
+        targets = copy_targets(page)
+        # Failing seeds: broken 5, unconfirmed 1, seed-dependent 1, nondeterministic 1, flaky 0.
+        self.assertEqual(len(targets), 2 * 8)
+        for target in targets:
+            self.assertEqual(page.count(f'id="{target}"'), 1, target)
+
+    def test_test_links(self) -> None:
+        """Each entry links to its test's page."""
+        self.record_history()
+        page = self.page("/flaky")
+        self.assertIn(f'<a href="{path_to_test(SEED_DEPENDENT)}"><code>', page)
+
+    def test_empty(self) -> None:
+        """With no failures, the page says so and how to record runs."""
+        self.record([passed(STABLE, 1)])
+        page = self.page("/flaky")
+        self.assertIn("No test failed in the last 50 runs.", page)
+        self.assertIn("<pre>trial --reporter=seedboard yourpackage</pre>", page)
+        self.assertEqual(entries(page), [])
+
+    def test_empty_database(self) -> None:
+        """Without any run the page shows the same empty state."""
+        self.assertIn("trial --reporter=seedboard yourpackage", self.page("/flaky"))
+
+    def test_window(self) -> None:
+        """``?window=N`` judges on the latest N runs: older failures drop out, classes change."""
+        self.record_history()
+        self.assertEqual(listed_tests(self.page("/flaky?window=1")), [BROKEN])
+        page = self.page("/flaky?window=2")
+        self.assertEqual(listed_tests(page), [BROKEN, SEED_DEPENDENT])
+        self.assertIn("class-unconfirmed", entry_for(page, SEED_DEPENDENT))
+        self.assertIn("No test failed in the last 2 runs on", self.page("/flaky?window=2&branch=x"))
+
+    def test_branch(self) -> None:
+        """``?branch=`` keeps only that branch's runs; without it every branch counts."""
+        self.record_history()
+        dev_only = "pkg.test_dev.DevTests.test_dev"
+        self.record([failed(dev_only, 3)], minutes_ago=1, branch="dev")
+        self.assertEqual(listed_tests(self.page("/flaky?branch=dev")), [dev_only])
+        self.assertNotIn(dev_only, listed_tests(self.page("/flaky?branch=main")))
+        self.assertIn(dev_only, listed_tests(self.page("/flaky")))
+
+    def test_form(self) -> None:
+        """The filter form is a GET form keeping the window and branch asked for, escaped."""
+        page = self.page("/flaky?window=7&branch=" + SCRIPT)
+        self.assertIn('<form method="get" action="/flaky" class="filters">', page)
+        self.assertIn('name="window" min="1" max="500" value="7"', page)
+        self.assertIn(f'name="branch" value="{ESCAPED_SCRIPT}"', page)
+        self.assertNotIn(SCRIPT, page)
+
+    def test_bad_window(self) -> None:
+        """A window that is no integer in 1..500 is a 400, on the page and in the API."""
+        for window in ("ten", "0", "501", "-1", "2.5"):
+            page = self.page(f"/flaky?window={window}", status=400)
+            self.assertIn("window must be an integer between 1 and 500", page)
+            body = self.api(f"/api/v1/flaky?window={window}", status=400)
+            self.assertEqual(body["error"]["code"], "bad_request")
+
+    def test_nav_link(self) -> None:
+        """Every page's navigation links to the flaky tests, error pages included."""
+        for path, status in (("/", 200), ("/flaky", 200), ("/nowhere", 404)):
+            self.assertIn('<a href="/flaky">Flaky tests</a>', self.page(path, status=status))
+
+    def test_escaped(self) -> None:
+        """Markup in test ids, messages, snippets and commands is shown as text."""
+        test_id = f"pkg.T.{SCRIPT}"
+        self.record([failed(test_id, 1, message=SCRIPT), passed(test_id, 2)], minutes_ago=5)
+        self.record([failed(test_id, 1, message=SCRIPT)], minutes_ago=4)
+        for path in ("/flaky", path_to_test(test_id)):
+            page = self.page(path)
+            self.assertNotIn(SCRIPT, page)
+            self.assertIn(f"<code>pkg.T.{ESCAPED_SCRIPT}</code>", page)
+            self.assertIn(f"@seed(1)\n    def {ESCAPED_SCRIPT}(self):", page)
+            self.assertIn(f"SEEDBOARD_SEED=1 trial &#39;pkg.T.{ESCAPED_SCRIPT}&#39;", page)
+            self.assertIn("FailTest: &lt;script&gt;alert(", page)
 
 
 class FlakyAPITests(FlakyCase):
@@ -199,6 +413,80 @@ class FlakyAPITests(FlakyCase):
         )
 
 
+class TestPageTriageTests(FlakyCase):
+    def test_triage_block(self) -> None:
+        """The test page shows the test's class, rates, seeds and replay lines above its history."""
+        self.record_history()
+        page = self.page(path_to_test(SEED_DEPENDENT))
+        self.assertIn('<span class="badge class-seed-dependent">', page)
+        self.assertIn("<dt>Failure rate</dt><dd>40% ", page)
+        self.assertIn("mypkg/test_a.py:10", page)
+        self.assertEqual(
+            element_text(page, "test-seed-5-command"),
+            f"SEEDBOARD_SEED=5 trial --random=99 {SEED_DEPENDENT}",
+        )
+        self.assertIn("@seed(5)", element_text(page, "test-seed-5-snippet"))
+        self.assertEqual(copy_targets(page), ["test-seed-5-command", "test-seed-5-snippet"])
+        self.assertLess(
+            page.index("Triage over its last 50 runs"), page.index("Runs, newest first")
+        )
+
+    def test_stable(self) -> None:
+        """A stable test's page says it is stable and offers nothing to replay."""
+        self.record_history()
+        page = self.page(path_to_test(STABLE))
+        self.assertIn('<span class="badge class-stable">', page)
+        self.assertIn("never failed in the window", page)
+        self.assertEqual(copy_targets(page), [])
+
+
+class RunPageReplayTests(DashboardCase):
+    def test_replay_command(self) -> None:
+        """A run with a run seed shows that seed and the one command replaying the whole run."""
+        run_id = self.record([passed("pkg.t", 1)], run_seed=77, order_seed=5, command="trial pkg")
+        page = self.page(f"/runs/{run_id}")
+        self.assertIn("<h2>Replay this whole run</h2>", page)
+        self.assertEqual(
+            element_text(page, "run-replay"), "SEEDBOARD_RUN_SEED=77 trial --random=5 pkg"
+        )
+        self.assertIn("run-replay", copy_targets(page))
+        self.assertIn('<dt>Run seed</dt><dd class="mono">77</dd>', page)
+        replay = self.api(f"/api/v1/runs/{run_id}")["run"]["replay_command"]
+        self.assertEqual(replay, "SEEDBOARD_RUN_SEED=77 trial --random=5 pkg")
+
+    def test_no_run_seed(self) -> None:
+        """Without a run seed there is no whole-run replay, on the page or in JSON."""
+        run_id = self.record([passed("pkg.t", 1)])
+        page = self.page(f"/runs/{run_id}")
+        self.assertNotIn("Replay this whole run", page)
+        self.assertNotIn('id="run-replay"', page)
+        self.assertIsNone(self.api(f"/api/v1/runs/{run_id}")["run"]["replay_command"])
+        self.assertIsNone(self.api("/api/v1/runs")["runs"][0]["replay_command"])
+
+    def test_replay_label(self) -> None:
+        """Replay runs carry a visible "replay" label on their page and in the runs list."""
+        replay = self.record([passed("pkg.t", 1)], minutes_ago=1, is_replay=True)
+        plain = self.record([passed("pkg.t", 1)], minutes_ago=2)
+        label = '<span class="mark" aria-hidden="true">↻</span>replay</span>'
+        self.assertIn(label, self.page(f"/runs/{replay}"))
+        self.assertNotIn(label, self.page(f"/runs/{plain}"))
+        rows = re.findall(r"(?s)<tr>\s*<td><a href=\"/runs/(\w+)\">.*?</tr>", self.page("/"))
+        listing = self.page("/")
+        self.assertEqual(rows, [replay, plain])
+        self.assertEqual(listing.count(label), 1)
+        self.assertLess(listing.index(label), listing.index(plain))
+
+    def test_result_replay_command(self) -> None:
+        """A failing result's replay command keeps its run's order, with a copy button."""
+        run_id = self.record([failed("pkg.T.test_x", 6)], order_seed=12)
+        page = self.page(f"/runs/{run_id}")
+        self.assertEqual(
+            element_text(page, "result-1-command"),
+            "SEEDBOARD_SEED=6 trial --random=12 pkg.T.test_x",
+        )
+        self.assertEqual(copy_targets(page), ["result-1-command"])
+
+
 class StaticTests(DashboardCase):
     def fetch(self, path: str, client: HTTPClient | None = None) -> tuple[int, str, bytes]:
         response = self.successResultOf((client or self.client).request("GET", BASE + path))
@@ -218,10 +506,16 @@ class StaticTests(DashboardCase):
         for needed in (b"navigator.clipboard.writeText", b'execCommand("copy")', b"Copied"):
             self.assertIn(needed, script)
 
+    def test_pages_load_it(self) -> None:
+        """Pages with copy buttons load the script by address, deferred."""
+        run_id = self.record([failed("pkg.T.test_x", 6)])
+        for path in ("/flaky", f"/runs/{run_id}", "/tests/pkg.T.test_x"):
+            self.assertIn('<script src="/static/copy.js" defer></script>', self.page(path))
+
     def test_no_inline_script(self) -> None:
         """No page has an inline script: every script element names a file of this site."""
-        run_id = self.record([result("pkg.T.test_x", Outcome.FAILURE, seed=6)], run_seed=3)
-        for path in ("/", f"/runs/{run_id}", "/tests/pkg.T.test_x", "/nowhere"):
+        run_id = self.record([failed("pkg.T.test_x", 6)], run_seed=3)
+        for path in ("/", "/flaky", f"/runs/{run_id}", "/tests/pkg.T.test_x", "/nowhere"):
             page = self.page(path, status=404 if path == "/nowhere" else 200)
             scripts = re.findall(r"<script([^>]*)>(.*?)</script>", page, re.S)
             for attributes, body in scripts:
@@ -281,7 +575,7 @@ class StaticTests(DashboardCase):
 class SecurityTests(DashboardCase):
     def test_content_security_policy(self) -> None:
         """Scripts may come from this site only, never inline; all else stays as strict."""
-        response = self.get("/")
+        response = self.get("/flaky")
         [policy] = response.headers.getRawHeaders("content-security-policy")
         directives = {
             name: values
@@ -297,3 +591,38 @@ class SecurityTests(DashboardCase):
                 "form-action": ["'self'"],
             },
         )
+
+
+class PrivateFlakyTests(DashboardCase):
+    def setUp(self) -> None:
+        super().setUp()
+        self.token = add_token(self.database)
+        dashboard = Dashboard(
+            SynchronousPool(self.database), make_environment(), clock=lambda: NOW, private=True
+        )
+        self.private = cast(HTTPClient, StubTreq(dashboard.app.resource()))
+
+    def status(self, path: str, token: str | None = None) -> int:
+        headers = {} if token is None else {"Authorization": [f"Bearer {token}"]}
+        client = cast(Any, self.private)
+        response = self.successResultOf(
+            client.request("GET", BASE + path, headers=headers, allow_redirects=False)
+        )
+        return cast(int, response.code)
+
+    def test_needs_reader(self) -> None:
+        """On a private server the flaky page, its API and the script need a token or login."""
+        self.assertEqual(self.status("/flaky"), 303)
+        self.assertEqual(self.status("/api/v1/flaky"), 401)
+        self.assertEqual(self.status("/static/copy.js"), 303)
+        for path in ("/flaky", "/api/v1/flaky", "/static/copy.js"):
+            self.assertEqual(self.status(path, self.token), 200, path)
+
+
+class PercentTests(SynchronousTestCase):
+    def test_percent(self) -> None:
+        """Rates read as whole percentages, and only 0 and 1 read as "0%" and "100%"."""
+        cases = [(0.0, "0%"), (0.4, "40%"), (1 / 3, "33%"), (1.0, "100%")]
+        cases += [(0.002, "0.2%"), (0.999, "99.9%")]
+        for rate, expected in cases:
+            self.assertEqual(percent(rate), expected)

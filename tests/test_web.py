@@ -491,10 +491,12 @@ class ErrorTests(DashboardCase):
         self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
 
     def test_security_headers(self) -> None:
-        """Pages forbid scripts and content sniffing."""
+        """Pages allow only this site's script files, never inline ones, and no sniffing."""
         response = self.get("/")
         policy = response.headers.getRawHeaders("content-security-policy")[0]
         self.assertIn("default-src 'none'", policy)
+        directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
+        self.assertEqual(directives["script-src"], "'self'")
         self.assertEqual(response.headers.getRawHeaders("x-content-type-options"), ["nosniff"])
 
 

@@ -232,7 +232,24 @@ class Dashboard:
     async def test_page(self, request: Request, test_id: str) -> bytes:
         await self._require_reader(request)
         history = await self._history(request, test_id)
-        return self._html(request, "test.html", history=history)
+        triage = await self._triage(test_id)
+        return self._html(request, "test.html", history=history, triage=triage, window=WINDOW)
+
+    @app.route("/flaky", methods=["GET"])
+    async def flaky_page(self, request: Request) -> bytes:
+        await self._require_reader(request)
+        window, branch, limit = _flaky_arguments(request)
+        tests = await self._pool.read(flaky_tests, window, branch, limit)
+        return self._html(
+            request,
+            "flaky.html",
+            tests=tests,
+            window=window,
+            branch=branch,
+            limit=limit,
+            max_window=MAX_WINDOW,
+            max_limit=MAX_LIMIT,
+        )
 
     @app.route("/static/<any_path:name>", methods=["GET"])
     async def static_file(self, request: Request, name: str) -> bytes:

@@ -7,7 +7,6 @@ must, never rename or remove one.
 from __future__ import annotations
 
 import json
-import shlex
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,14 +26,40 @@ from seedboard.domain import (
     TestRun,
 )
 from seedboard.resources import resource_dir
-from seedboard.seeds import SEED_ENV
 from seedboard.settings import DB_ENV, DEFAULT_DB_FILE
+from seedboard.triage.classify import Classification
 from seedboard.triage.report import FailureGroup, SeedReport, TestTriage
-from seedboard.triage.snippets import run_replay_command
+from seedboard.triage.snippets import replay_command, run_replay_command
 
 JSONObject = dict[str, Any]
 
 SHORT_COMMIT = 10
+
+CLASS_MEANINGS = {
+    Classification.BROKEN: "failed in every run of the window, whatever the seed",
+    Classification.SEED_DEPENDENT: (
+        "fails only with some seeds, and every failing seed run again failed again"
+    ),
+    Classification.NONDETERMINISTIC: (
+        "some seed both passed and failed: the seed does not control the failure"
+    ),
+    Classification.UNCONFIRMED: (
+        "passed and failed with different seeds; no failing seed has been run again yet"
+    ),
+    Classification.FLAKY: "passed and failed, and no failure has a seed to replay",
+    Classification.STABLE: "never failed in the window",
+}
+"""One line per class, in the order the flaky page explains them."""
+
+CLASS_MARKS = {
+    Classification.BROKEN: "■",
+    Classification.SEED_DEPENDENT: "◆",
+    Classification.NONDETERMINISTIC: "≈",
+    Classification.UNCONFIRMED: "○",
+    Classification.FLAKY: "~",
+    Classification.STABLE: "✓",
+}
+"""A symbol per class, so a badge never tells its class by colour alone."""
 
 
 def make_environment(directory: Path | None = None) -> Environment:
@@ -55,14 +80,17 @@ def make_environment(directory: Path | None = None) -> Environment:
         duration=readable_duration,
         short_commit=short_commit,
         outcome_label=outcome_label,
-        shell_quote=shlex.quote,
+        percent=percent,
+        run_replay=run_replay,
     )
     environment.tests["web_url"] = is_web_url
     environment.globals.update(
         outcomes=list(Outcome),
         DB_ENV=DB_ENV,
         DEFAULT_DB_FILE=DEFAULT_DB_FILE,
-        SEED_ENV=SEED_ENV,
+        CLASS_MEANINGS=CLASS_MEANINGS,
+        CLASS_MARKS=CLASS_MARKS,
+        replay_command=replay_command,
     )
     return environment
 
@@ -144,6 +172,14 @@ def short_commit(commit: str | None) -> str:
 
 def outcome_label(outcome: Outcome) -> str:
     return outcome.value.replace("_", " ")
+
+
+def percent(rate: float) -> str:
+    """A rate between 0 and 1 as a percentage: "40%"; "0.2%", not a false "0%" (or "100%")."""
+    rounded = f"{rate:.0%}"
+    if rounded in ("0%", "100%") and 0 < rate < 1:
+        return f"{rate:.1%}"
+    return rounded
 
 
 def run_replay(start: RunStart) -> str | None:
