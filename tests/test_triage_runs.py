@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import shutil
 import subprocess
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+from urllib.request import urlopen
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from seedboard.db.engine import open_database
-from seedboard.db.flaky import flaky_tests
 from seedboard.seeds import derived_seed
-from tests.support import BIN, REPO, environment
+from tests.support import BIN, REPO, environment, start_server
 from tests.test_trial_runs import trial
 
 SAMPLES = REPO / "tests" / "samples"
@@ -37,20 +36,10 @@ class TriageEndToEndTests(SynchronousTestCase):
             "SEEDBOARD_SAMPLE_COUNTER": str(self.project / "counter"),
         }
 
-    def flaky(self) -> dict[str, Any]:
-        """The non-stable tests by id, as plain values, from the database the runs went to."""
-        database = open_database(f"sqlite:///{self.env['SEEDBOARD_DB']}")
-        try:
-            found = database.read(flaky_tests)
-        finally:
-            database.dispose()
-        return {
-            t.test_id: {
-                "classification": t.verdict.classification.value,
-                "seeds": [asdict(seed) for seed in t.seeds],
-            }
-            for t in found
-        }
+    def flaky(self, base: str) -> dict[str, Any]:
+        """The non-stable tests by id, from the server's /api/v1/flaky."""
+        with urlopen(base + "/api/v1/flaky", timeout=10) as response:
+            return {test["test_id"]: test for test in json.load(response)["tests"]}
 
     def test_replay_settles_each_class(self) -> None:
         """Four runs leave two tests unconfirmed; replaying their failing seeds makes one
@@ -65,7 +54,8 @@ class TriageEndToEndTests(SynchronousTestCase):
                 SEEDBOARD_RUN_SEED=str(run_seed),
                 **self.env,
             )
-        before = self.flaky()
+        base = start_server(self, self.project, "--db", self.env["SEEDBOARD_DB"], "--port", "0")
+        before = self.flaky(base)
         self.assertEqual(before[SEED_DEPENDENT]["classification"], "unconfirmed")
         self.assertEqual(
             before[PREFIX + "test_independent_of_seed"]["classification"], "unconfirmed"
@@ -88,7 +78,7 @@ class TriageEndToEndTests(SynchronousTestCase):
         self.assertRegex(replayed.stdout, r"reproduced 1/3: \S+test_independent_of_seed with")
         self.assertRegex(replayed.stdout, r"reproduced 3/3: \S+test_always_fails with")
 
-        after = self.flaky()
+        after = self.flaky(base)
         self.assertEqual(after[SEED_DEPENDENT]["classification"], "seed-dependent")
         self.assertEqual(
             after[PREFIX + "test_independent_of_seed"]["classification"], "nondeterministic"
