@@ -320,3 +320,40 @@ class UnhealthyServerTests(SynchronousTestCase):
     def test_hanging_server(self) -> None:
         """A server that never answers costs one line and at most about a second."""
         self.check_costs_one_line(UnhealthyServer(self, hanging), "(no answer yet)")
+
+
+class ServerReplayTests(SynchronousTestCase):
+    def test_replay_failing_from_server(self) -> None:
+        """With SEEDBOARD_URL, replay reads the failing seeds from the server and its
+        replays are recorded there, marked as replays."""
+        project = Path(self.mktemp()).resolve()
+        shutil.copytree(SAMPLES, project)
+        db = project / "server.db"
+        token = subprocess.run(
+            [str(BIN / "seedboard"), "token", "create", "ci", "--db", str(db)],
+            env=environment(),
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        base = start_server(self, project, "--db", str(db), "--port", "0")
+        posting = {"SEEDBOARD_URL": base, "SEEDBOARD_TOKEN": token}
+        trial(
+            project,
+            "--reporter=seedboard",
+            "triagepkg.test_triage.TriageTests.test_always_fails",
+            **posting,
+        )
+        done = subprocess.run(
+            [str(BIN / "seedboard"), "replay", "--failing", "-k", "2"],
+            cwd=project,
+            env=environment(**posting),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        self.assertRegex(done.stdout, r"reproduced 2/2: \S+test_always_fails with seed \d+")
+        with urlopen(base + "/api/v1/runs", timeout=10) as response:
+            runs = json.load(response)["runs"]
+        self.assertEqual(sorted(run["is_replay"] for run in runs), [False, True, True])
