@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
@@ -130,6 +130,9 @@ class SeedboardReporter(TreeReporter):
         self._cwd = Path.cwd()
         options = trial_options()
         self._dry_run = bool(options and options.get("dry-run"))
+        # A run seed this reporter chooses is its own: trial --until-failure builds a
+        # reporter per pass, and each pass must get fresh seeds, not the last one's.
+        self._chose_run_seed = RUN_SEED_ENV not in os.environ
         run_seed = governing_run_seed(os.environ, options)
         self._recorder = open_recorder(os.environ, self._cwd, sys.argv, options, run_seed)
         self._worker_logs = _worker_logs(options, self._cwd)
@@ -189,6 +192,8 @@ class SeedboardReporter(TreeReporter):
 
     def done(self) -> None:
         super().done()
+        if self._chose_run_seed:
+            os.environ.pop(RUN_SEED_ENV, None)
         if self._dry_run:
             return
         # Reported outside any test (e.g. a dirty reactor after the last one).
@@ -202,7 +207,7 @@ class SeedboardReporter(TreeReporter):
             return Problem(message=error)
         return problem_of(self._getFailure(error))
 
-    def _note(self, test: Any, outcome: Outcome, problem: Any) -> None:
+    def _note(self, test: Any, outcome: Outcome, problem: Callable[[], Problem]) -> None:
         """Keep a result until ``stopTest`` gives its duration; never disturb the run."""
         try:
             self._pending.append(make_result(test, outcome, problem(), 0.0, self._cwd))

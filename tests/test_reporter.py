@@ -1,0 +1,35 @@
+"""Tests for the reporter object itself, built in-process."""
+
+from __future__ import annotations
+
+import io
+import os
+
+from twisted.trial.unittest import SynchronousTestCase
+
+from seedboard.seeds import RUN_SEED_ENV
+from seedboard_reporter.reporter import SeedboardReporter
+
+
+class RunSeedTests(SynchronousTestCase):
+    def setUp(self) -> None:
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("SEEDBOARD_")}
+        clean["SEEDBOARD_DB"] = os.path.abspath(self.mktemp())
+        self.patch(os, "environ", clean)
+
+    def test_each_run_chooses_its_own(self) -> None:
+        """A run seed the reporter chose lasts for its run only (trial --until-failure
+        builds a reporter per pass, and each pass needs fresh seeds)."""
+        seeds = []
+        for _ in range(2):
+            reporter = SeedboardReporter(io.StringIO())
+            seeds.append(os.environ[RUN_SEED_ENV])
+            reporter.done()
+            self.assertNotIn(RUN_SEED_ENV, os.environ)
+        self.assertNotEqual(seeds[0], seeds[1])
+
+    def test_users_run_seed_is_kept(self) -> None:
+        """A run seed the user set stays set after the run."""
+        os.environ[RUN_SEED_ENV] = "42"
+        SeedboardReporter(io.StringIO()).done()
+        self.assertEqual(os.environ[RUN_SEED_ENV], "42")
