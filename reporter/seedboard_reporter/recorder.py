@@ -10,11 +10,9 @@ stops the recording, never the test run; the failure is reported once.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from queue import Empty, SimpleQueue
 from typing import Protocol
 
 from seedboard.domain import Result, RunStart
@@ -55,12 +53,14 @@ class Unrecorded(Exception):
     """Raised by a target whose message already says, for a person, what happened."""
 
 
-@dataclass(frozen=True)
-class _Finish:
-    finished_at: datetime
-
-
 class Recorder:
+    """Collects results on the test thread; a background thread takes them in batches.
+
+    The test thread only appends to a list under an uncontended lock: the
+    recorder thread wakes when a batch is full or an interval has passed, not
+    once per test, so the tests keep the interpreter to themselves.
+    """
+
     def __init__(
         self,
         open_target: Callable[[], Target],
@@ -76,7 +76,10 @@ class Recorder:
         self._where = where
         self._batch_size = batch_size
         self._interval = interval
-        self._queue: SimpleQueue[Result | _Finish] = SimpleQueue()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._batch: list[Result] = []
+        self._finished_at: datetime | None = None
         self._thread = threading.Thread(target=self._work, name="seedboard-recorder", daemon=True)
         self._added = 0
         self._error: str | None = None
@@ -86,7 +89,11 @@ class Recorder:
 
     def add(self, result: Result) -> None:
         self._added += 1
-        self._queue.put(result)
+        with self._lock:
+            self._batch.append(result)
+            full = len(self._batch) >= self._batch_size
+        if full:
+            self._wake.set()
 
     def fail(self, error: str) -> None:
         """Give up recording (the reporter itself hit a problem); keep the first error."""
@@ -94,7 +101,9 @@ class Recorder:
 
     def finish(self, finished_at: datetime, timeout: float | None = None) -> Receipt:
         """Finish the run and wait for the thread; the receipt says how it went."""
-        self._queue.put(_Finish(finished_at))
+        with self._lock:
+            self._finished_at = finished_at
+        self._wake.set()
         self._thread.join(timeout)
         error = self._error
         if error is None and self._thread.is_alive():
@@ -116,24 +125,19 @@ class Recorder:
                 target.close()
 
     def _write_until_finished(self, target: Target) -> None:
-        batch: list[Result] = []
-        deadline = time.monotonic() + self._interval
         while True:
-            try:
-                item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
-            except Empty:
-                item = None
+            self._wake.wait(self._interval)
+            self._wake.clear()
             if self._error is not None:
                 return
-            if isinstance(item, _Finish):
-                if batch:
-                    target.add_results(self._run_id, batch)
-                target.finish_run(self._run_id, item.finished_at)
+            batch, finished_at = self._take()
+            for start in range(0, len(batch), self._batch_size):
+                target.add_results(self._run_id, batch[start : start + self._batch_size])
+            if finished_at is not None:
+                target.finish_run(self._run_id, finished_at)
                 return
-            if item is not None:
-                batch.append(item)
-            if len(batch) >= self._batch_size or (batch and time.monotonic() >= deadline):
-                target.add_results(self._run_id, batch)
-                batch = []
-            if time.monotonic() >= deadline:
-                deadline = time.monotonic() + self._interval
+
+    def _take(self) -> tuple[list[Result], datetime | None]:
+        with self._lock:
+            batch, self._batch = self._batch, []
+            return batch, self._finished_at
