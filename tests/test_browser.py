@@ -35,7 +35,7 @@ from seedboard.db.engine import Database, open_database
 from seedboard.db.migrate import ensure_schema
 from seedboard.domain import Outcome
 from seedboard.web.render import path_to_test
-from tests.browser_support import Browser, screenshot
+from tests.browser_support import Browser, require_chromium, screenshot
 from tests.support import REPO, record_run, result, run_start, start_server
 from tests.test_triage_runs import fails_with_run_seed
 from tests.test_trial_runs import trial
@@ -159,6 +159,7 @@ def png_size(path: Path) -> tuple[int, int]:
 
 class BrowserTests(SynchronousTestCase):
     def setUp(self) -> None:
+        require_chromium()
         self.history = shared_history(self)
         cwd = Path(self.mktemp()).resolve()
         cwd.mkdir(parents=True)
@@ -184,9 +185,14 @@ class BrowserTests(SynchronousTestCase):
             return json.load(response)
 
     def listed_runs(self, page: Page) -> list[str]:
-        """The run ids the runs list shows, top to bottom."""
-        links = page.locator("main table tbody tr a[href^='/runs/']")
-        return [str(href).removeprefix("/runs/") for href in links.evaluate_all(HREFS)]
+        """The run ids the runs list shows, top to bottom: each row's first link to a run."""
+        hrefs = page.locator("main table tbody tr").evaluate_all(FIRST_RUN_LINKS)
+        return [str(href).removeprefix("/runs/") for href in hrefs]
+
+    def result_link(self, page: Page, test_id: str, outcome: str) -> Locator:
+        """On a run page, the link to ``test_id`` in its row of results with that outcome."""
+        row = page.locator("main tr").filter(has=page.locator(f".badge.outcome-{outcome}"))
+        return row.get_by_role("link", name=test_id, exact=True)
 
     def nav_link(self, page: Page, name: str) -> Locator:
         return page.get_by_role("navigation", name="Main").get_by_role("link", name=name)
@@ -224,10 +230,16 @@ class BrowserTests(SynchronousTestCase):
         self.assertEqual(self.path(page), f"/runs/{newest}")
         expect(page.locator("h1")).to_contain_text("on main")
         expect(page.locator("dl.meta")).to_contain_text(newest)
-        for test in ("test_always_fails", "test_independent_of_seed", "test_passes"):
-            expect(page.get_by_role("link", name=TRIAGE + test, exact=True)).to_be_visible()
+        # The fourth triage run: its seeds fail the seed-dependent test, the counter the other.
+        for test, outcome in (
+            ("test_always_fails", "failure"),
+            ("test_independent_of_seed", "failure"),
+            ("test_seed_dependent", "failure"),
+            ("test_passes", "success"),
+        ):
+            expect(self.result_link(page, TRIAGE + test, outcome)).to_be_visible()
 
-        page.get_by_role("link", name=ALWAYS_FAILS, exact=True).click()
+        self.result_link(page, ALWAYS_FAILS, "failure").click()
         expect(page.locator("h1")).to_have_text(ALWAYS_FAILS)
         self.assertTrue(self.path(page).startswith("/tests/"))
         self.assert_class(page.locator(".verdict .badge"), "broken")
@@ -398,4 +410,6 @@ class BrowserTests(SynchronousTestCase):
         expect(page.locator("main h1")).to_be_visible()
 
 
-HREFS = "links => links.map(link => link.getAttribute('href'))"
+FIRST_RUN_LINKS = """rows => rows.map(
+    row => row.querySelector("a[href^='/runs/']")?.getAttribute("href")
+).filter(href => href)"""
