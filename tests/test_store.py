@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from twisted.trial.unittest import SynchronousTestCase
 
 from seedboard.db import batches, runs
 from seedboard.db.history import test_history as history_of
-from seedboard.domain import Outcome, OutcomeCounts
+from seedboard.db.runs import OutcomeFilter, ReplayFilter, RunFilters
+from seedboard.domain import Outcome, OutcomeCounts, Result
 from seedboard.triage.fingerprint import fingerprint
 from tests.support import record_run, result, run_start, temporary_database
 
@@ -187,3 +188,98 @@ class HistoryStoreTests(SynchronousTestCase):
         history = self.db.read(history_of, "t.x", 2)
         assert history is not None
         self.assertEqual(len(history.runs), 2)
+
+
+class RunFilterStoreTests(SynchronousTestCase):
+    """Filters of the runs list, over four runs on two days and two branches."""
+
+    def setUp(self) -> None:
+        self.db = temporary_database(self)
+        day = datetime(2026, 3, 1, tzinfo=UTC)
+        self.green_main = self.record(day, [result("pkg.a.test_x")], branch="main")
+        self.failing_dev = self.record(
+            day + timedelta(hours=23, minutes=59),
+            [result("pkg.b.test_y", Outcome.UNEXPECTED_SUCCESS)],
+            branch="dev",
+        )
+        self.replay = self.record(
+            day + timedelta(days=1), [result("pkg.a.test_x")], branch="main", is_replay=True
+        )
+        self.failing_main = self.record(
+            day + timedelta(days=1, hours=1),
+            [result("pkg.a.test_x", Outcome.ERROR), result("odd%_id")],
+            branch="main",
+        )
+
+    def record(self, at: datetime, results: list[Result], **fields: object) -> str:
+        return record_run(self.db, results, run_start(at, **fields)).id  # type: ignore[arg-type]
+
+    def ids(self, filters: RunFilters, limit: int = 10, before: str | None = None) -> list[str]:
+        return [run.id for run in self.db.read(runs.list_runs, limit, before, filters).runs]
+
+    def test_no_filters(self) -> None:
+        """Without filters every run is listed, newest first."""
+        expected = [self.failing_main, self.replay, self.failing_dev, self.green_main]
+        self.assertEqual(self.ids(RunFilters()), expected)
+
+    def test_branch(self) -> None:
+        """A branch filter keeps that branch's runs only."""
+        self.assertEqual(self.ids(RunFilters(branch="dev")), [self.failing_dev])
+
+    def test_outcome(self) -> None:
+        """Failing runs have a bad outcome (an unexpected success too); green ones none."""
+        failing = self.ids(RunFilters(outcome=OutcomeFilter.FAILING))
+        self.assertEqual(failing, [self.failing_main, self.failing_dev])
+        green = self.ids(RunFilters(outcome=OutcomeFilter.GREEN))
+        self.assertEqual(green, [self.replay, self.green_main])
+
+    def test_days_inclusive(self) -> None:
+        """``since`` and ``until`` are UTC days, both included, to the last microsecond."""
+        first, second = date(2026, 3, 1), date(2026, 3, 2)
+        self.assertEqual(self.ids(RunFilters(until=first)), [self.failing_dev, self.green_main])
+        self.assertEqual(self.ids(RunFilters(since=second)), [self.failing_main, self.replay])
+        self.assertEqual(len(self.ids(RunFilters(since=first, until=second))), 4)
+        self.assertEqual(self.ids(RunFilters(since=second, until=first)), [])
+
+    def test_replay(self) -> None:
+        """Replays can be the only runs listed, or left out."""
+        self.assertEqual(self.ids(RunFilters(replay=ReplayFilter.ONLY)), [self.replay])
+        self.assertNotIn(self.replay, self.ids(RunFilters(replay=ReplayFilter.EXCLUDE)))
+        self.assertEqual(len(self.ids(RunFilters(replay=ReplayFilter.EXCLUDE))), 3)
+
+    def test_test_substring(self) -> None:
+        """A test filter keeps runs that ran a test whose id contains the text."""
+        self.assertEqual(self.ids(RunFilters(test="b.test_")), [self.failing_dev])
+        self.assertEqual(len(self.ids(RunFilters(test="test_"))), 4)
+
+    def test_test_wildcards_literal(self) -> None:
+        """``%`` and ``_`` in the test filter match only themselves."""
+        self.assertEqual(self.ids(RunFilters(test="%_")), [self.failing_main])
+        self.assertEqual(self.ids(RunFilters(test="a_test")), [])
+        self.assertEqual(self.ids(RunFilters(test="%")), [self.failing_main])
+
+    def test_combined(self) -> None:
+        """Filters combine: every one of them must hold."""
+        filters = RunFilters(
+            branch="main",
+            outcome=OutcomeFilter.GREEN,
+            since=date(2026, 3, 2),
+            replay=ReplayFilter.EXCLUDE,
+        )
+        self.assertEqual(self.ids(filters), [])
+        both = RunFilters(branch="main", test="test_x", replay=ReplayFilter.EXCLUDE)
+        self.assertEqual(self.ids(both), [self.failing_main, self.green_main])
+
+    def test_pages_with_filters(self) -> None:
+        """Filtered pages follow each other with no repeats; the cursor may be any run."""
+        filters = RunFilters(branch="main")
+        first = self.ids(filters, limit=1)
+        second = self.ids(filters, limit=1, before=first[0])
+        third = self.ids(filters, limit=5, before=second[0])
+        self.assertEqual(first + second + third, [self.failing_main, self.replay, self.green_main])
+        self.assertEqual(self.ids(filters, before=self.failing_dev), [self.green_main])
+
+    def test_unknown_cursor(self) -> None:
+        """A page after a run that does not exist is refused, not silently empty."""
+        error = self.assertRaises(runs.UnknownCursor, self.ids, RunFilters(), 10, "f" * 32)
+        self.assertEqual(error.run_id, "f" * 32)

@@ -9,11 +9,22 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, fields
-from datetime import datetime
+from dataclasses import asdict, dataclass, fields
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, insert, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    and_,
+    bindparam,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from seedboard.db.models import Result, Run, Test
 from seedboard.domain import (
@@ -42,6 +53,38 @@ _FAILURES_FIRST = {
     Outcome.SKIP: 3,
     Outcome.SUCCESS: 4,
 }
+
+
+class OutcomeFilter(StrEnum):
+    """Runs by how they went: with a bad outcome (failure, error, unexpected success), or not."""
+
+    FAILING = "failing"
+    GREEN = "green"
+
+
+class ReplayFilter(StrEnum):
+    """Only the runs ``seedboard replay`` made, or none of them."""
+
+    ONLY = "only"
+    EXCLUDE = "exclude"
+
+
+@dataclass(frozen=True, slots=True)
+class RunFilters:
+    """Which runs a list shows; a filter left as None lets every run through."""
+
+    branch: str | None = None
+    outcome: OutcomeFilter | None = None
+    since: date | None = None
+    """The first UTC day shown, inclusive."""
+    until: date | None = None
+    """The last UTC day shown, inclusive."""
+    replay: ReplayFilter | None = None
+    test: str | None = None
+    """Runs that ran a test whose id contains this text."""
+
+
+NO_FILTERS = RunFilters()
 
 
 class UnknownRun(LookupError):
@@ -97,22 +140,74 @@ def finish_run(conn: Connection, run_id: str, finished_at: datetime) -> None:
     conn.execute(update(Run).where(Run.id == run_id).values(finished_at=finished_at))
 
 
-def list_runs(conn: Connection, limit: int, before: str | None = None) -> RunPage:
-    """Runs newest first; ``before`` is the id of the last run of the previous page."""
-    query = select(_runs).order_by(Run.started_at.desc(), Run.id.desc()).limit(limit + 1)
+class UnknownCursor(LookupError):
+    """A page was asked for after a run that does not exist."""
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(f"no run with id {run_id!r} to page from")
+        self.run_id = run_id
+
+
+def list_runs(
+    conn: Connection, limit: int, before: str | None = None, filters: RunFilters = NO_FILTERS
+) -> RunPage:
+    """Runs newest first that pass ``filters``; ``before`` is the id of the last run of
+    the previous page, and ``UnknownCursor`` is raised if there is no such run."""
+    query = (
+        select(_runs)
+        .where(*run_conditions(filters))
+        .order_by(Run.started_at.desc(), Run.id.desc())
+        .limit(limit + 1)
+    )
     if before is not None:
-        anchor = select(Run.started_at, Run.id).where(Run.id == before).subquery()
-        query = query.where(
-            tuple_(Run.started_at, Run.id) < tuple_(anchor.c.started_at, anchor.c.id)
-        )
+        query = query.where(_older_than(conn, before))
     rows = conn.execute(query).all()
-    runs = [_summary(row) for row in rows[:limit]]
+    runs = [summary_of(row) for row in rows[:limit]]
     return RunPage(runs=runs, next_cursor=runs[-1].id if len(rows) > limit else None)
 
 
+def run_conditions(filters: RunFilters) -> list[ColumnElement[bool]]:
+    """The WHERE conditions selecting the runs that pass ``filters``."""
+    conditions: list[ColumnElement[bool]] = []
+    if filters.branch is not None:
+        conditions.append(Run.branch == filters.branch)
+    if filters.outcome is not None:
+        bad = Run.failure + Run.error + Run.unexpected_success
+        conditions.append(bad > 0 if filters.outcome is OutcomeFilter.FAILING else bad == 0)
+    if filters.since is not None:
+        conditions.append(Run.started_at >= start_of_day(filters.since))
+    if filters.until is not None:
+        conditions.append(Run.started_at < start_of_day(filters.until + timedelta(days=1)))
+    if filters.replay is not None:
+        conditions.append(Run.is_replay.is_(filters.replay is ReplayFilter.ONLY))
+    if filters.test is not None:
+        # Matching test ids first, then their results by the (test_id, run_id) index.
+        tests = select(Test.id).where(Test.name.contains(filters.test, autoescape=True))
+        conditions.append(Run.id.in_(select(Result.run_id).where(Result.test_id.in_(tests))))
+    return conditions
+
+
+def start_of_day(day: date) -> datetime:
+    """Midnight UTC at the start of ``day``."""
+    return datetime.combine(day, time(), UTC)
+
+
+def _older_than(conn: Connection, run_id: str) -> ColumnElement[bool]:
+    anchor = conn.execute(select(Run.started_at, Run.id).where(Run.id == run_id)).first()
+    if anchor is None:
+        raise UnknownCursor(run_id)
+    return listed_after(anchor.started_at, anchor.id)
+
+
+def listed_after(started_at: datetime, run_id: str) -> ColumnElement[bool]:
+    """Runs listed after this one, newest first: started earlier, or at the same time
+    with a lower id (ids break ties, so no run is ever on two pages)."""
+    return or_(Run.started_at < started_at, and_(Run.started_at == started_at, Run.id < run_id))
+
+
 def get_run(conn: Connection, run_id: str) -> RunDetail | None:
-    row = conn.execute(select(_runs).where(Run.id == run_id)).first()
-    if row is None:
+    summary = run_summary(conn, run_id)
+    if summary is None:
         return None
     query = (
         select(_results, Test.name, Test.file, Test.line)
@@ -121,7 +216,13 @@ def get_run(conn: Connection, run_id: str) -> RunDetail | None:
     )
     results = [_result(r) for r in conn.execute(query)]
     results.sort(key=lambda r: (_FAILURES_FIRST[r.outcome], r.test_id))
-    return RunDetail(summary=_summary(row), results=results)
+    return RunDetail(summary=summary, results=results)
+
+
+def run_summary(conn: Connection, run_id: str) -> RunSummary | None:
+    """A run's metadata and counts without its results; None if there is no such run."""
+    row = conn.execute(select(_runs).where(Run.id == run_id)).first()
+    return None if row is None else summary_of(row)
 
 
 def _fingerprint_of(result: ResultRecord) -> str | None:
@@ -154,7 +255,7 @@ def failing_seeds(
         .distinct()
         .order_by(Test.name, Result.seed)
     ).all()
-    return _summary(row).start, [(name, seed) for name, seed in pairs if seed is not None]
+    return summary_of(row).start, [(name, seed) for name, seed in pairs if seed is not None]
 
 
 def require_run(conn: Connection, run_id: str) -> None:
@@ -204,7 +305,7 @@ def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
         yield items[start : start + size]
 
 
-def _summary(run: Row[Any]) -> RunSummary:
+def summary_of(run: Row[Any]) -> RunSummary:
     """A run row as a summary; ``RunStart``'s fields are named as the columns."""
     return RunSummary(
         start=RunStart(**{f.name: getattr(run, f.name) for f in fields(RunStart)}),

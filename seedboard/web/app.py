@@ -14,9 +14,10 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from jinja2 import Environment
@@ -29,10 +30,27 @@ from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import PathConverter
 
 from seedboard.db.batches import add_batch
+from seedboard.db.compare import (
+    Comparison,
+    NoSuchRun,
+    compare_runs,
+    compare_with_previous,
+    previous_run,
+)
 from seedboard.db.flaky import WINDOW, flaky_tests, test_triage
 from seedboard.db.history import test_history
 from seedboard.db.pool import Pool
-from seedboard.db.runs import UnknownRun, create_run, finish_run, get_run, list_runs
+from seedboard.db.runs import (
+    OutcomeFilter,
+    ReplayFilter,
+    RunFilters,
+    UnknownCursor,
+    UnknownRun,
+    create_run,
+    finish_run,
+    get_run,
+    list_runs,
+)
 from seedboard.db.tokens import active_token, hash_token
 from seedboard.domain import RunDetail, TestHistory
 from seedboard.ingest import (
@@ -44,6 +62,7 @@ from seedboard.ingest import (
     parse_run_id,
 )
 from seedboard.triage.report import TestTriage
+from seedboard.triage.trends import durations
 from seedboard.web.auth import (
     LOGIN_CSRF_COOKIE,
     LOGIN_FORM_LIFETIME,
@@ -65,9 +84,11 @@ from seedboard.web.auth import (
 from seedboard.web.openapi import openapi_document
 from seedboard.web.render import (
     JSONObject,
+    comparison_json,
     created_run_json,
     encode_json,
     error_json,
+    filter_query,
     finished_run_json,
     flaky_json,
     history_json,
@@ -76,6 +97,7 @@ from seedboard.web.render import (
     run_page_json,
     static_directory,
     stored_batch_json,
+    with_query,
 )
 
 RUNS_LIMIT = 50
@@ -96,6 +118,9 @@ STATIC_TYPES = {".js": b"text/javascript; charset=utf-8", ".css": b"text/css; ch
 """What ``/static/`` serves, by file extension; any other file is a 404."""
 _STATIC_NAME = re.compile(r"[\w-][\w.-]*(?:/[\w-][\w.-]*)*", re.ASCII)
 """Names ``/static/`` answers for: plain segments, none starting with a dot."""
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+
+E = TypeVar("E", bound=StrEnum)
 
 
 class Problem(Exception):
@@ -124,8 +149,8 @@ def not_found(message: str) -> Problem:
     return Problem(404, "not_found", message)
 
 
-def bad_request(message: str) -> Problem:
-    return Problem(400, "bad_request", message)
+def bad_request(message: str, field: str | None = None) -> Problem:
+    return Problem(400, "bad_request", message, field=field)
 
 
 def unauthorized() -> Problem:
@@ -218,22 +243,57 @@ class Dashboard:
     async def runs_page(self, request: Request) -> bytes:
         await self._require_reader(request)
         limit, before = _page_arguments(request)
-        page = await self._pool.read(list_runs, limit, before)
-        older = page_url("/", page.next_cursor, limit)
-        return self._html(request, "runs.html", page=page, before=before, older=older)
+        filters = _run_filters(request)
+        page = await self._pool.read(list_runs, limit, before, filters)
+        query = filter_query(filters)
+        kept = query if limit == RUNS_LIMIT else [*query, ("limit", str(limit))]
+        return self._html(
+            request,
+            "runs.html",
+            page=page,
+            before=before,
+            filters=filters,
+            filtered=bool(query),
+            limit=limit,
+            default_limit=RUNS_LIMIT,
+            newest=with_query("/", kept),
+            older=page_url("/", page.next_cursor, limit, query),
+            api=with_query("/api/v1/runs", kept),
+        )
 
     @app.route("/runs/<run_id>", methods=["GET"])
     async def run_page(self, request: Request, run_id: str) -> bytes:
         await self._require_reader(request)
         detail = await self._run(run_id)
-        return self._html(request, "run.html", run=detail.summary, results=detail.results)
+        comparison = await self._pool.read(compare_with_previous, run_id)
+        return self._html(
+            request,
+            "run.html",
+            run=detail.summary,
+            results=detail.results,
+            comparison=comparison,
+        )
+
+    @app.route("/compare", methods=["GET"])
+    async def compare_page(self, request: Request) -> bytes:
+        await self._require_reader(request)
+        a, b = _text_argument(request, "a"), _text_argument(request, "b")
+        comparison = None if a is None and b is None else await self._comparison(request)
+        return self._html(request, "compare.html", a=a, b=b, comparison=comparison)
 
     @app.route("/tests/<any_path:test_id>", methods=["GET"])
     async def test_page(self, request: Request, test_id: str) -> bytes:
         await self._require_reader(request)
         history = await self._history(request, test_id)
         triage = await self._triage(test_id)
-        return self._html(request, "test.html", history=history, triage=triage, window=WINDOW)
+        return self._html(
+            request,
+            "test.html",
+            history=history,
+            triage=triage,
+            window=WINDOW,
+            durations=durations(history.runs),
+        )
 
     @app.route("/flaky", methods=["GET"])
     async def flaky_page(self, request: Request) -> bytes:
@@ -266,19 +326,30 @@ class Dashboard:
     async def runs_api(self, request: Request) -> bytes:
         await self._require_reader(request)
         limit, before = _page_arguments(request)
-        page = await self._pool.read(list_runs, limit, before)
-        return self._json(request, run_page_json(page, limit))
+        filters = _run_filters(request)
+        page = await self._pool.read(list_runs, limit, before, filters)
+        return self._json(request, run_page_json(page, limit, filter_query(filters)))
 
     @app.route("/api/v1/runs/<run_id>", methods=["GET"])
     async def run_api(self, request: Request, run_id: str) -> bytes:
         await self._require_reader(request)
-        return self._json(request, run_detail_json(await self._run(run_id)))
+        detail = await self._run(run_id)
+        previous = await self._pool.read(previous_run, run_id)
+        return self._json(
+            request, run_detail_json(detail, None if previous is None else previous.id)
+        )
+
+    @app.route("/api/v1/compare", methods=["GET"])
+    async def compare_api(self, request: Request) -> bytes:
+        await self._require_reader(request)
+        return self._json(request, comparison_json(await self._comparison(request)))
 
     @app.route("/api/v1/tests/<any_path:test_id>", methods=["GET"])
     async def test_api(self, request: Request, test_id: str) -> bytes:
         await self._require_reader(request)
         history = await self._history(request, test_id)
-        return self._json(request, history_json(history, await self._triage(test_id)))
+        triage = await self._triage(test_id)
+        return self._json(request, history_json(history, triage, durations(history.runs)))
 
     @app.route("/api/v1/flaky", methods=["GET"])
     async def flaky_api(self, request: Request) -> bytes:
@@ -379,6 +450,14 @@ class Dashboard:
             return Problem(400, error.code, error.message, field=error.field)
         if isinstance(error, UnknownRun):
             return unknown_run(error.run_id)
+        if isinstance(error, UnknownCursor):
+            return bad_request(
+                f"No run with id {error.run_id!r}: before must be the id of the last run "
+                "of the previous page.",
+                field="before",
+            )
+        if isinstance(error, NoSuchRun):
+            return not_found(f"No run with id {error.run_id!r}.")
         if isinstance(error, NotFound):
             return not_found("There is no page at this address.")
         if isinstance(error, HTTPException):
@@ -460,6 +539,17 @@ class Dashboard:
             raise not_found(f"No run with id {run_id!r}.")
         return detail
 
+    async def _comparison(self, request: Request) -> Comparison:
+        """Runs ``?a=`` (the older) and ``?b=`` compared; both are needed and must exist."""
+        a, b = _required_argument(request, "a"), _required_argument(request, "b")
+        try:
+            return await self._pool.read(compare_runs, a, b)
+        except NoSuchRun as missing:
+            field = "a" if missing.run_id == a else "b"
+            raise Problem(
+                404, "not_found", f"No run with id {missing.run_id!r}.", field=field
+            ) from None
+
     async def _history(self, request: Request, test_id: str) -> TestHistory:
         limit = _limit_argument(request, HISTORY_LIMIT)
         history = await self._pool.read(test_history, test_id, limit)
@@ -526,6 +616,50 @@ def _is_api(request: Request) -> bool:
 def _page_arguments(request: Request) -> tuple[int, str | None]:
     """``?limit=`` and ``?before=`` of a list of runs."""
     return _limit_argument(request, RUNS_LIMIT), _text_argument(request, "before")
+
+
+def _run_filters(request: Request) -> RunFilters:
+    """The filters of a list of runs: ``?branch=``, ``?outcome=``, ``?since=``, ``?until=``,
+    ``?replay=`` and ``?test=``; an empty one is the same as none."""
+    return RunFilters(
+        branch=_text_argument(request, "branch"),
+        outcome=_choice_argument(request, "outcome", OutcomeFilter),
+        since=_date_argument(request, "since"),
+        until=_date_argument(request, "until"),
+        replay=_choice_argument(request, "replay", ReplayFilter),
+        test=_text_argument(request, "test"),
+    )
+
+
+def _choice_argument(request: Request, name: str, choices: type[E]) -> E | None:
+    raw = _text_argument(request, name)
+    if raw is None:
+        return None
+    try:
+        return choices(raw)
+    except ValueError:
+        allowed = " or ".join(choice.value for choice in choices)
+        raise bad_request(f"{name} must be {allowed}", field=name) from None
+
+
+def _date_argument(request: Request, name: str) -> date | None:
+    """A UTC day given as ``YYYY-MM-DD``."""
+    raw = _text_argument(request, name)
+    if raw is None:
+        return None
+    try:
+        if _DATE.fullmatch(raw):
+            return date.fromisoformat(raw)
+    except ValueError:
+        pass
+    raise bad_request(f"{name} must be a date written YYYY-MM-DD", field=name)
+
+
+def _required_argument(request: Request, name: str) -> str:
+    value = _text_argument(request, name)
+    if value is None:
+        raise bad_request(f"{name} is required: the id of a run", field=name)
+    return value
 
 
 def _limit_argument(request: Request, default: int) -> int:

@@ -63,6 +63,7 @@ def openapi_document(
             "/api/v1/runs/{run_id}": {"get": _get_run(), "put": _create_run()},
             "/api/v1/runs/{run_id}/batches/{number}": {"put": _add_batch()},
             "/api/v1/runs/{run_id}/finish": {"post": _finish_run()},
+            "/api/v1/compare": {"get": _compare_runs()},
             "/api/v1/tests/{test_id}": {"get": _get_test(history_limit, max_limit, window)},
             "/api/v1/flaky": {"get": _list_flaky(flaky_limit, max_limit, window, max_window)},
             "/api/v1/openapi.json": {"get": _get_openapi()},
@@ -91,15 +92,60 @@ def _list_runs(runs_limit: int, max_limit: int) -> JSONObject:
         BEARER_IF_PRIVATE,
         parameters=[
             _limit_parameter(runs_limit, max_limit),
-            {
-                "name": "before",
-                "in": "query",
-                "description": "The id of the last run of the previous page.",
-                "schema": {"type": "string"},
-            },
+            _query_parameter(
+                "before",
+                {"type": "string"},
+                "The id of the last run of the previous page (`next` carries it, with the "
+                "filters). An id of no run is refused: `bad_request` with field `before`.",
+            ),
+            *_run_filter_parameters(),
         ],
         responses={"200": _json_response("A page of runs", "RunPage")},
         errors=("400", "401"),
+    )
+
+
+def _run_filter_parameters() -> list[JSONObject]:
+    """The filters of the runs list; each is left out when absent or empty."""
+    day = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+    return [
+        _query_parameter("branch", {"type": "string"}, "Only runs on this branch."),
+        _query_parameter(
+            "outcome",
+            {"type": "string", "enum": ["failing", "green"]},
+            "`failing`: runs with a failure, an error or an unexpected success; "
+            "`green`: runs with none of those.",
+        ),
+        _query_parameter("since", day, "Only runs started on this UTC day or later (YYYY-MM-DD)."),
+        _query_parameter(
+            "until", day, "Only runs started on this UTC day or earlier (YYYY-MM-DD)."
+        ),
+        _query_parameter(
+            "replay",
+            {"type": "string", "enum": ["only", "exclude"]},
+            "`only`: just the runs `seedboard replay` made; `exclude`: none of them. "
+            "Both kinds when absent.",
+        ),
+        _query_parameter(
+            "test",
+            {"type": "string"},
+            "Only runs that ran a test whose id contains this text (`%` and `_` match themselves).",
+        ),
+    ]
+
+
+def _compare_runs() -> JSONObject:
+    run = {"type": "string"}
+    return _operation(
+        "compareRuns",
+        "What changed from run `a` (the earlier) to run `b`",
+        BEARER_IF_PRIVATE,
+        parameters=[
+            _query_parameter("a", run, "The id of the earlier run, the baseline.", True),
+            _query_parameter("b", run, "The id of the later run.", True),
+        ],
+        responses={"200": _json_response("The two runs and the differences", "Comparison")},
+        errors=("400", "401", "404"),
     )
 
 
@@ -260,6 +306,16 @@ def _run_id_parameter() -> JSONObject:
     return _path_parameter("run_id", schema, "32 lowercase hex characters, e.g. a uuid4's hex.")
 
 
+def _query_parameter(
+    name: str, schema: JSONObject, description: str, required: bool = False
+) -> JSONObject:
+    parameter: JSONObject = {"name": name, "in": "query", "description": description}
+    if required:
+        parameter["required"] = True
+    parameter["schema"] = schema
+    return parameter
+
+
 def _limit_parameter(default: int, maximum: int) -> JSONObject:
     return {
         "name": "limit",
@@ -392,7 +448,27 @@ def _response_schemas() -> JSONObject:
             {"runs": {"type": "array", "items": _ref("Run")}, "next": _nullable(string)}
         ),
         "RunDetail": _closed(
-            {"run": _ref("Run"), "results": {"type": "array", "items": _ref("Result")}}
+            {
+                "run": _ref("Run"),
+                "results": {"type": "array", "items": _ref("Result")},
+                "previous_run": {
+                    **_nullable(string),
+                    "description": (
+                        "The id of the latest run on the same branch started before this "
+                        "one, replays left out; null if there is none."
+                    ),
+                },
+            }
+        ),
+        "Comparison": _closed(
+            {
+                "a": _ref("Run"),
+                "b": _ref("Run"),
+                **{
+                    name: {**_test_ids(), "description": description}
+                    for name, description in _DIFF_FIELDS.items()
+                },
+            }
         ),
         "TestRun": _closed(
             {
@@ -413,6 +489,25 @@ def _response_schemas() -> JSONObject:
                 "line": _nullable(integer),
                 "runs": {"type": "array", "items": _ref("TestRun")},
                 "triage": _ref("Triage"),
+                "median_duration": {
+                    **_nullable(number),
+                    "description": "Over the runs listed, skips left out; null without any.",
+                },
+                "slowdowns": {
+                    "type": "array",
+                    "items": _ref("Slowdown"),
+                    "description": (
+                        "Runs listed in which it took more than twice the median, and at "
+                        "least 10 ms more; newest first."
+                    ),
+                },
+            }
+        ),
+        "Slowdown": _closed(
+            {
+                "run_id": string,
+                "duration": number,
+                "ratio": {**number, "description": "duration / median_duration"},
             }
         ),
         "RunRef": _closed({"id": string, "url": string}),
@@ -487,6 +582,20 @@ def _triage_schemas() -> JSONObject:
             }
         ),
     }
+
+
+_DIFF_FIELDS = {
+    "new_failures": "Bad in b (failure, error or unexpected success), not bad in a.",
+    "fixed": "Bad in a, ran in b and not bad there.",
+    "still_failing": "Bad in both.",
+    "new_tests": "In b, not in a.",
+    "removed_tests": "In a, not in b (also when it was bad in a).",
+}
+"""The test id lists of a comparison, each sorted."""
+
+
+def _test_ids() -> JSONObject:
+    return {"type": "array", "items": {"type": "string"}}
 
 
 def _closed(properties: JSONObject, required: Sequence[str] | None = None) -> JSONObject:

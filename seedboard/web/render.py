@@ -7,13 +7,17 @@ must, never rename or remove one.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 
+from seedboard.db.compare import Comparison
+from seedboard.db.runs import RunFilters
 from seedboard.domain import (
     Outcome,
     OutcomeCounts,
@@ -28,8 +32,11 @@ from seedboard.domain import (
 from seedboard.resources import resource_dir
 from seedboard.settings import DB_ENV, DEFAULT_DB_FILE
 from seedboard.triage.classify import Classification
+from seedboard.triage.compare import RunDiff
 from seedboard.triage.report import FailureGroup, SeedReport, TestTriage
 from seedboard.triage.snippets import replay_command, run_replay_command
+from seedboard.triage.trends import Durations
+from seedboard.web import charts
 
 JSONObject = dict[str, Any]
 
@@ -82,6 +89,7 @@ def make_environment(directory: Path | None = None) -> Environment:
         outcome_label=outcome_label,
         percent=percent,
         run_replay=run_replay,
+        day=readable_day,
     )
     environment.tests["web_url"] = is_web_url
     environment.globals.update(
@@ -91,6 +99,10 @@ def make_environment(directory: Path | None = None) -> Environment:
         CLASS_MEANINGS=CLASS_MEANINGS,
         CLASS_MARKS=CLASS_MARKS,
         replay_command=replay_command,
+        outcome_bar=outcome_bar,
+        timeline=timeline,
+        duration_chart=duration_chart,
+        DIFF_SECTIONS=DIFF_SECTIONS,
     )
     return environment
 
@@ -112,11 +124,35 @@ def path_to_test(test_id: str) -> str:
     return "/tests/" + quote(test_id, safe="")
 
 
-def page_url(path: str, cursor: str | None, limit: int) -> str | None:
-    """The link to the page after the one ending at ``cursor``, if there is one."""
+def page_url(
+    path: str, cursor: str | None, limit: int, query: Sequence[tuple[str, str]] = ()
+) -> str | None:
+    """The link to the page after the one ending at ``cursor``, if there is one,
+    keeping the rest of the ``query`` (the filters)."""
     if cursor is None:
         return None
-    return f"{path}?{urlencode({'before': cursor, 'limit': limit})}"
+    return f"{path}?{urlencode([('before', cursor), ('limit', str(limit)), *query])}"
+
+
+def with_query(path: str, query: Sequence[tuple[str, str]]) -> str:
+    return f"{path}?{urlencode(query)}" if query else path
+
+
+def filter_query(filters: RunFilters) -> list[tuple[str, str]]:
+    """The query arguments that ask for these filters again, in a fixed order."""
+    values = [
+        ("branch", filters.branch),
+        ("outcome", filters.outcome),
+        ("since", filters.since and filters.since.isoformat()),
+        ("until", filters.until and filters.until.isoformat()),
+        ("replay", filters.replay),
+        ("test", filters.test),
+    ]
+    return [(name, str(value)) for name, value in values if value is not None]
+
+
+def compare_url(a: str, b: str) -> str:
+    return with_query("/compare", [("a", a), ("b", b)])
 
 
 def is_web_url(url: object) -> bool:
@@ -134,6 +170,10 @@ def iso_utc(moment: datetime) -> str:
 
 def readable_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def readable_day(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d")
 
 
 def time_ago(moment: datetime, now: datetime) -> str:
@@ -182,11 +222,86 @@ def percent(rate: float) -> str:
     return rounded
 
 
+def seed_text(seed: int | None) -> str:
+    return "no seed" if seed is None else f"seed {seed}"
+
+
+DIFF_SECTIONS = (
+    ("new_failures", "New failures", "bad now, not bad in the earlier run"),
+    ("fixed", "Fixed", "bad in the earlier run, ran and not bad now"),
+    ("still_failing", "Still failing", "bad in both runs"),
+    ("new_tests", "New tests", "not in the earlier run"),
+    ("removed_tests", "Removed tests", "in the earlier run, not in this one"),
+)
+"""A comparison's sections: the ``RunDiff`` field, its heading and what it holds."""
+
+
 def run_replay(start: RunStart) -> str | None:
     """The command replaying a whole run, when a run seed governed it."""
     if start.run_seed is None:
         return None
     return run_replay_command(start.run_seed, start.command, start.order_seed)
+
+
+# Charts, from domain records.
+
+
+def outcome_bar(counts: OutcomeCounts) -> Markup:
+    """A run's results as one bar split by outcome, worst first."""
+    by_outcome = counts.as_dict()
+    order = sorted(Outcome, key=lambda o: not o.is_bad)
+    segments = [
+        charts.Segment(o.value, by_outcome[o.value], f"{by_outcome[o.value]} {outcome_label(o)}")
+        for o in order
+    ]
+    plural = "" if counts.total == 1 else "s"
+    return charts.stacked_bar(segments, f"{counts.total} result{plural} by outcome")
+
+
+def timeline(runs: Sequence[TestRun]) -> Markup:
+    """A test's outcomes, one mark per run, oldest first; ``runs`` come newest first."""
+    marks = [
+        charts.Mark(
+            run.outcome.value,
+            f"{outcome_label(run.outcome)} · {seed_text(run.seed)} · "
+            f"{readable_utc(run.started_at)} · run {run.run_id}",
+            path_to_run(run.run_id),
+        )
+        for run in reversed(runs)
+    ]
+    return charts.strip(marks, f"Outcomes of the last {len(marks)} runs, oldest first")
+
+
+def duration_chart(runs: Sequence[TestRun], summary: Durations) -> Markup:
+    """A test's duration per run that ran it, oldest first, slowdowns flagged."""
+    slow = {s.run.run_id: s.ratio for s in summary.slowdowns}
+    ran = [run for run in reversed(runs) if run.outcome is not Outcome.SKIP]
+    bars = [
+        charts.Bar(
+            run.duration,
+            _duration_title(run, slow.get(run.run_id)),
+            path_to_run(run.run_id),
+            highlight=run.run_id in slow,
+        )
+        for run in ran
+    ]
+    reference = None
+    if summary.median is not None:
+        reference = (summary.median, f"median {readable_duration(summary.median)}")
+    axis = (readable_day(ran[0].started_at), readable_day(ran[-1].started_at)) if ran else ("", "")
+    highest = max((run.duration for run in ran), default=0.0)
+    return charts.bar_chart(
+        bars,
+        f"Duration of the last {len(bars)} runs that ran it, oldest first",
+        axis=axis,
+        reference=reference,
+        scale=f"up to {readable_duration(highest)}",
+    )
+
+
+def _duration_title(run: TestRun, ratio: float | None) -> str:
+    title = f"{readable_duration(run.duration)} · {readable_utc(run.started_at)} · run {run.run_id}"
+    return title if ratio is None else f"{title} · slowdown, {ratio:.1f} times the median"
 
 
 # The /api/v1 shapes.
@@ -220,27 +335,42 @@ def finished_run_json(run_id: str) -> JSONObject:
     return {"run": run_ref_json(run_id), "finished": True}
 
 
-def run_page_json(page: RunPage, limit: int) -> JSONObject:
+def run_page_json(page: RunPage, limit: int, query: Sequence[tuple[str, str]] = ()) -> JSONObject:
+    """A page of runs; ``next`` keeps the ``query`` (the filters) that chose them."""
     return {
         "runs": [run_json(run) for run in page.runs],
-        "next": page_url("/api/v1/runs", page.next_cursor, limit),
+        "next": page_url("/api/v1/runs", page.next_cursor, limit, query),
     }
 
 
-def run_detail_json(detail: RunDetail) -> JSONObject:
+def run_detail_json(detail: RunDetail, previous_run: str | None) -> JSONObject:
     return {
         "run": run_json(detail.summary),
         "results": [result_json(result) for result in detail.results],
+        "previous_run": previous_run,
     }
 
 
-def history_json(history: TestHistory, triage: TestTriage) -> JSONObject:
+def comparison_json(comparison: Comparison) -> JSONObject:
+    return {"a": run_json(comparison.a), "b": run_json(comparison.b), **diff_json(comparison.diff)}
+
+
+def diff_json(diff: RunDiff) -> JSONObject:
+    return {name: list(getattr(diff, name)) for name, _, _ in DIFF_SECTIONS}
+
+
+def history_json(history: TestHistory, triage: TestTriage, summary: Durations) -> JSONObject:
     return {
         "test_id": history.test_id,
         "file": history.file,
         "line": history.line,
         "runs": [history_entry_json(run) for run in history.runs],
         "triage": triage_json(triage),
+        "median_duration": summary.median,
+        "slowdowns": [
+            {"run_id": s.run.run_id, "duration": s.run.duration, "ratio": s.ratio}
+            for s in summary.slowdowns
+        ],
     }
 
 
