@@ -59,7 +59,6 @@ class History:
 
     db: Path
     runs: list[str]
-    sample_runs: list[str]
     triage_runs: list[str]
     release_runs: list[str]
 
@@ -102,7 +101,6 @@ def make_history(folder: Path) -> History:
     return History(
         db=db,
         runs=[*reversed(triage_runs), *reversed(sample_runs), *(run for run, _ in stored)],
-        sample_runs=sample_runs,
         triage_runs=triage_runs,
         release_runs=[run for run, branch in stored if branch == RELEASE],
     )
@@ -258,7 +256,7 @@ class BrowserTests(SynchronousTestCase):
         self.assertEqual(classes[TRIAGE + "test_seed_dependent"], "unconfirmed")
         self.assertEqual(classes[HOSTILE_TEST], "unconfirmed")
 
-        trends = self.nav_link(page, "Trends")
+        trends = self.nav_link(page, "Trends").first
         if trends.count():
             trends.click()
             expect(page.locator("h1")).to_contain_text("Trends", ignore_case=True)
