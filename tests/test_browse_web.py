@@ -213,7 +213,7 @@ class RunSummaryTests(DashboardCase):
         [bar] = re.findall(r'(?s)<svg class="chart stacked".*?</svg>', page)
         self.assertIn('aria-label="4 results by outcome"', bar)
         titles = re.findall(r"<title>([^<]+)</title>", bar)
-        self.assertEqual(titles, ["1 failure", "2 success", "1 skip"])
+        self.assertEqual(titles, ["4 results by outcome", "1 failure", "2 success", "1 skip"])
         legend = page.partition('<p class="legend">')[2].partition("</p>")[0]
         for text in ("1 failure", "2 success", "1 skip"):
             self.assertIn(text, legend)

@@ -33,7 +33,27 @@ def parse(svg: Markup) -> ElementTree.Element:
 
 
 def titles(svg: Markup) -> list[str]:
-    return [t.text or "" for t in parse(svg).iter(SVG + "title")]
+    """The titles of a chart's marks, in drawing order; the chart's own name left out."""
+    _name, *marks = (t.text or "" for t in parse(svg).iter(SVG + "title"))
+    return marks
+
+
+class ChartTests(SynchronousTestCase):
+    def test_named(self) -> None:
+        """Every chart is named by an aria-label and a first <title>, escaped alike."""
+        for svg in [
+            strip([], SCRIPT),
+            sparkline([], SCRIPT),
+            stacked_bar([], SCRIPT),
+            bar_chart([], SCRIPT),
+            line_chart([], SCRIPT, 1.0),
+            grouped_bar_chart([], SCRIPT),
+        ]:
+            root = parse(svg)
+            self.assertEqual(root.get("aria-label"), SCRIPT)
+            self.assertEqual(root[0].tag, SVG + "title")
+            self.assertEqual(root[0].text, SCRIPT)
+            self.assertNotIn("<script>", str(svg))
 
 
 class StripTests(SynchronousTestCase):

@@ -342,6 +342,7 @@ class FlakyAPITests(FlakyCase):
                             {"seed": 1, "passed": 1, "failed": 0, "snippet": None, "command": None},
                         ],
                         "url": "/tests/pkg.test_s.STests.test_x",
+                        "sparkline": [1, 0, 1],
                     }
                 ],
             },
@@ -411,6 +412,61 @@ class FlakyAPITests(FlakyCase):
             classes["enum"],
             ["stable", "broken", "seed-dependent", "nondeterministic", "unconfirmed", "flaky"],
         )
+
+
+class FlakySparklineTests(FlakyCase):
+    def sparkline(self, entry: str) -> str:
+        found = re.findall(r'(?s)<svg class="chart sparkline".*?</svg>', entry)
+        self.assertEqual(len(found), 1)
+        return str(found[0])
+
+    def test_page(self) -> None:
+        """Each flaky test on the page has a sparkline of its recent results, oldest first."""
+        self.record_history()
+        entry = entry_for(self.page("/flaky"), SEED_DEPENDENT)
+        spark = self.sparkline(entry)
+        classes = re.findall(r'<rect class="mark o-(\w+)', spark)
+        self.assertEqual(classes, ["success", "failure", "success", "failure", "success"])
+        self.assertIn(f'aria-label="{SEED_DEPENDENT}: 2 of its last 5 results failed', spark)
+        self.assertIn("Last 5 results, oldest first:", entry)
+        self.assertIn("2 failed", entry)
+
+    def test_api(self) -> None:
+        """The API gives each flaky test's sparkline: 1 failed, 0 passed, oldest first."""
+        self.record_history()
+        tests = {t["test_id"]: t["sparkline"] for t in self.api("/api/v1/flaky")["tests"]}
+        self.assertEqual(tests[SEED_DEPENDENT], [0, 1, 0, 1, 0])
+        self.assertEqual(tests[UNCONFIRMED], [1, 0])
+        self.assertEqual(tests[BROKEN], [1, 1, 1, 1, 1])
+
+    def test_branch(self) -> None:
+        """With a branch the sparkline shows that branch's results only."""
+        self.record([failed(FLAKY, None)], minutes_ago=5, branch="dev")
+        self.record([passed(FLAKY, None)], minutes_ago=4, branch="dev")
+        self.record([failed(FLAKY, None)], minutes_ago=3, branch="main")
+        self.record([passed(FLAKY, None)], minutes_ago=2, branch="main")
+        self.record([passed(FLAKY, None)], minutes_ago=1, branch="main")
+        [test] = self.api("/api/v1/flaky?branch=main")["tests"]
+        self.assertEqual(test["sparkline"], [1, 0, 0])
+        [test] = self.api("/api/v1/flaky")["tests"]
+        self.assertEqual(test["sparkline"], [1, 0, 1, 0, 0])
+
+    def test_at_most_thirty(self) -> None:
+        """The sparkline keeps the latest 30 results."""
+        for minutes in range(35):
+            outcome = failed(FLAKY, None) if minutes % 2 else passed(FLAKY, None)
+            self.record([outcome], minutes_ago=100 - minutes)
+        [test] = self.api("/api/v1/flaky")["tests"]
+        self.assertEqual(len(test["sparkline"]), 30)
+        self.assertEqual(test["sparkline"][-1], 0)
+
+    def test_escaped(self) -> None:
+        """A test id with markup is escaped in the sparkline's name."""
+        self.record([failed(f"pkg.{SCRIPT}", 1)], minutes_ago=2)
+        self.record([passed(f"pkg.{SCRIPT}", 2)], minutes_ago=1)
+        page = self.page("/flaky")
+        self.assertNotIn(SCRIPT, page)
+        self.assertIn(f"<title>pkg.{ESCAPED_SCRIPT}: 1 of its last 2 results failed", page)
 
 
 class TestPageTriageTests(FlakyCase):

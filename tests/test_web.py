@@ -417,6 +417,7 @@ class TestPageTests(DashboardCase):
                     "groups": [],
                     "seeds": [],
                     "url": "/tests/pkg.t",
+                    "sparkline": [None],
                 },
                 "median_duration": None,
                 "slowdowns": [],

@@ -38,7 +38,7 @@ from seedboard.db.compare import (
     previous_run,
 )
 from seedboard.db.flaky import WINDOW, flaky_tests, test_triage
-from seedboard.db.history import test_history
+from seedboard.db.history import recent_outcomes, test_history
 from seedboard.db.pool import Pool
 from seedboard.db.runs import (
     OutcomeFilter,
@@ -52,7 +52,8 @@ from seedboard.db.runs import (
     list_runs,
 )
 from seedboard.db.tokens import active_token, hash_token
-from seedboard.domain import RunDetail, TestHistory
+from seedboard.db.trends import trends
+from seedboard.domain import Outcome, RunDetail, TestHistory
 from seedboard.ingest import (
     Invalid,
     parse_batch,
@@ -62,7 +63,7 @@ from seedboard.ingest import (
     parse_run_id,
 )
 from seedboard.triage.report import TestTriage
-from seedboard.triage.trends import durations
+from seedboard.triage.trends import DEFAULT_DAYS, MAX_DAYS, SPARKLINE, durations
 from seedboard.web.auth import (
     LOGIN_CSRF_COOKIE,
     LOGIN_FORM_LIFETIME,
@@ -95,8 +96,10 @@ from seedboard.web.render import (
     page_url,
     run_detail_json,
     run_page_json,
+    sparkline_points,
     static_directory,
     stored_batch_json,
+    trends_json,
     with_query,
 )
 
@@ -300,16 +303,26 @@ class Dashboard:
         await self._require_reader(request)
         window, branch, limit = _flaky_arguments(request)
         tests = await self._pool.read(flaky_tests, window, branch, limit)
+        recent = await self._recent([t.test_id for t in tests], branch)
         return self._html(
             request,
             "flaky.html",
             tests=tests,
+            sparklines={name: sparkline_points(outcomes) for name, outcomes in recent.items()},
+            spark_length=SPARKLINE,
             window=window,
             branch=branch,
             limit=limit,
             max_window=MAX_WINDOW,
             max_limit=MAX_LIMIT,
         )
+
+    @app.route("/trends", methods=["GET"])
+    async def trends_page(self, request: Request) -> bytes:
+        await self._require_reader(request)
+        days, branch = _trends_arguments(request)
+        found = await self._pool.read(trends, days, self._today(), branch)
+        return self._html(request, "trends.html", trends=found, max_days=MAX_DAYS)
 
     @app.route("/static/<any_path:name>", methods=["GET"])
     async def static_file(self, request: Request, name: str) -> bytes:
@@ -349,14 +362,23 @@ class Dashboard:
         await self._require_reader(request)
         history = await self._history(request, test_id)
         triage = await self._triage(test_id)
-        return self._json(request, history_json(history, triage, durations(history.runs)))
+        recent = (await self._recent([test_id])).get(test_id, [])
+        return self._json(request, history_json(history, triage, durations(history.runs), recent))
 
     @app.route("/api/v1/flaky", methods=["GET"])
     async def flaky_api(self, request: Request) -> bytes:
         await self._require_reader(request)
         window, branch, limit = _flaky_arguments(request)
         tests = await self._pool.read(flaky_tests, window, branch, limit)
-        return self._json(request, flaky_json(window, branch, tests))
+        recent = await self._recent([t.test_id for t in tests], branch)
+        return self._json(request, flaky_json(window, branch, tests, recent))
+
+    @app.route("/api/v1/trends", methods=["GET"])
+    async def trends_api(self, request: Request) -> bytes:
+        await self._require_reader(request)
+        days, branch = _trends_arguments(request)
+        found = await self._pool.read(trends, days, self._today(), branch)
+        return self._json(request, trends_json(found))
 
     @app.route("/api/v1/openapi.json", methods=["GET"])
     def openapi_api(self, request: Request) -> bytes:
@@ -564,6 +586,15 @@ class Dashboard:
             raise not_found(f"No test with id {test_id!r}.")
         return triage
 
+    async def _recent(
+        self, test_ids: list[str], branch: str | None = None
+    ) -> dict[str, list[Outcome]]:
+        """The tests' latest outcomes, for their sparklines."""
+        return await self._pool.read(recent_outcomes, test_ids, SPARKLINE, branch)
+
+    def _today(self) -> date:
+        return self._clock().astimezone(UTC).date()
+
     # Answers.
 
     def _html(self, request: Request, template: str, **context: Any) -> bytes:
@@ -678,6 +709,25 @@ def _flaky_arguments(request: Request) -> tuple[int, str | None, int]:
     """``?window=``, ``?branch=`` and ``?limit=`` of the flaky tests."""
     window = _window_argument(request)
     return window, _text_argument(request, "branch"), _limit_argument(request, FLAKY_LIMIT)
+
+
+def _trends_arguments(request: Request) -> tuple[int, str | None]:
+    """``?days=`` and ``?branch=`` of the trends."""
+    return _days_argument(request), _text_argument(request, "branch")
+
+
+def _days_argument(request: Request) -> int:
+    """``?days=``: how many days up to today, 1..MAX_DAYS; anything else is a 400."""
+    raw = _text_argument(request, "days")
+    if raw is None:
+        return DEFAULT_DAYS
+    try:
+        days = int(raw)
+    except ValueError:
+        days = 0
+    if not 1 <= days <= MAX_DAYS:
+        raise bad_request(f"days must be an integer between 1 and {MAX_DAYS}", field="days")
+    return days
 
 
 def _window_argument(request: Request) -> int:

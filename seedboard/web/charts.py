@@ -279,6 +279,7 @@ def _open_svg(
     return (
         f'<svg class="chart {kind}" xmlns="http://www.w3.org/2000/svg" '
         f'viewBox="0 0 {_n(width)} {height}" {size} role="{role}" aria-label="{_text(label)}">'
+        f"<title>{_text(label)}</title>"
     )
 
 

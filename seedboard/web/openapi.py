@@ -29,6 +29,15 @@ from seedboard.ingest import (
     Time,
 )
 from seedboard.triage.classify import Classification
+from seedboard.triage.trends import (
+    DEFAULT_DAYS,
+    MAX_DAILY_DAYS,
+    MAX_DAYS,
+    MOST_FLAKY,
+    SAMPLE_LIMIT,
+    SPARKLINE,
+    Bucket,
+)
 
 JSONObject = dict[str, Any]
 
@@ -64,6 +73,7 @@ def openapi_document(
             "/api/v1/runs/{run_id}/batches/{number}": {"put": _add_batch()},
             "/api/v1/runs/{run_id}/finish": {"post": _finish_run()},
             "/api/v1/compare": {"get": _compare_runs()},
+            "/api/v1/trends": {"get": _get_trends()},
             "/api/v1/tests/{test_id}": {"get": _get_test(history_limit, max_limit, window)},
             "/api/v1/flaky": {"get": _list_flaky(flaky_limit, max_limit, window, max_window)},
             "/api/v1/openapi.json": {"get": _get_openapi()},
@@ -255,6 +265,29 @@ def _list_flaky(flaky_limit: int, max_limit: int, window: int, max_window: int) 
             _limit_parameter(flaky_limit, max_limit),
         ],
         responses={"200": _json_response("The tests that are not stable", "FlakyPage")},
+        errors=("400", "401"),
+    )
+
+
+def _get_trends() -> JSONObject:
+    return _operation(
+        "getTrends",
+        "Runs, failures and flakiness per day or week up to today, and the most flaky tests",
+        BEARER_IF_PRIVATE,
+        parameters=[
+            _query_parameter(
+                "days",
+                {"type": "integer", "minimum": 1, "maximum": MAX_DAYS, "default": DEFAULT_DAYS},
+                f"How many UTC days, ending today. Up to {MAX_DAILY_DAYS} days are counted "
+                "per day, more per ISO week. Values outside the range are refused.",
+            ),
+            _query_parameter(
+                "branch",
+                {"type": "string"},
+                "Only runs on this branch; all branches when absent or empty.",
+            ),
+        ],
+        responses={"200": _json_response("The trends", "Trends")},
         errors=("400", "401"),
     )
 
@@ -523,6 +556,7 @@ def _response_schemas() -> JSONObject:
             }
         ),
         **_triage_schemas(),
+        **_trend_schemas(),
     }
 
 
@@ -554,6 +588,13 @@ def _triage_schemas() -> JSONObject:
                 "groups": {"type": "array", "items": _ref("FailureGroup")},
                 "seeds": {"type": "array", "items": _ref("SeedReport")},
                 "url": string,
+                "sparkline": {
+                    **_sparkline(),
+                    "description": (
+                        f"Its latest {SPARKLINE} results (on the branch asked for, replays "
+                        "included), oldest first: 1 failed, 0 passed, null skipped."
+                    ),
+                },
             }
         ),
         "FailureGroup": _closed(
@@ -596,6 +637,105 @@ _DIFF_FIELDS = {
 
 def _test_ids() -> JSONObject:
     return {"type": "array", "items": {"type": "string"}}
+
+
+def _trend_schemas() -> JSONObject:
+    integer = {"type": "integer", "minimum": 0}
+    rate = {"type": "number", "minimum": 0, "maximum": 1}
+    day = {"type": "string", "format": "date"}
+    return {
+        "Trends": _closed(
+            {
+                "branch": _nullable({"type": "string"}),
+                "days": {"type": "integer", "minimum": 1, "maximum": MAX_DAYS},
+                "bucket": {
+                    "type": "string",
+                    "enum": [b.value for b in Bucket],
+                    "description": f"`day` for up to {MAX_DAILY_DAYS} days, else `week`.",
+                },
+                "points": {"type": "array", "items": _ref("TrendPoint")},
+                "most_flaky": {
+                    "type": "array",
+                    "items": _ref("FlakyTrend"),
+                    "maxItems": MOST_FLAKY,
+                    "description": (
+                        "The tests with the most failures in the range that also passed in "
+                        "it, most failures first."
+                    ),
+                },
+            }
+        ),
+        "TrendPoint": _closed(
+            {
+                "start": {
+                    **day,
+                    "description": (
+                        "The bucket's first day; weeks start on Monday, except the first, "
+                        "which starts where the range does."
+                    ),
+                },
+                "runs": {**integer, "description": "Runs started in the bucket, replays left out."},
+                "results": {**integer, "description": "Those runs' results."},
+                "failures": {
+                    **integer,
+                    "description": "Their failures, errors and unexpected successes.",
+                },
+                "failure_rate": {**rate, "description": "failures / results; 0 without results."},
+                "flaky_tests": {
+                    **integer,
+                    "description": (
+                        "Tests with both a pass (success or expected failure) and a failure "
+                        "in the bucket."
+                    ),
+                },
+                "newly_flaky": {
+                    **integer,
+                    "description": "Flaky in the bucket and in no earlier bucket of the range.",
+                },
+                "fixed": {
+                    **integer,
+                    "description": (
+                        "Tests that failed in the previous bucket and only passed in this one."
+                    ),
+                },
+            }
+        ),
+        "FlakyTrend": _closed(
+            {
+                "test_id": {"type": "string"},
+                "failures": {**integer, "description": "Over the range, replays left out."},
+                "runs": {**integer, "description": "Its passes and failures over the range."},
+                "failure_rate": {**rate, "description": "failures / runs"},
+                "flip_rate": {
+                    **rate,
+                    "description": (
+                        f"Over its latest {SAMPLE_LIMIT} results in the range, replays left out."
+                    ),
+                },
+                "classification": {
+                    "type": "string",
+                    "enum": [c.value for c in Classification],
+                    "description": (
+                        f"Judged on its latest {SAMPLE_LIMIT} results in the range, replays "
+                        "included, as /api/v1/flaky judges."
+                    ),
+                },
+                "sparkline": {
+                    **_sparkline(),
+                    "description": (
+                        f"Its latest {SPARKLINE} results in the range, replays left out, oldest "
+                        "first: 1 failed, 0 passed, null skipped."
+                    ),
+                },
+                "url": {"type": "string"},
+            }
+        ),
+    }
+
+
+def _sparkline() -> JSONObject:
+    point = {"type": ["integer", "null"], "enum": [0, 1, None]}
+    return {"type": "array", "items": point, "maxItems": SPARKLINE}
 
 
 def _closed(properties: JSONObject, required: Sequence[str] | None = None) -> JSONObject:

@@ -7,8 +7,9 @@ must, never rename or remove one.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -35,7 +36,14 @@ from seedboard.triage.classify import Classification
 from seedboard.triage.compare import RunDiff
 from seedboard.triage.report import FailureGroup, SeedReport, TestTriage
 from seedboard.triage.snippets import replay_command, run_replay_command
-from seedboard.triage.trends import Durations
+from seedboard.triage.trends import (
+    Bucket,
+    Durations,
+    FlakyTrend,
+    TrendPoint,
+    Trends,
+    outcome_point,
+)
 from seedboard.web import charts
 
 JSONObject = dict[str, Any]
@@ -102,6 +110,11 @@ def make_environment(directory: Path | None = None) -> Environment:
         outcome_bar=outcome_bar,
         timeline=timeline,
         duration_chart=duration_chart,
+        runs_chart=runs_chart,
+        failure_rate_chart=failure_rate_chart,
+        flakiness_chart=flakiness_chart,
+        sparkline=sparkline,
+        bucket_label=bucket_label,
         DIFF_SECTIONS=DIFF_SECTIONS,
     )
     return environment
@@ -304,6 +317,119 @@ def _duration_title(run: TestRun, ratio: float | None) -> str:
     return title if ratio is None else f"{title} · slowdown, {ratio:.1f} times the median"
 
 
+def runs_chart(trends: Trends) -> Markup:
+    """Runs per bucket, as bars."""
+    points = trends.points
+    bars = [
+        charts.Bar(p.runs, f"{bucket_label(p.start, trends.bucket)}: {_runs_text(p.runs)}")
+        for p in points
+    ]
+    highest = max((p.runs for p in points), default=0)
+    return charts.bar_chart(
+        bars,
+        f"Runs per {trends.bucket.value}, oldest first",
+        axis=_trend_axis(trends),
+        scale=f"up to {_runs_text(highest)}",
+    )
+
+
+def failure_rate_chart(trends: Trends) -> Markup:
+    """The failure rate per bucket, as a line with a gap where nothing ran."""
+    points = [
+        charts.Point(
+            p.failure_rate if p.results else None,
+            f"{bucket_label(p.start, trends.bucket)}: {_failed_text(p)}",
+        )
+        for p in trends.points
+    ]
+    highest = rate_ceiling(max((p.failure_rate for p in trends.points), default=0.0))
+    return charts.line_chart(
+        points,
+        f"Failure rate per {trends.bucket.value}, oldest first",
+        highest,
+        axis=_trend_axis(trends),
+        scale=f"up to {percent(highest)}",
+    )
+
+
+FLAKINESS_SERIES = (
+    ("flaky_tests", "flaky", "s-flaky", charts.Shape(1.0)),
+    ("newly_flaky", "newly flaky", "s-newly-flaky", charts.Shape(1.0, hollow=True)),
+    ("fixed", "fixed", "s-fixed", charts.Shape(1.0, dashed=True)),
+)
+"""The flakiness chart's series: the ``TrendPoint`` field, its name, colour and shape."""
+
+
+def flakiness_chart(trends: Trends) -> Markup:
+    """Flaky, newly flaky and fixed tests per bucket, side by side."""
+    series = [
+        charts.Series(
+            name,
+            style,
+            shape,
+            [
+                charts.Bar(
+                    getattr(p, field),
+                    f"{bucket_label(p.start, trends.bucket)}: {getattr(p, field)} {name}",
+                )
+                for p in trends.points
+            ],
+        )
+        for field, name, style, shape in FLAKINESS_SERIES
+    ]
+    return charts.grouped_bar_chart(
+        series,
+        f"Flaky, newly flaky and fixed tests per {trends.bucket.value}, oldest first",
+        axis=_trend_axis(trends),
+    )
+
+
+_SPARK_STYLES = {1: "failure", 0: "success", None: "skip"}
+_SPARK_WORDS = {1: "failed", 0: "passed", None: "skipped"}
+
+
+def sparkline(test_id: str, points: Sequence[int | None]) -> Markup:
+    """A test's latest results, oldest first: tall marks failed, short ones passed."""
+    failed = sum(1 for p in points if p == 1)
+    marks = [
+        charts.Mark(_SPARK_STYLES[p], f"{i} of {len(points)}: {_SPARK_WORDS[p]}")
+        for i, p in enumerate(points, start=1)
+    ]
+    label = f"{test_id}: {failed} of its last {len(points)} results failed, oldest first"
+    return charts.sparkline(marks, label)
+
+
+def sparkline_points(outcomes: Sequence[Outcome]) -> list[int | None]:
+    return [outcome_point(outcome) for outcome in outcomes]
+
+
+def bucket_label(start: date, bucket: Bucket) -> str:
+    """A bucket as people say it: "2026-11-24", or "week of 2026-11-23"."""
+    return start.isoformat() if bucket is Bucket.DAY else f"week of {start.isoformat()}"
+
+
+def rate_ceiling(rate: float) -> float:
+    """The top of a failure-rate chart: the next tenth above the highest rate, at least 10%."""
+    return max(math.ceil(rate * 10 - 1e-9) / 10, 0.1)
+
+
+def _trend_axis(trends: Trends) -> tuple[str, str]:
+    if not trends.points:
+        return ("", "")
+    return (trends.points[0].start.isoformat(), trends.points[-1].start.isoformat())
+
+
+def _failed_text(point: TrendPoint) -> str:
+    if not point.results:
+        return "no results"
+    plural = "" if point.results == 1 else "s"
+    return f"{percent(point.failure_rate)} of {point.results} result{plural} failed"
+
+
+def _runs_text(runs: int) -> str:
+    return f"{runs} run" if runs == 1 else f"{runs} runs"
+
+
 # The /api/v1 shapes.
 
 
@@ -359,13 +485,15 @@ def diff_json(diff: RunDiff) -> JSONObject:
     return {name: list(getattr(diff, name)) for name, _, _ in DIFF_SECTIONS}
 
 
-def history_json(history: TestHistory, triage: TestTriage, summary: Durations) -> JSONObject:
+def history_json(
+    history: TestHistory, triage: TestTriage, summary: Durations, recent: Sequence[Outcome]
+) -> JSONObject:
     return {
         "test_id": history.test_id,
         "file": history.file,
         "line": history.line,
         "runs": [history_entry_json(run) for run in history.runs],
-        "triage": triage_json(triage),
+        "triage": triage_json(triage, recent),
         "median_duration": summary.median,
         "slowdowns": [
             {"run_id": s.run.run_id, "duration": s.run.duration, "ratio": s.ratio}
@@ -374,11 +502,57 @@ def history_json(history: TestHistory, triage: TestTriage, summary: Durations) -
     }
 
 
-def flaky_json(window: int, branch: str | None, tests: list[TestTriage]) -> JSONObject:
-    return {"window": window, "branch": branch, "tests": [triage_json(t) for t in tests]}
+def flaky_json(
+    window: int,
+    branch: str | None,
+    tests: list[TestTriage],
+    recent: dict[str, list[Outcome]],
+) -> JSONObject:
+    return {
+        "window": window,
+        "branch": branch,
+        "tests": [triage_json(t, recent.get(t.test_id, [])) for t in tests],
+    }
 
 
-def triage_json(triage: TestTriage) -> JSONObject:
+def trends_json(trends: Trends) -> JSONObject:
+    return {
+        "branch": trends.branch,
+        "days": trends.days,
+        "bucket": trends.bucket.value,
+        "points": [trend_point_json(point) for point in trends.points],
+        "most_flaky": [flaky_trend_json(test) for test in trends.most_flaky],
+    }
+
+
+def trend_point_json(point: TrendPoint) -> JSONObject:
+    return {
+        "start": point.start.isoformat(),
+        "runs": point.runs,
+        "results": point.results,
+        "failures": point.failures,
+        "failure_rate": point.failure_rate,
+        "flaky_tests": point.flaky_tests,
+        "newly_flaky": point.newly_flaky,
+        "fixed": point.fixed,
+    }
+
+
+def flaky_trend_json(test: FlakyTrend) -> JSONObject:
+    return {
+        "test_id": test.test_id,
+        "failures": test.failures,
+        "runs": test.runs,
+        "failure_rate": test.failure_rate,
+        "flip_rate": test.flip_rate,
+        "classification": test.classification.value,
+        "sparkline": list(test.sparkline),
+        "url": path_to_test(test.test_id),
+    }
+
+
+def triage_json(triage: TestTriage, recent: Sequence[Outcome]) -> JSONObject:
+    """A test's triage; ``recent`` are its latest outcomes, oldest first, for the sparkline."""
     verdict = triage.verdict
     return {
         "test_id": triage.test_id,
@@ -392,6 +566,7 @@ def triage_json(triage: TestTriage) -> JSONObject:
         "groups": [failure_group_json(group) for group in triage.groups],
         "seeds": [seed_report_json(seed) for seed in triage.seeds],
         "url": path_to_test(triage.test_id),
+        "sparkline": sparkline_points(recent),
     }
 
 

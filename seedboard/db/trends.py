@@ -1,0 +1,147 @@
+"""Store functions for trends: counts per UTC day from SQL, bucketed and judged by
+``seedboard.triage.trends`` (whose docstring defines every number)."""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Sequence
+from datetime import date
+from functools import reduce
+
+from sqlalchemy import ColumnElement, Connection, case, func, select
+
+from seedboard.db.models import Result, Run, Test
+from seedboard.db.runs import ReplayFilter, RunFilters, run_conditions
+from seedboard.domain import BAD_OUTCOMES, Outcome
+from seedboard.triage.classify import Observation
+from seedboard.triage.trends import (
+    SAMPLE_LIMIT,
+    DayRuns,
+    DayTest,
+    Trends,
+    bucket_for,
+    first_day,
+    flaky_trend,
+    most_flaky_candidates,
+    trend_points,
+)
+
+_BAD = [outcome.value for outcome in BAD_OUTCOMES]
+_PASSED = [Outcome.SUCCESS.value, Outcome.EXPECTED_FAILURE.value]
+
+
+def trends(conn: Connection, days: int, last: date, branch: str | None = None) -> Trends:
+    """The ``days`` UTC days ending with ``last`` (on ``branch``, if given)."""
+    first = first_day(last, days)
+    suite = run_conditions(
+        RunFilters(branch=branch, since=first, until=last, replay=ReplayFilter.EXCLUDE)
+    )
+    day_tests = _day_tests(conn, suite)
+    candidates = most_flaky_candidates(day_tests)
+    names = _names(conn, [test for test, _, _ in candidates])
+    # Replays count towards a test's class, so its samples keep them.
+    every_run = run_conditions(RunFilters(branch=branch, since=first, until=last))
+    most_flaky = tuple(
+        flaky_trend(names[test], failures, runs, _samples(conn, test, every_run))
+        for test, failures, runs in candidates
+    )
+    bucket = bucket_for(days)
+    return Trends(
+        branch=branch,
+        days=days,
+        first=first,
+        last=last,
+        bucket=bucket,
+        points=trend_points(first, last, bucket, _day_runs(conn, suite), day_tests),
+        most_flaky=most_flaky,
+    )
+
+
+def _day() -> ColumnElement[str]:
+    """The UTC day a run started on: times are stored in UTC."""
+    return func.date(Run.started_at)
+
+
+def _day_runs(conn: Connection, conditions: Sequence[ColumnElement[bool]]) -> list[DayRuns]:
+    """Per day: the runs, and from their kept counts, their results and failures."""
+    day = _day()
+    results = reduce(operator.add, [getattr(Run, o.value) for o in Outcome])
+    failures = reduce(operator.add, [getattr(Run, o.value) for o in BAD_OUTCOMES])
+    query = (
+        select(day, func.count(Run.id), func.sum(results), func.sum(failures))
+        .where(*conditions)
+        .group_by(day)
+    )
+    return [
+        DayRuns(_as_date(d), runs, results or 0, failures or 0)
+        for d, runs, results, failures in conn.execute(query)
+    ]
+
+
+def _day_tests(conn: Connection, conditions: Sequence[ColumnElement[bool]]) -> list[DayTest]:
+    """Per day and test: passes and failures, for the tests that failed in the range
+    (only they can be flaky, fixed or among the most flaky)."""
+    day = _day()
+    failed_in_range = (
+        select(Result.test_id)
+        .join(Run, Run.id == Result.run_id)
+        .where(*conditions, Result.outcome.in_(_BAD))
+    )
+    query = (
+        select(
+            day,
+            Result.test_id,
+            func.sum(case((Result.outcome.in_(_PASSED), 1), else_=0)),
+            func.sum(case((Result.outcome.in_(_BAD), 1), else_=0)),
+        )
+        .join(Run, Run.id == Result.run_id)
+        .where(*conditions, Result.test_id.in_(failed_in_range))
+        .group_by(day, Result.test_id)
+    )
+    return [
+        DayTest(_as_date(d), test, passes, failures)
+        for d, test, passes, failures in conn.execute(query)
+    ]
+
+
+def _names(conn: Connection, tests: list[int]) -> dict[int, str]:
+    if not tests:
+        return {}
+    rows = conn.execute(select(Test.id, Test.name).where(Test.id.in_(tests)))
+    return {test: name for test, name in rows}
+
+
+def _samples(
+    conn: Connection, test: int, conditions: Sequence[ColumnElement[bool]]
+) -> list[Observation]:
+    """The test's latest results in the range, at most ``SAMPLE_LIMIT``."""
+    query = (
+        select(
+            Run.id,
+            Run.started_at,
+            Run.is_replay,
+            Result.outcome,
+            Result.seed,
+            Result.fingerprint,
+        )
+        .join(Run, Run.id == Result.run_id)
+        .where(*conditions, Result.test_id == test)
+        .order_by(Run.started_at.desc(), Run.id.desc(), Result.id.desc())
+        .limit(SAMPLE_LIMIT)
+    )
+    return [
+        Observation(
+            run_id=run_id,
+            started_at=started_at,
+            outcome=Outcome(outcome),
+            seed=seed,
+            fingerprint=fingerprint,
+            is_replay=is_replay,
+        )
+        for run_id, started_at, is_replay, outcome, seed, fingerprint in conn.execute(query)
+    ]
+
+
+def _as_date(value: date | str) -> date:
+    """SQLite's ``date()`` answers text; other databases a date."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
