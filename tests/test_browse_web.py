@@ -455,3 +455,52 @@ class NowTests(DashboardCase):
         self.assertIn("2 h ago", page)
         self.assertIn("3 min ago", page)
         self.assertIn(NOW.strftime("%Y-%m-%d"), page)
+
+
+class LookTests(FilteredCase):
+    def pages(self) -> list[str]:
+        return [
+            self.page(path)
+            for path in (
+                "/",
+                f"/runs/{self.failing}",
+                "/tests/pkg.a.test_x",
+                "/flaky",
+                "/trends",
+                f"/compare?a={self.green}&b={self.failing}",
+            )
+        ]
+
+    def test_focus_and_narrow_screens(self) -> None:
+        """Focus is always visible, and narrow screens get their own rules."""
+        page = self.page("/")
+        self.assertIn(":focus-visible { outline:", page)
+        self.assertIn("@media (max-width: 640px)", page)
+        self.assertIn("@media (prefers-color-scheme: dark)", page)
+
+    def test_tables_scroll(self) -> None:
+        """Every table sits in a wrapper that scrolls sideways on narrow screens."""
+        for page in self.pages():
+            tables = page.count("<table")
+            wrapped = len(re.findall(r'<div class="table-wrap">\s*<table', page))
+            self.assertEqual(wrapped, tables)
+
+    def test_charts_themed(self) -> None:
+        """Charts take their colours from the page's CSS, so dark mode applies to them."""
+        for page in self.pages():
+            for svg in re.findall(r"(?s)<svg .*?</svg>", page):
+                self.assertNotRegex(svg, r'(fill|stroke|style)="')
+
+    def test_charts_fit(self) -> None:
+        """Bar and line charts are drawn at most 720 units wide, however many bars."""
+        for page in self.pages():
+            for width in re.findall(
+                r'<svg class="chart (?:bars|line)[^"]*"[^>]*width="([\d.]+)"', page
+            ):
+                self.assertLessEqual(float(width), 720)
+
+    def test_controls_are_links_or_buttons(self) -> None:
+        """Nothing is clickable but links, buttons, form fields and summaries."""
+        for page in self.pages():
+            self.assertNotIn("onclick", page)
+            self.assertNotRegex(page, r"<(div|span|td)[^>]*tabindex")

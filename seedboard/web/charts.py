@@ -92,8 +92,14 @@ STRIP_HEIGHT = 24
 SPARK_WIDTH = 5
 SPARK_GAP = 1
 SPARK_HEIGHT = 16
-BAR_WIDTH = 12
-BAR_GAP = 3
+PLOT_WIDTH = 720
+"""The widest a bar or line chart is drawn; more bars make each one thinner."""
+MIN_WIDTH = 240
+"""The narrowest, so that the first and last axis labels never overlap."""
+MAX_STEP = 28
+"""The most room one bar (or group of bars, or point) takes."""
+GAP = 0.2
+"""The share of a bar's room left empty beside it."""
 CHART_HEIGHT = 100
 TOP = 16
 """Room above a chart's bars for its scale and the flags of highlighted bars."""
@@ -141,13 +147,12 @@ def bar_chart(
     ``axis`` labels the first and last bar; ``reference`` draws a dashed line at a
     value (say the median) with its title; ``scale`` labels the top of the chart.
     """
-    width = max(len(bars), 1) * (BAR_WIDTH + BAR_GAP)
+    step, width = _layout(len(bars))
     highest = max([b.value for b in bars] + [reference[0] if reference else 0.0]) or 1.0
     parts = [_open_svg("bars", width, TOP + CHART_HEIGHT + BOTTOM, label)]
     parts.append(_scale(scale))
     for i, bar in enumerate(bars):
-        x = i * (BAR_WIDTH + BAR_GAP)
-        parts.append(_bar(bar, x, BAR_WIDTH, highest, "bar"))
+        parts.append(_bar(bar, i * step, step * (1 - GAP), highest, "bar"))
     if reference is not None:
         y = _y(reference[0], highest)
         parts.append(
@@ -168,8 +173,7 @@ def line_chart(
     scale: str = "",
 ) -> Markup:
     """A line through the points, left to right, ``highest`` at the top; gaps at None."""
-    step = BAR_WIDTH + BAR_GAP
-    width = max(len(points), 1) * step
+    step, width = _layout(len(points))
     parts = [_open_svg("line", width, TOP + CHART_HEIGHT + BOTTOM, label), _scale(scale)]
     runs: list[list[str]] = [[]]
     dots: list[str] = []
@@ -194,9 +198,8 @@ def grouped_bar_chart(
 ) -> Markup:
     """Side by side per group, one bar of each series, with a legend on top."""
     groups = max((len(s.bars) for s in series), default=0)
-    bar = 5
-    group_width = len(series) * bar + BAR_GAP
-    width = max(groups * group_width, 240)
+    group_width, width = _layout(groups)
+    bar = group_width * (1 - GAP) / max(len(series), 1)
     highest = max((b.value for s in series for b in s.bars), default=0) or 1.0
     parts = [_open_svg("bars grouped", width, TOP + CHART_HEIGHT + BOTTOM, label)]
     parts.append(_legend(series))
@@ -318,6 +321,12 @@ def _axis(labels: tuple[str, str], width: float) -> str:
             f"{_text(last)}</text>"
         )
     return "".join(parts)
+
+
+def _layout(count: int) -> tuple[float, float]:
+    """The room each of ``count`` bars or points takes, and the chart's width."""
+    step = min(PLOT_WIDTH / max(count, 1), MAX_STEP)
+    return step, max(step * count, MIN_WIDTH)
 
 
 def _y(value: float, highest: float) -> float:
