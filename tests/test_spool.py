@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from twisted.trial.unittest import SynchronousTestCase
@@ -70,3 +71,33 @@ class SpoolTests(SynchronousTestCase):
         """SEEDBOARD_SPOOL moves the spool; by default it is .seedboard/spool."""
         self.assertEqual(spool_root({}, Path("/w")), Path("/w/.seedboard/spool"))
         self.assertEqual(spool_root({"SEEDBOARD_SPOOL": "/s"}, Path("/w")), Path("/s"))
+
+
+class SharedSpoolTests(SynchronousTestCase):
+    def test_claim_survives_tidying(self) -> None:
+        """Another process removing the fresh run folder before its lock opens does not
+        stop the claim (seen with concurrent reporters sharing one spool)."""
+        root = Path(self.mktemp())
+        spool = RunSpool(root, "r1")
+        real_open = os.open
+        removed: list[str] = []
+
+        def open_after_tidy(path: str, flags: int, mode: int = 0o777) -> int:
+            if not removed:
+                removed.append(str(path))
+                os.rmdir(spool.folder)
+            return real_open(path, flags, mode)
+
+        self.patch(os, "open", open_after_tidy)
+        self.assertTrue(spool.claim())
+        self.assertEqual(removed, [str(spool.folder / ".lock")])
+        spool.add_run(b"{}")
+        self.assertEqual(len(spool.pending()), 1)
+        spool.release()
+
+    def test_vanished_folders_are_skipped(self) -> None:
+        """A run folder that disappears while the spool is listed is simply not offered."""
+        root = Path(self.mktemp())
+        RunSpool(root, "a").add_run(b"{}")
+        (root / "not-a-folder").write_text("")
+        self.assertEqual([s.run_id for s in spooled_runs(root)], ["a"])

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from pathlib import Path
 SPOOL_ENV = "SEEDBOARD_SPOOL"
 DEFAULT_SPOOL = Path(".seedboard") / "spool"
 _LOCK = ".lock"
+_CLAIM_TRIES = 5
 
 
 @dataclass(frozen=True)
@@ -49,8 +51,7 @@ class RunSpool:
 
     def claim(self) -> bool:
         """Hold this run's lock, so no other process replays it at the same time."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.folder / _LOCK, os.O_CREAT | os.O_RDWR, 0o600)
+        fd = self._open_lock()
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -58,6 +59,16 @@ class RunSpool:
             return False
         self._lock_fd = fd
         return True
+
+    def _open_lock(self) -> int:
+        # Another process tidying the spool may remove an empty run folder between
+        # our mkdir and our open; make it again.
+        for _ in range(_CLAIM_TRIES - 1):
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                return os.open(self.folder / _LOCK, os.O_CREAT | os.O_RDWR, 0o600)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        return os.open(self.folder / _LOCK, os.O_CREAT | os.O_RDWR, 0o600)
 
     def release(self) -> None:
         if self._lock_fd is None:
@@ -118,12 +129,21 @@ def spooled_runs(root: Path, except_run: str | None = None) -> Iterator[RunSpool
     """Runs left in the spool by earlier processes, oldest first."""
     if not root.is_dir():
         return
-    folders = sorted(
-        (f for f in root.iterdir() if f.is_dir() and f.name != except_run),
-        key=lambda f: f.stat().st_mtime,
-    )
-    for folder in folders:
-        yield RunSpool(root, folder.name)
+    found: list[tuple[float, str]] = []
+    for folder in root.iterdir():
+        if folder.name != except_run and (changed := _mtime(folder)) is not None:
+            found.append((changed, folder.name))
+    for _, name in sorted(found):
+        yield RunSpool(root, name)
+
+
+def _mtime(folder: Path) -> float | None:
+    """When the folder last changed; None if it is no folder, or is gone already."""
+    try:
+        found = folder.stat()
+    except FileNotFoundError:
+        return None
+    return found.st_mtime if stat.S_ISDIR(found.st_mode) else None
 
 
 def _remove_quietly(path: Path) -> None:

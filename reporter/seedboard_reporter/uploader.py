@@ -8,6 +8,7 @@ sending, is reported once, and leaves the run in the spool.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import http.client
 import json
@@ -224,12 +225,17 @@ class ServerTarget:
         self._spool.release()
 
     def _resend_earlier_runs(self) -> None:
-        """What earlier runs left in the spool goes out first."""
+        """What earlier runs left in the spool goes out first.
+
+        Other reporters may be tidying the same spool at the same moment: a run
+        folder that vanishes under us is theirs to finish, never our failure.
+        """
         for spool in spooled_runs(self._spool.folder.parent, except_run=self._spool.run_id):
-            if spool.claim():
-                for request in spool.pending():
-                    self._courier.post(spool, request)
-                spool.release()
+            with contextlib.suppress(OSError):
+                if spool.claim():
+                    for request in spool.pending():
+                        self._courier.post(spool, request)
+                    spool.release()
 
     def _undelivered_reason(self) -> str:
         where = self._spool.folder
