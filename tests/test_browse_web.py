@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from seedboard.db.runs import OutcomeFilter, ReplayFilter
 from seedboard.domain import Outcome
 from seedboard.web.render import path_to_test
 from tests.support import result
@@ -504,3 +505,49 @@ class LookTests(FilteredCase):
         for page in self.pages():
             self.assertNotIn("onclick", page)
             self.assertNotRegex(page, r"<(div|span|td)[^>]*tabindex")
+
+
+class BrowseOpenAPITests(FilteredCase):
+    def operation(self, path: str) -> Any:
+        return self.api("/api/v1/openapi.json")["paths"][path]["get"]
+
+    def parameters(self, path: str) -> dict[str, Any]:
+        return {p["name"]: p for p in self.operation(path)["parameters"]}
+
+    def test_run_filters_documented(self) -> None:
+        """Every runs filter is documented, with the values the server accepts."""
+        parameters = self.parameters("/api/v1/runs")
+        self.assertEqual(
+            set(parameters),
+            {"limit", "before", "branch", "outcome", "since", "until", "replay", "test"},
+        )
+        self.assertEqual(parameters["outcome"]["schema"]["enum"], [o.value for o in OutcomeFilter])
+        self.assertEqual(parameters["replay"]["schema"]["enum"], [r.value for r in ReplayFilter])
+        self.assertEqual(parameters["since"]["schema"]["format"], "date")
+
+    def test_compare_and_trends_documented(self) -> None:
+        """Compare needs a and b; trends takes days (1..365, 30 by default) and a branch."""
+        compare = self.parameters("/api/v1/compare")
+        self.assertTrue(compare["a"]["required"] and compare["b"]["required"])
+        days = self.parameters("/api/v1/trends")["days"]["schema"]
+        self.assertEqual((days["minimum"], days["maximum"], days["default"]), (1, 365, 30))
+        self.assertIn("branch", self.parameters("/api/v1/trends"))
+        for path in ("/api/v1/compare", "/api/v1/trends"):
+            self.assertEqual(self.operation(path)["security"], [{}, {"bearer": []}])
+
+    def test_answers_fit(self) -> None:
+        """Filtered pages, comparisons, trends and their errors fit the documented schemas."""
+        document = self.api("/api/v1/openapi.json")
+        for path, schema, status in [
+            ("/api/v1/runs?branch=dev&outcome=failing&limit=1", "RunPage", 200),
+            (f"/api/v1/runs/{self.failing}", "RunDetail", 200),
+            (f"/api/v1/compare?a={self.green}&b={self.failing}", "Comparison", 200),
+            ("/api/v1/trends?days=3", "Trends", 200),
+            ("/api/v1/runs?before=nope", "Error", 400),
+            ("/api/v1/runs?since=someday", "Error", 400),
+            ("/api/v1/compare?a=nope&b=nope", "Error", 404),
+            ("/api/v1/trends?days=400", "Error", 400),
+        ]:
+            body = self.api(path, status=status)
+            reference = {"$ref": f"#/components/schemas/{schema}"}
+            self.assertEqual(schema_errors(body, reference, document), [], path)

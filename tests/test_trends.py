@@ -28,6 +28,7 @@ from seedboard.triage.trends import (
 )
 from seedboard.web.render import path_to_test, rate_ceiling
 from tests.support import record_run, result, run_start, temporary_database
+from tests.test_auth import PrivateCase
 from tests.test_web import NOW, SCRIPT, DashboardCase, schema_errors
 
 D1, D2, D3, D4 = (date(2026, 11, d) for d in (2, 3, 4, 5))
@@ -472,3 +473,26 @@ class TrendsWebTests(DashboardCase):
         """Every page links to the trends."""
         for path in ("/", "/flaky", "/trends", "/compare"):
             self.assertIn('<a href="/trends">Trends</a>', self.page(path))
+
+
+class PrivateTrendsTests(PrivateCase):
+    """The new pages and their JSON twins are guarded like every other read."""
+
+    def test_guarded(self) -> None:
+        """Without a token the new routes refuse; with one they answer."""
+        run = self.run_id
+        for path in ("/trends", f"/compare?a={run}&b={run}"):
+            answer = self.request("GET", path)
+            self.assertEqual(answer.status, 303, path)
+            self.assertTrue((answer.header("location") or [""])[0].startswith("/login?"), path)
+            self.assertEqual(self.request("GET", path, self.bearer()).status, 200, path)
+        for path in ("/api/v1/trends", f"/api/v1/compare?a={run}&b={run}"):
+            answer = self.request("GET", path)
+            self.assertEqual(answer.status, 401, path)
+            self.assertEqual(answer.body["error"]["code"], "unauthorized")
+            self.assertEqual(self.request("GET", path, self.bearer()).status, 200, path)
+
+    def test_guarded_before_arguments(self) -> None:
+        """Bad arguments are refused only after the reader is checked: no 400 for strangers."""
+        for path in ("/api/v1/trends?days=0", "/api/v1/compare", "/api/v1/runs?before=x"):
+            self.assertEqual(self.request("GET", path).status, 401, path)

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, Select, func, select
+from sqlalchemy import Connection, Select, select
 
 from seedboard.db.models import Result, Run, Test
 from seedboard.domain import Outcome, TestHistory, TestRun
-
-_CHUNK = 500
-"""Names per ``IN (...)``: well under every database's bound-parameter limit."""
 
 
 def test_history(conn: Connection, name: str, limit: int) -> TestHistory | None:
@@ -54,30 +51,26 @@ def recent_outcomes(
     conn: Connection, names: Sequence[str], limit: int, branch: str | None = None
 ) -> dict[str, list[Outcome]]:
     """Each named test's latest ``limit`` outcomes (on ``branch``, if given), oldest
-    first, in one query per chunk of names; a test never seen is left out."""
+    first; a test never seen is left out.
+
+    One small query per test: SQLite keeps only the top ``limit`` while sorting, which
+    beats ranking every result of every test with a window function.
+    """
     found: dict[str, list[Outcome]] = {}
-    for start in range(0, len(names), _CHUNK):
-        for name, outcome in conn.execute(_latest(names[start : start + _CHUNK], limit, branch)):
-            found.setdefault(name, []).append(Outcome(outcome))
+    for name in names:
+        outcomes = [Outcome(o) for o in conn.scalars(_latest(name, limit, branch))]
+        if outcomes:
+            found[name] = outcomes[::-1]
     return found
 
 
-def _latest(names: Sequence[str], limit: int, branch: str | None) -> Select[str, str]:
-    newest_first = func.row_number().over(
-        partition_by=Result.test_id,
-        order_by=(Run.started_at.desc(), Run.id.desc(), Result.id.desc()),
-    )
-    ranked = (
-        select(Test.name, Result.outcome, newest_first.label("rank"))
+def _latest(name: str, limit: int, branch: str | None) -> Select[str]:
+    query = (
+        select(Result.outcome)
         .join(Run, Run.id == Result.run_id)
         .join(Test, Test.id == Result.test_id)
-        .where(Test.name.in_(names))
+        .where(Test.name == name)
+        .order_by(Run.started_at.desc(), Run.id.desc(), Result.id.desc())
+        .limit(limit)
     )
-    if branch is not None:
-        ranked = ranked.where(Run.branch == branch)
-    latest = ranked.subquery()
-    return (
-        select(latest.c.name, latest.c.outcome)
-        .where(latest.c.rank <= limit)
-        .order_by(latest.c.name, latest.c.rank.desc())
-    )
+    return query if branch is None else query.where(Run.branch == branch)
