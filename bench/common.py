@@ -1,0 +1,61 @@
+"""What every part of the benchmark shares: clean environments, timing, a real server."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+SAMPLES = REPO / "tests" / "samples"
+
+
+def median_spread(samples: list[float]) -> tuple[float, float]:
+    return statistics.median(samples), max(samples) - min(samples)
+
+
+def environment(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SEEDBOARD_")}
+    env.update(extra)
+    return env
+
+
+def timed(command: list[str], cwd: Path, env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, check=False)
+    return time.perf_counter() - started
+
+
+def start_server(db: Path, work: Path) -> tuple[subprocess.Popen[str], str]:
+    server = subprocess.Popen(
+        [str(BIN / "seedboard"), "serve", "--db", str(db), "--port", "0"],
+        cwd=work,
+        env=environment(),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert server.stdout is not None
+    line = server.stdout.readline().strip()
+    return server, line.rsplit(" at ", 1)[1].rstrip("/")
+
+
+def new_token(db: Path) -> str:
+    return subprocess.run(
+        [
+            str(BIN / "seedboard"),
+            "token",
+            "create",
+            f"bench-{uuid.uuid4().hex[:8]}",
+            "--db",
+            str(db),
+        ],
+        env=environment(),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
