@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -105,3 +106,111 @@ def start_server(case: SynchronousTestCase, cwd: Path, *args: str) -> str:
     found = re.search(r" at (http://[^ ]+?)/?$", line.strip())
     assert found is not None, f"seedboard serve said: {line!r}"
     return found.group(1)
+
+
+FAULTS_ENV = "SEEDBOARD_FAULTS"
+
+
+def faults_long() -> bool:
+    """Whether the fault tests run in their long mode (SEEDBOARD_FAULTS=long), not the short."""
+    return os.environ.get(FAULTS_ENV, "short").strip().lower() == "long"
+
+
+def by_mode(short: int, long: int) -> int:
+    """A fault test's size: ``short`` by default (CI), ``long`` with SEEDBOARD_FAULTS=long."""
+    return long if faults_long() else short
+
+
+def integrity(db: Path) -> str:
+    """SQLite's own verdict on a database file: "ok", or what is wrong with it."""
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("PRAGMA integrity_check").fetchall()
+    conn.close()
+    return "; ".join(str(row[0]) for row in rows)
+
+
+class ServerProcess:
+    """``seedboard serve`` on a fixed port, as a process a test may SIGKILL and start again."""
+
+    def __init__(self, case: SynchronousTestCase, cwd: Path, port: int, *args: str) -> None:
+        self._cwd = cwd
+        self._args = ["--port", str(port), *args]
+        self._log = cwd / f"serve-{port}.log"
+        self._process: subprocess.Popen[bytes] | None = None
+        self.base = f"http://127.0.0.1:{port}"
+        case.addCleanup(self.stop)
+
+    def start(self, timeout: float = 30) -> None:
+        """Start the server; return once it says it is listening."""
+        import time
+
+        with self._log.open("ab") as log:
+            start = log.tell()
+            self._process = subprocess.Popen(
+                [str(BIN / "seedboard"), "serve", *self._args],
+                cwd=self._cwd,
+                env=environment(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + timeout
+        while b" at http://" not in self._log.read_bytes()[start:]:
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"seedboard serve did not start: {self.output()[-2000:]}")
+            time.sleep(0.02)
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no flushing, like a power cut to the process."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait(10)
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            self._process.wait(10)
+
+    def output(self) -> str:
+        """Everything the server printed, over all its starts."""
+        return self._log.read_bytes().decode("utf-8", "replace") if self._log.exists() else ""
+
+
+class Reply:
+    """One HTTP answer from a real server: status, headers and the JSON body (or None)."""
+
+    def __init__(self, status: int, headers: dict[str, str], body: object) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def __repr__(self) -> str:
+        return f"Reply({self.status}, {self.body!r:.300})"
+
+
+def exchange(
+    base: str,
+    method: str,
+    path: str,
+    body: object = None,
+    token: str | None = None,
+    timeout: float = 30,
+) -> Reply:
+    """One request with the standard library, as the reporter sends it; never raises on 4xx/5xx."""
+    import json
+    from urllib.error import HTTPError
+    from urllib.request import Request, urlopen
+
+    data = None if body is None else body if isinstance(body, bytes) else json.dumps(body).encode()
+    headers = {"Content-Type": "application/json"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    request = Request(base + path, data=data, method=method, headers=headers)
+    try:
+        with urlopen(request, timeout=timeout) as response:
+            status, answer, raw = response.status, dict(response.headers), response.read()
+    except HTTPError as error:
+        status, answer, raw = error.code, dict(error.headers), error.read()
+    is_json = answer.get("Content-Type", "").startswith("application/json")
+    return Reply(status, answer, json.loads(raw) if raw and is_json else None)

@@ -53,6 +53,7 @@ from seedboard.db.runs import (
 )
 from seedboard.db.tokens import active_token, hash_token
 from seedboard.db.trends import trends
+from seedboard.db.trouble import RETRY_AFTER_SECONDS, storage_trouble
 from seedboard.domain import Outcome, RunDetail, TestHistory
 from seedboard.ingest import (
     Invalid,
@@ -184,6 +185,11 @@ def unknown_run(run_id: str) -> Problem:
         f"No run with id {run_id!r}; create it first with PUT /api/v1/runs/{run_id}.",
         field="run_id",
     )
+
+
+def unavailable(message: str) -> Problem:
+    """Storage trouble (disk full, read-only, locked): nothing was done; try again later."""
+    return Problem(503, "unavailable", message, [("Retry-After", str(RETRY_AFTER_SECONDS))])
 
 
 EXPIRED_FORM = (
@@ -482,6 +488,15 @@ class Dashboard:
             return not_found(f"No run with id {error.run_id!r}.")
         if isinstance(error, NotFound):
             return not_found("There is no page at this address.")
+        trouble = storage_trouble(error)
+        if trouble is not None:
+            self.log.warn(
+                "Database unavailable answering {method} {path}: {error}",
+                method=request.method.decode("latin-1"),
+                path=request.path.decode("latin-1"),
+                error=error,
+            )
+            return unavailable(trouble)
         if isinstance(error, HTTPException):
             # Keeps what routing says, e.g. the Allow header of a 405 or a redirect's Location.
             headers = [h for h in error.get_headers() if h[0].lower() != "content-type"]
