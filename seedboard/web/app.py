@@ -21,7 +21,8 @@ from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from jinja2 import Environment
-from klein import Klein
+from klein import Klein, KleinRenderable
+from klein.resource import KleinResource
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.python.filepath import FilePath, InsecurePath
@@ -246,6 +247,10 @@ class Dashboard:
             max_window=MAX_WINDOW,
         )
 
+    def resource(self) -> KleinResource:
+        """What the site serves: the routes, behind a check that the address is UTF-8."""
+        return DashboardResource(self)
+
     # Pages.
 
     @app.route("/", methods=["GET"])
@@ -462,7 +467,10 @@ class Dashboard:
 
     @app.handle_errors(Exception)
     def failed(self, request: Request, failure: Failure) -> bytes:
-        problem = self._problem(request, failure)
+        return self.refuse(request, self._problem(request, failure))
+
+    def refuse(self, request: Request, problem: Problem) -> bytes:
+        """Answer with ``problem``: JSON under /api, else the error page."""
         request.setResponseCode(problem.status)
         for name, value in problem.headers:
             request.responseHeaders.setRawHeaders(name, [value])
@@ -628,6 +636,25 @@ class Dashboard:
         headers.setRawHeaders(b"content-type", [b"application/json; charset=utf-8"])
         headers.setRawHeaders(b"x-content-type-options", [b"nosniff"])
         return encode_json(value)
+
+
+class DashboardResource(KleinResource):
+    """The dashboard's routes; an address that is not UTF-8 once percent-decoded gets the
+    site's own 400 (JSON under /api) rather than Klein's plain-text one."""
+
+    def __init__(self, dashboard: Dashboard) -> None:
+        super().__init__(dashboard.app)
+        self._dashboard = dashboard
+
+    def render(self, request: Request) -> KleinRenderable:
+        try:
+            b"/".join(request.postpath or []).decode("utf-8")
+            request.getRequestHostname().decode("utf-8")
+        except UnicodeDecodeError:
+            return self._dashboard.refuse(
+                request, bad_request("The address must be UTF-8 text once percent-decoded.")
+            )
+        return super().render(request)  # type: ignore[arg-type]
 
 
 def _redirect(request: Request, location: str) -> bytes:

@@ -145,7 +145,7 @@ def make_dashboard(pool: Pool, private: bool = False) -> Dashboard:
 
 def make_site(dashboard: Dashboard, max_body: int = DEFAULT_MAX_BODY) -> Site:
     return Site(
-        dashboard.app.resource(),
+        dashboard.resource(),
         requestFactory=BodyLimitedRequests(max_body),
         logFormatter=access_log_line,
         # The login form is read by the app itself, from the body only.
