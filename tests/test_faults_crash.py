@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import cast
 
 from treq.testing import StubTreq
+from twisted.python import log
 from twisted.trial.unittest import SynchronousTestCase
 
 from seedboard.db.engine import open_database
@@ -168,6 +169,10 @@ class ServerCrashTests(FaultCase):
         whole = StoredRun(results=tests, distinct_tests=tests, counted=tests, finished=True)
         self.assertEqual({run_id: whole for run_id in found}, found, f"seed {SEED}, {kills} kills")
         self.assertEqual(spooled_requests(self.project), [])
+        log.msg(
+            f"faults: {cycles} cycles, {kills} SIGKILLs of the server, "
+            f"{len(found)} runs and {len(found) * tests} results checked (seed {SEED})"
+        )
 
 
 class ReporterCrashTests(FaultCase):
@@ -314,3 +319,7 @@ class LoadTests(FaultCase):
         self.assertGreater(len(poller.statuses), 0)
         self.assertEqual(set(poller.statuses), {200}, f"slowest page {poller.slowest:.1f} s")
         self.assertEqual(spooled_requests(self.project), [])
+        log.msg(
+            f"faults: {reporters} reporters x {tests} results stored, {len(poller.statuses)} "
+            f"page requests meanwhile, all 200, slowest {poller.slowest:.2f} s"
+        )

@@ -16,6 +16,7 @@ import treq
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from treq.testing import StubTreq
+from twisted.python import log
 
 from tests.support import by_mode
 from tests.test_ingest import result_body, run_body
@@ -129,6 +130,8 @@ def quoted(segment: str) -> str:
 class FuzzCase(APICase):
     def setUp(self) -> None:
         super().setUp()
+        self.sent = 0
+        self.addCleanup(lambda: log.msg(f"faults: {self.id()} sent {self.sent} requests"))
         # The site's resource, as `seedboard serve` serves it.
         self.client = cast(HTTPClient, StubTreq(self.dashboard.resource()))
         self.create(RUN)
@@ -138,6 +141,7 @@ class FuzzCase(APICase):
     ) -> Answer:
         """Send a request; it must not be a 5xx, a refusal must be a JSON error naming the
         problem, and a refused request must leave every table as it was."""
+        self.sent += 1
         before = row_counts(self.database)
         headers = {"Content-Type": [content_type], "Authorization": [f"Bearer {self.token}"]}
         response = self.successResultOf(
