@@ -13,16 +13,20 @@ from __future__ import annotations
 
 import errno
 import shutil
+import sqlite3
 import subprocess
 from pathlib import Path
 from typing import cast
 from uuid import uuid4
 
+from sqlalchemy import create_engine
+from sqlalchemy.exc import OperationalError
 from treq.testing import StubTreq
 from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
 from seedboard.db.engine import open_database
 from seedboard.db.pool import SynchronousPool
+from seedboard.db.trouble import storage_trouble
 from seedboard.web.app import Dashboard
 from seedboard.web.render import make_environment
 from tests.support import BIN, REPO, ServerProcess, environment, exchange, integrity
@@ -178,3 +182,35 @@ class ReadOnlyDatabaseTests(APICase):
         self.client = writable
         self.assertEqual(self.send("PUT", path, big_batch(10)).status, 201)
         self.assertEqual(self.run_json(run_id)["run"]["counts"]["total"], 10)
+
+
+class StorageTroubleTests(SynchronousTestCase):
+    """Which database errors are storage trouble, from errors SQLite really raises."""
+
+    def error_from(self, url: str, statement: str) -> BaseException:
+        engine = create_engine(url, connect_args={"timeout": 0})
+        self.addCleanup(engine.dispose)
+        with engine.connect() as conn:
+            try:
+                conn.exec_driver_sql(statement)
+            except OperationalError as error:
+                return error
+        raise AssertionError(f"{statement} did not fail")
+
+    def test_locked(self) -> None:
+        """A write lock held elsewhere past the busy timeout is "busy", to retry."""
+        path = Path(self.mktemp()).resolve()
+        holder = sqlite3.connect(path, isolation_level=None)
+        self.addCleanup(holder.close)
+        holder.execute("CREATE TABLE t (x)")
+        holder.execute("BEGIN EXCLUSIVE")
+        error = self.error_from(f"sqlite:///{path}", "INSERT INTO t VALUES (1)")
+        self.assertIn("busy", storage_trouble(error) or "")
+
+    def test_not_trouble(self) -> None:
+        """A mistake in the statement, or any other error, is not storage trouble."""
+        path = Path(self.mktemp()).resolve()
+        error = self.error_from(f"sqlite:///{path}", "SELECT * FROM missing")
+        self.assertIsNone(storage_trouble(error))
+        self.assertIsNone(storage_trouble(ValueError("database is locked")))
+        self.assertIsNone(storage_trouble(None))

@@ -181,7 +181,7 @@ def _create_run() -> JSONObject:
             "201": _json_response("Created", "CreatedRun"),
             "200": _json_response("It existed already and was left as it was", "CreatedRun"),
         },
-        errors=("400", "401", "413", "415"),
+        errors=("400", "401", "413", "415", "503"),
     )
 
 
@@ -200,7 +200,7 @@ def _add_batch() -> JSONObject:
             "201": _json_response("Stored", "StoredBatch"),
             "200": _json_response("Stored before: nothing stored now", "StoredBatch"),
         },
-        errors=("400", "401", "413", "415"),
+        errors=("400", "401", "413", "415", "503"),
     )
 
 
@@ -212,7 +212,7 @@ def _finish_run() -> JSONObject:
         parameters=[_run_id_parameter()],
         body="FinishBody",
         responses={"200": _json_response("Finished", "FinishedRun")},
-        errors=("400", "401", "413", "415"),
+        errors=("400", "401", "413", "415", "503"),
     )
 
 
@@ -762,6 +762,11 @@ _ERRORS = {
     "404": ("NotFound", "No such run or test: `not_found`."),
     "413": ("TooLarge", "The body is larger than the server's `--max-body`: `too_large`."),
     "415": ("UnsupportedMediaType", "The body is not application/json in UTF-8."),
+    "503": (
+        "Unavailable",
+        "The server's storage is in trouble (disk full, read-only, busy): `unavailable`; "
+        "nothing was stored, retry after `Retry-After` seconds.",
+    ),
 }
 
 
@@ -772,5 +777,8 @@ def _error_responses() -> JSONObject:
     }
     responses["Unauthorized"]["headers"] = {
         "WWW-Authenticate": {"schema": {"type": "string", "const": "Bearer"}}
+    }
+    responses["Unavailable"]["headers"] = {
+        "Retry-After": {"schema": {"type": "string", "pattern": "^[0-9]+$"}}
     }
     return responses
