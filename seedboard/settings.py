@@ -35,3 +35,11 @@ def describe_url(url: str) -> str:
         user = credentials.split(":", 1)[0]
         return f"{scheme}{sep}{user}:***@{host}"
     return url
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a plain ``sqlite:///PATH`` URL (as ``database_url`` makes), else None."""
+    path = url.removeprefix("sqlite:///")
+    if path == url or not path or "?" in path or path == ":memory:":
+        return None
+    return Path(path)

@@ -40,14 +40,22 @@ def reason_of(reason: object) -> Problem:
     return Problem(message=None if text is None else str(text))
 
 
+def original_test(test: object) -> object:
+    """The test itself, out of the adapters trial wraps around it (``TestDecorator``)."""
+    while (inner := getattr(test, "_originalTest", None)) is not None:
+        test = inner
+    return test
+
+
 def test_method(test: object) -> Any:
+    test = original_test(test)
     name = getattr(test, "_testMethodName", None)
     return getattr(test, name, None) if isinstance(name, str) else None
 
 
 def seed_of(test: object, message: str | None) -> int | None:
     """Seed from seedboard's TestCase, else the classic ``_random_seed``, else the message."""
-    chosen = getattr(test, "seedboard_seed", None)
+    chosen = getattr(original_test(test), "seedboard_seed", None)
     if isinstance(chosen, int):
         return chosen
     pinned = pinned_seed(test_method(test))
@@ -57,7 +65,9 @@ def seed_of(test: object, message: str | None) -> int | None:
 def location_of(test: object, cwd: Path) -> tuple[str | None, int | None]:
     """The test method's file (relative to ``cwd`` when inside it) and first line."""
     method = test_method(test)
-    function = inspect.unwrap(getattr(method, "__func__", method)) if method else None
+    function = getattr(method, "__func__", method)
+    if hasattr(function, "__wrapped__"):
+        function = inspect.unwrap(function)
     code = getattr(function, "__code__", None)
     if code is None:
         return None, None

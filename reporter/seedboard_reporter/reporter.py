@@ -19,14 +19,14 @@ from uuid import uuid4
 
 from twisted.trial.reporter import TreeReporter
 
-from seedboard.domain import Outcome, Result
+from seedboard.domain import Outcome
 from seedboard.errors import one_line
 from seedboard.seeds import RUN_SEED_ENV, SeedError, fresh_seed, seed_from_environment
 from seedboard.settings import database_url_from, describe_url
 from seedboard.workers import WorkerLogs, WorkerNote
 from seedboard_reporter.metadata import order_seed, run_start, trial_options
 from seedboard_reporter.recorder import Recorder, Target
-from seedboard_reporter.records import Problem, make_result, problem_of, reason_of
+from seedboard_reporter.records import Problem, make_result, problem_of, reason_of, test_id
 from seedboard_reporter.spool import RunSpool, spool_root
 from seedboard_reporter.uploader import (
     DEFAULT_FLUSH_TIMEOUT,
@@ -38,9 +38,22 @@ from seedboard_reporter.uploader import (
     ServerTarget,
 )
 
+_NO_PROBLEM = Problem()
+
+
+def _no_problem() -> Problem:
+    return _NO_PROBLEM
+
 
 def _open_database(url: str) -> Target:
-    # Imported here, on the recorder's thread: SQLAlchemy stays off trial's start-up.
+    # Imported here, on the recorder's thread: server mode never needs sqlite3.
+    from seedboard_reporter.direct import DirectTarget
+
+    direct = DirectTarget.open(url)
+    if direct is not None:
+        return direct
+    # Imported here, on the recorder's thread, and only for a new or older database
+    # (or not SQLite): SQLAlchemy stays out of trial's process on every other run.
     from seedboard_reporter.embedded import EmbeddedTarget
 
     return EmbeddedTarget.open(url)
@@ -137,7 +150,7 @@ class SeedboardReporter(TreeReporter):
         self._recorder = open_recorder(os.environ, self._cwd, sys.argv, options, run_seed)
         self._worker_logs = _worker_logs(options, self._cwd)
         self._test_started: float | None = None
-        self._pending: list[Result] = []
+        self._pending: list[tuple[Any, Outcome, Problem]] = []
         if not self._dry_run:
             self._recorder.start()
 
@@ -148,27 +161,32 @@ class SeedboardReporter(TreeReporter):
     def stopTest(self, test: Any) -> None:
         super().stopTest(test)
         started, self._test_started = self._test_started, None
-        self._record_pending(0.0 if started is None else time.perf_counter() - started)
+        if self._pending:
+            self._record_pending(0.0 if started is None else time.perf_counter() - started)
 
     def _record_pending(self, duration: float) -> None:
-        note = self._worker_note()
-        for result in self._pending:
-            if note is None:
-                self._recorder.add(replace(result, duration=duration))
-            else:
-                seed = result.seed if result.seed is not None else note.seed
-                self._recorder.add(replace(result, duration=note.duration, seed=seed))
-        self._pending = []
+        """Hand the results kept since ``startTest`` to the recorder; never disturb the run."""
+        pending, self._pending = self._pending, []
+        try:
+            note = self._worker_note(pending[0][0]) if pending else None
+            for test, outcome, problem in pending:
+                result = make_result(test, outcome, problem, duration, self._cwd)
+                if note is not None:
+                    seed = result.seed if result.seed is not None else note.seed
+                    result = replace(result, duration=note.duration, seed=seed)
+                self._recorder.add(result)
+        except Exception as error:
+            self._recorder.fail(f"the reporter could not read a result: {one_line(error)}")
 
-    def _worker_note(self) -> WorkerNote | None:
-        """What a ``trial -j`` worker noted about the pending results' test."""
-        if self._worker_logs is None or not self._pending:
+    def _worker_note(self, test: Any) -> WorkerNote | None:
+        """What a ``trial -j`` worker noted about ``test``."""
+        if self._worker_logs is None:
             return None
-        return self._worker_logs.take(self._pending[0].test_id)
+        return self._worker_logs.take(test_id(test))
 
     def addSuccess(self, test: Any) -> None:
         super().addSuccess(test)
-        self._note(test, Outcome.SUCCESS, Problem)
+        self._note(test, Outcome.SUCCESS, _no_problem)
 
     def addFailure(self, test: Any, fail: Any) -> None:
         super().addFailure(test, fail)
@@ -210,7 +228,7 @@ class SeedboardReporter(TreeReporter):
     def _note(self, test: Any, outcome: Outcome, problem: Callable[[], Problem]) -> None:
         """Keep a result until ``stopTest`` gives its duration; never disturb the run."""
         try:
-            self._pending.append(make_result(test, outcome, problem(), 0.0, self._cwd))
+            self._pending.append((test, outcome, problem()))
         except Exception as error:
             self._recorder.fail(f"the reporter could not read a result: {one_line(error)}")
         if self._test_started is None:
