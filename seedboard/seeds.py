@@ -6,6 +6,7 @@ records seeds, including those of tests that use the classic recipe).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -40,7 +41,15 @@ def check_seed(value: object, source: str) -> int:
 
 def seed_from_environment(environ: Mapping[str, str], name: str = SEED_ENV) -> int | None:
     """The seed in the environment variable ``name`` (``SEEDBOARD_SEED``), if set."""
-    raw = environ.get(name, "").strip()
+    raw = environ.get(name)
+    return None if raw is None else _parse_seed(raw, name)
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_seed(raw: str, name: str) -> int | None:
+    # Cached: read before every test, and the variable rarely changes within a run.
+    # Errors are not cached, so a bad value is reported on every test.
+    raw = raw.strip()
     if not raw:
         return None
     try:

@@ -9,6 +9,13 @@ from collections.abc import Mapping
 from pathlib import Path
 
 DB_ENV = "SEEDBOARD_DB"
+URL_ENV = "SEEDBOARD_URL"
+TOKEN_ENV = "SEEDBOARD_TOKEN"
+FLUSH_ENV = "SEEDBOARD_FLUSH_TIMEOUT"
+DEFAULT_FLUSH_TIMEOUT = 5.0
+"""How long a run may wait at its end for a server that has been answering."""
+SPOOL_ENV = "SEEDBOARD_SPOOL"
+DEFAULT_SPOOL = Path(".seedboard") / "spool"
 DEFAULT_DB_FILE = "seedboard.db"
 """The database both the reporter and ``seedboard serve`` use when none is named."""
 
@@ -35,3 +42,16 @@ def describe_url(url: str) -> str:
         user = credentials.split(":", 1)[0]
         return f"{scheme}{sep}{user}:***@{host}"
     return url
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a plain ``sqlite:///PATH`` URL (as ``database_url`` makes), else None."""
+    path = url.removeprefix("sqlite:///")
+    if path == url or not path or "?" in path or path == ":memory:":
+        return None
+    return Path(path)
+
+
+def spool_root(environ: Mapping[str, str], cwd: Path) -> Path:
+    """Where the reporter keeps requests the server has not acknowledged yet."""
+    return cwd / (environ.get(SPOOL_ENV) or DEFAULT_SPOOL)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from twisted.python.failure import Failure
-from twisted.trial.unittest import SynchronousTestCase, Todo
+from twisted.trial.unittest import SynchronousTestCase, TestDecorator, Todo
 
 from seedboard.domain import Outcome
 from seedboard_reporter.records import Problem, make_result, problem_of, reason_of, seed_of
@@ -55,6 +55,15 @@ class MakeResultTests(SynchronousTestCase):
         self.assertEqual(source[made.line - 1].strip(), "@seed(99)")  # type: ignore[operator]
         self.assertEqual(made.test_id, "tests.seeded_cases.Sampler.test_pinned")
         self.assertEqual(made.duration, 0.5)
+
+    def test_through_trial_adapter(self) -> None:
+        """A test trial hands over inside its adapter keeps its file, line and seed."""
+        case = seeded_cases.Sampler("test_pinned")
+        case.seedboard_seed = 5
+        wrapped = TestDecorator(case)
+        made = make_result(wrapped, Outcome.FAILURE, Problem(message="x"), 0.1, HERE.parent)
+        self.assertEqual((made.file, made.seed), ("tests/seeded_cases.py", 5))
+        self.assertEqual(made.test_id, "tests.seeded_cases.Sampler.test_pinned")
 
     def test_outside_working_directory(self) -> None:
         """A test outside the working directory keeps its absolute path."""

@@ -186,7 +186,10 @@ class ServerModeTests(SynchronousTestCase):
         self.assertEqual(len(runs), 8)
         for run in runs:
             self.assertEqual(run["counts"]["total"], 2000)
-            self.assertEqual(run["counts"]["failure"], 200)
+            self.assertEqual(run["counts"]["failure"], 100)
+            self.assertEqual(run["counts"]["error"], 40)
+            self.assertEqual(run["counts"]["skip"], 80)
+            self.assertEqual(run["counts"]["expected_failure"], 20)
         self.assertEqual(self.spooled(), [])
 
 

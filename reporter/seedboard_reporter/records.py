@@ -40,13 +40,25 @@ def reason_of(reason: object) -> Problem:
     return Problem(message=None if text is None else str(text))
 
 
+def original_test(test: object) -> object:
+    """The test itself, out of the adapters trial wraps around it (``TestDecorator``)."""
+    while (inner := getattr(test, "_originalTest", None)) is not None:
+        test = inner
+    return test
+
+
 def test_method(test: object) -> Any:
+    test = original_test(test)
     name = getattr(test, "_testMethodName", None)
     return getattr(test, name, None) if isinstance(name, str) else None
 
 
 def seed_of(test: object, message: str | None) -> int | None:
     """Seed from seedboard's TestCase, else the classic ``_random_seed``, else the message."""
+    return _seed(original_test(test), message)
+
+
+def _seed(test: object, message: str | None) -> int | None:
     chosen = getattr(test, "seedboard_seed", None)
     if isinstance(chosen, int):
         return chosen
@@ -54,19 +66,34 @@ def seed_of(test: object, message: str | None) -> int | None:
     return pinned if pinned is not None else seed_in_message(message)
 
 
-def location_of(test: object, cwd: Path) -> tuple[str | None, int | None]:
+def location_of(test: object, cwd: Path | str) -> tuple[str | None, int | None]:
     """The test method's file (relative to ``cwd`` when inside it) and first line."""
-    method = test_method(test)
-    function = inspect.unwrap(getattr(method, "__func__", method)) if method else None
+    test = original_test(test)
+    key = (type(test), getattr(test, "_testMethodName", None), str(cwd))
+    found = _LOCATIONS.get(key)
+    if found is None:
+        found = _LOCATIONS[key] = _find_location(*key)
+    return found
+
+
+_LOCATIONS: dict[tuple[type, object, str], tuple[str | None, int | None]] = {}
+"""Per test class, method and directory: a suite runs many tests of a few classes,
+and unwrapping decorators and path arithmetic are slow."""
+
+
+def _find_location(kind: type, name: object, cwd: str) -> tuple[str | None, int | None]:
+    method = getattr(kind, name, None) if isinstance(name, str) else None
+    function = getattr(method, "__func__", method)
+    if function is not None:
+        function = inspect.unwrap(function)
     code = getattr(function, "__code__", None)
     if code is None:
         return None, None
-    return _display_path(code.co_filename, str(cwd)), code.co_firstlineno
+    return _display_path(code.co_filename, cwd), code.co_firstlineno
 
 
 @functools.lru_cache(maxsize=4096)
 def _display_path(filename: str, cwd: str) -> str:
-    # Cached: thousands of tests share a few files, and path arithmetic is slow.
     path = Path(filename)
     return (
         str(path.relative_to(cwd)) if path.is_absolute() and path.is_relative_to(cwd) else filename
@@ -79,14 +106,16 @@ def test_id(test: object) -> str:
 
 
 def make_result(
-    test: object, outcome: Outcome, problem: Problem, duration: float, cwd: Path
+    test: object, outcome: Outcome, problem: Problem, duration: float, cwd: Path | str
 ) -> Result:
-    file, line = location_of(test, cwd)
+    """A result record, built once per test: this runs between a suite's tests."""
+    original = original_test(test)
+    file, line = location_of(original, cwd)
     return Result(
         test_id=test_id(test),
         outcome=outcome,
         duration=duration,
-        seed=seed_of(test, problem.message),
+        seed=_seed(original, problem.message),
         exception_type=problem.exception_type,
         message=problem.message,
         traceback=problem.traceback,

@@ -19,35 +19,42 @@ from uuid import uuid4
 
 from twisted.trial.reporter import TreeReporter
 
-from seedboard.domain import Outcome, Result
+from seedboard.domain import Outcome
 from seedboard.errors import one_line
 from seedboard.seeds import RUN_SEED_ENV, SeedError, fresh_seed, seed_from_environment
-from seedboard.settings import database_url_from, describe_url
-from seedboard.workers import WorkerLogs, WorkerNote
-from seedboard_reporter.metadata import order_seed, run_start, trial_options
-from seedboard_reporter.recorder import Recorder, Target
-from seedboard_reporter.records import Problem, make_result, problem_of, reason_of
-from seedboard_reporter.spool import RunSpool, spool_root
-from seedboard_reporter.uploader import (
+from seedboard.settings import (
     DEFAULT_FLUSH_TIMEOUT,
     FLUSH_ENV,
     TOKEN_ENV,
     URL_ENV,
-    Courier,
-    Sender,
-    ServerTarget,
+    database_url_from,
+    describe_url,
+    spool_root,
 )
+from seedboard.workers import WorkerLogs
+from seedboard_reporter.metadata import order_seed, run_start, trial_options
+from seedboard_reporter.recorder import Recorder, Target
+from seedboard_reporter.records import Problem, make_result, problem_of, reason_of, test_id
+
+_NO_PROBLEM = Problem()
 
 
 def _open_database(url: str) -> Target:
-    # Imported here, on the recorder's thread: SQLAlchemy stays off trial's start-up.
-    from seedboard_reporter.embedded import EmbeddedTarget
+    # Imported here, on the recorder's thread: server mode never needs them.
+    from seedboard_reporter.writer import WriterProcess, open_target
 
-    return EmbeddedTarget.open(url)
+    try:
+        return WriterProcess(url)
+    except OSError:  # no process can be started here: write from this one
+        return open_target(url)
 
 
-def _open_server(url: str, token: str | None, spool: RunSpool, flush_timeout: float) -> Target:
-    return ServerTarget(Courier(Sender(url, token)), spool, flush_timeout)
+def _open_server(url: str, token: str | None, spool: Path, run_id: str, flush: float) -> Target:
+    # Imported here, on the recorder's thread: embedded mode never needs them.
+    from seedboard_reporter.spool import RunSpool
+    from seedboard_reporter.uploader import Courier, Sender, ServerTarget
+
+    return ServerTarget(Courier(Sender(url, token)), RunSpool(spool, run_id), flush)
 
 
 def flush_timeout(environ: Mapping[str, str]) -> float:
@@ -101,9 +108,13 @@ def open_recorder(
     )
     server = environ.get(URL_ENV, "").strip()
     if server:
-        spool = RunSpool(spool_root(environ, cwd), run_id)
         open_target = partial(
-            _open_server, server, environ.get(TOKEN_ENV), spool, flush_timeout(environ)
+            _open_server,
+            server,
+            environ.get(TOKEN_ENV),
+            spool_root(environ, cwd),
+            run_id,
+            flush_timeout(environ),
         )
         return Recorder(open_target, make_run, run_id, describe_url(server))
     url = database_url_from(environ, cwd)
@@ -128,6 +139,7 @@ class SeedboardReporter(TreeReporter):
         super().__init__(stream, tbformat, realtime, publisher)
         # trial chdirs into _trial_temp only after building its reporter.
         self._cwd = Path.cwd()
+        self._cwd_text = str(self._cwd)
         options = trial_options()
         self._dry_run = bool(options and options.get("dry-run"))
         # A run seed this reporter chooses is its own: trial --until-failure builds a
@@ -137,7 +149,7 @@ class SeedboardReporter(TreeReporter):
         self._recorder = open_recorder(os.environ, self._cwd, sys.argv, options, run_seed)
         self._worker_logs = _worker_logs(options, self._cwd)
         self._test_started: float | None = None
-        self._pending: list[Result] = []
+        self._pending: list[tuple[Any, Outcome, Problem]] = []
         if not self._dry_run:
             self._recorder.start()
 
@@ -148,27 +160,31 @@ class SeedboardReporter(TreeReporter):
     def stopTest(self, test: Any) -> None:
         super().stopTest(test)
         started, self._test_started = self._test_started, None
-        self._record_pending(0.0 if started is None else time.perf_counter() - started)
+        if self._pending:
+            self._record_pending(0.0 if started is None else time.perf_counter() - started)
 
     def _record_pending(self, duration: float) -> None:
-        note = self._worker_note()
-        for result in self._pending:
-            if note is None:
-                self._recorder.add(replace(result, duration=duration))
-            else:
-                seed = result.seed if result.seed is not None else note.seed
-                self._recorder.add(replace(result, duration=note.duration, seed=seed))
-        self._pending = []
-
-    def _worker_note(self) -> WorkerNote | None:
-        """What a ``trial -j`` worker noted about the pending results' test."""
-        if self._worker_logs is None or not self._pending:
-            return None
-        return self._worker_logs.take(self._pending[0].test_id)
+        """Hand the results kept since ``startTest`` to the recorder; never disturb the run."""
+        pending, self._pending = self._pending, []
+        try:
+            note = None
+            if self._worker_logs is not None and pending:
+                note = self._worker_logs.take(test_id(pending[0][0]))
+            for test, outcome, problem in pending:
+                result = make_result(test, outcome, problem, duration, self._cwd_text)
+                if note is not None:
+                    seed = result.seed if result.seed is not None else note.seed
+                    result = replace(result, duration=note.duration, seed=seed)
+                self._recorder.add(result)
+        except Exception as error:
+            self._recorder.fail(f"the reporter could not read a result: {one_line(error)}")
 
     def addSuccess(self, test: Any) -> None:
         super().addSuccess(test)
-        self._note(test, Outcome.SUCCESS, Problem)
+        # The common case, kept short: nothing here can fail.
+        self._pending.append((test, Outcome.SUCCESS, _NO_PROBLEM))
+        if self._test_started is None:
+            self._record_pending(0.0)
 
     def addFailure(self, test: Any, fail: Any) -> None:
         super().addFailure(test, fail)
@@ -210,7 +226,7 @@ class SeedboardReporter(TreeReporter):
     def _note(self, test: Any, outcome: Outcome, problem: Callable[[], Problem]) -> None:
         """Keep a result until ``stopTest`` gives its duration; never disturb the run."""
         try:
-            self._pending.append(make_result(test, outcome, problem(), 0.0, self._cwd))
+            self._pending.append((test, outcome, problem()))
         except Exception as error:
             self._recorder.fail(f"the reporter could not read a result: {one_line(error)}")
         if self._test_started is None:

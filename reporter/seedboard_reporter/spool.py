@@ -13,12 +13,14 @@ import contextlib
 import fcntl
 import os
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-SPOOL_ENV = "SEEDBOARD_SPOOL"
-DEFAULT_SPOOL = Path(".seedboard") / "spool"
+from seedboard.settings import DEFAULT_SPOOL as DEFAULT_SPOOL
+from seedboard.settings import SPOOL_ENV as SPOOL_ENV
+from seedboard.settings import spool_root as spool_root
+
 _LOCK = ".lock"
 _CLAIM_TRIES = 5
 
@@ -35,10 +37,6 @@ class Request:
     @property
     def size(self) -> int:
         return len(self.body)
-
-
-def spool_root(environ: Mapping[str, str], cwd: Path) -> Path:
-    return cwd / (environ.get(SPOOL_ENV) or DEFAULT_SPOOL)
 
 
 class RunSpool:

@@ -22,15 +22,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from seedboard.domain import Result, RunStart
+from seedboard.settings import DEFAULT_FLUSH_TIMEOUT as DEFAULT_FLUSH_TIMEOUT
+from seedboard.settings import FLUSH_ENV as FLUSH_ENV
+from seedboard.settings import TOKEN_ENV as TOKEN_ENV
+from seedboard.settings import URL_ENV as URL_ENV
 from seedboard_reporter import wire
 from seedboard_reporter.recorder import Unrecorded
 from seedboard_reporter.spool import Request, RunSpool, spooled_runs
 
-URL_ENV = "SEEDBOARD_URL"
-TOKEN_ENV = "SEEDBOARD_TOKEN"
-FLUSH_ENV = "SEEDBOARD_FLUSH_TIMEOUT"
-DEFAULT_FLUSH_TIMEOUT = 5.0
-"""How long a run may wait at its end for a server that has been answering."""
 UNHEALTHY_FLUSH_TIMEOUT = 1.0
 """…and for one that has not: its results go to the spool after at most this."""
 REQUEST_TIMEOUT = 2.0
