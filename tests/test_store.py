@@ -7,9 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from seedboard.db import batches, runs
+from seedboard.db import batches, bulk, runs
 from seedboard.db.history import recent_outcomes
 from seedboard.db.history import test_history as history_of
+from seedboard.db.models import Test
 from seedboard.db.runs import OutcomeFilter, ReplayFilter, RunFilters
 from seedboard.domain import Outcome, OutcomeCounts, Result
 from seedboard.triage.fingerprint import fingerprint
@@ -104,6 +105,36 @@ class RunStoreTests(SynchronousTestCase):
         detail = self.db.read(runs.get_run, start.id)
         assert detail is not None
         self.assertEqual(len({r.test_id for r in detail.results}), 1234)
+
+
+class BulkTests(SynchronousTestCase):
+    """The driver-level bulk insert and lookup under the results store."""
+
+    def setUp(self) -> None:
+        self.db = temporary_database(self)
+
+    def test_lookup_finds_awkward_names(self) -> None:
+        """Names with quotes, backslashes, NUL and non-ASCII are found as stored, others not."""
+        names = ['t."quoted"', "t.back\\slash", "t.nul\x00", "t.é☃", "t.[1, 2]", "t.plain"]
+        start = record_run(self.db, [result(name) for name in names])
+        found = self.db.read(bulk.rows_by_key, Test.name, [*names, "t.absent"], Test.name)
+        self.assertEqual(sorted(name for (name,) in found), sorted(names))
+        detail = self.db.read(runs.get_run, start.id)
+        assert detail is not None
+        self.assertEqual(sorted(r.test_id for r in detail.results), sorted(names))
+
+    def test_lookup_beyond_a_chunk(self) -> None:
+        """More names than one IN (...) chunk are all found."""
+        names = [f"t.T.test_{i}" for i in range(bulk.CHUNK * 2 + 7)]
+        self.db.write(bulk.insert_rows, Test, ("name",), [(name,) for name in names])
+        found = self.db.read(bulk.rows_by_key, Test.name, names, Test.id, Test.name)
+        self.assertEqual(sorted(name for _, name in found), sorted(names))
+
+    def test_insert_keeps_column_order(self) -> None:
+        """Values land in the columns they are listed with, whatever the table's order."""
+        self.db.write(bulk.insert_rows, Test, ("line", "name", "file"), [(7, "t.a", "a.py")])
+        [row] = self.db.read(bulk.rows_by_key, Test.name, ["t.a"], Test.file, Test.line)
+        self.assertEqual(tuple(row), ("a.py", 7))
 
 
 class BatchStoreTests(SynchronousTestCase):

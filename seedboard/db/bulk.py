@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from functools import cache
+from operator import itemgetter
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Connection, Dialect, bindparam, func, insert, select
@@ -37,22 +38,26 @@ def insert_rows(
     """
     if not rows:
         return
-    statement, named = _insert_statement(conn.dialect, model, columns)
-    if named:
+    statement, order = _insert_statement(conn.dialect, model, columns)
+    if order is None:
         conn.exec_driver_sql(statement, [dict(zip(columns, row, strict=True)) for row in rows])
-    else:
+    elif order == tuple(range(len(columns))):
         conn.exec_driver_sql(statement, rows)
+    else:
+        reorder = itemgetter(*order)
+        conn.exec_driver_sql(statement, [reorder(row) for row in rows])
 
 
 @cache
 def _insert_statement(
     dialect: Dialect, model: type[Base], columns: tuple[str, ...]
-) -> tuple[str, bool]:
-    """The driver's SQL inserting ``columns``, and whether it takes named parameters."""
+) -> tuple[str, tuple[int, ...] | None]:
+    """The driver's SQL inserting ``columns``, and for positional parameters where
+    each parameter is in ``columns`` (None for named parameters)."""
     compiled = insert(model).compile(dialect=dialect, column_keys=list(columns))
-    if compiled.positional and list(compiled.positiontup or ()) != list(columns):
-        raise ValueError(f"{model.__name__}: parameters in another order than {columns}")
-    return str(compiled), not compiled.positional
+    if not compiled.positional:
+        return str(compiled), None
+    return str(compiled), tuple(columns.index(name) for name in compiled.positiontup or ())
 
 
 def rows_by_key(
@@ -61,9 +66,10 @@ def rows_by_key(
     """The ``wanted`` columns of the rows whose ``key`` is one of ``values``."""
     if not values:
         return []
-    if conn.dialect.name == "sqlite":
+    if conn.dialect.name == "sqlite" and not any("\x00" in str(v) for v in values):
         # One parameter holding every value as a JSON array: one statement, and no
         # IN list to render, which for a thousand names costs more than the lookup.
+        # (SQLite's JSON functions cut text at a NUL, so such values go the long way.)
         array = select(func.json_each(bindparam("values")).table_valued("value").c.value)
         query = select(*wanted).where(key.in_(array))
         rows = conn.execute(query, {"values": json.dumps(values)}).all()
