@@ -16,8 +16,9 @@ import time
 import uuid
 from http.client import HTTPConnection
 from pathlib import Path
+from typing import Any
 
-from common import median_spread, new_token, start_server
+from common import cpu_seconds, median_spread, new_token, start_server
 from sqlalchemy import create_engine
 
 from seedboard.db.models import Base
@@ -99,19 +100,30 @@ def measure(work: Path, results: int, batch: int, repeat: int) -> dict[str, obje
     floor = RawFloor(work / "raw.db")
     http: list[float] = []
     raw: list[float] = []
+    http_cpu: list[float] = []
+    raw_cpu: list[float] = []
     try:
         for i in range(repeat + 1):
+            server_cpu = cpu_seconds(server.pid)
             http_seconds = poster.post_run(bodies)
+            server_cpu = cpu_seconds(server.pid) - server_cpu
+            floor_cpu = time.process_time()
             raw_seconds = floor.insert_run(rows)
+            floor_cpu = time.process_time() - floor_cpu
             if i:  # the first round warms caches and interns the tests
                 http.append(results / http_seconds)
                 raw.append(results / raw_seconds)
+                http_cpu.append(results / server_cpu)
+                raw_cpu.append(results / floor_cpu)
     finally:
         poster.close()
         floor.close()
         server.terminate()
         server.wait()
-    return rates_row(results, batch, http, raw)
+    return {
+        **rates_row(results, batch, http, raw),
+        "cpu": rates_row(results, batch, http_cpu, raw_cpu),
+    }
 
 
 def rates_row(results: int, batch: int, http: list[float], raw: list[float]) -> dict[str, object]:
@@ -187,8 +199,13 @@ class RawFloor:
         self._conn.close()
 
 
-def print_rows(ingest: dict[str, float]) -> None:
-    print(f"{'ingest':<30}{'median':>12}{'spread':>12}")
+def print_rows(ingest: dict[str, Any]) -> None:
+    _print_rates("ingest, wall time", ingest)
+    _print_rates("ingest, CPU time", ingest["cpu"])
+
+
+def _print_rates(title: str, ingest: dict[str, float]) -> None:
+    print(f"{title:<30}{'median':>12}{'spread':>12}")
     print(
         f"  {'HTTP API into SQLite':<28}{ingest['http_results_per_s']:>10,.0f}/s"
         f"{ingest['http_spread']:>10,.0f}/s"
