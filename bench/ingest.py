@@ -57,30 +57,34 @@ RUN = {
 
 
 class Poster:
-    """One keep-alive connection to a running server, posting whole runs in batches."""
+    """Posts whole runs in batches to a running server, each run on a new keep-alive connection."""
 
     def __init__(self, url: str, token: str) -> None:
         host, port = url.removeprefix("http://").split(":")
-        self._connection = HTTPConnection(host, int(port), timeout=120)
+        self._address = host, int(port)
         self._headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
 
     def post_run(self, bodies: list[bytes]) -> float:
-        """Seconds to post the batches of one new run (creating the run is not timed)."""
-        run_id = uuid.uuid4().hex
-        self._send("PUT", f"/api/v1/runs/{run_id}", json.dumps(RUN).encode(), 201)
-        started = time.perf_counter()
-        for number, body in enumerate(bodies):
-            self._send("PUT", f"/api/v1/runs/{run_id}/batches/{number}", body, 201)
-        return time.perf_counter() - started
+        """Seconds to post the batches of one new run (connecting and creating it not timed)."""
+        connection = HTTPConnection(*self._address, timeout=120)
+        try:
+            run_id = uuid.uuid4().hex
+            self._send(connection, "PUT", f"/api/v1/runs/{run_id}", json.dumps(RUN).encode(), 201)
+            started = time.perf_counter()
+            for number, body in enumerate(bodies):
+                path = f"/api/v1/runs/{run_id}/batches/{number}"
+                self._send(connection, "PUT", path, body, 201)
+            return time.perf_counter() - started
+        finally:
+            connection.close()
 
-    def _send(self, method: str, path: str, body: bytes, status: int) -> None:
-        self._connection.request(method, path, body, self._headers)
-        response = self._connection.getresponse()
+    def _send(
+        self, connection: HTTPConnection, method: str, path: str, body: bytes, status: int
+    ) -> None:
+        connection.request(method, path, body, self._headers)
+        response = connection.getresponse()
         answer = response.read()
         assert response.status == status, (response.status, answer)
-
-    def close(self) -> None:
-        self._connection.close()
 
 
 def batch_bodies(rows: list[dict[str, object]], batch: int) -> list[bytes]:
@@ -116,7 +120,6 @@ def measure(work: Path, results: int, batch: int, repeat: int) -> dict[str, obje
                 http_cpu.append(results / server_cpu)
                 raw_cpu.append(results / floor_cpu)
     finally:
-        poster.close()
         floor.close()
         server.terminate()
         server.wait()

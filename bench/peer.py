@@ -62,7 +62,9 @@ def peer_venv() -> Path:
     print(f"bench: installing subunit2sql into {VENV} (once)", file=sys.stderr, flush=True)
     venv.create(VENV, with_pip=True, clear=True)
     pip = [str(VENV / "bin" / "python"), "-m", "pip", "install", "--quiet"]
-    subprocess.run([*pip, *PACKAGES], check=True, stdout=subprocess.DEVNULL)
+    installed = subprocess.run([*pip, *PACKAGES], capture_output=True, text=True)
+    if installed.returncode:
+        sys.exit(f"bench: cannot install {' '.join(PACKAGES)}:\n{installed.stderr}")
     _READY.write_text(json.dumps(PACKAGES))
     return VENV
 
@@ -97,7 +99,6 @@ def measure(work: Path, results: int, batch: int, repeat: int) -> dict[str, obje
                 ours.append(results / seedboard_seconds)
                 theirs.append(results / peer_seconds)
     finally:
-        poster.close()
         server.terminate()
         server.wait()
     ratios = [o / t for o, t in zip(ours, theirs, strict=True)]
