@@ -1,4 +1,11 @@
-"""Ingest rate: results per second through the real HTTP API, against raw sqlite3."""
+"""Ingest rate: results per second through the real HTTP API, against raw sqlite3.
+
+Rounds alternate between the two sides, each round a new run in the same
+database, so both sides write into a database growing alike.  The floor
+inserts the rows seedboard stores (tests interned, results by test number)
+into a schema made from seedboard's own models, so it has the same columns,
+keys and indexes as the server's results table.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +16,19 @@ import time
 import uuid
 from http.client import HTTPConnection
 from pathlib import Path
+from typing import Any
 
-from common import new_token, start_server
+from common import cpu_seconds, median_spread, new_token, start_server
+from sqlalchemy import create_engine
+
+from seedboard.db.models import Base
 
 
-def result_rows(count: int) -> list[dict[str, object]]:
+def result_rows(count: int, tests: int = 2000) -> list[dict[str, object]]:
+    """``count`` results of ``tests`` distinct tests, one in fifty failing."""
     return [
         {
-            "test_id": f"pkg.test_mod.Tests.test_{i % 2000:05d}",
+            "test_id": f"pkg.test_mod.Tests.test_{i % tests:06d}",
             "outcome": "failure" if i % 50 == 0 else "success",
             "duration": 0.001 * (i % 7),
             "seed": i * 7919 % 2**32,
@@ -25,94 +37,185 @@ def result_rows(count: int) -> list[dict[str, object]]:
             if i % 50 == 0
             else None,
             "file": "pkg/test_mod.py",
-            "line": 10 + i % 2000,
+            "line": 10 + i % tests,
         }
         for i in range(count)
     ]
 
 
-def measure(work: Path, results: int, batch: int) -> dict[str, object]:
+RUN = {
+    "started_at": "2026-11-25T17:00:00+00:00",
+    "host": "bench",
+    "python_version": platform.python_version(),
+    "twisted_version": "26",
+    "command": "bench",
+    "order_seed": None,
+    "branch": "main",
+    "commit": None,
+    "build_url": None,
+}
+
+
+class Poster:
+    """Posts whole runs in batches to a running server, each run on a new keep-alive connection."""
+
+    def __init__(self, url: str, token: str) -> None:
+        host, port = url.removeprefix("http://").split(":")
+        self._address = host, int(port)
+        self._headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+
+    def post_run(self, bodies: list[bytes]) -> float:
+        """Seconds to post the batches of one new run (connecting and creating it not timed)."""
+        connection = HTTPConnection(*self._address, timeout=120)
+        try:
+            run_id = uuid.uuid4().hex
+            self._send(connection, "PUT", f"/api/v1/runs/{run_id}", json.dumps(RUN).encode(), 201)
+            started = time.perf_counter()
+            for number, body in enumerate(bodies):
+                path = f"/api/v1/runs/{run_id}/batches/{number}"
+                self._send(connection, "PUT", path, body, 201)
+            return time.perf_counter() - started
+        finally:
+            connection.close()
+
+    def _send(
+        self, connection: HTTPConnection, method: str, path: str, body: bytes, status: int
+    ) -> None:
+        connection.request(method, path, body, self._headers)
+        response = connection.getresponse()
+        answer = response.read()
+        assert response.status == status, (response.status, answer)
+
+
+def batch_bodies(rows: list[dict[str, object]], batch: int) -> list[bytes]:
+    return [
+        json.dumps({"results": rows[start : start + batch]}).encode()
+        for start in range(0, len(rows), batch)
+    ]
+
+
+def measure(work: Path, results: int, batch: int, repeat: int) -> dict[str, object]:
     """Results per second through the real HTTP API, against raw sqlite3.executemany."""
     rows = result_rows(results)
+    bodies = batch_bodies(rows, batch)
     db = work / "ingest.db"
     server, url = start_server(db, work)
-    token = new_token(db)
-    host, port = url.removeprefix("http://").split(":")
-    connection = HTTPConnection(host, int(port), timeout=60)
-    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
-    run_id = uuid.uuid4().hex
-    run = {
-        "started_at": "2026-11-25T17:00:00+00:00",
-        "host": "bench",
-        "python_version": platform.python_version(),
-        "twisted_version": "26",
-        "command": "bench",
-        "order_seed": None,
-        "branch": "main",
-        "commit": None,
-        "build_url": None,
-    }
-    bodies = [
-        json.dumps({"results": rows[start : start + batch]}).encode()
-        for start in range(0, results, batch)
-    ]
+    poster = Poster(url, new_token(db))
+    floor = RawFloor(work / "raw.db")
+    http: list[float] = []
+    raw: list[float] = []
+    http_cpu: list[float] = []
+    raw_cpu: list[float] = []
     try:
-        connection.request("PUT", f"/api/v1/runs/{run_id}", json.dumps(run), headers)
-        connection.getresponse().read()
-        started = time.perf_counter()
-        for number, body in enumerate(bodies):
-            connection.request("PUT", f"/api/v1/runs/{run_id}/batches/{number}", body, headers)
-            response = connection.getresponse()
-            response.read()
-            assert response.status == 201, response.status
-        http_seconds = time.perf_counter() - started
+        for i in range(repeat + 1):
+            server_cpu = cpu_seconds(server.pid)
+            http_seconds = poster.post_run(bodies)
+            server_cpu = cpu_seconds(server.pid) - server_cpu
+            floor_cpu = time.process_time()
+            raw_seconds = floor.insert_run(rows)
+            floor_cpu = time.process_time() - floor_cpu
+            if i:  # the first round warms caches and interns the tests
+                http.append(results / http_seconds)
+                raw.append(results / raw_seconds)
+                http_cpu.append(results / server_cpu)
+                raw_cpu.append(results / floor_cpu)
     finally:
+        floor.close()
         server.terminate()
         server.wait()
-    raw_seconds = raw_sqlite_insert(work / "raw.db", rows)
-    http_rate, raw_rate = results / http_seconds, results / raw_seconds
+    return {
+        **rates_row(results, batch, http, raw),
+        "cpu": rates_row(results, batch, http_cpu, raw_cpu),
+    }
+
+
+def rates_row(results: int, batch: int, http: list[float], raw: list[float]) -> dict[str, object]:
+    http_median, http_spread = median_spread(http)
+    raw_median, raw_spread = median_spread(raw)
+    ratios = [h / r for h, r in zip(http, raw, strict=True)]
     return {
         "results": results,
         "batch": batch,
-        "http_results_per_s": http_rate,
-        "raw_sqlite_results_per_s": raw_rate,
-        "ratio_to_raw": http_rate / raw_rate,
+        "rounds": len(http),
+        "http_results_per_s": http_median,
+        "http_spread": http_spread,
+        "http_rounds": http,
+        "raw_sqlite_results_per_s": raw_median,
+        "raw_spread": raw_spread,
+        "raw_rounds": raw,
+        "ratio_to_raw": median_spread(ratios)[0],
+        "ratio_spread": median_spread(ratios)[1],
     }
 
 
-def raw_sqlite_insert(path: Path, rows: list[dict[str, object]]) -> float:
-    """The floor: the same rows in one executemany, one transaction, WAL as the server."""
-    conn = sqlite3.connect(path)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute(
-        "CREATE TABLE results (id INTEGER PRIMARY KEY, run_id TEXT, test TEXT, outcome TEXT,"
-        " duration REAL, seed INTEGER, message TEXT, traceback TEXT, file TEXT, line INTEGER)"
-    )
-    values = [
-        (
-            "r",
-            r["test_id"],
-            r["outcome"],
-            r["duration"],
-            r["seed"],
-            r["message"],
-            r["traceback"],
-            r["file"],
-            r["line"],
+class RawFloor:
+    """The floor: seedboard's rows in one executemany and one transaction, WAL as the server."""
+
+    def __init__(self, path: Path) -> None:
+        engine = create_engine(f"sqlite:///{path}")
+        Base.metadata.create_all(engine)
+        engine.dispose()
+        self._conn = sqlite3.connect(path, isolation_level=None)
+        for pragma in ("foreign_keys = ON", "journal_mode = WAL", "synchronous = NORMAL"):
+            self._conn.execute(f"PRAGMA {pragma}")
+
+    def insert_run(self, rows: list[dict[str, object]]) -> float:
+        """Seconds to store one run's results, interning tests not seen before."""
+        run_id = uuid.uuid4().hex
+        conn = self._conn
+        conn.execute(
+            "INSERT INTO runs (id, started_at, host, python_version, twisted_version, command,"
+            " is_replay, success, failure, error, skip, expected_failure, unexpected_success)"
+            " VALUES (?, '2026-11-25 17:00:00', 'bench', '3', '26', 'bench', 0, 0, 0, 0, 0, 0, 0)",
+            (run_id,),
         )
-        for r in rows
-    ]
-    started = time.perf_counter()
-    with conn:
-        conn.executemany("INSERT INTO results VALUES (NULL,?,?,?,?,?,?,?,?,?)", values)
-    elapsed = time.perf_counter() - started
-    conn.close()
-    return elapsed
+        started = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        names = {r["test_id"]: (r["file"], r["line"]) for r in rows}
+        conn.executemany(
+            "INSERT OR IGNORE INTO tests (name, file, line) VALUES (?, ?, ?)",
+            [(name, file, line) for name, (file, line) in names.items()],
+        )
+        ids = dict(conn.execute("SELECT name, id FROM tests"))
+        conn.executemany(
+            "INSERT INTO results (run_id, test_id, outcome, duration, seed, exception_type,"
+            " message, traceback, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    run_id,
+                    ids[r["test_id"]],
+                    r["outcome"],
+                    r["duration"],
+                    r["seed"],
+                    None,
+                    r["message"],
+                    r["traceback"],
+                    "0123456789abcdef" if r["message"] is not None else None,
+                )
+                for r in rows
+            ],
+        )
+        conn.execute("COMMIT")
+        return time.perf_counter() - started
+
+    def close(self) -> None:
+        self._conn.close()
 
 
-def print_rows(ingest: dict[str, float]) -> None:
-    print(f"{'ingest':<28}{'results/s':>12}")
-    print(f"  {'HTTP API into SQLite':<26}{ingest['http_results_per_s']:>12,.0f}")
-    print(f"  {'raw sqlite3.executemany':<26}{ingest['raw_sqlite_results_per_s']:>12,.0f}")
-    print(f"  {'ratio HTTP ÷ raw':<26}{ingest['ratio_to_raw']:>12.3f}")
+def print_rows(ingest: dict[str, Any]) -> None:
+    _print_rates("ingest, wall time", ingest)
+    _print_rates("ingest, CPU time", ingest["cpu"])
+
+
+def _print_rates(title: str, ingest: dict[str, float]) -> None:
+    print(f"{title:<30}{'median':>12}{'spread':>12}")
+    print(
+        f"  {'HTTP API into SQLite':<28}{ingest['http_results_per_s']:>10,.0f}/s"
+        f"{ingest['http_spread']:>10,.0f}/s"
+    )
+    print(
+        f"  {'raw sqlite3.executemany':<28}{ingest['raw_sqlite_results_per_s']:>10,.0f}/s"
+        f"{ingest['raw_spread']:>10,.0f}/s"
+    )
+    ratio, spread = ingest["ratio_to_raw"], ingest["ratio_spread"]
+    print(f"  {'ratio HTTP ÷ raw':<28}{ratio:>12.3f}{spread:>12.3f}")

@@ -20,6 +20,7 @@ from treq.testing import StubTreq
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred, gatherResults
 from twisted.internet.interfaces import IReactorFromThreads
+from twisted.internet.task import deferLater
 from twisted.internet.tcp import Port
 from twisted.internet.threads import deferToThread
 from twisted.trial.unittest import SynchronousTestCase, TestCase
@@ -28,14 +29,15 @@ from twisted.web.server import Request
 from twisted.web.test.requesthelper import DummyChannel
 
 from seedboard.db import runs, tokens
-from seedboard.db.engine import Database
+from seedboard.db.engine import Database, open_database
+from seedboard.db.migrate import ensure_schema
 from seedboard.db.models import Base
 from seedboard.db.pool import SynchronousPool, ThreadedPool
 from seedboard.ingest import DEFAULT_MAX_BODY
 from seedboard.web.app import Dashboard
 from seedboard.web.render import make_environment
 from seedboard.web.server import access_log_line, listen, make_dashboard
-from tests.support import temporary_database
+from tests.support import result, run_start, temporary_database
 from tests.test_ingest import result_body, run_body
 from tests.test_web import schema_errors
 
@@ -726,3 +728,27 @@ class OpenAPIAnswerTests(APICase):
         for answer, schema in answers:
             reference = {"$ref": f"#/components/schemas/{schema}"}
             self.assertEqual(schema_errors(answer.body, reference, document), [], answer.body)
+
+
+class BackgroundCheckpointTests(TestCase):
+    """The server's pool copies SQLite's log into the file after writes, off the writer."""
+
+    async def test_checkpoint_follows_writes(self) -> None:
+        """After a write through the pool, its rows reach the database file by themselves."""
+        path = Path(self.mktemp()).resolve()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        database = open_database(f"sqlite:///{path}", background_checkpoints=True)
+        ensure_schema(database)
+        pool = ThreadedPool(database, cast(IReactorFromThreads, reactor))
+        pool.start()
+        self.addCleanup(pool.stop)
+        empty = path.stat().st_size
+        start = run_start()
+        await pool.write(runs.create_run, start)
+        many = [result(f"t.T.test_{i}", message="x" * 2000) for i in range(2000)]
+        await pool.write(runs.add_results, start.id, many)
+        for _ in range(200):
+            if path.stat().st_size > empty + 1000 * 1024:
+                break
+            await deferLater(reactor, 0.05)
+        self.assertGreater(path.stat().st_size, empty + 1000 * 1024)

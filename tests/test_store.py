@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from seedboard.db import batches, runs
+from seedboard.db import batches, bulk, runs
+from seedboard.db.engine import open_database
 from seedboard.db.history import recent_outcomes
 from seedboard.db.history import test_history as history_of
+from seedboard.db.migrate import ensure_schema
+from seedboard.db.models import Test
 from seedboard.db.runs import OutcomeFilter, ReplayFilter, RunFilters
 from seedboard.domain import Outcome, OutcomeCounts, Result
 from seedboard.triage.fingerprint import fingerprint
@@ -104,6 +108,59 @@ class RunStoreTests(SynchronousTestCase):
         detail = self.db.read(runs.get_run, start.id)
         assert detail is not None
         self.assertEqual(len({r.test_id for r in detail.results}), 1234)
+
+
+class BulkTests(SynchronousTestCase):
+    """The driver-level bulk insert and lookup under the results store."""
+
+    def setUp(self) -> None:
+        self.db = temporary_database(self)
+
+    def test_lookup_finds_awkward_names(self) -> None:
+        """Names with quotes, backslashes, NUL and non-ASCII are found as stored, others not."""
+        names = ['t."quoted"', "t.back\\slash", "t.nul\x00", "t.é☃", "t.[1, 2]", "t.plain"]
+        start = record_run(self.db, [result(name) for name in names])
+        found = self.db.read(bulk.rows_by_key, Test.name, [*names, "t.absent"], Test.name)
+        self.assertEqual(sorted(name for (name,) in found), sorted(names))
+        detail = self.db.read(runs.get_run, start.id)
+        assert detail is not None
+        self.assertEqual(sorted(r.test_id for r in detail.results), sorted(names))
+
+    def test_lookup_beyond_a_chunk(self) -> None:
+        """More names than one IN (...) chunk are all found."""
+        names = [f"t.T.test_{i}" for i in range(bulk.CHUNK * 2 + 7)]
+        self.db.write(bulk.insert_rows, Test, ("name",), [(name,) for name in names])
+        found = self.db.read(bulk.rows_by_key, Test.name, names, Test.id, Test.name)
+        self.assertEqual(sorted(name for _, name in found), sorted(names))
+
+    def test_insert_keeps_column_order(self) -> None:
+        """Values land in the columns they are listed with, whatever the table's order."""
+        self.db.write(bulk.insert_rows, Test, ("line", "name", "file"), [(7, "t.a", "a.py")])
+        [row] = self.db.read(bulk.rows_by_key, Test.name, ["t.a"], Test.file, Test.line)
+        self.assertEqual(tuple(row), ("a.py", 7))
+
+
+class CheckpointTests(SynchronousTestCase):
+    """A server's writer leaves the write-ahead log to a checkpoint of its own."""
+
+    def setUp(self) -> None:
+        self.path = Path(self.mktemp()).resolve()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = open_database(f"sqlite:///{self.path}", background_checkpoints=True)
+        self.addCleanup(self.db.dispose)
+        ensure_schema(self.db)
+
+    def test_rows_reach_the_file_at_checkpoint(self) -> None:
+        """Commits leave even a large log uncopied; checkpoint copies it into the file."""
+        empty = self.path.stat().st_size
+        record_run(self.db, [result(f"t.T.test_{i}", message="x" * 2000) for i in range(3000)])
+        # Far more than the 1000 pages after which a commit would checkpoint by itself.
+        self.assertGreater(Path(f"{self.path}-wal").stat().st_size, 4000 * 1024)
+        self.assertEqual(self.path.stat().st_size, empty)
+        self.db.checkpoint()
+        self.assertGreater(self.path.stat().st_size, empty + 1000 * 1024)
+        with self.db.reader.connect() as conn:
+            self.assertEqual(conn.exec_driver_sql("SELECT count(*) FROM results").scalar(), 3000)
 
 
 class BatchStoreTests(SynchronousTestCase):

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import Connection, insert, select
 
 from seedboard.db.models import Batch
-from seedboard.db.runs import add_results, require_run
+from seedboard.db.runs import append_results, require_run
 from seedboard.domain import Result
 
 
@@ -31,7 +31,7 @@ def add_batch(
     conn.execute(
         insert(Batch).values(run_id=run_id, number=number, stored_at=stored_at, count=len(results))
     )
-    add_results(conn, run_id, results)
+    append_results(conn, run_id, results)
     return True
 
 

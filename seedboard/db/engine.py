@@ -31,6 +31,9 @@ class Database:
 
     reader: Engine
     writer: Engine
+    background_checkpoints: bool = False
+    """Whether the caller copies SQLite's write-ahead log into the database file
+    (``checkpoint``) off the writer's path, instead of the commit that fills it."""
 
     def read(self, fn: Callable[Concatenate[Connection, P], T], *a: P.args, **k: P.kwargs) -> T:
         with self.reader.connect() as conn:
@@ -49,12 +52,21 @@ class Database:
         """True for in-memory SQLite, which exists only on its one connection."""
         return self.reader is self.writer
 
+    def checkpoint(self) -> None:
+        """Copy what SQLite's write-ahead log holds into the database file, as far as
+        readers allow, without waiting for them or blocking the writer."""
+        with self.reader.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+
     def dispose(self) -> None:
         self.reader.dispose()
         self.writer.dispose()
 
 
-def open_database(url: str) -> Database:
+def open_database(url: str, background_checkpoints: bool = False) -> Database:
+    """The database at ``url``.  With ``background_checkpoints`` a SQLite file's writer
+    never checkpoints its write-ahead log itself: the caller must call ``checkpoint``
+    after writes (the server's pool does, on a thread of its own)."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return Database(reader=create_engine(url), writer=create_engine(url, pool_size=1))
@@ -65,11 +77,20 @@ def open_database(url: str) -> Database:
         return Database(reader=engine, writer=engine)
     return Database(
         reader=_sqlite_engine(url, immediate=False),
-        writer=_sqlite_engine(url, immediate=True, pool_size=1, max_overflow=0),
+        writer=_sqlite_engine(
+            url,
+            immediate=True,
+            autocheckpoint=not background_checkpoints,
+            pool_size=1,
+            max_overflow=0,
+        ),
+        background_checkpoints=background_checkpoints,
     )
 
 
-def _sqlite_engine(url: str, immediate: bool, **options: Any) -> Engine:
+def _sqlite_engine(
+    url: str, immediate: bool, autocheckpoint: bool = True, **options: Any
+) -> Engine:
     engine = create_engine(url, **options)
     begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
 
@@ -82,6 +103,10 @@ def _sqlite_engine(url: str, immediate: bool, **options: Any) -> Engine:
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
+        if not autocheckpoint:
+            # A commit that fills the log would copy it to the file and sync both,
+            # on the writer's time: the pool's checkpoint thread does it instead.
+            cursor.execute("PRAGMA wal_autocheckpoint = 0")
         cursor.close()
 
     @event.listens_for(engine, "begin")

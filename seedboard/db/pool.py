@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 from twisted.internet.defer import Deferred, maybeDeferred
 from twisted.internet.interfaces import IReactorFromThreads
 from twisted.internet.threads import deferToThreadPool
+from twisted.logger import Logger
 from twisted.python.threadpool import ThreadPool
 
 from seedboard.db.engine import Database
@@ -23,6 +24,8 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 READ_THREADS = 4
+
+log = Logger()
 
 
 class Pool(Protocol):
@@ -42,6 +45,9 @@ class ThreadedPool:
         self._database = database
         self._reactor = reactor
         self._writer = ThreadPool(1, 1, name="seedboard-db-write")
+        # Checkpoints get a thread of their own, so a write never waits for one.
+        self._checkpointer = ThreadPool(1, 1, name="seedboard-db-checkpoint")
+        self._checkpoint_due = False
         self._readers = (
             self._writer
             if database.single_connection
@@ -50,11 +56,15 @@ class ThreadedPool:
 
     def start(self) -> None:
         self._writer.start()
+        if self._database.background_checkpoints:
+            self._checkpointer.start()
         if self._readers is not self._writer:
             self._readers.start()
 
     def stop(self) -> None:
         self._writer.stop()
+        if self._database.background_checkpoints:
+            self._checkpointer.stop()
         if self._readers is not self._writer:
             self._readers.stop()
         self._database.dispose()
@@ -69,9 +79,26 @@ class ThreadedPool:
     def write(
         self, fn: Callable[Concatenate[Connection, P], T], *a: P.args, **k: P.kwargs
     ) -> Deferred[T]:
-        return deferToThreadPool(
+        written = deferToThreadPool(
             self._reactor, self._writer, partial(self._database.write, fn, *a, **k)
         )
+        if self._database.background_checkpoints:
+            written.addBoth(self._checkpoint_soon)
+        return written
+
+    def _checkpoint_soon(self, result: T) -> T:
+        """Ask for a checkpoint after a write, unless one is asked for and not begun."""
+        if not self._checkpoint_due:
+            self._checkpoint_due = True
+            deferToThreadPool(self._reactor, self._checkpointer, self._checkpoint).addErrback(
+                lambda failure: log.failure("Checkpoint failed", failure)
+            )
+        return result
+
+    def _checkpoint(self) -> None:
+        # Cleared before it begins: a write that ends meanwhile asks for one more.
+        self._checkpoint_due = False
+        self._database.checkpoint()
 
 
 class SynchronousPool:

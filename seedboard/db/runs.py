@@ -8,7 +8,7 @@ records come out, never rows.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -26,6 +26,7 @@ from sqlalchemy import (
     update,
 )
 
+from seedboard.db.bulk import insert_rows, rows_by_key
 from seedboard.db.models import Result, Run, Test
 from seedboard.domain import (
     BAD_OUTCOMES,
@@ -41,9 +42,6 @@ from seedboard.triage.fingerprint import fingerprint
 
 _runs = Run.__table__
 _results = Result.__table__
-
-_CHUNK = 500
-"""Names per ``IN (...)``: well under every database's bound-parameter limit."""
 
 _FAILURES_FIRST = {
     Outcome.ERROR: 0,
@@ -106,31 +104,52 @@ def create_run(conn: Connection, run: RunStart) -> bool:
 def add_results(conn: Connection, run_id: str, results: Sequence[ResultRecord]) -> None:
     """Append results to a run with bulk inserts, keeping its counts current."""
     require_run(conn, run_id)
+    append_results(conn, run_id, results)
+
+
+_RESULT_COLUMNS = (
+    "run_id",
+    "test_id",
+    "outcome",
+    "duration",
+    "seed",
+    "exception_type",
+    "message",
+    "traceback",
+    "fingerprint",
+)
+
+
+def append_results(conn: Connection, run_id: str, results: Sequence[ResultRecord]) -> None:
+    """``add_results`` for a run known to exist: one bulk insert, one update of its counts."""
     if not results:
         return
     test_ids = _test_ids(conn, results)
-    conn.execute(
-        insert(Result),
+    # Outcome is a StrEnum, so each member goes to the driver as its text.
+    insert_rows(
+        conn,
+        Result,
+        _RESULT_COLUMNS,
         [
-            {
-                "run_id": run_id,
-                "test_id": test_ids[result.test_id],
-                "outcome": result.outcome.value,
-                "duration": result.duration,
-                "seed": result.seed,
-                "exception_type": result.exception_type,
-                "message": result.message,
-                "traceback": result.traceback,
-                "fingerprint": _fingerprint_of(result),
-            }
-            for result in results
+            (
+                run_id,
+                test_ids[r.test_id],
+                r.outcome,
+                r.duration,
+                r.seed,
+                r.exception_type,
+                r.message,
+                r.traceback,
+                _fingerprint_of(r),
+            )
+            for r in results
         ],
     )
-    added = Counter(result.outcome.value for result in results)
+    added = Counter(r.outcome for r in results)
     conn.execute(
         update(Run)
         .where(Run.id == run_id)
-        .values({getattr(Run, name): getattr(Run, name) + n for name, n in added.items()})
+        .values({getattr(Run, o.value): getattr(Run, o.value) + n for o, n in added.items()})
     )
 
 
@@ -267,24 +286,18 @@ def require_run(conn: Connection, run_id: str) -> None:
 def _test_ids(conn: Connection, results: Sequence[ResultRecord]) -> dict[str, int]:
     """Ids of the results' tests, adding new tests and moving ones whose line changed."""
     located = {r.test_id: (r.file, r.line) for r in results}
+    names = list(located)
     known = {
         name: (test_id, (file, line))
-        for chunk in _chunks(list(located), _CHUNK)
-        for test_id, name, file, line in conn.execute(
-            select(Test.id, Test.name, Test.file, Test.line).where(Test.name.in_(chunk))
+        for test_id, name, file, line in rows_by_key(
+            conn, Test.name, names, Test.id, Test.name, Test.file, Test.line
         )
     }
-    new = [name for name in located if name not in known]
+    new = [name for name in names if name not in known]
     if new:
-        conn.execute(
-            insert(Test),
-            [{"name": name, "file": located[name][0], "line": located[name][1]} for name in new],
-        )
-        for chunk in _chunks(new, _CHUNK):
-            for test_id, name in conn.execute(
-                select(Test.id, Test.name).where(Test.name.in_(chunk))
-            ):
-                known[name] = (test_id, located[name])
+        insert_rows(conn, Test, ("name", "file", "line"), [(n, *located[n]) for n in new])
+        for test_id, name in rows_by_key(conn, Test.name, new, Test.id, Test.name):
+            known[name] = (test_id, located[name])
     moved = [
         {"test_pk": known[name][0], "file": file, "line": line}
         for name, (file, line) in located.items()
@@ -298,11 +311,6 @@ def _test_ids(conn: Connection, results: Sequence[ResultRecord]) -> dict[str, in
             moved,
         )
     return {name: test_id for name, (test_id, _) in known.items()}
-
-
-def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def summary_of(run: Row[Any]) -> RunSummary:

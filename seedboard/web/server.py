@@ -179,7 +179,7 @@ def serve(
         from twisted.internet import reactor as default_reactor
 
         reactor = cast(ServingReactor, default_reactor)
-    database = open_database(database_url)
+    database = open_database(database_url, background_checkpoints=True)
     # Startup, before the reactor runs: blocking here delays no request.
     ensure_schema(database)
     if private and not any(token.active for token in database.read(list_tokens)):

@@ -1,0 +1,83 @@
+"""Bulk writes at the driver's speed: the one place where the database's kind matters.
+
+SQLAlchemy's Core ``insert`` given a list of dicts processes every row's
+parameters in Python, which costs more than SQLite's own insert.  Here a
+statement is compiled once per dialect and the rows go straight to the
+driver's ``executemany``; only columns whose type needs no conversion on the
+way in may be written so.  Looking up many names is a single statement with
+one parameter on SQLite, and chunked ``IN (...)`` lists elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from functools import cache
+from operator import itemgetter
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, Connection, Dialect, bindparam, func, insert, select
+from sqlalchemy.orm import InstrumentedAttribute
+
+from seedboard.db.models import Base
+
+CHUNK = 500
+"""Names per ``IN (...)``: well under every database's bound-parameter limit."""
+
+Row = tuple[Any, ...]
+_Column = ColumnElement[Any] | InstrumentedAttribute[Any]
+
+
+def insert_rows(
+    conn: Connection, model: type[Base], columns: tuple[str, ...], rows: list[Row]
+) -> None:
+    """Insert ``rows`` (values in the order of ``columns``) with one ``executemany``.
+
+    The columns' types must need no bind conversion (strings, numbers):
+    the values reach the driver as they are.
+    """
+    if not rows:
+        return
+    statement, order = _insert_statement(conn.dialect, model, columns)
+    if order is None:
+        conn.exec_driver_sql(statement, [dict(zip(columns, row, strict=True)) for row in rows])
+    elif order == tuple(range(len(columns))):
+        conn.exec_driver_sql(statement, rows)
+    else:
+        reorder = itemgetter(*order)
+        conn.exec_driver_sql(statement, [reorder(row) for row in rows])
+
+
+@cache
+def _insert_statement(
+    dialect: Dialect, model: type[Base], columns: tuple[str, ...]
+) -> tuple[str, tuple[int, ...] | None]:
+    """The driver's SQL inserting ``columns``, and for positional parameters where
+    each parameter is in ``columns`` (None for named parameters)."""
+    compiled = insert(model).compile(dialect=dialect, column_keys=list(columns))
+    if not compiled.positional:
+        return str(compiled), None
+    return str(compiled), tuple(columns.index(name) for name in compiled.positiontup or ())
+
+
+def rows_by_key(
+    conn: Connection, key: _Column, values: Sequence[object], *wanted: _Column
+) -> list[Row]:
+    """The ``wanted`` columns of the rows whose ``key`` is one of ``values``."""
+    if not values:
+        return []
+    if conn.dialect.name == "sqlite" and not any("\x00" in str(v) for v in values):
+        # One parameter holding every value as a JSON array: one statement, and no
+        # IN list to render, which for a thousand names costs more than the lookup.
+        # (SQLite's JSON functions cut text at a NUL, so such values go the long way.)
+        array = select(func.json_each(bindparam("values")).table_valued("value").c.value)
+        query = select(*wanted).where(key.in_(array))
+        rows = conn.execute(query, {"values": json.dumps(values)}).all()
+    else:
+        rows = [
+            row
+            for start in range(0, len(values), CHUNK)
+            for row in conn.execute(select(*wanted).where(key.in_(values[start : start + CHUNK])))
+        ]
+    # Rows unpack as tuples do, which is all callers need.
+    return cast(list[Row], rows)
