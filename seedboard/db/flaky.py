@@ -7,14 +7,13 @@ from typing import Any
 from sqlalchemy import Connection, Row, select
 
 from seedboard.db.models import Result, Run, Test
-from seedboard.domain import BAD_OUTCOMES, Outcome
+from seedboard.db.queries import is_bad, runs_then_results
+from seedboard.domain import Outcome
 from seedboard.triage.classify import Classification, rank_key
 from seedboard.triage.report import Sample, TestTriage, triage
 
 WINDOW = 50
 """Runs of a test that its class is judged on, unless told otherwise."""
-
-_BAD = [outcome.value for outcome in BAD_OUTCOMES]
 
 
 def test_triage(
@@ -42,9 +41,7 @@ def flaky_tests(
         select(Test.id, Test.name, Test.file, Test.line)
         .where(
             Test.id.in_(
-                select(Result.test_id).where(
-                    Result.run_id.in_(recent.scalar_subquery()), Result.outcome.in_(_BAD)
-                )
+                select(Result.test_id).where(Result.run_id.in_(recent.scalar_subquery()), is_bad())
             )
         )
         .order_by(Test.name)
@@ -70,7 +67,7 @@ def _samples(conn: Connection, test_pk: int, window: int, branch: str | None) ->
             Result.exception_type,
             Result.message,
         )
-        .join(Run, Run.id == Result.run_id)
+        .select_from(runs_then_results())
         .where(Result.test_id == test_pk)
         .order_by(Run.started_at.desc(), Run.id.desc(), Result.id.desc())
         .limit(window)

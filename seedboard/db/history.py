@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import Connection, Select, select
 
 from seedboard.db.models import Result, Run, Test
+from seedboard.db.queries import runs_then_results
 from seedboard.domain import Outcome, TestHistory, TestRun
 
 
@@ -26,7 +27,7 @@ def test_history(conn: Connection, name: str, limit: int) -> TestHistory | None:
             Result.seed,
             Result.message,
         )
-        .join(Run, Run.id == Result.run_id)
+        .select_from(runs_then_results())
         .where(Result.test_id == test.id)
         .order_by(Run.started_at.desc(), Run.id.desc(), Result.id.desc())
         .limit(limit)
@@ -67,9 +68,8 @@ def recent_outcomes(
 def _latest(name: str, limit: int, branch: str | None) -> Select[str]:
     query = (
         select(Result.outcome)
-        .join(Run, Run.id == Result.run_id)
-        .join(Test, Test.id == Result.test_id)
-        .where(Test.name == name)
+        .select_from(runs_then_results())
+        .where(Result.test_id == select(Test.id).where(Test.name == name).scalar_subquery())
         .order_by(Run.started_at.desc(), Run.id.desc(), Result.id.desc())
         .limit(limit)
     )

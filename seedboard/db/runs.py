@@ -26,6 +26,7 @@ from sqlalchemy import (
     update,
 )
 
+from seedboard.db.aggregates import count_results
 from seedboard.db.models import Result, Run, Test
 from seedboard.domain import (
     BAD_OUTCOMES,
@@ -126,6 +127,7 @@ def add_results(conn: Connection, run_id: str, results: Sequence[ResultRecord]) 
             for result in results
         ],
     )
+    count_results(conn, run_id, [(test_ids[r.test_id], r.outcome) for r in results])
     added = Counter(result.outcome.value for result in results)
     conn.execute(
         update(Run)
