@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("failures", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["test_id"], ["tests.id"], name="fk_test_days_test_id_tests"),
         sa.PrimaryKeyConstraint("test_id", "day", "branch", name="pk_test_days"),
+        sqlite_with_rowid=False,
     )
     # Results stored before this revision are counted once, here; ingest keeps it current.
     op.execute(

@@ -138,6 +138,9 @@ class TestDay(Base):
     passes: Mapped[int] = mapped_column(Integer)
     failures: Mapped[int] = mapped_column(Integer)
 
+    # Rows kept in key order: a test's days are read as one range, without lookups.
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
 
 class Batch(Base):
     """A batch of results received for a run, so that a retried batch is never stored twice."""

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import date
 from functools import reduce
 
-from sqlalchemy import ColumnElement, Connection, func, select
+from sqlalchemy import ColumnElement, Connection, String, func, select, type_coerce
 
 from seedboard.db.models import Result, Run, Test, TestDay
 from seedboard.db.queries import is_bad, runs_then_results
@@ -93,19 +93,25 @@ def _day_tests(
         select(Result.test_id).select_from(runs_then_results()).where(*conditions, is_bad())
     )
     query = (
-        select(TestDay.day, TestDay.test_id, func.sum(TestDay.passes), func.sum(TestDay.failures))
+        select(
+            # Read as the stored text: thousands of rows parse faster with fromisoformat.
+            type_coerce(TestDay.day, String),
+            TestDay.test_id,
+            func.sum(TestDay.passes),
+            func.sum(TestDay.failures),
+        )
         .where(
             TestDay.test_id.in_(failed_in_range),
             TestDay.day >= first,
             TestDay.day <= last,
         )
-        .group_by(TestDay.day, TestDay.test_id)
+        .group_by(TestDay.test_id, TestDay.day)
     )
     if branch is not None:
         query = query.where(TestDay.branch == branch)
     return [
         DayTest(_as_date(d), test, passes, failures)
-        for d, test, passes, failures in conn.execute(query)
+        for d, test, passes, failures in conn.execute(query).tuples()
     ]
 
 
@@ -149,4 +155,4 @@ def _samples(
 
 def _as_date(value: date | str) -> date:
     """SQLite's ``date()`` answers text; other databases a date."""
-    return date.fromisoformat(value) if isinstance(value, str) else value
+    return value if isinstance(value, date) else date.fromisoformat(value)
