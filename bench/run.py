@@ -1,10 +1,12 @@
 """Seedboard's benchmark: one command, a table on stdout, the figures in bench/results.json.
 
     .venv/bin/python bench/run.py [--tests 5000] [--repeat 5] [--results 100000]
+                                  [--only overhead,ingest,pages] [--results-scale 1M,100k]
 
 Each comparison is measured side by side in one run, interleaved, and given as
 a ratio, so a noisy machine moves both sides alike.  Each part lives in its own
-module here and has a ``measure`` and a ``print_rows``.
+module here and has a ``measure`` and a ``print_rows``; a part run alone
+replaces only its own figures in bench/results.json.
 """
 
 from __future__ import annotations
@@ -18,7 +20,11 @@ from pathlib import Path
 
 import ingest
 import overhead
+import pages
 from common import REPO
+
+PARTS = ("overhead", "ingest", "pages")
+RESULTS = REPO / "bench" / "results.json"
 
 
 def main() -> None:
@@ -27,18 +33,49 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="timed rounds of each trial run")
     parser.add_argument("--results", type=int, default=100_000, help="results posted for ingest")
     parser.add_argument("--batch", type=int, default=1000, help="results per batch")
+    parser.add_argument(
+        "--only", default=",".join(PARTS), help=f"comma-separated parts to run, of {PARTS}"
+    )
+    parser.add_argument(
+        "--results-scale",
+        default=",".join(pages.SCALES),
+        help=f"history sizes for the pages part, of {tuple(pages.SCALES)}",
+    )
+    parser.add_argument("--page-requests", type=int, default=40, help="timed requests per page")
+    parser.add_argument(
+        "--history-cache",
+        type=Path,
+        help="keep generated histories in this folder and reuse them (pages part)",
+    )
     args = parser.parse_args()
+    parts = [p for p in args.only.split(",") if p]
+    unknown = set(parts) - set(PARTS)
+    if unknown:
+        parser.error(f"unknown parts {sorted(unknown)}; choose from {PARTS}")
+    scales = [s for s in args.results_scale.split(",") if s]
+    if set(scales) - set(pages.SCALES):
+        parser.error(f"--results-scale takes {tuple(pages.SCALES)}")
+    figures = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    figures["machine"] = {"python": platform.python_version(), "cpus": os.cpu_count()}
     with tempfile.TemporaryDirectory(prefix="seedboard-bench-") as folder:
         work = Path(folder)
-        figures = {
-            "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
-            "reporter_overhead": overhead.measure(work, args.tests, args.repeat),
-            "ingest": ingest.measure(work, args.results, args.batch),
-        }
-    (REPO / "bench" / "results.json").write_text(json.dumps(figures, indent=2) + "\n")
-    overhead.print_rows(figures["reporter_overhead"])
-    print()
-    ingest.print_rows(figures["ingest"])
+        if "overhead" in parts:
+            figures["reporter_overhead"] = overhead.measure(work, args.tests, args.repeat)
+        if "ingest" in parts:
+            figures["ingest"] = ingest.measure(work, args.results, args.batch)
+        if "pages" in parts:
+            figures["pages"] = pages.measure(work, args.page_requests, scales, args.history_cache)
+    RESULTS.write_text(json.dumps(figures, indent=2) + "\n")
+    printers = {
+        "overhead": ("reporter_overhead", overhead.print_rows),
+        "ingest": ("ingest", ingest.print_rows),
+        "pages": ("pages", pages.print_rows),
+    }
+    for number, part in enumerate(parts):
+        if number:
+            print()
+        key, print_rows = printers[part]
+        print_rows(figures[key])
 
 
 if __name__ == "__main__":
