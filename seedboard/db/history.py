@@ -64,7 +64,8 @@ def recent_outcomes(
         ).tuples()
     }
     latest = latest_results(conn, [Result.outcome], list(keys), limit, branch)
-    return {
+    outcomes = {
         keys[test]: [Outcome(row.outcome) for row in reversed(rows)]
         for test, rows in latest.items()
     }
+    return {name: outcomes[name] for name in names if name in outcomes}

@@ -80,16 +80,18 @@ def latest_results(
     tests: Sequence[int],
     limit: int,
     branch: str | None = None,
+    runs_where: Sequence[ColumnElement[bool]] = (),
 ) -> dict[int, list[Row[Any]]]:
-    """Each test's latest ``limit`` results (on ``branch``, if given), newest first,
-    as rows of ``columns``; a test without results is left out.
+    """Each test's latest ``limit`` results (on ``branch``, and in runs that pass
+    ``runs_where``, if given), newest first, as rows of ``columns``; a test without
+    results is left out.
 
     One query reads the tests' results in the latest ``limit`` runs and a quarter
     more: a test with ``limit`` results there has its latest ones among them, since
     every result of an older run comes after them.  Only a test with fewer (one that
     did not run in most runs: replays run a few tests) is then asked about alone.
     """
-    on_branch = [] if branch is None else [Run.branch == branch]
+    on_branch = [*runs_where, *([] if branch is None else [Run.branch == branch])]
     runs = limit + limit // 4 + 2
     recent = select(Run.id).where(*on_branch).order_by(*newest_first()[:2]).limit(runs)
     # The same bound as a range on the runs' index, so only those runs are walked.

@@ -11,7 +11,7 @@ from functools import reduce
 from sqlalchemy import ColumnElement, Connection, String, func, select, type_coerce
 
 from seedboard.db.models import Result, Run, Test, TestDay
-from seedboard.db.queries import is_bad, runs_then_results
+from seedboard.db.queries import is_bad, latest_results, runs_then_results
 from seedboard.db.runs import ReplayFilter, RunFilters, run_conditions
 from seedboard.domain import BAD_OUTCOMES, Outcome
 from seedboard.triage.classify import Observation
@@ -42,8 +42,9 @@ def trends(conn: Connection, days: int, last: date, branch: str | None = None) -
     names = _names(conn, [test for test, _, _ in candidates])
     # Replays count towards a test's class, so its samples keep them.
     every_run = run_conditions(RunFilters(branch=branch, since=first, until=last))
+    samples = _samples(conn, [test for test, _, _ in candidates], every_run)
     most_flaky = tuple(
-        flaky_trend(names[test], failures, runs, _samples(conn, test, every_run))
+        flaky_trend(names[test], failures, runs, samples.get(test, []))
         for test, failures, runs in candidates
     )
     bucket = bucket_for(days)
@@ -123,34 +124,32 @@ def _names(conn: Connection, tests: list[int]) -> dict[int, str]:
 
 
 def _samples(
-    conn: Connection, test: int, conditions: Sequence[ColumnElement[bool]]
-) -> list[Observation]:
-    """The test's latest results in the range, at most ``SAMPLE_LIMIT``."""
-    query = (
-        select(
-            Run.id,
-            Run.started_at,
-            Run.is_replay,
-            Result.outcome,
-            Result.seed,
-            Result.fingerprint,
-        )
-        .select_from(runs_then_results())
-        .where(*conditions, Result.test_id == test)
-        .order_by(Run.started_at.desc(), Run.id.desc(), Result.id.desc())
-        .limit(SAMPLE_LIMIT)
+    conn: Connection, tests: list[int], conditions: Sequence[ColumnElement[bool]]
+) -> dict[int, list[Observation]]:
+    """Each test's latest results in the range, at most ``SAMPLE_LIMIT``."""
+    columns = (
+        Run.id,
+        Run.started_at,
+        Run.is_replay,
+        Result.outcome,
+        Result.seed,
+        Result.fingerprint,
     )
-    return [
-        Observation(
-            run_id=run_id,
-            started_at=started_at,
-            outcome=Outcome(outcome),
-            seed=seed,
-            fingerprint=fingerprint,
-            is_replay=is_replay,
-        )
-        for run_id, started_at, is_replay, outcome, seed, fingerprint in conn.execute(query)
-    ]
+    latest = latest_results(conn, columns, tests, SAMPLE_LIMIT, runs_where=conditions)
+    return {
+        test: [
+            Observation(
+                run_id=row.id,
+                started_at=row.started_at,
+                outcome=Outcome(row.outcome),
+                seed=row.seed,
+                fingerprint=row.fingerprint,
+                is_replay=row.is_replay,
+            )
+            for row in rows
+        ]
+        for test, rows in latest.items()
+    }
 
 
 def _as_date(value: date | str) -> date:
