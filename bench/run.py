@@ -1,12 +1,13 @@
 """Seedboard's benchmark: one command, a table on stdout, the figures in bench/results.json.
 
     .venv/bin/python bench/run.py [--tests 5000] [--repeat 5] [--results 100000]
-                                  [--peer-results 2000] [--peer-repeat 3]
-                                  [--no-peer] [--only PART]
+                                  [--peer-results 2000] [--peer-repeat 3] [--no-peer]
+                                  [--only overhead,ingest,peer,pages] [--results-scale 1M,100k]
 
 Each comparison is measured side by side in one run, interleaved, and given as
 a ratio, so a noisy machine moves both sides alike.  Each part lives in its own
-module here and has a ``measure`` and a ``print_rows``.  The peer comparison
+module here and has a ``measure`` and a ``print_rows``; a part run alone
+replaces only its own figures in bench/results.json.  The peer comparison
 installs subunit2sql into bench/.peer-venv the first time, which needs PyPI:
 ``--no-peer`` leaves it out.
 """
@@ -22,10 +23,12 @@ from pathlib import Path
 
 import ingest
 import overhead
+import pages
 import peer
 from common import REPO
 
-PARTS = ("overhead", "ingest", "peer")
+PARTS = ("overhead", "ingest", "peer", "pages")
+RESULTS = REPO / "bench" / "results.json"
 
 
 def main() -> None:
@@ -41,12 +44,30 @@ def main() -> None:
         "--peer-repeat", type=int, default=3, help="timed rounds of the peer comparison"
     )
     parser.add_argument("--no-peer", action="store_true", help="skip the subunit2sql comparison")
-    parser.add_argument("--only", choices=PARTS, action="append", help="run only this part")
+    parser.add_argument(
+        "--only", default=",".join(PARTS), help=f"comma-separated parts to run, of {PARTS}"
+    )
+    parser.add_argument(
+        "--results-scale",
+        default=",".join(pages.SCALES),
+        help=f"history sizes for the pages part, of {tuple(pages.SCALES)}",
+    )
+    parser.add_argument("--page-requests", type=int, default=40, help="timed requests per page")
+    parser.add_argument(
+        "--history-cache",
+        type=Path,
+        help="keep generated histories in this folder and reuse them (pages part)",
+    )
     args = parser.parse_args()
-    parts = set(args.only or PARTS) - ({"peer"} if args.no_peer else set())
-    figures: dict[str, object] = {
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count()}
-    }
+    parts = [p for p in args.only.split(",") if p and not (p == "peer" and args.no_peer)]
+    unknown = set(parts) - set(PARTS)
+    if unknown:
+        parser.error(f"unknown parts {sorted(unknown)}; choose from {PARTS}")
+    scales = [s for s in args.results_scale.split(",") if s]
+    if set(scales) - set(pages.SCALES):
+        parser.error(f"--results-scale takes {tuple(pages.SCALES)}")
+    figures = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    figures["machine"] = {"python": platform.python_version(), "cpus": os.cpu_count()}
     with tempfile.TemporaryDirectory(prefix="seedboard-bench-") as folder:
         work = Path(folder)
         if "overhead" in parts:
@@ -55,16 +76,20 @@ def main() -> None:
             figures["ingest"] = ingest.measure(work, args.results, args.batch, args.repeat)
         if "peer" in parts:
             figures["peer"] = peer.measure(work, args.peer_results, args.batch, args.peer_repeat)
-    (REPO / "bench" / "results.json").write_text(json.dumps(figures, indent=2) + "\n")
+        if "pages" in parts:
+            figures["pages"] = pages.measure(work, args.page_requests, scales, args.history_cache)
+    RESULTS.write_text(json.dumps(figures, indent=2) + "\n")
     printers = {
-        "reporter_overhead": overhead.print_rows,
-        "ingest": ingest.print_rows,
-        "peer": peer.print_rows,
+        "overhead": ("reporter_overhead", overhead.print_rows),
+        "ingest": ("ingest", ingest.print_rows),
+        "peer": ("peer", peer.print_rows),
+        "pages": ("pages", pages.print_rows),
     }
-    for name, printer in printers.items():
-        if name in figures:
-            printer(figures[name])  # type: ignore[operator]
+    for number, part in enumerate(parts):
+        if number:
             print()
+        key, print_rows = printers[part]
+        print_rows(figures[key])
 
 
 if __name__ == "__main__":

@@ -1,0 +1,235 @@
+"""Pages at scale: every page and its JSON twin, timed against the real server on
+a database of a million results, and again on a tenth of that.
+
+The two databases have the same suite (2,000 tests) and differ only in history
+(500 runs against 50): a run page then has the same 2,000 results in both, so a
+page slower on the big one is a page whose cost grows with history, which is
+what the ratio is there to catch.  Times are round trips on loopback over one
+kept-alive connection, one request at a time: the server's own time plus well
+under a millisecond.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import statistics
+import time
+from collections.abc import Iterable
+from dataclasses import replace
+from http.client import HTTPConnection
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+from common import start_server
+from history import History, generate
+
+TESTS = 2000
+SCALES = {"1M": 500, "100k": 50}
+"""Runs of the 2,000-test suite at each scale."""
+
+PAGE_TARGETS_MS = {
+    "runs": 50.0,
+    "run": 50.0,
+    "test": 50.0,
+    "compare": 50.0,
+    "flaky": 150.0,
+    "trends": 150.0,
+}
+RSS_TARGET_MB = 150.0
+RATIO_TARGET = 1.5
+MAX_SECONDS_PER_PAGE = 20.0
+"""A page slower than this is sampled fewer times, so a slow page cannot stall the run."""
+
+
+def measure(
+    work: Path, requests: int, scales: Iterable[str], cache: Path | None
+) -> dict[str, object]:
+    """p50 and p95 of every page at each scale, the servers' RSS, and bytes per result.
+
+    Every scale's server runs at once and each page's requests alternate between
+    them, so a busy moment of the machine slows both sides alike.
+    """
+    chosen = list(scales)
+    made = {scale: _database(work / f"pages-{scale}.db", SCALES[scale], cache) for scale in chosen}
+    sizes = {
+        scale: sum(p.stat().st_size for p in work.glob(f"pages-{scale}.db*")) for scale in chosen
+    }
+    servers = {scale: start_server(made[scale].path, work) for scale in chosen}
+    try:
+        connections = {scale: _connect(url) for scale, (_, url) in servers.items()}
+        paths = {scale: _pages(made[scale], random.Random(7)) for scale in chosen}
+        timings = {
+            page: _time_page(
+                {scale: (connections[scale], paths[scale][page]) for scale in chosen}, requests
+            )
+            for page in paths[chosen[0]]
+        }
+        memory = {scale: _memory_mb(server.pid) for scale, (server, _) in servers.items()}
+    finally:
+        for server, _ in servers.values():
+            server.terminate()
+            server.wait()
+    figures: dict[str, object] = {"tests": TESTS, "requests_per_page": requests}
+    for scale in chosen:
+        figures[scale] = {
+            "runs": made[scale].runs,
+            "replays": made[scale].replays,
+            "results": made[scale].results,
+            "generate_s": round(made[scale].seconds, 1),
+            "db_bytes_per_result": round(sizes[scale] / made[scale].results, 1),
+            "server_rss_mb": memory[scale][0],
+            "server_peak_rss_mb": memory[scale][1],
+            "pages": {page: timing[scale] for page, timing in timings.items()},
+        }
+    if "1M" in chosen and "100k" in chosen:
+        figures["ratio_1M_to_100k"] = {
+            page: round(timing["1M"]["p95_ms"] / timing["100k"]["p95_ms"], 2)
+            for page, timing in timings.items()
+        }
+    return figures
+
+
+def _database(db: Path, runs: int, cache: Path | None) -> History:
+    """A fresh database, or a copy of the one made earlier with the same size and seed."""
+    if cache is None:
+        return generate(db, tests=TESTS, runs=runs)
+    cache.mkdir(parents=True, exist_ok=True)
+    kept = cache / f"history-{TESTS}x{runs}.db"
+    took = kept.with_suffix(".seconds")
+    if not kept.exists():
+        took.write_text(str(generate(kept, tests=TESTS, runs=runs).seconds))
+    shutil.copyfile(kept, db)
+    return replace(_describe(db, runs), seconds=float(took.read_text()))
+
+
+def _describe(db: Path, runs: int) -> History:
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    try:
+        run_ids = [
+            r
+            for (r,) in conn.execute("SELECT id FROM runs WHERE NOT is_replay ORDER BY started_at")
+        ]
+        replays = conn.execute("SELECT count(*) FROM runs WHERE is_replay").fetchone()[0]
+        results = conn.execute("SELECT max(id) FROM results").fetchone()[0]
+        names = [n for (n,) in conn.execute("SELECT name FROM tests ORDER BY id")]
+        flaky = [
+            n
+            for (n,) in conn.execute(
+                "SELECT name FROM tests WHERE id IN (SELECT test_id FROM results"
+                " WHERE run_id = ? AND outcome = 'failure')",
+                (run_ids[-1],),
+            )
+        ]
+    finally:
+        conn.close()
+    return History(
+        db, TESTS, runs, replays, results, tuple(run_ids), tuple(names), tuple(flaky), 0.0
+    )
+
+
+def _pages(made: History, rng: random.Random) -> dict[str, list[str]]:
+    """Each page by name, with the paths to ask it: many runs and tests, not one cached."""
+    runs = list(made.run_ids)
+    tests = [quote(t) for t in (*made.test_names, *made.flaky_names * 20)]
+    middle = runs[len(runs) // 2]
+    pairs = [rng.sample(runs, 2) for _ in range(50)]
+    some_runs = [rng.choice(runs) for _ in range(50)]
+    some_tests = [rng.choice(tests) for _ in range(50)]
+    filters = urlencode({"branch": "main", "outcome": "failing"})
+    pages: dict[str, list[str]] = {}
+    for prefix, api in (("", ""), ("api ", "/api/v1")):
+        pages[f"{prefix}runs"] = [f"{api}/runs" if api else "/"]
+        pages[f"{prefix}runs filtered"] = [f"{api}/runs?{filters}" if api else f"/?{filters}"]
+        pages[f"{prefix}runs later page"] = [
+            f"{api}/runs?before={middle}" if api else f"/?before={middle}"
+        ]
+        pages[f"{prefix}run"] = [f"{api}/runs/{r}" for r in some_runs]
+        pages[f"{prefix}test"] = [f"{api}/tests/{t}" for t in some_tests]
+        pages[f"{prefix}flaky"] = [f"{api}/flaky"]
+        pages[f"{prefix}trends"] = [f"{api}/trends"]
+        pages[f"{prefix}trends 365d"] = [f"{api}/trends?days=365"]
+        pages[f"{prefix}compare"] = [f"{api}/compare?a={a}&b={b}" for a, b in pairs]
+    return pages
+
+
+def _time_page(
+    targets: dict[str, tuple[HTTPConnection, list[str]]], requests: int
+) -> dict[str, dict[str, float]]:
+    """Each scale's p50 and p95 over ``requests`` requests, the scales taking turns."""
+    for connection, paths in targets.values():
+        _get(connection, paths[0])  # warms what every later request finds warm
+    samples: dict[str, list[float]] = {scale: [] for scale in targets}
+    started = time.perf_counter()
+    for number in range(requests):
+        for scale, (connection, paths) in targets.items():
+            began = time.perf_counter()
+            _get(connection, paths[number % len(paths)])
+            samples[scale].append(time.perf_counter() - began)
+        if time.perf_counter() - started > MAX_SECONDS_PER_PAGE and number >= 2:
+            break
+    return {scale: _percentiles(times) for scale, times in samples.items()}
+
+
+def _percentiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return {
+        "requests": len(ordered),
+        "p50_ms": round(statistics.median(ordered) * 1000, 1),
+        "p95_ms": round(p95 * 1000, 1),
+    }
+
+
+def _connect(url: str) -> HTTPConnection:
+    host, port = url.removeprefix("http://").split(":")
+    return HTTPConnection(host, int(port), timeout=120)
+
+
+def _get(connection: HTTPConnection, path: str) -> None:
+    connection.request("GET", path)
+    response = connection.getresponse()
+    response.read()
+    assert response.status == 200, (path, response.status)
+
+
+def _memory_mb(pid: int) -> tuple[float, float]:
+    """The process's resident memory now and at its peak, from /proc."""
+    status = dict(
+        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+    )
+    return tuple(round(int(status[k].split()[0]) / 1024, 1) for k in ("VmRSS", "VmHWM"))  # type: ignore[return-value]
+
+
+def _target(page: str) -> float:
+    return PAGE_TARGETS_MS[page.removeprefix("api ").split()[0]]
+
+
+def print_rows(figures: dict[str, object]) -> None:
+    scales = [s for s in SCALES if s in figures]
+    header = f"{'pages (ms, round trip)':<24}" + "".join(
+        f"{s + ' p50':>10}{s + ' p95':>10}" for s in scales
+    )
+    ratios = figures.get("ratio_1M_to_100k", {})
+    assert isinstance(ratios, dict)
+    print(header + (f"{'ratio p95':>10}" if ratios else "") + f"{'target':>8}")
+    first = figures[scales[0]]
+    assert isinstance(first, dict)
+    for page in first["pages"]:
+        row = f"  {page:<22}"
+        for scale in scales:
+            timing = figures[scale]["pages"][page]  # type: ignore[index]
+            row += f"{timing['p50_ms']:>10.1f}{timing['p95_ms']:>10.1f}"
+        if ratios:
+            row += f"{ratios[page]:>10.2f}"
+        print(row + f"{_target(page):>8.0f}")
+    for scale in scales:
+        numbers = figures[scale]
+        assert isinstance(numbers, dict)
+        print(
+            f"  {scale}: {numbers['results']:,} results, {numbers['db_bytes_per_result']:.0f}"
+            f" bytes/result, server RSS {numbers['server_rss_mb']:.0f} MB"
+            f" (peak {numbers['server_peak_rss_mb']:.0f} MB), made in {numbers['generate_s']:.0f} s"
+        )
