@@ -47,7 +47,7 @@ class MigrationTests(SynchronousTestCase):
         migrate.ensure_schema(self.db)
         self.assertEqual(
             set(self.db.read(lambda conn: inspect(conn).get_table_names())),
-            {"alembic_version", "runs", "tests", "results", "batches", "tokens"},
+            {"alembic_version", "runs", "tests", "results", "batches", "tokens", "test_days"},
         )
 
     def test_downgrade_latest(self) -> None:
@@ -57,10 +57,9 @@ class MigrationTests(SynchronousTestCase):
         migrate.ensure_schema(self.db)
         with self.db.writer.begin() as conn:
             command.downgrade(migrate.alembic_config(conn), "-1")
-        self.assertEqual(self.db.read(migrate.current_revision), "0002")
-        columns = self.db.read(lambda conn: [c["name"] for c in inspect(conn).get_columns("runs")])
-        self.assertNotIn("run_seed", columns)
-        self.assertNotIn("is_replay", columns)
+        self.assertEqual(self.db.read(migrate.current_revision), "0004")
+        tables = self.db.read(lambda conn: inspect(conn).get_table_names())
+        self.assertNotIn("test_days", tables)
 
     def test_downgrade_to_nothing(self) -> None:
         """Every revision downgrades, down to an empty database."""
@@ -74,7 +73,7 @@ class MigrationTests(SynchronousTestCase):
 
     def test_upgrade_keeps_runs(self) -> None:
         """A database filled at 0001 upgrades to head with its runs, results and counts,
-        and failures stored before 0003 get their fingerprint."""
+        failures stored before 0003 get their fingerprint, and 0005 counts them per day."""
         with self.db.writer.begin() as conn:
             migrate.upgrade(conn, "0001")
             conn.execute(text(OLD_RUN))
@@ -89,6 +88,8 @@ class MigrationTests(SynchronousTestCase):
         assert detail is not None
         [stored] = detail.results
         self.assertEqual(stored.fingerprint, fingerprint("ValueError", "bad 3", None))
+        days = self.db.read(lambda conn: conn.execute(text("SELECT * FROM test_days")).all())
+        self.assertEqual([tuple(day) for day in days], [(1, "2026-01-01", "", 0, 1)])
 
 
 OLD_RUN = """INSERT INTO runs (id, started_at, host, python_version, twisted_version, command,

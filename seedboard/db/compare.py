@@ -9,7 +9,11 @@ from sqlalchemy import Connection, select
 from seedboard.db.models import Result, Run, Test
 from seedboard.db.runs import listed_after, run_summary, summary_of
 from seedboard.domain import Outcome, RunSummary
-from seedboard.triage.compare import RunDiff, compare
+from seedboard.triage.compare import RunDiff, compare_keyed
+
+_OUTCOMES = {outcome.value: outcome for outcome in Outcome}
+_CHUNK = 500
+"""Keys per ``IN (...)``: well under every database's bound-parameter limit."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +52,8 @@ def previous_run(conn: Connection, run_id: str) -> RunSummary | None:
 def compare_runs(conn: Connection, a: str, b: str) -> Comparison:
     """Run ``b`` against ``a``; ``NoSuchRun`` names the first of them that does not exist."""
     old, new = _summary(conn, a), _summary(conn, b)
-    return Comparison(a=old, b=new, diff=compare(_outcomes(conn, a), _outcomes(conn, b)))
+    diff = compare_keyed(_outcomes(conn, a), _outcomes(conn, b), lambda keys: _names(conn, keys))
+    return Comparison(a=old, b=new, diff=diff)
 
 
 def compare_with_previous(conn: Connection, run_id: str) -> Comparison | None:
@@ -66,10 +71,18 @@ def _summary(conn: Connection, run_id: str) -> RunSummary:
     return summary
 
 
-def _outcomes(conn: Connection, run_id: str) -> list[tuple[str, Outcome]]:
-    query = (
-        select(Test.name, Result.outcome)
-        .join(Test, Test.id == Result.test_id)
-        .where(Result.run_id == run_id)
-    )
-    return [(name, Outcome(outcome)) for name, outcome in conn.execute(query)]
+def _outcomes(conn: Connection, run_id: str) -> list[tuple[int, Outcome]]:
+    """The run's results by test key: names are read only for the tests that changed."""
+    query = select(Result.test_id, Result.outcome).where(Result.run_id == run_id)
+    return [(test, _OUTCOMES[outcome]) for test, outcome in conn.execute(query).tuples()]
+
+
+def _names(conn: Connection, tests: set[int]) -> dict[int, str]:
+    keys = sorted(tests)
+    return {
+        test: name
+        for start in range(0, len(keys), _CHUNK)
+        for test, name in conn.execute(
+            select(Test.id, Test.name).where(Test.id.in_(keys[start : start + _CHUNK]))
+        ).tuples()
+    }

@@ -7,14 +7,13 @@ from typing import Any
 from sqlalchemy import Connection, Row, select
 
 from seedboard.db.models import Result, Run, Test
-from seedboard.domain import BAD_OUTCOMES, Outcome
+from seedboard.db.queries import is_bad, latest_results
+from seedboard.domain import Outcome
 from seedboard.triage.classify import Classification, rank_key
 from seedboard.triage.report import Sample, TestTriage, triage
 
 WINDOW = 50
 """Runs of a test that its class is judged on, unless told otherwise."""
-
-_BAD = [outcome.value for outcome in BAD_OUTCOMES]
 
 
 def test_triage(
@@ -42,42 +41,37 @@ def flaky_tests(
         select(Test.id, Test.name, Test.file, Test.line)
         .where(
             Test.id.in_(
-                select(Result.test_id).where(
-                    Result.run_id.in_(recent.scalar_subquery()), Result.outcome.in_(_BAD)
-                )
+                select(Result.test_id).where(Result.run_id.in_(recent.scalar_subquery()), is_bad())
             )
         )
         .order_by(Test.name)
     ).all()
+    samples = latest_results(conn, _COLUMNS, [t.id for t in candidates], window, branch)
     triaged = [
-        triage(t.name, t.file, t.line, _samples(conn, t.id, window, branch)) for t in candidates
+        triage(t.name, t.file, t.line, [_sample(row) for row in samples.get(t.id, [])])
+        for t in candidates
     ]
     flaky = [t for t in triaged if t.verdict.classification is not Classification.STABLE]
     flaky.sort(key=lambda t: rank_key(t.verdict))
     return flaky[:limit]
 
 
+_COLUMNS = (
+    Run.id.label("run_id"),
+    Run.started_at,
+    Run.is_replay,
+    Run.order_seed,
+    Result.outcome,
+    Result.seed,
+    Result.fingerprint,
+    Result.exception_type,
+    Result.message,
+)
+
+
 def _samples(conn: Connection, test_pk: int, window: int, branch: str | None) -> list[Sample]:
-    query = (
-        select(
-            Run.id.label("run_id"),
-            Run.started_at,
-            Run.is_replay,
-            Run.order_seed,
-            Result.outcome,
-            Result.seed,
-            Result.fingerprint,
-            Result.exception_type,
-            Result.message,
-        )
-        .join(Run, Run.id == Result.run_id)
-        .where(Result.test_id == test_pk)
-        .order_by(Run.started_at.desc(), Run.id.desc(), Result.id.desc())
-        .limit(window)
-    )
-    if branch is not None:
-        query = query.where(Run.branch == branch)
-    return [_sample(row) for row in conn.execute(query)]
+    rows = latest_results(conn, _COLUMNS, [test_pk], window, branch).get(test_pk, [])
+    return [_sample(row) for row in rows]
 
 
 def _sample(row: Row[*tuple[Any, ...]]) -> Sample:

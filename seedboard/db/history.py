@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, Select, select
+from sqlalchemy import Connection, select
 
 from seedboard.db.models import Result, Run, Test
+from seedboard.db.queries import latest_results, runs_then_results
 from seedboard.domain import Outcome, TestHistory, TestRun
+
+_CHUNK = 500
+"""Names per ``IN (...)``: well under every database's bound-parameter limit."""
 
 
 def test_history(conn: Connection, name: str, limit: int) -> TestHistory | None:
@@ -26,7 +30,7 @@ def test_history(conn: Connection, name: str, limit: int) -> TestHistory | None:
             Result.seed,
             Result.message,
         )
-        .join(Run, Run.id == Result.run_id)
+        .select_from(runs_then_results())
         .where(Result.test_id == test.id)
         .order_by(Run.started_at.desc(), Run.id.desc(), Result.id.desc())
         .limit(limit)
@@ -51,26 +55,16 @@ def recent_outcomes(
     conn: Connection, names: Sequence[str], limit: int, branch: str | None = None
 ) -> dict[str, list[Outcome]]:
     """Each named test's latest ``limit`` outcomes (on ``branch``, if given), oldest
-    first; a test never seen is left out.
-
-    One small query per test: SQLite keeps only the top ``limit`` while sorting, which
-    beats ranking every result of every test with a window function.
-    """
-    found: dict[str, list[Outcome]] = {}
-    for name in names:
-        outcomes = [Outcome(o) for o in conn.scalars(_latest(name, limit, branch))]
-        if outcomes:
-            found[name] = outcomes[::-1]
-    return found
-
-
-def _latest(name: str, limit: int, branch: str | None) -> Select[str]:
-    query = (
-        select(Result.outcome)
-        .join(Run, Run.id == Result.run_id)
-        .join(Test, Test.id == Result.test_id)
-        .where(Test.name == name)
-        .order_by(Run.started_at.desc(), Run.id.desc(), Result.id.desc())
-        .limit(limit)
-    )
-    return query if branch is None else query.where(Run.branch == branch)
+    first; a test never seen is left out."""
+    keys = {
+        test: name
+        for start in range(0, len(names), _CHUNK)
+        for test, name in conn.execute(
+            select(Test.id, Test.name).where(Test.name.in_(names[start : start + _CHUNK]))
+        ).tuples()
+    }
+    latest = latest_results(conn, [Result.outcome], list(keys), limit, branch)
+    return {
+        keys[test]: [Outcome(row.outcome) for row in reversed(rows)]
+        for test, rows in latest.items()
+    }

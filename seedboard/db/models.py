@@ -6,11 +6,12 @@ compares the two so they cannot drift apart.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Dialect,
     Float,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -49,6 +51,10 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+BAD_ONLY = text("outcome IN ('failure', 'error', 'unexpected_success')")
+"""The results with a bad outcome, as ``seedboard.domain.BAD_OUTCOMES`` names them."""
 
 
 class Base(DeclarativeBase):
@@ -113,7 +119,27 @@ class Result(Base):
     __table_args__ = (
         Index(None, "run_id"),
         Index(None, "test_id", "run_id"),
+        # Failures are few: a partial index finds a window's failing tests without
+        # reading every result of the window.
+        Index(None, "run_id", "test_id", sqlite_where=BAD_ONLY, postgresql_where=BAD_ONLY),
     )
+
+
+class TestDay(Base):
+    """A test's passes and failures on one UTC day and branch, in runs that are not
+    replays: kept at ingest, so trends never read the results themselves."""
+
+    __tablename__ = "test_days"
+
+    test_id: Mapped[int] = mapped_column(ForeignKey("tests.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    branch: Mapped[str] = mapped_column(String(255), primary_key=True)
+    """The runs' branch, or "" for runs without one (a key cannot be NULL)."""
+    passes: Mapped[int] = mapped_column(Integer)
+    failures: Mapped[int] = mapped_column(Integer)
+
+    # Rows kept in key order: a test's days are read as one range, without lookups.
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
 
 class Batch(Base):

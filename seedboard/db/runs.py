@@ -26,6 +26,7 @@ from sqlalchemy import (
     update,
 )
 
+from seedboard.db.aggregates import count_results
 from seedboard.db.models import Result, Run, Test
 from seedboard.domain import (
     BAD_OUTCOMES,
@@ -53,6 +54,9 @@ _FAILURES_FIRST = {
     Outcome.SKIP: 3,
     Outcome.SUCCESS: 4,
 }
+
+
+_OUTCOMES = {outcome.value: outcome for outcome in Outcome}
 
 
 class OutcomeFilter(StrEnum):
@@ -126,6 +130,7 @@ def add_results(conn: Connection, run_id: str, results: Sequence[ResultRecord]) 
             for result in results
         ],
     )
+    count_results(conn, run_id, [(test_ids[r.test_id], r.outcome) for r in results])
     added = Counter(result.outcome.value for result in results)
     conn.execute(
         update(Run)
@@ -210,11 +215,27 @@ def get_run(conn: Connection, run_id: str) -> RunDetail | None:
     if summary is None:
         return None
     query = (
-        select(_results, Test.name, Test.file, Test.line)
+        select(
+            Test.name,
+            Result.outcome,
+            Result.duration,
+            Result.seed,
+            Result.exception_type,
+            Result.message,
+            Result.traceback,
+            Test.file,
+            Test.line,
+            Result.fingerprint,
+        )
         .join(Test, Test.id == Result.test_id)
         .where(Result.run_id == run_id)
     )
-    results = [_result(r) for r in conn.execute(query)]
+    # A run has thousands of results: plain tuples in the order of Result's fields
+    # build them several times faster than rows read by name.
+    results = [
+        ResultRecord(name, _OUTCOMES[outcome], *rest)
+        for name, outcome, *rest in conn.execute(query).tuples()
+    ]
     results.sort(key=lambda r: (_FAILURES_FIRST[r.outcome], r.test_id))
     return RunDetail(summary=summary, results=results)
 
@@ -311,19 +332,4 @@ def summary_of(run: Row[Any]) -> RunSummary:
         start=RunStart(**{f.name: getattr(run, f.name) for f in fields(RunStart)}),
         finished_at=run.finished_at,
         counts=OutcomeCounts(**{o.value: getattr(run, o.value) for o in Outcome}),
-    )
-
-
-def _result(row: Row[Any]) -> ResultRecord:
-    return ResultRecord(
-        test_id=row.name,
-        outcome=Outcome(row.outcome),
-        duration=row.duration,
-        seed=row.seed,
-        exception_type=row.exception_type,
-        message=row.message,
-        traceback=row.traceback,
-        file=row.file,
-        line=row.line,
-        fingerprint=row.fingerprint,
     )

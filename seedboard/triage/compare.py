@@ -1,12 +1,13 @@
 """What changed between two runs: which tests started or stopped failing, came or went.
 
-Pure: the store hands in each run's (test id, outcome) pairs.
+Pure: the store hands in each run's (test, outcome) pairs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from seedboard.domain import Outcome
 
@@ -37,27 +38,41 @@ class RunDiff:
         return not (self.new_failures or self.fixed or self.new_tests or self.removed_tests)
 
 
+K = TypeVar("K", bound=Hashable)
+
+
 def compare(a: Iterable[tuple[str, Outcome]], b: Iterable[tuple[str, Outcome]]) -> RunDiff:
     """How run ``b`` differs from the older run ``a``."""
+    return compare_keyed(a, b, lambda keys: {name: name for name in keys})
+
+
+def compare_keyed(
+    a: Iterable[tuple[K, Outcome]],
+    b: Iterable[tuple[K, Outcome]],
+    names: Callable[[set[K]], dict[K, str]],
+) -> RunDiff:
+    """``compare`` for tests known by any key; ``names`` names the keys that made the
+    diff, so a store need not name the thousands of tests that did not change."""
     before, after = _badness(a), _badness(b)
-    bad_before = {name for name, bad in before.items() if bad}
-    bad_after = {name for name, bad in after.items() if bad}
-    return RunDiff(
-        new_failures=_sorted(bad_after - bad_before),
-        fixed=_sorted((bad_before & after.keys()) - bad_after),
-        still_failing=_sorted(bad_before & bad_after),
-        new_tests=_sorted(after.keys() - before.keys()),
-        removed_tests=_sorted(before.keys() - after.keys()),
+    bad_before = {key for key, bad in before.items() if bad}
+    bad_after = {key for key, bad in after.items() if bad}
+    sections = (
+        bad_after - bad_before,
+        (bad_before & after.keys()) - bad_after,
+        bad_before & bad_after,
+        after.keys() - before.keys(),
+        before.keys() - after.keys(),
     )
+    named = names(set().union(*sections))
+    new_failures, fixed, still_failing, new_tests, removed_tests = (
+        tuple(sorted(named[key] for key in section)) for section in sections
+    )
+    return RunDiff(new_failures, fixed, still_failing, new_tests, removed_tests)
 
 
-def _badness(results: Iterable[tuple[str, Outcome]]) -> dict[str, bool]:
+def _badness(results: Iterable[tuple[K, Outcome]]) -> dict[K, bool]:
     """Each test of a run, and whether any of its results there was bad."""
-    bad: dict[str, bool] = {}
-    for name, outcome in results:
-        bad[name] = bad.get(name, False) or outcome.is_bad
+    bad: dict[K, bool] = {}
+    for key, outcome in results:
+        bad[key] = bad.get(key, False) or outcome.is_bad
     return bad
-
-
-def _sorted(names: set[str]) -> tuple[str, ...]:
-    return tuple(sorted(names))

@@ -1,0 +1,137 @@
+"""Query pieces the read stores share, shaped so the database can answer from indexes
+in time that does not grow with history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    FromClause,
+    Row,
+    func,
+    literal_column,
+    select,
+)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import QueryableAttribute
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.selectable import Join
+
+from seedboard.db.models import Result, Run
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+"""Before every run: the bound when there are fewer runs than asked for."""
+_CHUNK = 500
+"""Tests per ``IN (...)``: well under every database's bound-parameter limit."""
+
+BAD_VALUES = ("failure", "error", "unexpected_success")
+"""Written out, in the order of the partial index's WHERE clause in models.py."""
+
+
+def is_bad() -> ColumnElement[bool]:
+    """Results with a bad outcome, written as the partial index says it.
+
+    The values are literal rather than bound: SQLite uses a partial index only when
+    it can see at planning time that the query's WHERE implies the index's.
+    """
+    return Result.outcome.in_([literal_column(f"'{value}'") for value in BAD_VALUES])
+
+
+class _RunsFirst(Join):
+    """An inner join that SQLite loops over left table first."""
+
+    inherit_cache = True
+
+
+@compiles(_RunsFirst, "sqlite")
+def _cross_join(element: _RunsFirst, compiler: SQLCompiler, **kw: Any) -> str:
+    # SQLite never reorders the two sides of a CROSS JOIN.
+    kw["asfrom"] = True
+    assert element.onclause is not None, "runs_then_results always joins on the run id"
+    left = compiler.process(element.left, **kw)
+    right = compiler.process(element.right, **kw)
+    on = compiler.process(element.onclause, **kw)
+    return f"{left} CROSS JOIN {right} ON {on}"
+
+
+def runs_then_results() -> FromClause:
+    """Runs joined to their results, walked run by run.
+
+    For "a test's latest results, newest run first", walking runs newest first by the
+    ``(started_at, id)`` index and looking each up in ``(test_id, run_id)`` stops after
+    the first ``limit`` hits; starting from the test's results instead reads and sorts
+    all of its history.  Other databases plan the join as usual.
+    """
+    return _RunsFirst(Run.__table__, Result.__table__, Run.id == Result.run_id)
+
+
+def newest_first() -> tuple[ColumnElement[Any], ...]:
+    """The order of a test's results: newest run first, then the later result."""
+    return (Run.started_at.desc(), Run.id.desc(), Result.id.desc())
+
+
+def latest_results(
+    conn: Connection,
+    columns: Sequence[ColumnElement[Any] | QueryableAttribute[Any]],
+    tests: Sequence[int],
+    limit: int,
+    branch: str | None = None,
+) -> dict[int, list[Row[Any]]]:
+    """Each test's latest ``limit`` results (on ``branch``, if given), newest first,
+    as rows of ``columns``; a test without results is left out.
+
+    One query reads the tests' results in the latest ``limit`` runs and a quarter
+    more: a test with ``limit`` results there has its latest ones among them, since
+    every result of an older run comes after them.  Only a test with fewer (one that
+    did not run in most runs: replays run a few tests) is then asked about alone.
+    """
+    on_branch = [] if branch is None else [Run.branch == branch]
+    runs = limit + limit // 4 + 2
+    recent = select(Run.id).where(*on_branch).order_by(*newest_first()[:2]).limit(runs)
+    # The same bound as a range on the runs' index, so only those runs are walked.
+    oldest = (
+        select(Run.started_at)
+        .where(*on_branch)
+        .order_by(*newest_first()[:2])
+        .limit(1)
+        .offset(runs - 1)
+    )
+    picked = (
+        Result.test_id,
+        Run.started_at.label("_started_at"),
+        Run.id.label("_run_id"),
+        Result.id.label("_result_id"),
+        *columns,
+    )
+    found: dict[int, list[Row[Any]]] = {test: [] for test in tests}
+    for start in range(0, len(tests), _CHUNK):
+        # Sorted here, not by SQLite: with the list of tests inside the loop over runs
+        # it sorts with a temporary b-tree many times slower than the whole query.
+        query = (
+            select(*picked)
+            .select_from(runs_then_results())
+            .where(
+                Run.started_at >= func.coalesce(oldest.scalar_subquery(), _EPOCH),
+                Result.run_id.in_(recent.scalar_subquery()),
+                Result.test_id.in_(tests[start : start + _CHUNK]),
+            )
+        )
+        for row in conn.execute(query):
+            found[row.test_id].append(row)
+    for rows in found.values():
+        rows.sort(key=lambda row: (row._started_at, row._run_id, row._result_id), reverse=True)
+    for test, rows in found.items():
+        if len(rows) < limit:
+            alone = (
+                select(*picked)
+                .select_from(runs_then_results())
+                .where(Result.test_id == test, *on_branch)
+                .order_by(*newest_first())
+                .limit(limit)
+            )
+            found[test] = list(conn.execute(alone))
+    return {test: rows[:limit] for test, rows in found.items() if rows}
