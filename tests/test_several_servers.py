@@ -89,7 +89,7 @@ class SeveralServersTests(SynchronousTestCase):
             from sqlalchemy import Connection, text
 
             assert isinstance(conn, Connection)
-            return tuple(  # type: ignore[return-value]
+            return tuple(
                 conn.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one()
                 for table in ("runs", "results", "batches", "tests")
             )
