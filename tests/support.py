@@ -1,14 +1,25 @@
-"""Shared test fixtures: real SQLite databases and sample runs."""
+"""Shared test fixtures: real databases (SQLite or PostgreSQL) and sample runs.
+
+The whole suite runs on SQLite files by default.  ``SEEDBOARD_TEST_DB=postgresql``
+runs it on PostgreSQL instead, each test in a fresh database of its own on the
+server ``SEEDBOARD_TEST_POSTGRES_URL`` names (default: the local server's
+``test`` database, as on CI machines).
+"""
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import uuid4
 
+from sqlalchemy.pool import NullPool
 from twisted.trial.unittest import SynchronousTestCase
 
 from seedboard.db import runs
@@ -21,14 +32,97 @@ PYTHON = sys.executable
 BIN = Path(sys.executable).parent
 
 
-def temporary_database(case: SynchronousTestCase) -> Database:
-    """A migrated SQLite file of the test's own, disposed of after the test."""
+BACKEND_ENV = "SEEDBOARD_TEST_DB"
+POSTGRES_URL_ENV = "SEEDBOARD_TEST_POSTGRES_URL"
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def on_postgres() -> bool:
+    """True when this run of the suite uses PostgreSQL for every database."""
+    return os.environ.get(BACKEND_ENV, "sqlite") == "postgresql"
+
+
+def postgres_server_url() -> str:
+    return os.environ.get(POSTGRES_URL_ENV, DEFAULT_POSTGRES_URL)
+
+
+def database_url(case: SynchronousTestCase) -> str:
+    """The URL of an empty database of the test's own, on the suite's backend."""
+    if on_postgres():
+        return fresh_postgres_database(case, postgres_server_url())
     path = Path(case.mktemp()).resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
-    database = open_database(f"sqlite:///{path}")
-    ensure_schema(database)
+    return f"sqlite:///{path}.db"
+
+
+def fresh_postgres_database(
+    case: SynchronousTestCase, server_url: str, template: str | None = None
+) -> str:
+    """Create a new database on the server (a copy of ``template``), dropped after the test."""
+    name = f"seedboard_test_{uuid4().hex}"
+    _postgres_admin(
+        server_url, f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")
+    )
+    case.addCleanup(_postgres_admin, server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return _on_database(server_url, name)
+
+
+def temporary_database(case: SynchronousTestCase) -> Database:
+    """A migrated database of the test's own, disposed of after the test.
+
+    Each is a copy of one database migrated once per test process: running the
+    migrations for every test would cost most of the suite's time.
+    """
+    if on_postgres():
+        url = fresh_postgres_database(case, postgres_server_url(), _postgres_template())
+    else:
+        url = database_url(case)
+        shutil.copyfile(_sqlite_template(), url.removeprefix("sqlite:///"))
+    database = open_database(url)
     case.addCleanup(database.dispose)
+    ensure_schema(database)  # a no-op on a current copy; kept so a stale copy can't pass
     return database
+
+
+@functools.cache
+def _sqlite_template() -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="seedboard-test-template-"))
+    atexit.register(shutil.rmtree, folder, True)
+    path = folder / "template.db"
+    _migrate(f"sqlite:///{path}")
+    return path
+
+
+@functools.cache
+def _postgres_template() -> str:
+    server_url = postgres_server_url()
+    name = f"seedboard_test_template_{uuid4().hex}"
+    _postgres_admin(server_url, f'CREATE DATABASE "{name}"')
+    atexit.register(_postgres_admin, server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _migrate(_on_database(server_url, name))
+    return name
+
+
+def _migrate(url: str) -> None:
+    database = open_database(url)
+    try:
+        ensure_schema(database)
+    finally:
+        database.dispose()  # a template must have no open connections to be copied
+
+
+def _postgres_admin(server_url: str, statement: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as conn:
+        conn.execute(text(statement))
+
+
+def _on_database(server_url: str, name: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
 
 def run_start(

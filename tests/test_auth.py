@@ -20,7 +20,7 @@ from twisted.web.server import Request
 from twisted.web.test.requesthelper import DummyChannel
 
 from seedboard import cli
-from seedboard.db import tokens
+from seedboard.db import sessions, tokens
 from seedboard.db.pool import SynchronousPool
 from seedboard.web import auth
 from seedboard.web.app import Dashboard
@@ -278,6 +278,15 @@ class LoginTests(PrivateCase):
         self.database.write(tokens.revoke_token, "ci", START)
         self.assertEqual(self.request("GET", "/", self.with_session(session)).status, 303)
 
+    def test_session_known_to_every_worker(self) -> None:
+        """A session started on one server process opens pages on another of the same database."""
+        session = self.session_cookie()
+        other = Dashboard(
+            SynchronousPool(self.database), make_environment(), clock=lambda: self.now, private=True
+        )
+        self.resource = other.app.resource()
+        self.assertEqual(self.request("GET", "/", self.with_session(session)).status, 200)
+
     def test_made_up_session(self) -> None:
         """A session id the server never issued opens nothing."""
         self.assertEqual(self.request("GET", "/", self.with_session("made-up")).status, 303)
@@ -296,14 +305,25 @@ class LoginTests(PrivateCase):
 
 class SessionTests(SynchronousTestCase):
     def test_expired_sessions_forgotten(self) -> None:
-        """Starting a session forgets expired ones, so memory does not grow without end."""
-        now = [START]
-        sessions = auth.Sessions(lambda: now[0], lifetime=timedelta(hours=1))
+        """Storing a session forgets expired ones, so the table does not grow without end."""
+        database = temporary_database(self)
         for _ in range(3):
-            sessions.start("hash")
-        now[0] = START + timedelta(hours=2)
-        sessions.start("hash")
-        self.assertEqual(len(sessions), 1)
+            session = auth.new_session("hash", START, lifetime=timedelta(hours=1))
+            database.write(sessions.save_session, session.id_hash, session.stored, START)
+        later = START + timedelta(hours=2)
+        session = auth.new_session("hash", later, lifetime=timedelta(hours=1))
+        database.write(sessions.save_session, session.id_hash, session.stored, later)
+        self.assertEqual(database.read(sessions.session_count), 1)
+
+    def test_session_id_stored_hashed(self) -> None:
+        """The database holds a session id's hash, never the id the cookie carries."""
+        database = temporary_database(self)
+        session = auth.new_session("hash", START)
+        database.write(sessions.save_session, session.id_hash, session.stored, START)
+        self.assertEqual(database.read(sessions.find_session, session.id, START), None)
+        self.assertEqual(
+            database.read(sessions.find_session, session.id_hash, START), session.stored
+        )
 
     def test_secure_cookie_over_tls(self) -> None:
         """Cookies are marked Secure when the request came over TLS."""

@@ -47,7 +47,16 @@ class MigrationTests(SynchronousTestCase):
         migrate.ensure_schema(self.db)
         self.assertEqual(
             set(self.db.read(lambda conn: inspect(conn).get_table_names())),
-            {"alembic_version", "runs", "tests", "results", "batches", "tokens", "test_days"},
+            {
+                "alembic_version",
+                "runs",
+                "tests",
+                "results",
+                "batches",
+                "tokens",
+                "test_days",
+                "login_sessions",
+            },
         )
 
     def test_downgrade_latest(self) -> None:
@@ -57,9 +66,9 @@ class MigrationTests(SynchronousTestCase):
         migrate.ensure_schema(self.db)
         with self.db.writer.begin() as conn:
             command.downgrade(migrate.alembic_config(conn), "-1")
-        self.assertEqual(self.db.read(migrate.current_revision), "0004")
+        self.assertEqual(self.db.read(migrate.current_revision), "0005")
         tables = self.db.read(lambda conn: inspect(conn).get_table_names())
-        self.assertNotIn("test_days", tables)
+        self.assertNotIn("login_sessions", tables)
 
     def test_downgrade_to_nothing(self) -> None:
         """Every revision downgrades, down to an empty database."""

@@ -1,5 +1,8 @@
 """Engines for one database: a single writer and a pool of readers.
 
+Everything that differs between SQLite and PostgreSQL in how connections are
+made lives here.
+
 SQLite gets WAL (readers never block the writer), a busy timeout, and
 ``BEGIN IMMEDIATE`` on the writer, so a write takes the lock up front instead
 of failing half-way with "database is locked".
@@ -12,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import StaticPool
 
 BUSY_TIMEOUT_MS = 30_000
@@ -63,11 +66,17 @@ class Database:
         self.writer.dispose()
 
 
+POSTGRES_DRIVER = "postgresql+psycopg"
+"""Seedboard talks to PostgreSQL through psycopg 3 (the ``postgresql`` extra)."""
+
+
 def open_database(url: str, background_checkpoints: bool = False) -> Database:
     """The database at ``url``.  With ``background_checkpoints`` a SQLite file's writer
     never checkpoints its write-ahead log itself: the caller must call ``checkpoint``
     after writes (the server's pool does, on a thread of its own)."""
     parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        return _postgres_database(parsed.set(drivername=POSTGRES_DRIVER))
     if parsed.get_backend_name() != "sqlite":
         return Database(reader=create_engine(url), writer=create_engine(url, pool_size=1))
     if parsed.database in (None, "", ":memory:"):
@@ -85,6 +94,14 @@ def open_database(url: str, background_checkpoints: bool = False) -> Database:
             max_overflow=0,
         ),
         background_checkpoints=background_checkpoints,
+    )
+
+
+def _postgres_database(url: URL) -> Database:
+    # pre_ping: a server restarted behind a long-lived process costs one retry, not an error page.
+    return Database(
+        reader=create_engine(url, pool_pre_ping=True),
+        writer=create_engine(url, pool_pre_ping=True, pool_size=1, max_overflow=0),
     )
 
 

@@ -43,7 +43,15 @@ def ensure_schema(database: Database) -> None:
     database.write(_upgrade_unless_current)
 
 
+MIGRATION_LOCK = 0x5EED_B0A2D
+"""PostgreSQL advisory lock key: one process at a time upgrades a shared database."""
+
+
 def _upgrade_unless_current(conn: Connection) -> None:
-    # Checked again inside the write lock: another process may have won the race.
+    # SQLite's writer holds the database lock from BEGIN IMMEDIATE; PostgreSQL
+    # needs an explicit lock, or two servers starting at once both upgrade.
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+    # Checked again inside the lock: another process may have won the race.
     if current_revision(conn) != HEAD:
         upgrade(conn)

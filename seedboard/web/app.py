@@ -19,6 +19,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlencode
+from weakref import WeakKeyDictionary
 
 from jinja2 import Environment
 from klein import Klein, KleinRenderable
@@ -52,6 +53,7 @@ from seedboard.db.runs import (
     get_run,
     list_runs,
 )
+from seedboard.db.sessions import end_session, find_session, save_session
 from seedboard.db.tokens import active_token, hash_token
 from seedboard.db.trends import trends
 from seedboard.db.trouble import RETRY_AFTER_SECONDS, storage_trouble
@@ -72,16 +74,17 @@ from seedboard.web.auth import (
     SESSION_COOKIE,
     SESSION_LIFETIME,
     Session,
-    Sessions,
     bearer_token,
     clear_cookie,
     cookie,
     form_fields,
     header_text,
+    new_session,
     random_secret,
     request_body,
     safe_next,
     same_secret,
+    session_id_hash,
     set_cookie,
 )
 from seedboard.web.openapi import openapi_document
@@ -237,7 +240,8 @@ class Dashboard:
         self._static = FilePath(str(static or static_directory()))
         self._clock = clock
         self._private = private
-        self._sessions = Sessions(clock)
+        # The session each request came with, once looked up: pages render it synchronously.
+        self._request_sessions: WeakKeyDictionary[Request, Session] = WeakKeyDictionary()
         self._openapi = openapi_document(
             runs_limit=RUNS_LIMIT,
             history_limit=HISTORY_LIMIT,
@@ -448,19 +452,21 @@ class Dashboard:
             request.setResponseCode(401)
             request.responseHeaders.setRawHeaders(b"www-authenticate", [b"Bearer"])
             return self._login_form(request, next_path, "That token is not valid.")
-        self._end_session(request)
-        session = self._sessions.start(token_hash)
+        await self._end_session(request)
+        session = new_session(token_hash, self._clock())
+        await self._pool.write(save_session, session.id_hash, session.stored, self._clock())
         set_cookie(request, SESSION_COOKIE, session.id, "/", SESSION_LIFETIME)
         clear_cookie(request, LOGIN_CSRF_COOKIE, "/login")
         return _redirect(request, next_path)
 
     @app.route("/logout", methods=["POST"])
-    def logout(self, request: Request) -> bytes:
+    async def logout(self, request: Request) -> bytes:
         self._require_private()
-        session = self._session(request)
-        if session is None or not same_secret(session.csrf, form_fields(request).get("csrf")):
+        session = await self._session(request)
+        csrf = form_fields(request).get("csrf")
+        if session is None or not same_secret(session.stored.csrf, csrf):
             raise forbidden(EXPIRED_FORM)
-        self._end_session(request)
+        await self._end_session(request)
         return _redirect(request, "/login")
 
     # Errors, from the routes and from routing itself (no such page, wrong method).
@@ -542,12 +548,12 @@ class Dashboard:
         token = bearer_token(request)
         if token is not None:
             return await self._is_active(hash_token(token))
-        session = self._session(request)
+        session = await self._session(request)
         if session is None:
             return False
-        if not await self._is_active(session.token_hash):
+        if not await self._is_active(session.stored.token_hash):
             # The token was revoked: its sessions end with it.
-            self._sessions.end(session.id)
+            await self._pool.write(end_session, session.id_hash)
             return False
         return True
 
@@ -559,13 +565,22 @@ class Dashboard:
         if not self._private:
             raise not_found("This server is open to read; there is nothing to log in to.")
 
-    def _session(self, request: Request) -> Session | None:
-        return self._sessions.find(cookie(request, SESSION_COOKIE))
+    async def _session(self, request: Request) -> Session | None:
+        """The unexpired session of the request's cookie, as any worker stored it."""
+        session_id = cookie(request, SESSION_COOKIE)
+        if session_id is None:
+            return None
+        stored = await self._pool.read(find_session, session_id_hash(session_id), self._clock())
+        if stored is None:
+            return None
+        session = self._request_sessions[request] = Session(session_id, stored)
+        return session
 
-    def _end_session(self, request: Request) -> None:
-        session = self._session(request)
+    async def _end_session(self, request: Request) -> None:
+        session = await self._session(request)
         if session is not None:
-            self._sessions.end(session.id)
+            await self._pool.write(end_session, session.id_hash)
+            self._request_sessions.pop(request, None)
             clear_cookie(request, SESSION_COOKIE, "/")
 
     def _login_form(self, request: Request, next_path: str, problem: str | None = None) -> bytes:
@@ -625,9 +640,11 @@ class Dashboard:
         headers.setRawHeaders(b"content-type", [b"text/html; charset=utf-8"])
         headers.setRawHeaders(b"content-security-policy", [CONTENT_SECURITY_POLICY])
         headers.setRawHeaders(b"x-content-type-options", [b"nosniff"])
-        session = self._session(request) if self._private else None
+        session = self._request_sessions.get(request)
         page = self._templates.get_template(template).render(
-            now=self._clock(), logout_csrf=None if session is None else session.csrf, **context
+            now=self._clock(),
+            logout_csrf=None if session is None else session.stored.csrf,
+            **context,
         )
         return page.encode("utf-8")
 

@@ -1,21 +1,22 @@
 """Who is asking: bearer tokens from the Authorization header, login sessions, CSRF checks.
 
-Tokens themselves are checked against the database by the app (through the
-pool); this module only reads them from requests, and keeps the sessions of
-people who logged in with one.  A token is never read from the query string or
-a cookie, and never put in one.
+Tokens and sessions are checked against the database by the app (through the
+pool); this module only reads them from requests and makes new sessions.  A
+token is never read from the query string or a cookie, and never put in one.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import parse_qs
 
 from twisted.web.server import Request
+
+from seedboard.db.sessions import StoredSession
 
 SESSION_COOKIE = "seedboard_session"
 LOGIN_CSRF_COOKIE = "seedboard_login_csrf"
@@ -59,53 +60,24 @@ def same_secret(expected: str | None, given: str | None) -> bool:
 class Session:
     """A browser logged in with a token; the token's hash lets revocation end it.
 
-    ``id`` goes in the session cookie; ``csrf`` in the logout form.
+    ``id`` goes in the session cookie and only its hash in the database;
+    ``stored.csrf`` goes in the logout form.
     """
 
     id: str
-    token_hash: str
-    csrf: str
-    expires_at: datetime
+    stored: StoredSession
+
+    @property
+    def id_hash(self) -> str:
+        return session_id_hash(self.id)
 
 
-class Sessions:
-    """Login sessions in memory, by random id; a restart logs everyone out."""
+def new_session(token_hash: str, now: datetime, lifetime: timedelta = SESSION_LIFETIME) -> Session:
+    return Session(random_secret(), StoredSession(token_hash, random_secret(), now + lifetime))
 
-    def __init__(
-        self, clock: Callable[[], datetime], lifetime: timedelta = SESSION_LIFETIME
-    ) -> None:
-        self._clock = clock
-        self._lifetime = lifetime
-        self._sessions: dict[str, Session] = {}
 
-    def start(self, token_hash: str) -> Session:
-        self._forget_expired()
-        session = Session(
-            random_secret(), token_hash, random_secret(), self._clock() + self._lifetime
-        )
-        self._sessions[session.id] = session
-        return session
-
-    def find(self, session_id: str | None) -> Session | None:
-        if session_id is None:
-            return None
-        session = self._sessions.get(session_id)
-        if session is not None and session.expires_at <= self._clock():
-            self.end(session_id)
-            return None
-        return session
-
-    def end(self, session_id: str) -> None:
-        self._sessions.pop(session_id, None)
-
-    def __len__(self) -> int:
-        return len(self._sessions)
-
-    def _forget_expired(self) -> None:
-        now = self._clock()
-        for session_id, session in list(self._sessions.items()):
-            if session.expires_at <= now:
-                del self._sessions[session_id]
+def session_id_hash(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode("utf-8")).hexdigest()
 
 
 # Cookies and forms.
