@@ -1,8 +1,8 @@
 """Store functions for numbered batches of results, so a retried batch is stored once.
 
-The check for an earlier copy and the insert happen in one write transaction
-(on SQLite the writer's ``BEGIN IMMEDIATE`` holds the lock throughout), and
-the primary key on (run, number) refuses a second copy whatever happens.
+The batch's row and its results are stored in one write transaction; the
+primary key on (run, number) decides which of two copies is stored, even when
+two server processes receive them at the same moment.
 """
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, select
 
+from seedboard.db.bulk import insert_new
 from seedboard.db.models import Batch
 from seedboard.db.runs import append_results, require_run
 from seedboard.domain import Result
@@ -26,11 +27,11 @@ def add_batch(
     transaction, so that nothing of a refused batch is kept.
     """
     require_run(conn, run_id)
-    if _stored(conn, run_id, number):
+    # Inserting the batch's row first claims its number: a worker storing the same
+    # batch at the same moment waits on that key, then finds it taken.
+    row = {"run_id": run_id, "number": number, "stored_at": stored_at, "count": len(results)}
+    if not insert_new(conn, Batch, row):
         return False
-    conn.execute(
-        insert(Batch).values(run_id=run_id, number=number, stored_at=stored_at, count=len(results))
-    )
     append_results(conn, run_id, results)
     return True
 
@@ -39,8 +40,3 @@ def batch_numbers(conn: Connection, run_id: str) -> list[int]:
     """The numbers of the batches stored for a run, in order."""
     query = select(Batch.number).where(Batch.run_id == run_id).order_by(Batch.number)
     return list(conn.execute(query).scalars())
-
-
-def _stored(conn: Connection, run_id: str, number: int) -> bool:
-    query = select(Batch.number).where(Batch.run_id == run_id, Batch.number == number)
-    return conn.execute(query).first() is not None

@@ -6,6 +6,10 @@ statement is compiled once per dialect and the rows go straight to the
 driver's ``executemany``; only columns whose type needs no conversion on the
 way in may be written so.  Looking up many names is a single statement with
 one parameter on SQLite, and chunked ``IN (...)`` lists elsewhere.
+
+Inserts that may meet a row another server process stored first say
+``ON CONFLICT DO NOTHING`` (SQLite and PostgreSQL spell it alike), so several
+workers writing one database never fail on each other's keys.
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ from functools import cache
 from operator import itemgetter
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Connection, Dialect, bindparam, func, insert, select
+from sqlalchemy import ColumnElement, Connection, Dialect, Insert, bindparam, func, insert, select
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute
 
 from seedboard.db.models import Base
@@ -29,16 +35,21 @@ _Column = ColumnElement[Any] | InstrumentedAttribute[Any]
 
 
 def insert_rows(
-    conn: Connection, model: type[Base], columns: tuple[str, ...], rows: list[Row]
+    conn: Connection,
+    model: type[Base],
+    columns: tuple[str, ...],
+    rows: list[Row],
+    skip_existing: bool = False,
 ) -> None:
     """Insert ``rows`` (values in the order of ``columns``) with one ``executemany``.
 
     The columns' types must need no bind conversion (strings, numbers):
-    the values reach the driver as they are.
+    the values reach the driver as they are.  With ``skip_existing``, a row
+    whose unique key is taken already is left out instead of failing.
     """
     if not rows:
         return
-    statement, order = _insert_statement(conn.dialect, model, columns)
+    statement, order = _insert_statement(conn.dialect, model, columns, skip_existing)
     if order is None:
         conn.exec_driver_sql(statement, [dict(zip(columns, row, strict=True)) for row in rows])
     elif order == tuple(range(len(columns))):
@@ -48,16 +59,35 @@ def insert_rows(
         conn.exec_driver_sql(statement, [reorder(row) for row in rows])
 
 
+def insert_new(conn: Connection, model: type[Base], values: dict[str, Any]) -> bool:
+    """Insert one row unless its key is taken (by this process or another); True if inserted."""
+    key = sa_inspect(model).primary_key[0]
+    statement = _insert(conn.dialect, model, skip_existing=True).values(values).returning(key)
+    # RETURNING, not rowcount: drivers disagree on the rowcount of an insert that returns keys.
+    return conn.execute(statement).first() is not None
+
+
 @cache
 def _insert_statement(
-    dialect: Dialect, model: type[Base], columns: tuple[str, ...]
+    dialect: Dialect, model: type[Base], columns: tuple[str, ...], skip_existing: bool
 ) -> tuple[str, tuple[int, ...] | None]:
     """The driver's SQL inserting ``columns``, and for positional parameters where
     each parameter is in ``columns`` (None for named parameters)."""
-    compiled = insert(model).compile(dialect=dialect, column_keys=list(columns))
+    statement = _insert(dialect, model, skip_existing)
+    compiled = statement.compile(dialect=dialect, column_keys=list(columns))
     if not compiled.positional:
         return str(compiled), None
     return str(compiled), tuple(columns.index(name) for name in compiled.positiontup or ())
+
+
+def _insert(dialect: Dialect, model: type[Base], skip_existing: bool) -> Insert:
+    if not skip_existing:
+        return insert(model)
+    if dialect.name == "postgresql":
+        return postgresql.insert(model).on_conflict_do_nothing()
+    if dialect.name == "sqlite":
+        return sqlite.insert(model).on_conflict_do_nothing()
+    raise NotImplementedError(f"no insert-unless-present for {dialect.name}")
 
 
 def rows_by_key(

@@ -20,14 +20,13 @@ from sqlalchemy import (
     Row,
     and_,
     bindparam,
-    insert,
     or_,
     select,
     update,
 )
 
 from seedboard.db.aggregates import count_results
-from seedboard.db.bulk import insert_rows, rows_by_key
+from seedboard.db.bulk import insert_new, insert_rows, rows_by_key
 from seedboard.db.models import Result, Run, Test
 from seedboard.domain import (
     BAD_OUTCOMES,
@@ -99,10 +98,7 @@ class UnknownRun(LookupError):
 
 def create_run(conn: Connection, run: RunStart) -> bool:
     """Store a new run; False if it exists already (a retried create is harmless)."""
-    if conn.execute(select(Run.id).where(Run.id == run.id)).first() is not None:
-        return False
-    conn.execute(insert(Run).values(**asdict(run), **OutcomeCounts().as_dict()))
-    return True
+    return insert_new(conn, Run, {**asdict(run), **OutcomeCounts().as_dict()})
 
 
 def add_results(conn: Connection, run_id: str, results: Sequence[ResultRecord]) -> None:
@@ -314,14 +310,16 @@ def _test_ids(conn: Connection, results: Sequence[ResultRecord]) -> dict[str, in
             conn, Test.name, names, Test.id, Test.name, Test.file, Test.line
         )
     }
-    new = [name for name in names if name not in known]
+    # Sorted, so that two workers adding the same new tests take their locks in one order.
+    new = sorted(name for name in names if name not in known)
     if new:
-        insert_rows(conn, Test, ("name", "file", "line"), [(n, *located[n]) for n in new])
+        rows = [(n, *located[n]) for n in new]
+        insert_rows(conn, Test, ("name", "file", "line"), rows, skip_existing=True)
         for test_id, name in rows_by_key(conn, Test.name, new, Test.id, Test.name):
             known[name] = (test_id, located[name])
     moved = [
         {"test_pk": known[name][0], "file": file, "line": line}
-        for name, (file, line) in located.items()
+        for name, (file, line) in sorted(located.items())
         if file is not None and known[name][1] != (file, line)
     ]
     if moved:
