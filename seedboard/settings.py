@@ -44,14 +44,6 @@ def describe_url(url: str) -> str:
     return url
 
 
-def sqlite_file(url: str) -> Path | None:
-    """The file of a plain ``sqlite:///PATH`` URL (as ``database_url`` makes), else None."""
-    path = url.removeprefix("sqlite:///")
-    if path == url or not path or "?" in path or path == ":memory:":
-        return None
-    return Path(path)
-
-
 def spool_root(environ: Mapping[str, str], cwd: Path) -> Path:
     """Where the reporter keeps requests the server has not acknowledged yet."""
     return cwd / (environ.get(SPOOL_ENV) or DEFAULT_SPOOL)

@@ -1,8 +1,8 @@
 """Embedded mode's writer process: the database work of a run, off trial's process.
 
-Writing results into SQLite costs about as much interpreter time as running a
-fast test (the inserts, fingerprinting failures, and SQLAlchemy with Alembic
-for a new or older database).  In trial's process that time is taken from the
+Writing results costs about as much interpreter time as running a fast test
+(importing SQLAlchemy, the inserts, fingerprinting failures, and Alembic for a
+new or older database).  In trial's process that time is taken from the
 tests, since threads share one interpreter; a child process does it on another
 core.  The recorder thread pickles each call (create, a batch, finish) down
 the child's stdin; the child applies them in order to a real target and
@@ -95,12 +95,7 @@ def _last_line(text: bytes) -> str:
 
 
 def open_target(url: str) -> Target:
-    """Straight into a current SQLite file, else through the store (with migrations)."""
-    from seedboard_reporter.direct import DirectTarget
-
-    direct = DirectTarget.open(url)
-    if direct is not None:
-        return direct
+    """The database through seedboard's own store: one write path, whoever writes."""
     from seedboard_reporter.embedded import EmbeddedTarget
 
     return EmbeddedTarget.open(url)
