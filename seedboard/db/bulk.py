@@ -100,9 +100,11 @@ def rows_by_key(
         # One parameter holding every value as a JSON array: one statement, and no
         # IN list to render, which for a thousand names costs more than the lookup.
         # (SQLite's JSON functions cut text at a NUL, so such values go the long way.)
-        array = select(func.json_each(bindparam("values")).table_valued("value").c.value)
-        query = select(*wanted).where(key.in_(array))
-        rows = conn.execute(query, {"values": json.dumps(values)}).all()
+        # The driver's own cursor: plain tuples, without building a Row for each.
+        statement = _json_lookup(conn.dialect, key, wanted)
+        driver = conn.connection.driver_connection
+        assert driver is not None, "a connection in use has its driver's connection"
+        return cast(list[Row], driver.execute(statement, (json.dumps(values),)).fetchall())
     else:
         rows = [
             row
@@ -111,3 +113,10 @@ def rows_by_key(
         ]
     # Rows unpack as tuples do, which is all callers need.
     return cast(list[Row], rows)
+
+
+@cache
+def _json_lookup(dialect: Dialect, key: _Column, wanted: tuple[_Column, ...]) -> str:
+    """SQLite's SQL for ``rows_by_key``, taking the values as one JSON array."""
+    array = select(func.json_each(bindparam("values")).table_valued("value").c.value)
+    return str(select(*wanted).where(key.in_(array)).compile(dialect=dialect))

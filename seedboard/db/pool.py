@@ -48,6 +48,7 @@ class ThreadedPool:
         # Checkpoints get a thread of their own, so a write never waits for one.
         self._checkpointer = ThreadPool(1, 1, name="seedboard-db-checkpoint")
         self._checkpoint_due = False
+        self._stopped = False
         self._readers = (
             self._writer
             if database.single_connection
@@ -62,6 +63,7 @@ class ThreadedPool:
             self._readers.start()
 
     def stop(self) -> None:
+        self._stopped = True
         self._writer.stop()
         if self._database.background_checkpoints:
             self._checkpointer.stop()
@@ -88,7 +90,8 @@ class ThreadedPool:
 
     def _checkpoint_soon(self, result: T) -> T:
         """Ask for a checkpoint after a write, unless one is asked for and not begun."""
-        if not self._checkpoint_due:
+        # After stop, closing the last connection checkpoints instead.
+        if not self._checkpoint_due and not self._stopped:
             self._checkpoint_due = True
             deferToThreadPool(self._reactor, self._checkpointer, self._checkpoint).addErrback(
                 lambda failure: log.failure("Checkpoint failed", failure)
