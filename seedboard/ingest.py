@@ -69,6 +69,9 @@ class Text:
             raise Invalid("must not be empty", _join(path, name))
         if self.max_length is not None and len(value) > self.max_length:
             raise Invalid(f"must be at most {self.max_length} characters", _join(path, name))
+        if "\x00" in value:
+            # PostgreSQL's text cannot hold NUL; refused on every database alike.
+            raise Invalid("must not contain NUL characters (U+0000)", _join(path, name))
         if not value.isascii() and not _encodable(value):
             # JSON's \ud800 escapes decode to lone surrogates, which no database can store.
             raise Invalid("must be valid Unicode text", _join(path, name))

@@ -157,6 +157,14 @@ class ParseRunTests(SynchronousTestCase):
         error = self.invalid(body)
         self.assertEqual((error.field, error.message), ("host", "must be valid Unicode text"))
 
+    def test_nul_character(self) -> None:
+        """A string holding NUL, which PostgreSQL cannot store, is refused on every database."""
+        body = encode(run_body()).replace(b'"ci-7"', b'"ci-\\u0000"')
+        error = self.invalid(body)
+        self.assertEqual(
+            (error.field, error.message), ("host", "must not contain NUL characters (U+0000)")
+        )
+
     def test_not_an_object(self) -> None:
         """A body that is JSON but no object is invalid, with no field named."""
         for body in (b"[]", b"null", b'"run"', b"3"):

@@ -84,6 +84,16 @@ class MakeResultTests(SynchronousTestCase):
         failed = problem_of(Failure(self.failureException("x")))
         self.assertEqual(failed.exception_type, "twisted.trial.unittest.FailTest")
 
+    def test_nul_shown_as_replacement(self) -> None:
+        """NUL in a failure's message and traceback is kept as U+FFFD, so any database stores it."""
+        try:
+            raise ValueError("bad\x00value")
+        except ValueError:
+            problem = problem_of(Failure())
+        self.assertEqual(problem.message, "bad\ufffdvalue")
+        self.assertNotIn("\x00", problem.traceback or "")
+        self.assertEqual(reason_of("a\x00b"), Problem(message="a\ufffdb"))
+
     def test_reasons(self) -> None:
         """Skip reasons and todos become messages."""
         self.assertEqual(reason_of("no network"), Problem(message="no network"))

@@ -17,7 +17,7 @@ from seedboard.db.models import Test
 from seedboard.db.runs import OutcomeFilter, ReplayFilter, RunFilters
 from seedboard.domain import Outcome, OutcomeCounts, Result
 from seedboard.triage.fingerprint import fingerprint
-from tests.support import record_run, result, run_start, temporary_database
+from tests.support import on_postgres, record_run, result, run_start, temporary_database
 
 NOW = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)
 
@@ -118,7 +118,9 @@ class BulkTests(SynchronousTestCase):
 
     def test_lookup_finds_awkward_names(self) -> None:
         """Names with quotes, backslashes, NUL and non-ASCII are found as stored, others not."""
-        names = ['t."quoted"', "t.back\\slash", "t.nul\x00", "t.é☃", "t.[1, 2]", "t.plain"]
+        names = ['t."quoted"', "t.back\\slash", "t.é☃", "t.[1, 2]", "t.plain"]
+        if not on_postgres():  # PostgreSQL's text cannot hold NUL at all
+            names.append("t.nul\x00")
         start = record_run(self.db, [result(name) for name in names])
         found = self.db.read(bulk.rows_by_key, Test.name, [*names, "t.absent"], Test.name)
         self.assertEqual(sorted(name for (name,) in found), sorted(names))

@@ -29,15 +29,21 @@ def problem_of(failure: Failure) -> Problem:
     name = getattr(kind, "__qualname__", str(kind))
     return Problem(
         exception_type=name if module == "builtins" else f"{module}.{name}",
-        message=failure.getErrorMessage(),
-        traceback=failure.getTraceback(),
+        message=storable(failure.getErrorMessage()),
+        traceback=storable(failure.getTraceback()),
     )
 
 
 def reason_of(reason: object) -> Problem:
     """A skip reason or a todo, which carry a message and no exception."""
     text = getattr(reason, "reason", reason)
-    return Problem(message=None if text is None else str(text))
+    return Problem(message=None if text is None else storable(str(text)))
+
+
+def storable(text: str) -> str:
+    """The text with NUL characters shown as U+FFFD: no database column takes NUL
+    everywhere (PostgreSQL refuses it), and the server refuses it too."""
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
 
 
 def original_test(test: object) -> object:
