@@ -60,10 +60,10 @@ def fresh_postgres_database(
 ) -> str:
     """Create a new database on the server (a copy of ``template``), dropped after the test."""
     name = f"seedboard_test_{uuid4().hex}"
-    _postgres_admin(
+    postgres_admin(
         server_url, f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")
     )
-    case.addCleanup(_postgres_admin, server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    case.addCleanup(postgres_admin, server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     return _on_database(server_url, name)
 
 
@@ -97,8 +97,8 @@ def _sqlite_template() -> Path:
 def _postgres_template() -> str:
     server_url = postgres_server_url()
     name = f"seedboard_test_template_{uuid4().hex}"
-    _postgres_admin(server_url, f'CREATE DATABASE "{name}"')
-    atexit.register(_postgres_admin, server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    postgres_admin(server_url, f'CREATE DATABASE "{name}"')
+    atexit.register(postgres_admin, server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     _migrate(_on_database(server_url, name))
     return name
 
@@ -111,7 +111,7 @@ def _migrate(url: str) -> None:
         database.dispose()  # a template must have no open connections to be copied
 
 
-def _postgres_admin(server_url: str, statement: str) -> None:
+def postgres_admin(server_url: str, statement: str) -> None:
     from sqlalchemy import create_engine, text
 
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)

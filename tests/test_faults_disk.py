@@ -29,7 +29,17 @@ from seedboard.db.pool import SynchronousPool
 from seedboard.db.trouble import storage_trouble
 from seedboard.web.app import Dashboard
 from seedboard.web.render import make_environment
-from tests.support import BIN, REPO, ServerProcess, environment, exchange, integrity
+from tests.support import (
+    BIN,
+    REPO,
+    ServerProcess,
+    environment,
+    exchange,
+    integrity,
+    on_postgres,
+    postgres_admin,
+    postgres_server_url,
+)
 from tests.test_ingest import result_body, run_body
 from tests.test_ingest_api import APICase, HTTPClient, row_counts
 from tests.test_server_mode import free_port
@@ -214,3 +224,37 @@ class StorageTroubleTests(SynchronousTestCase):
         self.assertIsNone(storage_trouble(error))
         self.assertIsNone(storage_trouble(ValueError("database is locked")))
         self.assertIsNone(storage_trouble(None))
+
+
+class PostgresTroubleTests(APICase):
+    """PostgreSQL's trouble is a 503 too: a read-only database, an unreachable server."""
+
+    def setUp(self) -> None:
+        if not on_postgres():
+            raise SkipTest("runs in the PostgreSQL pass (SEEDBOARD_TEST_DB=postgresql)")
+        super().setUp()
+
+    def test_read_only_database(self) -> None:
+        """Writes to a database switched read-only answer 503 naming it; reads go on."""
+        name = self.database.writer.url.database
+        postgres_admin(
+            postgres_server_url(), f'ALTER DATABASE "{name}" SET default_transaction_read_only = on'
+        )
+        self.database.dispose()  # new connections take the setting
+        before = row_counts(self.database)
+        answer = self.send("PUT", f"/api/v1/runs/{uuid4().hex}", run_body())
+        self.assertEqual(answer.status, 503)
+        self.assertEqual(
+            cast(dict[str, dict[str, str]], answer.body)["error"]["code"], "unavailable"
+        )
+        self.assertIn("read-only", cast(dict[str, dict[str, str]], answer.body)["error"]["message"])
+        self.assertEqual(row_counts(self.database), before)
+        self.assertEqual(self.send("GET", "/api/v1/runs").status, 200)
+
+    def test_unreachable_server(self) -> None:
+        """A PostgreSQL server that does not answer is trouble to retry, not a bad request."""
+        engine = create_engine(f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/test")
+        self.addCleanup(engine.dispose)
+        with self.assertRaises(OperationalError) as raised:
+            engine.connect()
+        self.assertIn("cannot reach", storage_trouble(raised.exception) or "")

@@ -8,7 +8,7 @@ a while, whatever the request; the web layer answers them with a 503 and
 
 from __future__ import annotations
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 RETRY_AFTER_SECONDS = 5
 
@@ -25,8 +25,32 @@ _TROUBLES = (
 )
 
 
+# PostgreSQL's SQLSTATE classes and codes for the same kinds of trouble.
+_BUSY = "The server's database is busy: nothing was stored; retry later."
+_UNREACHABLE = "The server cannot reach its database: nothing was stored; retry later."
+_POSTGRES_TROUBLES = (
+    ("53", "The server's database has run out of room: nothing was stored; retry later."),
+    ("25006", "The server's database is read-only just now: nothing was stored; retry later."),
+    ("40001", _BUSY),
+    ("40P01", _BUSY),
+    ("55P03", _BUSY),
+    ("57P", _UNREACHABLE),
+    ("08", _UNREACHABLE),
+)
+
+
 def storage_trouble(error: BaseException | None) -> str | None:
     """What to tell a client when ``error`` is storage trouble a retry may outlast, else None."""
+    if not isinstance(error, DBAPIError):
+        return None
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    if isinstance(sqlstate, str):
+        return next((m for code, m in _POSTGRES_TROUBLES if sqlstate.startswith(code)), None)
+    if error.connection_invalidated or (
+        isinstance(error, OperationalError)
+        and error.orig.__class__.__module__.startswith("psycopg")
+    ):
+        return _UNREACHABLE  # no SQLSTATE: the connection itself failed
     if not isinstance(error, OperationalError):
         return None
     text = str(error.orig).lower()
