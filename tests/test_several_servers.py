@@ -131,7 +131,7 @@ class SeveralServersTests(SynchronousTestCase):
                     PYTHONPATH=str(self.project),
                     SEEDBOARD_URL=self.servers[i % 2],
                     SEEDBOARD_TOKEN=self.token,
-                    SEEDBOARD_SAMPLE_TESTS="1000",
+                    SEEDBOARD_SAMPLE_TESTS="300",
                     SEEDBOARD_FLUSH_TIMEOUT="60",
                 ),
                 stdout=subprocess.PIPE,
@@ -141,9 +141,9 @@ class SeveralServersTests(SynchronousTestCase):
         ]
         outputs = [reporter.communicate(timeout=300)[0] for reporter in reporters]
         for output in outputs:
-            self.assertRegex(output.splitlines()[-1], r"recorded run .* \(1000 results\)")
+            self.assertRegex(output.splitlines()[-1], r"recorded run .* \(300 results\)")
         with urlopen(f"{self.servers[0]}/api/v1/runs", timeout=10) as response:
             runs = json.load(response)["runs"]
-        self.assertEqual([run["counts"]["total"] for run in runs], [1000] * 4)
+        self.assertEqual([run["counts"]["total"] for run in runs], [300] * 4)
         stored_runs, results, _, tests = self.counts()
-        self.assertEqual((stored_runs, results, tests), (4, 4000, 1000))
+        self.assertEqual((stored_runs, results, tests), (4, 1200, 300))
