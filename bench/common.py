@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -37,7 +39,7 @@ def timed(command: list[str], cwd: Path, env: dict[str, str]) -> float:
     return time.perf_counter() - started
 
 
-def start_server(db: Path, work: Path) -> tuple[subprocess.Popen[str], str]:
+def start_server(db: Path | str, work: Path) -> tuple[subprocess.Popen[str], str]:
     server = subprocess.Popen(
         [str(BIN / "seedboard"), "serve", "--db", str(db), "--port", "0"],
         cwd=work,
@@ -50,7 +52,7 @@ def start_server(db: Path, work: Path) -> tuple[subprocess.Popen[str], str]:
     return server, line.rsplit(" at ", 1)[1].rstrip("/")
 
 
-def new_token(db: Path) -> str:
+def new_token(db: Path | str) -> str:
     return subprocess.run(
         [
             str(BIN / "seedboard"),
@@ -65,3 +67,21 @@ def new_token(db: Path) -> str:
         text=True,
         check=True,
     ).stdout.strip()
+
+
+@contextmanager
+def fresh_postgres_database(server_url: str) -> Iterator[str]:
+    """A new, empty database on the PostgreSQL server ``server_url`` names; dropped after."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"seedboard_bench_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -325,6 +325,46 @@ def _count_days(path: Path) -> None:
         database.dispose()
 
 
+COPIED_TABLES = ("runs", "tests", "results", "batches", "test_days", "tokens", "login_sessions")
+"""Every table, parents first, as a copy into another database needs them."""
+
+
+def copy_to_postgres(path: Path, url: str) -> None:
+    """Copy a generated SQLite history into the empty PostgreSQL database ``url``.
+
+    The schema comes from the real migrations; the rows go over with COPY, the
+    fastest way into PostgreSQL, so the same history can be served from both.
+    """
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    subprocess.run(
+        [str(BIN / "seedboard"), "db", "upgrade", "--db", url],
+        env=environment(),
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    source = sqlite3.connect(path)
+    plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    try:
+        with psycopg.connect(plain) as target:
+            for table in COPIED_TABLES:
+                cursor = source.execute(f"SELECT * FROM {table}")
+                columns = ", ".join(c[0] for c in cursor.description)
+                with target.cursor().copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                    for row in cursor:
+                        copy.write_row(row)
+            for table in ("tests", "results", "tokens"):
+                target.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+                    f" coalesce(max(id), 0) + 1, false) FROM {table}"
+                )
+        with psycopg.connect(plain, autocommit=True) as target:
+            target.execute("VACUUM ANALYZE")
+    finally:
+        source.close()
+
+
 def _stored(when: datetime) -> str:
     """A UTC time as SQLAlchemy's SQLite DateTime writes it, so comparisons line up."""
     return f"{when:%Y-%m-%d %H:%M:%S.%f}"

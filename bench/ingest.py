@@ -18,8 +18,9 @@ from http.client import HTTPConnection
 from pathlib import Path
 from typing import Any
 
-from common import cpu_seconds, median_spread, new_token, start_server
+from common import cpu_seconds, fresh_postgres_database, median_spread, new_token, start_server
 from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
 
 from seedboard.db.models import Base
 
@@ -205,17 +206,99 @@ class RawFloor:
 def print_rows(ingest: dict[str, Any]) -> None:
     _print_rates("ingest, wall time", ingest)
     _print_rates("ingest, CPU time", ingest["cpu"])
+    if "postgres" in ingest:
+        _print_rates("ingest into PostgreSQL, wall", ingest["postgres"], "PostgreSQL", "psycopg")
 
 
-def _print_rates(title: str, ingest: dict[str, float]) -> None:
+def _print_rates(
+    title: str, ingest: dict[str, float], database: str = "SQLite", raw: str = "sqlite3"
+) -> None:
     print(f"{title:<30}{'median':>12}{'spread':>12}")
     print(
-        f"  {'HTTP API into SQLite':<28}{ingest['http_results_per_s']:>10,.0f}/s"
+        f"  {'HTTP API into ' + database:<28}{ingest['http_results_per_s']:>10,.0f}/s"
         f"{ingest['http_spread']:>10,.0f}/s"
     )
     print(
-        f"  {'raw sqlite3.executemany':<28}{ingest['raw_sqlite_results_per_s']:>10,.0f}/s"
+        f"  {'raw ' + raw + '.executemany':<28}{ingest['raw_sqlite_results_per_s']:>10,.0f}/s"
         f"{ingest['raw_spread']:>10,.0f}/s"
     )
     ratio, spread = ingest["ratio_to_raw"], ingest["ratio_spread"]
     print(f"  {'ratio HTTP ÷ raw':<28}{ratio:>12.3f}{spread:>12.3f}")
+
+
+def measure_postgres(
+    work: Path, server_url: str, results: int, batch: int, repeat: int
+) -> dict[str, object]:
+    """The same rounds into a fresh PostgreSQL database, against psycopg's executemany there."""
+    rows = result_rows(results)
+    bodies = batch_bodies(rows, batch)
+    with fresh_postgres_database(server_url) as url:
+        server, address = start_server(url, work)
+        poster = Poster(address, new_token(url))
+        floor = PostgresFloor(url)
+        http: list[float] = []
+        raw: list[float] = []
+        try:
+            for i in range(repeat + 1):
+                http_seconds = poster.post_run(bodies)
+                raw_seconds = floor.insert_run(rows)
+                if i:
+                    http.append(results / http_seconds)
+                    raw.append(results / raw_seconds)
+        finally:
+            floor.close()
+            server.terminate()
+            server.wait()
+    return rates_row(results, batch, http, raw)
+
+
+class PostgresFloor:
+    """The floor on PostgreSQL: the same rows with psycopg's executemany, one transaction."""
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        # The server has made the schema already (it migrates on start).
+        plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        self._conn = psycopg.connect(plain)
+
+    def insert_run(self, rows: list[dict[str, object]]) -> float:
+        run_id = uuid.uuid4().hex
+        with self._conn.transaction():
+            self._conn.execute(
+                "INSERT INTO runs (id, started_at, host, python_version, twisted_version, command,"
+                " is_replay, success, failure, error, skip, expected_failure, unexpected_success)"
+                " VALUES (%s, '2026-11-25 17:00:00', 'bench', '3', '26', 'bench', false,"
+                " 0, 0, 0, 0, 0, 0)",
+                (run_id,),
+            )
+        started = time.perf_counter()
+        with self._conn.transaction(), self._conn.cursor() as cursor:
+            names = {r["test_id"]: (r["file"], r["line"]) for r in rows}
+            cursor.executemany(
+                "INSERT INTO tests (name, file, line) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+                [(name, file, line) for name, (file, line) in names.items()],
+            )
+            ids = dict(cursor.execute("SELECT name, id FROM tests").fetchall())
+            cursor.executemany(
+                "INSERT INTO results (run_id, test_id, outcome, duration, seed, exception_type,"
+                " message, traceback, fingerprint) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                [
+                    (
+                        run_id,
+                        ids[r["test_id"]],
+                        r["outcome"],
+                        r["duration"],
+                        r["seed"],
+                        None,
+                        r["message"],
+                        r["traceback"],
+                        "0123456789abcdef" if r["message"] is not None else None,
+                    )
+                    for r in rows
+                ],
+            )
+        return time.perf_counter() - started
+
+    def close(self) -> None:
+        self._conn.close()

@@ -16,13 +16,14 @@ import shutil
 import statistics
 import time
 from collections.abc import Iterable
+from contextlib import ExitStack
 from dataclasses import replace
 from http.client import HTTPConnection
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
-from common import start_server
-from history import History, generate
+from common import fresh_postgres_database, start_server
+from history import History, copy_to_postgres, generate
 
 TESTS = 2000
 SCALES = {"1M": 500, "100k": 50}
@@ -43,19 +44,48 @@ MAX_SECONDS_PER_PAGE = 20.0
 
 
 def measure(
-    work: Path, requests: int, scales: Iterable[str], cache: Path | None
+    work: Path,
+    requests: int,
+    scales: Iterable[str],
+    cache: Path | None,
+    postgres: str | None = None,
 ) -> dict[str, object]:
     """p50 and p95 of every page at each scale, the servers' RSS, and bytes per result.
 
     Every scale's server runs at once and each page's requests alternate between
-    them, so a busy moment of the machine slows both sides alike.
+    them, so a busy moment of the machine slows both sides alike.  With
+    ``postgres`` (a server URL), each history is also copied into a database of
+    its own there and served side by side, as scale ``<scale>-pg``.
     """
-    chosen = list(scales)
-    made = {scale: _database(work / f"pages-{scale}.db", SCALES[scale], cache) for scale in chosen}
-    sizes = {
-        scale: sum(p.stat().st_size for p in work.glob(f"pages-{scale}.db*")) for scale in chosen
+    with ExitStack() as stack:
+        return _measure(work, requests, list(scales), cache, postgres, stack)
+
+
+def _measure(
+    work: Path,
+    requests: int,
+    sqlite_scales: list[str],
+    cache: Path | None,
+    postgres: str | None,
+    stack: ExitStack,
+) -> dict[str, object]:
+    made = {
+        scale: _database(work / f"pages-{scale}.db", SCALES[scale], cache)
+        for scale in sqlite_scales
     }
-    servers = {scale: start_server(made[scale].path, work) for scale in chosen}
+    sizes = {
+        scale: sum(p.stat().st_size for p in work.glob(f"pages-{scale}.db*"))
+        for scale in sqlite_scales
+    }
+    where: dict[str, Path | str] = {scale: made[scale].path for scale in sqlite_scales}
+    if postgres:
+        for scale in sqlite_scales:
+            url = stack.enter_context(fresh_postgres_database(postgres))
+            copy_to_postgres(made[scale].path, url)
+            where[f"{scale}-pg"], made[f"{scale}-pg"] = url, made[scale]
+            sizes[f"{scale}-pg"] = _postgres_bytes(url)
+    chosen = list(where)
+    servers = {scale: start_server(where[scale], work) for scale in chosen}
     try:
         connections = {scale: _connect(url) for scale, (_, url) in servers.items()}
         paths = {scale: _pages(made[scale], random.Random(7)) for scale in chosen}
@@ -82,12 +112,27 @@ def measure(
             "server_peak_rss_mb": memory[scale][1],
             "pages": {page: timing[scale] for page, timing in timings.items()},
         }
-    if "1M" in chosen and "100k" in chosen:
-        figures["ratio_1M_to_100k"] = {
-            page: round(timing["1M"]["p95_ms"] / timing["100k"]["p95_ms"], 2)
-            for page, timing in timings.items()
-        }
+    for suffix in ("", "-pg"):
+        if f"1M{suffix}" in chosen and f"100k{suffix}" in chosen:
+            figures[f"ratio_1M_to_100k{suffix}"] = {
+                page: round(timing[f"1M{suffix}"]["p95_ms"] / timing[f"100k{suffix}"]["p95_ms"], 2)
+                for page, timing in timings.items()
+            }
     return figures
+
+
+def _postgres_bytes(url: str) -> int:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            size: int = conn.execute(
+                text("SELECT pg_database_size(current_database())")
+            ).scalar_one()
+            return size
+    finally:
+        engine.dispose()
 
 
 def _database(db: Path, runs: int, cache: Path | None) -> History:
@@ -208,9 +253,9 @@ def _target(page: str) -> float:
 
 
 def print_rows(figures: dict[str, object]) -> None:
-    scales = [s for s in SCALES if s in figures]
+    scales = [s + suffix for suffix in ("", "-pg") for s in SCALES if s + suffix in figures]
     header = f"{'pages (ms, round trip)':<24}" + "".join(
-        f"{s + ' p50':>10}{s + ' p95':>10}" for s in scales
+        f"{s + ' p50':>11}{s + ' p95':>11}" for s in scales
     )
     ratios = figures.get("ratio_1M_to_100k", {})
     assert isinstance(ratios, dict)
@@ -221,7 +266,7 @@ def print_rows(figures: dict[str, object]) -> None:
         row = f"  {page:<22}"
         for scale in scales:
             timing = figures[scale]["pages"][page]  # type: ignore[index]
-            row += f"{timing['p50_ms']:>10.1f}{timing['p95_ms']:>10.1f}"
+            row += f"{timing['p50_ms']:>11.1f}{timing['p95_ms']:>11.1f}"
         if ratios:
             row += f"{ratios[page]:>10.2f}"
         print(row + f"{_target(page):>8.0f}")

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/run.py [--tests 5000] [--repeat 5] [--results 100000]
                                   [--peer-results 2000] [--peer-repeat 3] [--no-peer]
+                                  [--postgres URL]
                                   [--only overhead,ingest,peer,pages] [--results-scale 1M,100k]
 
 Each comparison is measured side by side in one run, interleaved, and given as
@@ -45,6 +46,12 @@ def main() -> None:
     )
     parser.add_argument("--no-peer", action="store_true", help="skip the subunit2sql comparison")
     parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="also measure ingest and pages on this PostgreSQL server, in databases of "
+        "their own, e.g. postgresql+psycopg://postgres@127.0.0.1/test",
+    )
+    parser.add_argument(
         "--only", default=",".join(PARTS), help=f"comma-separated parts to run, of {PARTS}"
     )
     parser.add_argument(
@@ -74,10 +81,16 @@ def main() -> None:
             figures["reporter_overhead"] = overhead.measure(work, args.tests, args.repeat)
         if "ingest" in parts:
             figures["ingest"] = ingest.measure(work, args.results, args.batch, args.repeat)
+            if args.postgres:
+                figures["ingest"]["postgres"] = ingest.measure_postgres(
+                    work, args.postgres, args.results, args.batch, args.repeat
+                )
         if "peer" in parts:
             figures["peer"] = peer.measure(work, args.peer_results, args.batch, args.peer_repeat)
         if "pages" in parts:
-            figures["pages"] = pages.measure(work, args.page_requests, scales, args.history_cache)
+            figures["pages"] = pages.measure(
+                work, args.page_requests, scales, args.history_cache, args.postgres
+            )
     RESULTS.write_text(json.dumps(figures, indent=2) + "\n")
     printers = {
         "overhead": ("reporter_overhead", overhead.print_rows),
