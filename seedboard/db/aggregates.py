@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, Insert, case, delete, func, insert, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, case, delete, func, insert, select, text
 
+from seedboard.db.bulk import add_to_rows
 from seedboard.db.models import Result, Run, TestDay
 from seedboard.domain import BAD_OUTCOMES, Outcome
 
@@ -51,40 +51,8 @@ def count_results(conn: Connection, run_id: str, results: Iterable[tuple[int, Ou
 
 
 def _add_counts(conn: Connection, rows: list[dict[str, object]]) -> None:
-    if not rows:
-        return
-    dialect = conn.dialect.name
-    if dialect not in ("sqlite", "postgresql"):
-        _add_counts_one_by_one(conn, rows)
-        return
-    upsert = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(TestDay)
-    statement: Insert = upsert.on_conflict_do_update(
-        index_elements=[TestDay.test_id, TestDay.day, TestDay.branch],
-        set_={
-            "passes": TestDay.passes + upsert.excluded.passes,
-            "failures": TestDay.failures + upsert.excluded.failures,
-        },
-    )
-    conn.execute(statement, rows)
-
-
-def _add_counts_one_by_one(conn: Connection, rows: list[dict[str, object]]) -> None:
-    """Databases without an upsert: update, else insert (the writer is single)."""
-    for row in rows:
-        key = (
-            (TestDay.test_id == row["test_id"])
-            & (TestDay.day == row["day"])
-            & (TestDay.branch == row["branch"])
-        )
-        updated = conn.execute(
-            update(TestDay)
-            .where(key)
-            .values(
-                passes=TestDay.passes + row["passes"], failures=TestDay.failures + row["failures"]
-            )
-        )
-        if updated.rowcount == 0:
-            conn.execute(insert(TestDay).values(**row))
+    if rows:
+        add_to_rows(conn, TestDay, ("test_id", "day", "branch"), ("passes", "failures"), rows)
 
 
 def rebuild(conn: Connection) -> None:

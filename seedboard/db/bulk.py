@@ -80,14 +80,37 @@ def _insert_statement(
     return str(compiled), tuple(columns.index(name) for name in compiled.positiontup or ())
 
 
+def add_to_rows(
+    conn: Connection,
+    model: type[Base],
+    key: tuple[str, ...],
+    counters: tuple[str, ...],
+    rows: list[dict[str, object]],
+) -> None:
+    """Insert ``rows``, or where a row with the same ``key`` exists, add their ``counters``
+    to its own: one statement, however many workers add at once."""
+    upsert = _dialect_insert(conn.dialect, model)
+    table = model.__table__
+    statement = upsert.on_conflict_do_update(
+        index_elements=[table.c[name] for name in key],
+        set_={name: table.c[name] + upsert.excluded[name] for name in counters},
+    )
+    conn.execute(statement, rows)
+
+
 def _insert(dialect: Dialect, model: type[Base], skip_existing: bool) -> Insert:
     if not skip_existing:
         return insert(model)
+    return _dialect_insert(dialect, model).on_conflict_do_nothing()
+
+
+def _dialect_insert(dialect: Dialect, model: type[Base]) -> postgresql.Insert | sqlite.Insert:
+    """The insert that knows ``ON CONFLICT``, which SQLite and PostgreSQL both speak."""
     if dialect.name == "postgresql":
-        return postgresql.insert(model).on_conflict_do_nothing()
+        return postgresql.insert(model)
     if dialect.name == "sqlite":
-        return sqlite.insert(model).on_conflict_do_nothing()
-    raise NotImplementedError(f"no insert-unless-present for {dialect.name}")
+        return sqlite.insert(model)
+    raise NotImplementedError(f"seedboard stores into SQLite or PostgreSQL, not {dialect.name}")
 
 
 def rows_by_key(
