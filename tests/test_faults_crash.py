@@ -184,9 +184,12 @@ class ReporterCrashTests(FaultCase):
         self.addCleanup(process.wait, 10)
         self.addCleanup(process.kill)
         self.wait_for("the run to keep some results", is_done)
+        helpers = _children(process.pid)
         process.kill()
         process.wait(10)
         self.assertEqual(process.returncode, -9)
+        # Embedded mode's writer outlives trial on purpose: it writes what it was handed.
+        self.wait_for("the writer to finish", lambda: not any(map(_alive, helpers)))
 
     def run_page(self, db: Path, run_id: str) -> str:
         """The run's page, from a dashboard over ``db``."""
@@ -322,3 +325,18 @@ class LoadTests(FaultCase):
             f"faults: {reporters} reporters x {tests} results stored, {len(poller.statuses)} "
             f"page requests meanwhile, all 200, slowest {poller.slowest:.2f} s"
         )
+
+
+def _children(pid: int) -> list[int]:
+    """The processes ``pid`` started (Linux's /proc)."""
+    found = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(child) for child in found.read_text().split()] if found.exists() else []
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` still runs: a zombie waiting for a parent to reap it does not."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
