@@ -10,7 +10,6 @@ columns kept unique), so it does not depend on the models of the day.
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from alembic import command
@@ -32,6 +31,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from seedboard.db import migrate, runs
 from seedboard.db.engine import Database, open_database
+from tests.support import database_url
 
 ROWS = 3
 """Rows made in each table."""
@@ -104,9 +104,7 @@ def snapshot(conn: Connection) -> Rows:
 
 class RevisionUpgradeTests(SynchronousTestCase):
     def database(self) -> Database:
-        path = Path(self.mktemp()).resolve()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        database = open_database(f"sqlite:///{path}")
+        database = open_database(database_url(self))  # PostgreSQL in the suite's second pass
         self.addCleanup(database.dispose)
         return database
 
