@@ -14,7 +14,7 @@ from urllib.request import urlopen
 from twisted.trial.unittest import SynchronousTestCase
 
 from seedboard.seeds import derived_seed
-from tests.support import BIN, REPO, environment, start_server
+from tests.support import BIN, REPO, database_url, environment, start_server
 from tests.test_trial_runs import trial
 
 SAMPLES = REPO / "tests" / "samples"
@@ -32,7 +32,7 @@ class TriageEndToEndTests(SynchronousTestCase):
         self.project = Path(self.mktemp()).resolve()
         shutil.copytree(SAMPLES, self.project)
         self.env = {
-            "SEEDBOARD_DB": str(self.project / "triage.db"),
+            "SEEDBOARD_DB": database_url(self),  # PostgreSQL in the suite's second pass
             "SEEDBOARD_SAMPLE_COUNTER": str(self.project / "counter"),
         }
 
