@@ -111,13 +111,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.verb == "replay":
         return _replay(args, url)
     if args.verb == "serve":
-        from seedboard.web.server import serve
-
-        serve(url, args.host, args.port, private=args.private, max_body=args.max_body)
-        return 0
+        return _serve(args, url)
     if args.verb == "token":
         return _token_command(url, args)
     return _upgrade(url)
+
+
+def _serve(args: argparse.Namespace, url: str) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from seedboard.web.server import serve
+
+    try:
+        serve(url, args.host, args.port, private=args.private, max_body=args.max_body)
+    except SQLAlchemyError as error:
+        # Say why in one line: a read-only directory, a server that refuses, a bad URL.
+        print(f"seedboard: cannot serve {describe_url(url)}: {one_line(error)}", file=sys.stderr)
+        return 1
+    return 0
 
 
 REPLAY_USAGE = "seedboard: replay TEST_ID --seed N, or replay --failing [--run RUN_ID]"

@@ -18,6 +18,7 @@ from seedboard.db.engine import open_database
 from seedboard.db.migrate import HEAD
 from seedboard.settings import describe_url
 from tests.support import BIN, REPO, database_url, environment, on_postgres
+from tests.test_server_mode import free_port
 from tests.test_trial_runs import summary_counts, trial
 
 
@@ -64,3 +65,12 @@ class AnyDatabaseTests(SynchronousTestCase):
         self.assertIn("ci", self.seedboard("token", "list").stdout)
         self.assertEqual(self.seedboard("token", "revoke", "ci").returncode, 0)
         self.assertIn("revoked", self.seedboard("token", "list").stdout)
+
+    def test_serve_without_its_database(self) -> None:
+        """seedboard serve on a database it cannot reach says so in one line and exits 1."""
+        self.url = f"postgresql://postgres@127.0.0.1:{free_port()}/nowhere"
+        done = self.seedboard("serve", "--port", "0")
+        self.assertEqual(done.returncode, 1)
+        self.assertEqual(done.stdout, "")
+        [line] = done.stderr.splitlines()
+        self.assertRegex(line, r"^seedboard: cannot serve postgresql://.*: OperationalError: ")
