@@ -149,6 +149,26 @@ def rates_row(results: int, batch: int, http: list[float], raw: list[float]) -> 
     }
 
 
+def result_values(
+    run_id: str, ids: dict[str, int], rows: list[dict[str, object]]
+) -> list[tuple[object, ...]]:
+    """The floors' result rows, in the columns their INSERT names."""
+    return [
+        (
+            run_id,
+            ids[str(r["test_id"])],
+            r["outcome"],
+            r["duration"],
+            r["seed"],
+            None,
+            r["message"],
+            r["traceback"],
+            "0123456789abcdef" if r["message"] is not None else None,
+        )
+        for r in rows
+    ]
+
+
 class RawFloor:
     """The floor: seedboard's rows in one executemany and one transaction, WAL as the server."""
 
@@ -181,20 +201,7 @@ class RawFloor:
         conn.executemany(
             "INSERT INTO results (run_id, test_id, outcome, duration, seed, exception_type,"
             " message, traceback, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    run_id,
-                    ids[r["test_id"]],
-                    r["outcome"],
-                    r["duration"],
-                    r["seed"],
-                    None,
-                    r["message"],
-                    r["traceback"],
-                    "0123456789abcdef" if r["message"] is not None else None,
-                )
-                for r in rows
-            ],
+            result_values(run_id, ids, rows),
         )
         conn.execute("COMMIT")
         return time.perf_counter() - started
@@ -283,20 +290,7 @@ class PostgresFloor:
             cursor.executemany(
                 "INSERT INTO results (run_id, test_id, outcome, duration, seed, exception_type,"
                 " message, traceback, fingerprint) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                [
-                    (
-                        run_id,
-                        ids[r["test_id"]],
-                        r["outcome"],
-                        r["duration"],
-                        r["seed"],
-                        None,
-                        r["message"],
-                        r["traceback"],
-                        "0123456789abcdef" if r["message"] is not None else None,
-                    )
-                    for r in rows
-                ],
+                result_values(run_id, ids, rows),
             )
         return time.perf_counter() - started
 

@@ -181,6 +181,21 @@ def environment(**overrides: str) -> dict[str, str]:
     return env
 
 
+def seedboard_command(
+    cwd: Path, url: str, *args: str, check: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """Run ``seedboard ARGS --db URL`` in ``cwd`` and capture what it says."""
+    return subprocess.run(
+        [str(BIN / "seedboard"), *args, "--db", url],
+        cwd=cwd,
+        env=environment(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=check,
+    )
+
+
 def start_server(case: SynchronousTestCase, cwd: Path, *args: str) -> str:
     """Run ``seedboard serve ARGS`` until the test ends; the base URL it printed."""
     import re

@@ -17,7 +17,7 @@ from seedboard.db import runs
 from seedboard.db.engine import open_database
 from seedboard.db.migrate import HEAD
 from seedboard.settings import describe_url
-from tests.support import BIN, REPO, database_url, environment, on_postgres
+from tests.support import REPO, database_url, on_postgres, seedboard_command
 from tests.test_server_mode import free_port
 from tests.test_trial_runs import summary_counts, trial
 
@@ -29,15 +29,7 @@ class AnyDatabaseTests(SynchronousTestCase):
         self.url = database_url(self)
 
     def seedboard(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(BIN / "seedboard"), *args, "--db", self.url],
-            cwd=self.project,
-            env=environment(),
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        return seedboard_command(self.project, self.url, *args)
 
     def test_embedded_reporter(self) -> None:
         """trial --reporter=seedboard records the whole run straight into the database."""

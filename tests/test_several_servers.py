@@ -19,7 +19,7 @@ from uuid import uuid4
 from twisted.trial.unittest import SynchronousTestCase
 
 from seedboard.db.engine import open_database
-from tests.support import BIN, REPO, database_url, environment, start_server
+from tests.support import BIN, REPO, database_url, environment, seedboard_command, start_server
 from tests.test_ingest import run_body
 
 SAMPLES = REPO / "tests" / "samples"
@@ -51,15 +51,7 @@ class SeveralServersTests(SynchronousTestCase):
         ]
 
     def seedboard(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(BIN / "seedboard"), *args, "--db", self.url],
-            cwd=self.project,
-            env=environment(),
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=True,
-        )
+        return seedboard_command(self.project, self.url, *args, check=True)
 
     def send(self, base: str, method: str, path: str, body: bytes) -> int:
         request = Request(
