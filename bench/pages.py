@@ -255,7 +255,7 @@ def _target(page: str) -> float:
 def print_rows(figures: dict[str, object]) -> None:
     scales = [s + suffix for suffix in ("", "-pg") for s in SCALES if s + suffix in figures]
     header = f"{'pages (ms, round trip)':<24}" + "".join(
-        f"{s + ' p50':>11}{s + ' p95':>11}" for s in scales
+        f"{s + ' p50':>12}{s + ' p95':>12}" for s in scales
     )
     ratios = figures.get("ratio_1M_to_100k", {})
     assert isinstance(ratios, dict)
@@ -266,7 +266,7 @@ def print_rows(figures: dict[str, object]) -> None:
         row = f"  {page:<22}"
         for scale in scales:
             timing = figures[scale]["pages"][page]  # type: ignore[index]
-            row += f"{timing['p50_ms']:>11.1f}{timing['p95_ms']:>11.1f}"
+            row += f"{timing['p50_ms']:>12.1f}{timing['p95_ms']:>12.1f}"
         if ratios:
             row += f"{ratios[page]:>10.2f}"
         print(row + f"{_target(page):>8.0f}")
