@@ -125,6 +125,21 @@ def _on_database(server_url: str, name: str) -> str:
     return make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
 
+def everything_stored(database: Database) -> bytes:
+    """All a database keeps: a SQLite database's files, or every row of every table."""
+    if database.is_sqlite:
+        path = Path(database.writer.url.database or "")
+        return b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+    from sqlalchemy import Connection, MetaData, select
+
+    def every_row(conn: Connection) -> list[object]:
+        tables = MetaData()
+        tables.reflect(conn)
+        return [row for table in tables.sorted_tables for row in conn.execute(select(table))]
+
+    return repr(database.read(every_row)).encode()
+
+
 def run_start(
     started_at: datetime | None = None, branch: str | None = "main", **fields: object
 ) -> RunStart:

@@ -164,6 +164,11 @@ class DiskFullTests(SynchronousTestCase):
 class ReadOnlyDatabaseTests(APICase):
     """The API over the same file opened read-only by SQLite, then writable again."""
 
+    def setUp(self) -> None:
+        if on_postgres():
+            raise SkipTest("SQLite's read-only open; PostgresTroubleTests covers PostgreSQL's")
+        super().setUp()
+
     def read_only_client(self) -> HTTPClient:
         path = self.database.writer.url.database
         database = open_database(f"sqlite:///file:{path}?mode=ro&uri=true")

@@ -212,11 +212,10 @@ class BrowserMetadataTests(SynchronousTestCase):
         )
         failing = result(test_id, Outcome.FAILURE, message=SCRIPT, exception_type=SCRIPT)
         record_run(database, [failing], start)
-        path = database.writer.url.database
-        assert path is not None
+        url = database.writer.url.render_as_string(hide_password=False)
         cwd = Path(self.mktemp())
         cwd.mkdir()
-        base = start_server(self, cwd, "--db", path, "--port", "0")
+        base = start_server(self, cwd, "--db", url, "--port", "0")
         browser = Browser(self, base)
         for address in ("/", f"/runs/{start.id}", path_to_test(test_id), "/flaky"):
             with browser.context_page() as page:

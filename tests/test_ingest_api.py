@@ -37,7 +37,7 @@ from seedboard.ingest import DEFAULT_MAX_BODY
 from seedboard.web.app import Dashboard
 from seedboard.web.render import make_environment
 from seedboard.web.server import access_log_line, listen, make_dashboard
-from tests.support import result, run_start, temporary_database
+from tests.support import everything_stored, result, run_start, temporary_database
 from tests.test_ingest import result_body, run_body
 from tests.test_web import schema_errors
 
@@ -440,8 +440,7 @@ class TokenTests(APICase):
     def test_token_not_stored(self) -> None:
         """The plain token appears nowhere in the database files, only its hash."""
         self.create()
-        path = Path(self.database.writer.url.database or "")
-        stored = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+        stored = everything_stored(self.database)
         self.assertNotIn(self.token.encode(), stored)
         self.assertIn(tokens.hash_token(self.token).encode(), stored)
 
