@@ -47,10 +47,6 @@ def count_results(conn: Connection, run_id: str, results: Iterable[tuple[int, Ou
         }
         for test in sorted(passes)  # one lock order for every worker: no deadlocks
     ]
-    _add_counts(conn, rows)
-
-
-def _add_counts(conn: Connection, rows: list[dict[str, object]]) -> None:
     if rows:
         add_to_rows(conn, TestDay, ("test_id", "day", "branch"), ("passes", "failures"), rows)
 

@@ -6,14 +6,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
+from seedboard.db.bulk import rows_by_key
 from seedboard.db.models import Result, Run, Test
 from seedboard.db.runs import listed_after, run_summary, summary_of
-from seedboard.domain import Outcome, RunSummary
+from seedboard.domain import OUTCOME_OF, Outcome, RunSummary
 from seedboard.triage.compare import RunDiff, compare_keyed
-
-_OUTCOMES = {outcome.value: outcome for outcome in Outcome}
-_CHUNK = 500
-"""Keys per ``IN (...)``: well under every database's bound-parameter limit."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,15 +71,8 @@ def _summary(conn: Connection, run_id: str) -> RunSummary:
 def _outcomes(conn: Connection, run_id: str) -> list[tuple[int, Outcome]]:
     """The run's results by test key: names are read only for the tests that changed."""
     query = select(Result.test_id, Result.outcome).where(Result.run_id == run_id)
-    return [(test, _OUTCOMES[outcome]) for test, outcome in conn.execute(query).tuples()]
+    return [(test, OUTCOME_OF[outcome]) for test, outcome in conn.execute(query).tuples()]
 
 
 def _names(conn: Connection, tests: set[int]) -> dict[int, str]:
-    keys = sorted(tests)
-    return {
-        test: name
-        for start in range(0, len(keys), _CHUNK)
-        for test, name in conn.execute(
-            select(Test.id, Test.name).where(Test.id.in_(keys[start : start + _CHUNK]))
-        ).tuples()
-    }
+    return dict(rows_by_key(conn, Test.id, sorted(tests), Test.id, Test.name))

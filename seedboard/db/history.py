@@ -6,12 +6,10 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, select
 
+from seedboard.db.bulk import rows_by_key
 from seedboard.db.models import Result, Run, Test
 from seedboard.db.queries import latest_results, runs_then_results
 from seedboard.domain import Outcome, TestHistory, TestRun
-
-_CHUNK = 500
-"""Names per ``IN (...)``: well under every database's bound-parameter limit."""
 
 
 def test_history(conn: Connection, name: str, limit: int) -> TestHistory | None:
@@ -56,13 +54,7 @@ def recent_outcomes(
 ) -> dict[str, list[Outcome]]:
     """Each named test's latest ``limit`` outcomes (on ``branch``, if given), oldest
     first; a test never seen is left out."""
-    keys = {
-        test: name
-        for start in range(0, len(names), _CHUNK)
-        for test, name in conn.execute(
-            select(Test.id, Test.name).where(Test.name.in_(names[start : start + _CHUNK]))
-        ).tuples()
-    }
+    keys: dict[int, str] = dict(rows_by_key(conn, Test.name, names, Test.id, Test.name))
     latest = latest_results(conn, [Result.outcome], list(keys), limit, branch)
     outcomes = {
         keys[test]: [Outcome(row.outcome) for row in reversed(rows)]

@@ -53,7 +53,10 @@ NAMING_CONVENTION = {
 }
 
 
-BAD_ONLY = text("outcome IN ('failure', 'error', 'unexpected_success')")
+BAD_VALUES = ("failure", "error", "unexpected_success")
+"""The bad outcomes written out: queries repeat them literally, in this order, so that
+SQLite sees that their WHERE implies the partial index's."""
+BAD_ONLY = text(f"outcome IN ({', '.join(repr(value) for value in BAD_VALUES)})")
 """The results with a bad outcome, as ``seedboard.domain.BAD_OUTCOMES`` names them."""
 
 

@@ -21,15 +21,11 @@ from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.selectable import Join
 
-from seedboard.db.models import Result, Run
+from seedboard.db.bulk import CHUNK
+from seedboard.db.models import BAD_VALUES, Result, Run
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 """Before every run: the bound when there are fewer runs than asked for."""
-_CHUNK = 500
-"""Tests per ``IN (...)``: well under every database's bound-parameter limit."""
-
-BAD_VALUES = ("failure", "error", "unexpected_success")
-"""Written out, in the order of the partial index's WHERE clause in models.py."""
 
 
 def is_bad() -> ColumnElement[bool]:
@@ -110,7 +106,7 @@ def latest_results(
         *columns,
     )
     found: dict[int, list[Row[Any]]] = {test: [] for test in tests}
-    for start in range(0, len(tests), _CHUNK):
+    for start in range(0, len(tests), CHUNK):
         # Sorted here, not by SQLite: with the list of tests inside the loop over runs
         # it sorts with a temporary b-tree many times slower than the whole query.
         query = (
@@ -119,7 +115,7 @@ def latest_results(
             .where(
                 Run.started_at >= func.coalesce(oldest.scalar_subquery(), _EPOCH),
                 Result.run_id.in_(recent.scalar_subquery()),
-                Result.test_id.in_(tests[start : start + _CHUNK]),
+                Result.test_id.in_(tests[start : start + CHUNK]),
             )
         )
         for row in conn.execute(query):

@@ -30,6 +30,7 @@ from seedboard.db.bulk import insert_new, insert_rows, rows_by_key
 from seedboard.db.models import Result, Run, Test
 from seedboard.domain import (
     BAD_OUTCOMES,
+    OUTCOME_OF,
     Outcome,
     OutcomeCounts,
     RunDetail,
@@ -51,9 +52,6 @@ _FAILURES_FIRST = {
     Outcome.SKIP: 3,
     Outcome.SUCCESS: 4,
 }
-
-
-_OUTCOMES = {outcome.value: outcome for outcome in Outcome}
 
 
 class OutcomeFilter(StrEnum):
@@ -248,7 +246,7 @@ def get_run(conn: Connection, run_id: str) -> RunDetail | None:
     # A run has thousands of results: plain tuples in the order of Result's fields
     # build them several times faster than rows read by name.
     results = [
-        ResultRecord(name, _OUTCOMES[outcome], *rest)
+        ResultRecord(name, OUTCOME_OF[outcome], *rest)
         for name, outcome, *rest in conn.execute(query).tuples()
     ]
     results.sort(key=lambda r: (_FAILURES_FIRST[r.outcome], r.test_id))
