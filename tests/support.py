@@ -197,7 +197,7 @@ def environment(**overrides: str) -> dict[str, str]:
 
 
 def seedboard_command(
-    cwd: Path, url: str, *args: str, check: bool = False
+    cwd: Path, url: str, *args: str, check: bool = False, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
     """Run ``seedboard ARGS --db URL`` in ``cwd`` and capture what it says."""
     return subprocess.run(
@@ -206,8 +206,23 @@ def seedboard_command(
         env=environment(),
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
         check=check,
+    )
+
+
+def sample_run(
+    project: Path, tests: int, stderr_too: bool = False, **env: str
+) -> subprocess.Popen[str]:
+    """A ``trial --reporter=seedboard manypkg`` run of ``tests`` tests in ``project`` (a
+    copy of tests/samples), in the background, its output piped."""
+    return subprocess.Popen(
+        [str(BIN / "trial"), "--reporter=seedboard", "manypkg"],
+        cwd=project,
+        env=environment(PYTHONPATH=str(project), SEEDBOARD_SAMPLE_TESTS=str(tests), **env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT if stderr_too else None,
+        text=True,
     )
 
 

@@ -36,6 +36,7 @@ from tests.support import (
     environment,
     exchange,
     integrity,
+    sample_run,
 )
 from tests.test_ingest_api import HTTPClient
 from tests.test_server_mode import free_port
@@ -112,18 +113,8 @@ class FaultCase(SynchronousTestCase):
         """A ``trial --reporter=seedboard manypkg`` run of ``tests`` tests, in the background."""
         env.setdefault("SEEDBOARD_URL", self.server.base)
         env.setdefault("SEEDBOARD_TOKEN", self.token)
-        return subprocess.Popen(
-            [str(BIN / "trial"), "--reporter=seedboard", "manypkg"],
-            cwd=self.project,
-            env=environment(
-                PYTHONPATH=str(self.project),
-                SEEDBOARD_SAMPLE_TESTS=str(tests),
-                SEEDBOARD_SAMPLE_PACE=str(pace),
-                **env,
-            ),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
+        return sample_run(
+            self.project, tests, stderr_too=True, SEEDBOARD_SAMPLE_PACE=str(pace), **env
         )
 
     def wait_for(self, what: str, check: object, timeout: float = 60) -> None:

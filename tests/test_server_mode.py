@@ -18,7 +18,7 @@ from urllib.request import Request, urlopen
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from tests.support import BIN, REPO, environment, start_server
+from tests.support import BIN, REPO, environment, sample_run, seedboard_command, start_server
 from tests.test_ingest import run_body
 from tests.test_ingest_api import RUN, UNKNOWN, bad_requests
 from tests.test_trial_runs import normalized, summary_counts, trial
@@ -43,16 +43,7 @@ class ServerModeTests(SynchronousTestCase):
         self.token = self.seedboard("token", "create", "ci").stdout.strip()
 
     def seedboard(self, *args: str) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run(
-            [str(BIN / "seedboard"), *args, "--db", str(self.db)],
-            cwd=self.project,
-            env=environment(),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        return done
+        return seedboard_command(self.project, str(self.db), *args, timeout=60)
 
     def start_server(self) -> None:
         start_server(self, self.project, "--db", str(self.db), "--port", str(self.port))
@@ -163,18 +154,12 @@ class ServerModeTests(SynchronousTestCase):
         """Eight trial runs posting at once, 2,000 results each, all land complete."""
         self.start_server()
         reporters = [
-            subprocess.Popen(
-                [str(BIN / "trial"), "--reporter=seedboard", "manypkg"],
-                cwd=self.project,
-                env=environment(
-                    PYTHONPATH=str(self.project),
-                    SEEDBOARD_URL=self.base,
-                    SEEDBOARD_TOKEN=self.token,
-                    SEEDBOARD_SAMPLE_TESTS="2000",
-                    SEEDBOARD_FLUSH_TIMEOUT="60",
-                ),
-                stdout=subprocess.PIPE,
-                text=True,
+            sample_run(
+                self.project,
+                2000,
+                SEEDBOARD_URL=self.base,
+                SEEDBOARD_TOKEN=self.token,
+                SEEDBOARD_FLUSH_TIMEOUT="60",
             )
             for _ in range(8)
         ]

@@ -19,7 +19,7 @@ from uuid import uuid4
 from twisted.trial.unittest import SynchronousTestCase
 
 from seedboard.db.engine import open_database
-from tests.support import BIN, REPO, database_url, environment, seedboard_command, start_server
+from tests.support import REPO, database_url, sample_run, seedboard_command, start_server
 from tests.test_ingest import run_body
 
 SAMPLES = REPO / "tests" / "samples"
@@ -116,18 +116,12 @@ class SeveralServersTests(SynchronousTestCase):
     def test_reporters_spread_over_servers(self) -> None:
         """Real trial runs posting to either server at once all land, complete and once."""
         reporters = [
-            subprocess.Popen(
-                [str(BIN / "trial"), "--reporter=seedboard", "manypkg"],
-                cwd=self.project,
-                env=environment(
-                    PYTHONPATH=str(self.project),
-                    SEEDBOARD_URL=self.servers[i % 2],
-                    SEEDBOARD_TOKEN=self.token,
-                    SEEDBOARD_SAMPLE_TESTS="300",
-                    SEEDBOARD_FLUSH_TIMEOUT="60",
-                ),
-                stdout=subprocess.PIPE,
-                text=True,
+            sample_run(
+                self.project,
+                300,
+                SEEDBOARD_URL=self.servers[i % 2],
+                SEEDBOARD_TOKEN=self.token,
+                SEEDBOARD_FLUSH_TIMEOUT="60",
             )
             for i in range(4)
         ]
