@@ -12,11 +12,13 @@ from __future__ import annotations
 import json
 import platform
 import sqlite3
+import subprocess
 import time
 import uuid
+from dataclasses import dataclass, field
 from http.client import HTTPConnection
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from common import cpu_seconds, fresh_postgres_database, median_spread, new_token, start_server
 from sqlalchemy import create_engine
@@ -98,15 +100,44 @@ def batch_bodies(rows: list[dict[str, object]], batch: int) -> list[bytes]:
 def measure(work: Path, results: int, batch: int, repeat: int) -> dict[str, object]:
     """Results per second through the real HTTP API, against raw sqlite3.executemany."""
     rows = result_rows(results)
-    bodies = batch_bodies(rows, batch)
     db = work / "ingest.db"
     server, url = start_server(db, work)
-    poster = Poster(url, new_token(db))
-    floor = RawFloor(work / "raw.db")
-    http: list[float] = []
-    raw: list[float] = []
-    http_cpu: list[float] = []
-    raw_cpu: list[float] = []
+    rates = _rounds(
+        server, Poster(url, new_token(db)), RawFloor(work / "raw.db"), rows, batch, repeat
+    )
+    return {
+        **rates_row(results, batch, rates.http, rates.raw),
+        "cpu": rates_row(results, batch, rates.http_cpu, rates.raw_cpu),
+    }
+
+
+@dataclass
+class _Rates:
+    """Results per second of each timed round, both sides, in wall and CPU time."""
+
+    http: list[float] = field(default_factory=list)
+    raw: list[float] = field(default_factory=list)
+    http_cpu: list[float] = field(default_factory=list)
+    raw_cpu: list[float] = field(default_factory=list)
+
+
+class _Floor(Protocol):
+    def insert_run(self, rows: list[dict[str, object]]) -> float: ...
+
+    def close(self) -> None: ...
+
+
+def _rounds(
+    server: subprocess.Popen[str],
+    poster: Poster,
+    floor: _Floor,
+    rows: list[dict[str, object]],
+    batch: int,
+    repeat: int,
+) -> _Rates:
+    """Post a run, then store it raw, ``repeat`` times after a warm-up; stops the server."""
+    bodies = batch_bodies(rows, batch)
+    rates = _Rates()
     try:
         for i in range(repeat + 1):
             server_cpu = cpu_seconds(server.pid)
@@ -116,18 +147,15 @@ def measure(work: Path, results: int, batch: int, repeat: int) -> dict[str, obje
             raw_seconds = floor.insert_run(rows)
             floor_cpu = time.process_time() - floor_cpu
             if i:  # the first round warms caches and interns the tests
-                http.append(results / http_seconds)
-                raw.append(results / raw_seconds)
-                http_cpu.append(results / server_cpu)
-                raw_cpu.append(results / floor_cpu)
+                rates.http.append(len(rows) / http_seconds)
+                rates.raw.append(len(rows) / raw_seconds)
+                rates.http_cpu.append(len(rows) / server_cpu)
+                rates.raw_cpu.append(len(rows) / floor_cpu)
     finally:
         floor.close()
         server.terminate()
         server.wait()
-    return {
-        **rates_row(results, batch, http, raw),
-        "cpu": rates_row(results, batch, http_cpu, raw_cpu),
-    }
+    return rates
 
 
 def rates_row(results: int, batch: int, http: list[float], raw: list[float]) -> dict[str, object]:
@@ -236,27 +264,14 @@ def _print_rates(
 def measure_postgres(
     work: Path, server_url: str, results: int, batch: int, repeat: int
 ) -> dict[str, object]:
-    """The same rounds into a fresh PostgreSQL database, against psycopg's executemany there."""
+    """The same rounds into a fresh PostgreSQL database, against psycopg's executemany
+    there; wall time only, since PostgreSQL's own processes do the floor's work."""
     rows = result_rows(results)
-    bodies = batch_bodies(rows, batch)
     with fresh_postgres_database(server_url) as url:
         server, address = start_server(url, work)
         poster = Poster(address, new_token(url))
-        floor = PostgresFloor(url)
-        http: list[float] = []
-        raw: list[float] = []
-        try:
-            for i in range(repeat + 1):
-                http_seconds = poster.post_run(bodies)
-                raw_seconds = floor.insert_run(rows)
-                if i:
-                    http.append(results / http_seconds)
-                    raw.append(results / raw_seconds)
-        finally:
-            floor.close()
-            server.terminate()
-            server.wait()
-    return rates_row(results, batch, http, raw)
+        rates = _rounds(server, poster, PostgresFloor(url), rows, batch, repeat)
+    return rates_row(results, batch, rates.http, rates.raw)
 
 
 class PostgresFloor:
