@@ -3,8 +3,8 @@
 SQLAlchemy's Core ``insert`` given a list of dicts processes every row's
 parameters in Python, which costs more than SQLite's own insert.  Here a
 statement is compiled once per dialect and the rows go straight to the
-driver's ``executemany``; only columns whose type needs no conversion on the
-way in may be written so.  Looking up many names is a single statement with
+driver's ``executemany``, converted only where a column's type converts
+values on the way in (dates, on SQLite).  Looking up many names is a single statement with
 one parameter on SQLite, and chunked ``IN (...)`` lists elsewhere.
 
 Inserts that may meet a row another server process stored first say
@@ -15,7 +15,8 @@ workers writing one database never fail on each other's keys.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import cache
 from operator import itemgetter
 from typing import Any, cast
@@ -43,20 +44,12 @@ def insert_rows(
 ) -> None:
     """Insert ``rows`` (values in the order of ``columns``) with one ``executemany``.
 
-    The columns' types must need no bind conversion (strings, numbers):
-    the values reach the driver as they are.  With ``skip_existing``, a row
-    whose unique key is taken already is left out instead of failing.
+    With ``skip_existing``, a row whose unique key is taken already is left out
+    instead of failing.
     """
-    if not rows:
-        return
-    statement, order = _insert_statement(conn.dialect, model, columns, skip_existing)
-    if order is None:
-        conn.exec_driver_sql(statement, [dict(zip(columns, row, strict=True)) for row in rows])
-    elif order == tuple(range(len(columns))):
-        conn.exec_driver_sql(statement, rows)
-    else:
-        reorder = itemgetter(*order)
-        conn.exec_driver_sql(statement, [reorder(row) for row in rows])
+    if rows:
+        key = ("skip",) if skip_existing else ()
+        _execute_many(conn, _statement(conn.dialect, model, columns, key), rows)
 
 
 def insert_new(conn: Connection, model: type[Base], values: dict[str, Any]) -> bool:
@@ -65,19 +58,6 @@ def insert_new(conn: Connection, model: type[Base], values: dict[str, Any]) -> b
     statement = _insert(conn.dialect, model, skip_existing=True).values(values).returning(key)
     # RETURNING, not rowcount: drivers disagree on the rowcount of an insert that returns keys.
     return conn.execute(statement).first() is not None
-
-
-@cache
-def _insert_statement(
-    dialect: Dialect, model: type[Base], columns: tuple[str, ...], skip_existing: bool
-) -> tuple[str, tuple[int, ...] | None]:
-    """The driver's SQL inserting ``columns``, and for positional parameters where
-    each parameter is in ``columns`` (None for named parameters)."""
-    statement = _insert(dialect, model, skip_existing)
-    compiled = statement.compile(dialect=dialect, column_keys=list(columns))
-    if not compiled.positional:
-        return str(compiled), None
-    return str(compiled), tuple(columns.index(name) for name in compiled.positiontup or ())
 
 
 def add_to_rows(
@@ -89,13 +69,89 @@ def add_to_rows(
 ) -> None:
     """Insert ``rows``, or where a row with the same ``key`` exists, add their ``counters``
     to its own: one statement, however many workers add at once."""
-    upsert = _dialect_insert(conn.dialect, model)
+    if not rows:
+        return
+    columns = tuple(rows[0])
+    statement = _statement(conn.dialect, model, columns, ("add", key, counters))
+    _execute_many(conn, statement, [tuple(row.values()) for row in rows])
+
+
+@dataclass(frozen=True, slots=True)
+class _DriverStatement:
+    """An insert compiled once for the driver, and how to turn rows into its parameters."""
+
+    sql: str
+    columns: tuple[str, ...]
+    order: tuple[int, ...] | None
+    """For positional parameters, the index in ``columns`` of each; None for named ones."""
+    processors: tuple[tuple[int, Callable[[Any], Any]], ...]
+    """(index in ``columns``, bind conversion) of the columns whose type converts values."""
+
+
+def _execute_many(conn: Connection, statement: _DriverStatement, rows: list[Row]) -> None:
+    """Run ``statement`` once per row through the driver's ``executemany``.
+
+    Only the columns whose type converts values on the way in (a date to SQLite's
+    text, say) are converted, each distinct value once; the rest reach the driver
+    as they are.  ``exec_driver_sql`` keeps SQLAlchemy's error handling.
+    """
+    if statement.processors:
+        rows = _converted(rows, statement.processors)
+    if statement.order is None:
+        names = statement.columns
+        conn.exec_driver_sql(statement.sql, [dict(zip(names, row, strict=True)) for row in rows])
+    elif statement.order == tuple(range(len(statement.columns))):
+        conn.exec_driver_sql(statement.sql, rows)
+    else:
+        reorder = itemgetter(*statement.order)
+        conn.exec_driver_sql(statement.sql, [reorder(row) for row in rows])
+
+
+def _converted(
+    rows: list[Row], processors: tuple[tuple[int, Callable[[Any], Any]], ...]
+) -> list[Row]:
+    lists = [list(row) for row in rows]
+    for index, process in processors:
+        # Rows share few distinct values of a converted column (the day of a run).
+        converted: dict[Any, Any] = {}
+        for row in lists:
+            value = row[index]
+            if value is not None:
+                if value not in converted:
+                    converted[value] = process(value)
+                row[index] = converted[value]
+    return [tuple(row) for row in lists]
+
+
+@cache
+def _statement(
+    dialect: Dialect, model: type[Base], columns: tuple[str, ...], kind: tuple[Any, ...]
+) -> _DriverStatement:
+    """The insert of ``columns`` for the driver: plain (``()``), skipping taken keys
+    (``("skip",)``), or adding counters to an existing row (``("add", key, counters)``)."""
+    if kind and kind[0] == "add":
+        _, key, counters = kind
+        upsert = _dialect_insert(dialect, model)
+        table = model.__table__
+        statement: Insert = upsert.on_conflict_do_update(
+            index_elements=[table.c[name] for name in key],
+            set_={name: table.c[name] + upsert.excluded[name] for name in counters},
+        )
+    else:
+        statement = _insert(dialect, model, skip_existing=bool(kind))
+    compiled = statement.compile(dialect=dialect, column_keys=list(columns))
     table = model.__table__
-    statement = upsert.on_conflict_do_update(
-        index_elements=[table.c[name] for name in key],
-        set_={name: table.c[name] + upsert.excluded[name] for name in counters},
+    processors = tuple(
+        (index, process)
+        for index, name in enumerate(columns)
+        if (process := table.c[name].type._cached_bind_processor(dialect)) is not None
     )
-    conn.execute(statement, rows)
+    order = (
+        tuple(columns.index(name) for name in compiled.positiontup or ())
+        if compiled.positional
+        else None
+    )
+    return _DriverStatement(str(compiled), columns, order, processors)
 
 
 def _insert(dialect: Dialect, model: type[Base], skip_existing: bool) -> Insert:
