@@ -7,6 +7,7 @@ connection, so there both share the writer's thread.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from functools import partial
 from typing import Concatenate, ParamSpec, Protocol, TypeVar
@@ -24,6 +25,12 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 READ_THREADS = 4
+
+CHECKPOINT_PAUSE = 0.25
+"""Seconds a checkpoint waits after the write that asks for it.  Writes that end
+meanwhile are copied by the same checkpoint: under a stream of batches, a page
+that every batch changes (an index's) is copied into the file once for several
+batches instead of once for each, and the log holds at most this long's writes."""
 
 log = Logger()
 
@@ -49,6 +56,7 @@ class ThreadedPool:
         self._checkpointer = ThreadPool(1, 1, name="seedboard-db-checkpoint")
         self._checkpoint_due = False
         self._stopped = False
+        self._stopping = threading.Event()
         self._readers = (
             self._writer
             if database.single_connection
@@ -64,6 +72,7 @@ class ThreadedPool:
 
     def stop(self) -> None:
         self._stopped = True
+        self._stopping.set()
         self._writer.stop()
         if self._database.background_checkpoints:
             self._checkpointer.stop()
@@ -99,6 +108,8 @@ class ThreadedPool:
         return result
 
     def _checkpoint(self) -> None:
+        if self._stopping.wait(CHECKPOINT_PAUSE):
+            return  # stopping: closing the last connection checkpoints instead
         # Cleared before it begins: a write that ends meanwhile asks for one more.
         self._checkpoint_due = False
         self._database.checkpoint()
