@@ -123,6 +123,7 @@ def append_results(conn: Connection, run_id: str, results: Sequence[ResultRecord
     if not results:
         return
     test_ids = _test_ids(conn, results)
+    keys = [test_ids[r.test_id] for r in results]
     # Outcome is a StrEnum, so each member goes to the driver as its text.
     insert_rows(
         conn,
@@ -131,20 +132,23 @@ def append_results(conn: Connection, run_id: str, results: Sequence[ResultRecord
         [
             (
                 run_id,
-                test_ids[r.test_id],
+                key,
                 r.outcome,
                 r.duration,
                 r.seed,
                 r.exception_type,
                 r.message,
                 r.traceback,
-                _fingerprint_of(r),
+                fingerprint(r.exception_type, r.message, r.traceback)
+                if r.outcome in BAD_OUTCOMES
+                else None,
             )
-            for r in results
+            for key, r in zip(keys, results, strict=True)
         ],
     )
-    count_results(conn, run_id, [(test_ids[r.test_id], r.outcome) for r in results])
-    added = Counter(r.outcome for r in results)
+    outcomes = [r.outcome for r in results]
+    count_results(conn, run_id, zip(keys, outcomes, strict=True))
+    added = Counter(outcomes)
     conn.execute(
         update(Run)
         .where(Run.id == run_id)
@@ -259,12 +263,6 @@ def run_summary(conn: Connection, run_id: str) -> RunSummary | None:
     return None if row is None else summary_of(row)
 
 
-def _fingerprint_of(result: ResultRecord) -> str | None:
-    if not result.outcome.is_bad:
-        return None
-    return fingerprint(result.exception_type, result.message, result.traceback)
-
-
 def failing_seeds(
     conn: Connection, run_id: str | None = None
 ) -> tuple[RunStart, list[tuple[str, int]]] | None:
@@ -302,32 +300,34 @@ def _test_ids(conn: Connection, results: Sequence[ResultRecord]) -> dict[str, in
     """Ids of the results' tests, adding new tests and moving ones whose line changed."""
     located = {r.test_id: (r.file, r.line) for r in results}
     names = list(located)
-    known = {
-        name: (test_id, (file, line))
-        for test_id, name, file, line in rows_by_key(
-            conn, Test.name, names, Test.id, Test.name, Test.file, Test.line
-        )
-    }
-    # Sorted, so that two workers adding the same new tests take their locks in one order.
-    new = sorted(name for name in names if name not in known)
-    if new:
+    stored = rows_by_key(conn, Test.name, names, Test.id, Test.name, Test.file, Test.line)
+    ids = {name: test_id for test_id, name, _, _ in stored}
+    moved = sorted(
+        (name, *place)
+        for _, name, *stored_place in stored
+        if (place := located[name])[0] is not None and place != tuple(stored_place)
+    )
+    if len(ids) < len(names):
+        # Sorted, so that two workers adding the same new tests take their locks in one order.
+        new = sorted(name for name in names if name not in ids)
         rows = [(n, *located[n]) for n in new]
         insert_rows(conn, Test, ("name", "file", "line"), rows, skip_existing=True)
-        for test_id, name in rows_by_key(conn, Test.name, new, Test.id, Test.name):
-            known[name] = (test_id, located[name])
-    moved = [
-        {"test_pk": known[name][0], "file": file, "line": line}
-        for name, (file, line) in sorted(located.items())
-        if file is not None and known[name][1] != (file, line)
-    ]
+        for test_id, name, *stored_place in rows_by_key(
+            conn, Test.name, new, Test.id, Test.name, Test.file, Test.line
+        ):
+            # Another worker may have added it first, elsewhere.
+            ids[name] = test_id
+            if (place := located[name])[0] is not None and place != tuple(stored_place):
+                moved.append((name, *place))
+        moved.sort()
     if moved:
         conn.execute(
             update(Test)
             .where(Test.id == bindparam("test_pk"))
             .values(file=bindparam("file"), line=bindparam("line")),
-            moved,
+            [{"test_pk": ids[name], "file": file, "line": line} for name, file, line in moved],
         )
-    return {name: test_id for name, (test_id, _) in known.items()}
+    return ids
 
 
 def summary_of(run: Row[Any]) -> RunSummary:
