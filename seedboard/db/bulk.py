@@ -110,17 +110,14 @@ def _execute_many(conn: Connection, statement: _DriverStatement, rows: list[Row]
 def _converted(
     rows: list[Row], processors: tuple[tuple[int, Callable[[Any], Any]], ...]
 ) -> list[Row]:
-    lists = [list(row) for row in rows]
+    columns = list(zip(*rows, strict=True))
     for index, process in processors:
         # Rows share few distinct values of a converted column (the day of a run).
-        converted: dict[Any, Any] = {}
-        for row in lists:
-            value = row[index]
-            if value is not None:
-                if value not in converted:
-                    converted[value] = process(value)
-                row[index] = converted[value]
-    return [tuple(row) for row in lists]
+        values = columns[index]
+        converted = {value: process(value) for value in set(values) if value is not None}
+        converted[None] = None
+        columns[index] = tuple(map(converted.__getitem__, values))
+    return list(zip(*columns, strict=True))
 
 
 @cache
