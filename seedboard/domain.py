@@ -6,6 +6,7 @@ can build these inside a test run without slowing it down.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -69,6 +70,57 @@ class Result:
     line: int | None = None
     fingerprint: str | None = None
     """Groups a test's alike failures; the store computes it, reporters leave it None."""
+
+
+@dataclass(frozen=True, slots=True)
+class ResultColumns:
+    """Many results as one sequence per field, in ``Result``'s order less the fingerprint:
+    how a batch of thousands crosses from the API to the store without a record each."""
+
+    test_id: Sequence[str]
+    outcome: Sequence[Outcome]
+    duration: Sequence[float]
+    seed: Sequence[int | None]
+    exception_type: Sequence[str | None]
+    message: Sequence[str | None]
+    traceback: Sequence[str | None]
+    file: Sequence[str | None]
+    line: Sequence[int | None]
+
+    @classmethod
+    def of(cls, results: Sequence[Result]) -> ResultColumns:
+        """The columns of ``results``; their fingerprints are left out."""
+        return cls(
+            [r.test_id for r in results],
+            [r.outcome for r in results],
+            [r.duration for r in results],
+            [r.seed for r in results],
+            [r.exception_type for r in results],
+            [r.message for r in results],
+            [r.traceback for r in results],
+            [r.file for r in results],
+            [r.line for r in results],
+        )
+
+    def __len__(self) -> int:
+        return len(self.test_id)
+
+    def records(self) -> list[Result]:
+        """One ``Result`` per row."""
+        return list(
+            map(
+                Result,
+                self.test_id,
+                self.outcome,
+                self.duration,
+                self.seed,
+                self.exception_type,
+                self.message,
+                self.traceback,
+                self.file,
+                self.line,
+            )
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """The write API's bodies and path parts turned into domain records, or an ``Invalid`` error.
 
-Pure: bytes and strings in, ``RunStart``/``Result``/``datetime`` out, no I/O.  Each body
+Pure: bytes and strings in, ``RunStart``/``ResultColumns``/``datetime`` out, no I/O.  Each body
 is described by a table of ``Field``s; the checks run from those tables and the
 OpenAPI document is built from them, so what is published and what is enforced
 cannot disagree.
@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, cast
 
-from seedboard.domain import Outcome, Result, RunStart
+from seedboard.domain import Outcome, ResultColumns, RunStart
 
 MAX_RESULTS = 50_000
 """Results in one batch: a reporter sends batches of about a thousand."""
@@ -155,24 +155,23 @@ class Choice:
 
 @dataclass(frozen=True, slots=True)
 class Items:
-    """A list of objects, each described by ``fields`` and read as a ``record`` made
-    from their values in order."""
+    """A list of objects, each described by ``fields`` and read as the list of its
+    checked values, in the fields' order."""
 
     fields: tuple[Field, ...]
     min_items: int
     max_items: int
-    record: Callable[..., Any]
 
-    def check(self, value: object, path: str, name: str) -> list[Any]:
+    def check(self, value: object, path: str, name: str) -> list[list[Any]]:
         where = _join(path, name)
         if not isinstance(value, list):
             raise Invalid("must be a list", where)
         if not self.min_items <= len(value) <= self.max_items:
             raise Invalid(f"must hold {self.min_items} to {self.max_items} items", where)
         # A batch holds thousands: one plan for all, the path built only for an error.
-        plan, record = _plan(self.fields), self.record
+        plan = _plan(self.fields)
         try:
-            return [record(*_check_values(item, plan, "")) for item in value]
+            return [_check_values(item, plan, "") for item in value]
         except Invalid:
             pass
         for i, item in enumerate(value):
@@ -236,9 +235,7 @@ RESULT_FIELDS = (
     _optional("line", Integer(0, MAX_INT)),
 )
 
-BATCH_FIELDS = (
-    Field("results", Items(RESULT_FIELDS, min_items=1, max_items=MAX_RESULTS, record=Result)),
-)
+BATCH_FIELDS = (Field("results", Items(RESULT_FIELDS, min_items=1, max_items=MAX_RESULTS)),)
 
 FINISH_FIELDS = (Field("finished_at", Time()),)
 
@@ -254,10 +251,11 @@ def parse_run(run_id: str, body: bytes) -> RunStart:
     return RunStart(id=checked_id, **fields)
 
 
-def parse_batch(body: bytes) -> list[Result]:
-    """The results of a ``PUT /api/v1/runs/<run_id>/batches/<number>``."""
-    results: list[Result] = check_object(decode_json(body), BATCH_FIELDS)["results"]
-    return results
+def parse_batch(body: bytes) -> ResultColumns:
+    """The results of a ``PUT /api/v1/runs/<run_id>/batches/<number>``, as columns: a
+    batch holds thousands, and the store wants them so."""
+    rows = check_object(decode_json(body), BATCH_FIELDS)["results"]
+    return ResultColumns(*zip(*rows, strict=True))
 
 
 def parse_finish(body: bytes) -> datetime:

@@ -228,7 +228,7 @@ class ParseBatchTests(SynchronousTestCase):
             file="pkg/t.py",
             line=10,
         )
-        parsed = ingest.parse_batch(encode({"results": [result_body(), full]}))
+        parsed = ingest.parse_batch(encode({"results": [result_body(), full]})).records()
         self.assertEqual(
             parsed,
             [
@@ -253,7 +253,7 @@ class ParseBatchTests(SynchronousTestCase):
         parsed = ingest.parse_batch(
             encode({"results": [result_body(outcome=o.value) for o in Outcome]})
         )
-        self.assertEqual([r.outcome for r in parsed], list(Outcome))
+        self.assertEqual(list(parsed.outcome), list(Outcome))
 
     def test_unknown_outcome(self) -> None:
         """An unknown outcome names the result's outcome field."""

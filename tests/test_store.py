@@ -15,7 +15,7 @@ from seedboard.db.history import test_history as history_of
 from seedboard.db.migrate import ensure_schema
 from seedboard.db.models import Test
 from seedboard.db.runs import OutcomeFilter, ReplayFilter, RunFilters
-from seedboard.domain import Outcome, OutcomeCounts, Result
+from seedboard.domain import Outcome, OutcomeCounts, Result, ResultColumns
 from seedboard.triage.fingerprint import fingerprint
 from tests.support import on_postgres, record_run, result, run_start, temporary_database
 
@@ -44,6 +44,24 @@ class RunStoreTests(SynchronousTestCase):
         )
         self.assertEqual(detail.results, [failed, stored[0]])
         self.assertIsNotNone(failed.fingerprint)
+
+    def test_columns_store_as_records(self) -> None:
+        """Results given as columns, as the API parses a batch, store as the same records."""
+        stored = [
+            result("a.T.test_1", line=3),
+            result("a.T.test_2", Outcome.FAILURE, seed=5, file="a/t.py", line=9),
+        ]
+        columns = ResultColumns.of(stored)
+        self.assertEqual(columns.records(), stored)
+        as_records, as_columns = run_start(), run_start()
+        record_run(self.db, stored, as_records)
+        self.db.write(runs.create_run, as_columns)
+        self.db.write(runs.add_results, as_columns.id, columns)
+        by_records = self.db.read(runs.get_run, as_records.id)
+        by_columns = self.db.read(runs.get_run, as_columns.id)
+        assert by_records is not None and by_columns is not None
+        self.assertEqual(by_columns.results, by_records.results)
+        self.assertEqual(by_columns.summary.counts, by_records.summary.counts)
 
     def test_create_is_idempotent(self) -> None:
         """Creating the same run twice stores it once."""

@@ -15,11 +15,15 @@ from sqlalchemy import Connection, select
 from seedboard.db.bulk import insert_new
 from seedboard.db.models import Batch
 from seedboard.db.runs import append_results, require_run
-from seedboard.domain import Result
+from seedboard.domain import Result, ResultColumns
 
 
 def add_batch(
-    conn: Connection, run_id: str, number: int, results: Sequence[Result], stored_at: datetime
+    conn: Connection,
+    run_id: str,
+    number: int,
+    results: Sequence[Result] | ResultColumns,
+    stored_at: datetime,
 ) -> bool:
     """Store batch ``number`` of a run and its results; False if it was stored before.
 

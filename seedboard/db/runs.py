@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from itertools import repeat
 from typing import Any
 
 from sqlalchemy import (
@@ -33,6 +34,7 @@ from seedboard.domain import (
     OUTCOME_OF,
     Outcome,
     OutcomeCounts,
+    ResultColumns,
     RunDetail,
     RunPage,
     RunStart,
@@ -99,7 +101,9 @@ def create_run(conn: Connection, run: RunStart) -> bool:
     return insert_new(conn, Run, {**asdict(run), **OutcomeCounts().as_dict()})
 
 
-def add_results(conn: Connection, run_id: str, results: Sequence[ResultRecord]) -> None:
+def add_results(
+    conn: Connection, run_id: str, results: Sequence[ResultRecord] | ResultColumns
+) -> None:
     """Append results to a run with bulk inserts, keeping its counts current."""
     require_run(conn, run_id)
     append_results(conn, run_id, results)
@@ -118,35 +122,36 @@ _RESULT_COLUMNS = (
 )
 
 
-def append_results(conn: Connection, run_id: str, results: Sequence[ResultRecord]) -> None:
+def append_results(
+    conn: Connection, run_id: str, results: Sequence[ResultRecord] | ResultColumns
+) -> None:
     """``add_results`` for a run known to exist: one bulk insert, one update of its counts."""
-    if not results:
+    columns = results if isinstance(results, ResultColumns) else ResultColumns.of(results)
+    if not len(columns):
         return
-    test_ids = _test_ids(conn, results)
-    keys = [test_ids[r.test_id] for r in results]
-    # Outcome is a StrEnum, so each member goes to the driver as its text.
-    insert_rows(
-        conn,
-        Result,
-        _RESULT_COLUMNS,
-        [
-            (
-                run_id,
-                key,
-                r.outcome,
-                r.duration,
-                r.seed,
-                r.exception_type,
-                r.message,
-                r.traceback,
-                fingerprint(r.exception_type, r.message, r.traceback)
-                if r.outcome in BAD_OUTCOMES
-                else None,
-            )
-            for key, r in zip(keys, results, strict=True)
-        ],
+    test_ids = _test_ids(conn, columns)
+    keys = list(map(test_ids.__getitem__, columns.test_id))
+    outcomes = columns.outcome
+    failures = zip(
+        outcomes, columns.exception_type, columns.message, columns.traceback, strict=True
     )
-    outcomes = [r.outcome for r in results]
+    fingerprints = [
+        fingerprint(exception_type, message, traceback) if outcome in BAD_OUTCOMES else None
+        for outcome, exception_type, message, traceback in failures
+    ]
+    # Outcome is a StrEnum, so each member goes to the driver as its text.
+    rows = zip(
+        repeat(run_id),
+        keys,
+        outcomes,
+        columns.duration,
+        columns.seed,
+        columns.exception_type,
+        columns.message,
+        columns.traceback,
+        fingerprints,
+    )
+    insert_rows(conn, Result, _RESULT_COLUMNS, list(rows))
     count_results(conn, run_id, zip(keys, outcomes, strict=True))
     added = Counter(outcomes)
     conn.execute(
@@ -296,9 +301,9 @@ def require_run(conn: Connection, run_id: str) -> None:
         raise UnknownRun(run_id)
 
 
-def _test_ids(conn: Connection, results: Sequence[ResultRecord]) -> dict[str, int]:
+def _test_ids(conn: Connection, results: ResultColumns) -> dict[str, int]:
     """Ids of the results' tests, adding new tests and moving ones whose line changed."""
-    located = {r.test_id: (r.file, r.line) for r in results}
+    located = dict(zip(results.test_id, zip(results.file, results.line, strict=True), strict=True))
     names = list(located)
     stored = rows_by_key(conn, Test.name, names, Test.id, Test.name, Test.file, Test.line)
     ids = {name: test_id for test_id, name, _, _ in stored}
