@@ -8,7 +8,7 @@ from pathlib import Path
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from seedboard.db import batches, bulk, runs
+from seedboard.db import batches, bulk, engine, runs
 from seedboard.db.engine import open_database
 from seedboard.db.history import recent_outcomes
 from seedboard.db.history import test_history as history_of
@@ -181,6 +181,20 @@ class CheckpointTests(SynchronousTestCase):
         self.assertGreater(self.path.stat().st_size, empty + 1000 * 1024)
         with self.db.reader.connect() as conn:
             self.assertEqual(conn.exec_driver_sql("SELECT count(*) FROM results").scalar(), 3000)
+
+    def test_log_stays_bounded(self) -> None:
+        """Past LOG_LIMIT_PAGES of log the writer checkpoints as well, so writes that never
+        pause for a background checkpoint start the log afresh instead of growing it."""
+        self.patch(engine, "LOG_LIMIT_PAGES", 100)
+        path = Path(self.mktemp()).resolve()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = open_database(f"sqlite:///{path}", background_checkpoints=True)
+        self.addCleanup(db.dispose)
+        ensure_schema(db)
+        for _ in range(12):
+            record_run(db, [result(f"t.T.test_{i}", message="x" * 2000) for i in range(300)])
+        # Each run adds some 200 pages of 4 KiB: unbounded, the log would hold them all.
+        self.assertLess(Path(f"{path}-wal").stat().st_size, 4 * 200 * 4096)
 
 
 class BatchStoreTests(SynchronousTestCase):

@@ -20,6 +20,14 @@ from sqlalchemy.pool import StaticPool
 
 BUSY_TIMEOUT_MS = 30_000
 
+LOG_LIMIT_PAGES = 8192
+"""With background checkpoints, the log's size (32 MiB of 4 KiB pages) past which the
+writer's own commit checkpoints too.  A background checkpoint runs while writes go on,
+and SQLite starts the log again from its beginning only when a write begins with the
+log copied whole; under a steady stream of writes that may never happen, and the log
+would grow without end.  The writer copies just what the background left, between
+two of its writes, so the next write starts the log afresh."""
+
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -36,7 +44,8 @@ class Database:
     writer: Engine
     background_checkpoints: bool = False
     """Whether the caller copies SQLite's write-ahead log into the database file
-    (``checkpoint``) off the writer's path, instead of the commit that fills it."""
+    (``checkpoint``) off the writer's path, instead of the commit that fills it
+    (the writer still does past ``LOG_LIMIT_PAGES``)."""
 
     def read(self, fn: Callable[Concatenate[Connection, P], T], *a: P.args, **k: P.kwargs) -> T:
         with self.reader.connect() as conn:
@@ -72,8 +81,8 @@ POSTGRES_DRIVER = "postgresql+psycopg"
 
 def open_database(url: str, background_checkpoints: bool = False) -> Database:
     """The database at ``url``.  With ``background_checkpoints`` a SQLite file's writer
-    never checkpoints its write-ahead log itself: the caller must call ``checkpoint``
-    after writes (the server's pool does, on a thread of its own)."""
+    checkpoints its write-ahead log itself only past ``LOG_LIMIT_PAGES``: the caller
+    must call ``checkpoint`` after writes (the server's pool does, on a thread of its own)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "postgresql":
         return _postgres_database(parsed.set(drivername=POSTGRES_DRIVER))
@@ -121,9 +130,10 @@ def _sqlite_engine(
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         if not autocheckpoint:
-            # A commit that fills the log would copy it to the file and sync both,
-            # on the writer's time: the pool's checkpoint thread does it instead.
-            cursor.execute("PRAGMA wal_autocheckpoint = 0")
+            # A commit that fills SQLite's default 1000 pages of log would copy it to
+            # the file and sync both, on the writer's time: the pool's checkpoint
+            # thread does it instead, and the writer only past a far larger log.
+            cursor.execute(f"PRAGMA wal_autocheckpoint = {LOG_LIMIT_PAGES}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
