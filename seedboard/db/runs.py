@@ -307,25 +307,18 @@ def _test_ids(conn: Connection, results: ResultColumns) -> dict[str, int]:
     names = list(located)
     stored = rows_by_key(conn, Test.name, names, Test.id, Test.name, Test.file, Test.line)
     ids = {name: test_id for test_id, name, _, _ in stored}
-    moved = sorted(
-        (name, *place)
-        for _, name, *stored_place in stored
-        if (place := located[name])[0] is not None and place != tuple(stored_place)
-    )
+    moved = _moved(stored, located)
     if len(ids) < len(names):
         # Sorted, so that two workers adding the same new tests take their locks in one order.
         new = sorted(name for name in names if name not in ids)
         rows = [(n, *located[n]) for n in new]
         insert_rows(conn, Test, ("name", "file", "line"), rows, skip_existing=True)
-        for test_id, name, *stored_place in rows_by_key(
-            conn, Test.name, new, Test.id, Test.name, Test.file, Test.line
-        ):
-            # Another worker may have added it first, elsewhere.
-            ids[name] = test_id
-            if (place := located[name])[0] is not None and place != tuple(stored_place):
-                moved.append((name, *place))
-        moved.sort()
+        # Another worker may have added some first, and elsewhere.
+        added = rows_by_key(conn, Test.name, new, Test.id, Test.name, Test.file, Test.line)
+        ids.update((name, test_id) for test_id, name, _, _ in added)
+        moved += _moved(added, located)
     if moved:
+        moved.sort()  # one lock order for every worker
         conn.execute(
             update(Test)
             .where(Test.id == bindparam("test_pk"))
@@ -333,6 +326,18 @@ def _test_ids(conn: Connection, results: ResultColumns) -> dict[str, int]:
             [{"test_pk": ids[name], "file": file, "line": line} for name, file, line in moved],
         )
     return ids
+
+
+def _moved(
+    stored: Sequence[Sequence[Any]], located: dict[str, tuple[str | None, int | None]]
+) -> list[tuple[str, str | None, int | None]]:
+    """(name, file, line) of the stored (id, name, file, line) tests that the results
+    place elsewhere; a result without a file moves nothing."""
+    return [
+        (name, *place)
+        for _, name, file, line in stored
+        if (place := located[name])[0] is not None and place != (file, line)
+    ]
 
 
 def summary_of(run: Row[Any]) -> RunSummary:
