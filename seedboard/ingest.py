@@ -316,6 +316,8 @@ class _Plan:
 
 
 _plans: dict[int, _Plan] = {}
+"""Plans by the identity of their table: the tables are module constants, and hashing
+one (every field, every kind) would cost more than checking an object."""
 
 
 def _plan(fields: Sequence[Field]) -> _Plan:
