@@ -127,26 +127,19 @@ def _samples(
     conn: Connection, tests: list[int], conditions: Sequence[ColumnElement[bool]]
 ) -> dict[int, list[Observation]]:
     """Each test's latest results in the range, at most ``SAMPLE_LIMIT``."""
-    columns = (
+    columns = (  # in the order of Observation's fields
         Run.id,
         Run.started_at,
-        Run.is_replay,
         Result.outcome,
         Result.seed,
         Result.fingerprint,
+        Run.is_replay,
     )
     latest = latest_results(conn, columns, tests, SAMPLE_LIMIT, runs_where=conditions)
     return {
         test: [
-            Observation(
-                run_id=row.id,
-                started_at=row.started_at,
-                outcome=Outcome(row.outcome),
-                seed=row.seed,
-                fingerprint=row.fingerprint,
-                is_replay=row.is_replay,
-            )
-            for row in rows
+            Observation(run_id, started_at, Outcome(outcome), seed, fingerprint, is_replay)
+            for run_id, started_at, outcome, seed, fingerprint, is_replay in rows
         ]
         for test, rows in latest.items()
     }

@@ -47,8 +47,9 @@ MAX_DAILY_DAYS = 60
 """Longer ranges are bucketed by week."""
 MOST_FLAKY = 20
 SPARKLINE = 30
-SAMPLE_LIMIT = 200
-"""Results per most-flaky test read to judge its flip rate and class: bounded work."""
+SAMPLE_LIMIT = 50
+"""Results per most-flaky test read to judge its flip rate and class: as many as the
+flaky page judges a test on, and bounded work."""
 
 
 class Bucket(StrEnum):

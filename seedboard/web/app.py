@@ -40,7 +40,7 @@ from seedboard.db.compare import (
     previous_run,
 )
 from seedboard.db.flaky import WINDOW, flaky_tests, test_triage
-from seedboard.db.history import recent_outcomes, test_history
+from seedboard.db.history import test_history
 from seedboard.db.pool import Pool
 from seedboard.db.runs import (
     OutcomeFilter,
@@ -57,7 +57,7 @@ from seedboard.db.sessions import end_session, find_session, save_session
 from seedboard.db.tokens import active_token, hash_token
 from seedboard.db.trends import trends
 from seedboard.db.trouble import RETRY_AFTER_SECONDS, storage_trouble
-from seedboard.domain import Outcome, RunDetail, TestHistory
+from seedboard.domain import RunDetail, TestHistory
 from seedboard.ingest import (
     Invalid,
     parse_batch,
@@ -101,7 +101,6 @@ from seedboard.web.render import (
     page_url,
     run_detail_json,
     run_page_json,
-    sparkline_points,
     static_directory,
     stored_batch_json,
     trends_json,
@@ -318,12 +317,10 @@ class Dashboard:
         await self._require_reader(request)
         window, branch, limit = _flaky_arguments(request)
         tests = await self._pool.read(flaky_tests, window, branch, limit)
-        recent = await self._recent([t.test_id for t in tests], branch)
         return self._html(
             request,
             "flaky.html",
             tests=tests,
-            sparklines={name: sparkline_points(outcomes) for name, outcomes in recent.items()},
             spark_length=SPARKLINE,
             window=window,
             branch=branch,
@@ -377,16 +374,14 @@ class Dashboard:
         await self._require_reader(request)
         history = await self._history(request, test_id)
         triage = await self._triage(test_id)
-        recent = (await self._recent([test_id])).get(test_id, [])
-        return self._json(request, history_json(history, triage, durations(history.runs), recent))
+        return self._json(request, history_json(history, triage, durations(history.runs)))
 
     @app.route("/api/v1/flaky", methods=["GET"])
     async def flaky_api(self, request: Request) -> bytes:
         await self._require_reader(request)
         window, branch, limit = _flaky_arguments(request)
         tests = await self._pool.read(flaky_tests, window, branch, limit)
-        recent = await self._recent([t.test_id for t in tests], branch)
-        return self._json(request, flaky_json(window, branch, tests, recent))
+        return self._json(request, flaky_json(window, branch, tests))
 
     @app.route("/api/v1/trends", methods=["GET"])
     async def trends_api(self, request: Request) -> bytes:
@@ -623,12 +618,6 @@ class Dashboard:
         if triage is None:
             raise not_found(f"No test with id {test_id!r}.")
         return triage
-
-    async def _recent(
-        self, test_ids: list[str], branch: str | None = None
-    ) -> dict[str, list[Outcome]]:
-        """The tests' latest outcomes, for their sparklines."""
-        return await self._pool.read(recent_outcomes, test_ids, SPARKLINE, branch)
 
     def _today(self) -> date:
         return self._clock().astimezone(UTC).date()

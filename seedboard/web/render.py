@@ -98,6 +98,7 @@ def make_environment(directory: Path | None = None) -> Environment:
         percent=percent,
         run_replay=run_replay,
         day=readable_day,
+        sparkline_points=sparkline_points,
     )
     environment.tests["web_url"] = is_web_url
     environment.globals.update(
@@ -485,15 +486,13 @@ def diff_json(diff: RunDiff) -> JSONObject:
     return {name: list(getattr(diff, name)) for name, _, _ in DIFF_SECTIONS}
 
 
-def history_json(
-    history: TestHistory, triage: TestTriage, summary: Durations, recent: Sequence[Outcome]
-) -> JSONObject:
+def history_json(history: TestHistory, triage: TestTriage, summary: Durations) -> JSONObject:
     return {
         "test_id": history.test_id,
         "file": history.file,
         "line": history.line,
         "runs": [history_entry_json(run) for run in history.runs],
-        "triage": triage_json(triage, recent),
+        "triage": triage_json(triage),
         "median_duration": summary.median,
         "slowdowns": [
             {"run_id": s.run.run_id, "duration": s.run.duration, "ratio": s.ratio}
@@ -506,12 +505,11 @@ def flaky_json(
     window: int,
     branch: str | None,
     tests: list[TestTriage],
-    recent: dict[str, list[Outcome]],
 ) -> JSONObject:
     return {
         "window": window,
         "branch": branch,
-        "tests": [triage_json(t, recent.get(t.test_id, [])) for t in tests],
+        "tests": [triage_json(t) for t in tests],
     }
 
 
@@ -551,8 +549,8 @@ def flaky_trend_json(test: FlakyTrend) -> JSONObject:
     }
 
 
-def triage_json(triage: TestTriage, recent: Sequence[Outcome]) -> JSONObject:
-    """A test's triage; ``recent`` are its latest outcomes, oldest first, for the sparkline."""
+def triage_json(triage: TestTriage) -> JSONObject:
+    """A test's triage, with its sparkline."""
     verdict = triage.verdict
     return {
         "test_id": triage.test_id,
@@ -566,7 +564,7 @@ def triage_json(triage: TestTriage, recent: Sequence[Outcome]) -> JSONObject:
         "groups": [failure_group_json(group) for group in triage.groups],
         "seeds": [seed_report_json(seed) for seed in triage.seeds],
         "url": path_to_test(triage.test_id),
-        "sparkline": sparkline_points(recent),
+        "sparkline": sparkline_points(triage.recent),
     }
 
 
