@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from seedboard.db.compare import Comparison
 from seedboard.db.runs import RunFilters
@@ -109,6 +109,8 @@ def make_environment(directory: Path | None = None) -> Environment:
         CLASS_MARKS=CLASS_MARKS,
         replay_command=replay_command,
         outcome_bar=outcome_bar,
+        outcome_badge=outcome_badge,
+        result_row=result_row,
         timeline=timeline,
         duration_chart=duration_chart,
         runs_chart=runs_chart,
@@ -226,6 +228,45 @@ def short_commit(commit: str | None) -> str:
 
 def outcome_label(outcome: Outcome) -> str:
     return outcome.value.replace("_", " ")
+
+
+OUTCOME_MARKS = {
+    Outcome.SUCCESS: "✓",
+    Outcome.FAILURE: "✗",
+    Outcome.ERROR: "!",
+    Outcome.SKIP: "\u2013",  # an en dash
+    Outcome.EXPECTED_FAILURE: "~",
+    Outcome.UNEXPECTED_SUCCESS: "?",
+}
+"""Each outcome's mark, so that a badge never tells outcomes apart by colour alone."""
+
+
+def outcome_badge(outcome: Outcome, count: int | None = None) -> Markup:
+    """An outcome as a badge, its mark and name ("3 failure" with a count)."""
+    label = outcome_label(outcome) if count is None else f"{count} {outcome_label(outcome)}"
+    return Markup(
+        '<span class="badge outcome-{}"><span class="mark" aria-hidden="true">{}</span>{}</span>'
+    ).format(outcome.value, OUTCOME_MARKS[outcome], label)
+
+
+_BADGES = {outcome: outcome_badge(outcome) for outcome in Outcome}
+_NO_VALUE = Markup('<span class="muted">—</span>')
+
+
+def result_row(result: Result) -> Markup:
+    """A run page's table row for one result.
+
+    Written here rather than in the template: a run has thousands of rows, and
+    Jinja (or ``Markup.format``) costs several times these f-strings of escaped values.
+    """
+    seed = _NO_VALUE if result.seed is None else result.seed
+    return Markup(
+        f'<tr><td class="test-id"><a href="{escape(path_to_test(result.test_id))}">'
+        f"<code>{escape(result.test_id)}</code></a></td>"
+        f"<td>{_BADGES[result.outcome]}</td>"
+        f'<td class="num">{escape(readable_duration(result.duration))}</td>'
+        f'<td class="num mono">{seed}</td></tr>'
+    )
 
 
 def percent(rate: float) -> str:
