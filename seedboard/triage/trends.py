@@ -96,7 +96,8 @@ class DayRuns:
 
 @dataclass(frozen=True, slots=True)
 class DayTest:
-    """One test's passes and failures on one UTC day."""
+    """One test's passes and failures on one UTC day, or summed over a week (under its
+    Monday) for weekly buckets."""
 
     day: date
     test: int
