@@ -13,9 +13,11 @@ from sqlalchemy import (
     Connection,
     FromClause,
     Row,
+    String,
     func,
     literal_column,
     select,
+    type_coerce,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import QueryableAttribute
@@ -106,7 +108,8 @@ def latest_results(
     )
     picked = (
         Result.test_id,
-        Run.started_at.label("_started_at"),
+        # As stored: it only orders the rows, and stored times sort as they read.
+        type_coerce(Run.started_at, String).label("_started_at"),
         Run.id.label("_run_id"),
         Result.id.label("_result_id"),
         *columns,
