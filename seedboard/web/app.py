@@ -87,6 +87,7 @@ from seedboard.web.auth import (
     session_id_hash,
     set_cookie,
 )
+from seedboard.web.cache import ReadCache
 from seedboard.web.openapi import openapi_document
 from seedboard.web.render import (
     JSONObject,
@@ -235,6 +236,7 @@ class Dashboard:
         static: Path | None = None,
     ) -> None:
         self._pool = pool
+        self._cache = ReadCache(pool, clock)
         self._templates = templates
         self._static = FilePath(str(static or static_directory()))
         self._clock = clock
@@ -316,7 +318,7 @@ class Dashboard:
     async def flaky_page(self, request: Request) -> bytes:
         await self._require_reader(request)
         window, branch, limit = _flaky_arguments(request)
-        tests = await self._pool.read(flaky_tests, window, branch, limit)
+        tests = await self._cache.read(flaky_tests, window, branch, limit)
         return self._html(
             request,
             "flaky.html",
@@ -333,7 +335,7 @@ class Dashboard:
     async def trends_page(self, request: Request) -> bytes:
         await self._require_reader(request)
         days, branch = _trends_arguments(request)
-        found = await self._pool.read(trends, days, self._today(), branch)
+        found = await self._cache.read(trends, days, self._today(), branch)
         return self._html(request, "trends.html", trends=found, max_days=MAX_DAYS)
 
     @app.route("/static/<any_path:name>", methods=["GET"])
@@ -380,14 +382,14 @@ class Dashboard:
     async def flaky_api(self, request: Request) -> bytes:
         await self._require_reader(request)
         window, branch, limit = _flaky_arguments(request)
-        tests = await self._pool.read(flaky_tests, window, branch, limit)
+        tests = await self._cache.read(flaky_tests, window, branch, limit)
         return self._json(request, flaky_json(window, branch, tests))
 
     @app.route("/api/v1/trends", methods=["GET"])
     async def trends_api(self, request: Request) -> bytes:
         await self._require_reader(request)
         days, branch = _trends_arguments(request)
-        found = await self._pool.read(trends, days, self._today(), branch)
+        found = await self._cache.read(trends, days, self._today(), branch)
         return self._json(request, trends_json(found))
 
     @app.route("/api/v1/openapi.json", methods=["GET"])
