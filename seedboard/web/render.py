@@ -111,6 +111,7 @@ def make_environment(directory: Path | None = None) -> Environment:
         outcome_bar=outcome_bar,
         outcome_badge=outcome_badge,
         result_row=result_row,
+        copyable=copyable,
         timeline=timeline,
         duration_chart=duration_chart,
         runs_chart=runs_chart,
@@ -251,6 +252,17 @@ def outcome_badge(outcome: Outcome, count: int | None = None) -> Markup:
 
 _BADGES = {outcome: outcome_badge(outcome) for outcome in Outcome}
 _NO_VALUE = Markup('<span class="muted">—</span>')
+
+
+def copyable(text: str, element_id: str, block: bool = False) -> Markup:
+    """Text in an element of its own, with a button that copies it (``static/copy.js``):
+    a function, like ``result_row``, since a flaky page has a thousand of them."""
+    tag = "pre" if block else "code"
+    target = escape(element_id)
+    return Markup(
+        f'<div class="copyable"><{tag} id="{target}">{escape(text)}</{tag}>'
+        f'<button type="button" class="copy" data-copy="#{target}">Copy</button></div>'
+    )
 
 
 def result_row(result: Result) -> Markup:
