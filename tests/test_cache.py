@@ -91,6 +91,20 @@ class ReadCacheTests(SynchronousTestCase):
         self.assertEqual(self.read("a"), 1)
         self.assertEqual(self.read("b"), 4)
 
+    def test_weight_budget(self) -> None:
+        """Answers are dropped, oldest first, to keep their weight within the budget, and
+        one heavier than the whole budget is not kept at all."""
+        cache = ReadCache(SynchronousPool(self.db), lambda: self.now, budget=10)
+
+        def read(arg: int) -> int:
+            answer = cache.read(self.counted, arg, weight=lambda _: arg)
+            return self.successResultOf(Deferred.fromCoroutine(answer))
+
+        self.assertEqual([read(4), read(5), read(4), read(5)], [1, 2, 1, 2])
+        read(3)  # 4 + 5 + 3 > 10: drops 4, used longest ago
+        self.assertEqual([read(5), read(3), read(4)], [2, 3, 4])
+        self.assertEqual([read(11), read(11)], [5, 6])
+
     def test_too_old(self) -> None:
         """An answer older than MAX_AGE is read again, changes or not."""
         self.read("a")

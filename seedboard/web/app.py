@@ -318,7 +318,7 @@ class Dashboard:
     async def flaky_page(self, request: Request) -> bytes:
         await self._require_reader(request)
         window, branch, limit = _flaky_arguments(request)
-        tests = await self._cache.read(flaky_tests, window, branch, limit)
+        tests = await self._cache.read(flaky_tests, window, branch, limit, weight=_flaky_weight)
         return self._html(
             request,
             "flaky.html",
@@ -382,7 +382,7 @@ class Dashboard:
     async def flaky_api(self, request: Request) -> bytes:
         await self._require_reader(request)
         window, branch, limit = _flaky_arguments(request)
-        tests = await self._cache.read(flaky_tests, window, branch, limit)
+        tests = await self._cache.read(flaky_tests, window, branch, limit, weight=_flaky_weight)
         return self._json(request, flaky_json(window, branch, tests))
 
     @app.route("/api/v1/trends", methods=["GET"])
@@ -753,6 +753,11 @@ def _limit_argument(request: Request, default: int) -> int:
     except ValueError:
         raise bad_request(f"limit must be an integer between 1 and {MAX_LIMIT}") from None
     return min(max(value, 1), MAX_LIMIT)
+
+
+def _flaky_weight(tests: list[TestTriage]) -> int:
+    """What flaky tests cost to keep: their seeds are most of it (up to one per result)."""
+    return sum(1 + len(t.seeds) for t in tests)
 
 
 def _flaky_arguments(request: Request) -> tuple[int, str | None, int]:

@@ -26,6 +26,13 @@ T = TypeVar("T")
 MAX_AGE = timedelta(minutes=1)
 SIZE = 32
 """Answers kept per worker: each page's few common queries, with room to spare."""
+BUDGET = 100_000
+"""What all kept answers may weigh together, in the units of ``read``'s ``weight`` (about
+an object each): tens of megabytes, however odd the arguments asked for."""
+
+
+def _one(value: object) -> int:
+    return 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,19 +40,37 @@ class _Answer:
     changes: int
     made_at: datetime
     value: Any
+    weight: int
 
 
 class ReadCache:
     """Store reads answered again while the database has not changed, most recent kept."""
 
-    def __init__(self, pool: Pool, clock: Callable[[], datetime], size: int = SIZE) -> None:
+    def __init__(
+        self,
+        pool: Pool,
+        clock: Callable[[], datetime],
+        size: int = SIZE,
+        budget: int = BUDGET,
+    ) -> None:
         self._pool = pool
         self._clock = clock
         self._size = size
+        self._budget = budget
+        self._weight = 0
         self._answers: OrderedDict[tuple[Hashable, ...], _Answer] = OrderedDict()
 
-    async def read(self, fn: Callable[Concatenate[Connection, ...], T], *args: Hashable) -> T:
-        """``pool.read(fn, *args)``, or its kept answer if nothing has changed since."""
+    async def read(
+        self,
+        fn: Callable[Concatenate[Connection, ...], T],
+        *args: Hashable,
+        weight: Callable[[T], int] = _one,
+    ) -> T:
+        """``pool.read(fn, *args)``, or its kept answer if nothing has changed since.
+
+        ``weight`` tells how much an answer costs to keep; one heavier than the whole
+        budget is not kept.
+        """
         changes = await self._pool.read(change_count)
         key = (fn, *args)
         kept = self._answers.get(key)
@@ -55,8 +80,17 @@ class ReadCache:
             value: T = kept.value
             return value
         value = await self._pool.read(fn, *args)
-        self._answers[key] = _Answer(changes, now, value)
-        self._answers.move_to_end(key)
-        while len(self._answers) > self._size:
-            self._answers.popitem(last=False)
+        self._keep(key, _Answer(changes, now, value, weight(value)))
         return value
+
+    def _keep(self, key: tuple[Hashable, ...], answer: _Answer) -> None:
+        replaced = self._answers.pop(key, None)
+        if replaced is not None:
+            self._weight -= replaced.weight
+        if answer.weight > self._budget:
+            return
+        self._answers[key] = answer
+        self._weight += answer.weight
+        while len(self._answers) > self._size or self._weight > self._budget:
+            _, dropped = self._answers.popitem(last=False)
+            self._weight -= dropped.weight
