@@ -15,8 +15,8 @@ import random
 import shutil
 import statistics
 import time
-from collections.abc import Iterable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 from http.client import HTTPConnection
 from pathlib import Path
@@ -39,6 +39,8 @@ PAGE_TARGETS_MS = {
 }
 RSS_TARGET_MB = 150.0
 RATIO_TARGET = 1.5
+AFTER_A_WRITE = " after a write"
+"""Pages kept by the server until the data changes are also timed just after a write."""
 MAX_SECONDS_PER_PAGE = 20.0
 """A page slower than this is sampled fewer times, so a slow page cannot stall the run."""
 
@@ -89,9 +91,15 @@ def _measure(
     try:
         connections = {scale: _connect(url) for scale, (_, url) in servers.items()}
         paths = {scale: _pages(made[scale], random.Random(7)) for scale in chosen}
+        writes = {scale: stack.enter_context(_writer(where[scale])) for scale in chosen}
         timings = {
             page: _time_page(
-                {scale: (connections[scale], paths[scale][page]) for scale in chosen}, requests
+                {
+                    scale: (connections[scale], paths[scale][page], writes[scale])
+                    for scale in chosen
+                },
+                requests,
+                fresh=page.endswith(AFTER_A_WRITE),
             )
             for page in paths[chosen[0]]
         }
@@ -196,20 +204,45 @@ def _pages(made: History, rng: random.Random) -> dict[str, list[str]]:
         pages[f"{prefix}flaky"] = [f"{api}/flaky"]
         pages[f"{prefix}trends"] = [f"{api}/trends"]
         pages[f"{prefix}trends 365d"] = [f"{api}/trends?days=365"]
+        for kept in ("flaky", "trends", "trends 365d"):
+            pages[f"{prefix}{kept}{AFTER_A_WRITE}"] = pages[f"{prefix}{kept}"]
         pages[f"{prefix}compare"] = [f"{api}/compare?a={a}&b={b}" for a, b in pairs]
     return pages
 
 
+@contextmanager
+def _writer(where: Path | str) -> Iterator[Callable[[], None]]:
+    """A write to the database as any stored batch makes one: the servers' kept answers
+    of slow pages (flaky tests, trends) are then out of date, and read again."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(where if isinstance(where, str) else f"sqlite:///{where}")
+
+    def write() -> None:
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE changes SET count = count + 1"))
+
+    try:
+        yield write
+    finally:
+        engine.dispose()
+
+
 def _time_page(
-    targets: dict[str, tuple[HTTPConnection, list[str]]], requests: int
+    targets: dict[str, tuple[HTTPConnection, list[str], Callable[[], None]]],
+    requests: int,
+    fresh: bool,
 ) -> dict[str, dict[str, float]]:
-    """Each scale's p50 and p95 over ``requests`` requests, the scales taking turns."""
-    for connection, paths in targets.values():
+    """Each scale's p50 and p95 over ``requests`` requests, the scales taking turns; with
+    ``fresh``, each request follows a write, so nothing kept can answer it."""
+    for connection, paths, _ in targets.values():
         _get(connection, paths[0])  # warms what every later request finds warm
     samples: dict[str, list[float]] = {scale: [] for scale in targets}
     started = time.perf_counter()
     for number in range(requests):
-        for scale, (connection, paths) in targets.items():
+        for scale, (connection, paths, write) in targets.items():
+            if fresh:
+                write()
             began = time.perf_counter()
             _get(connection, paths[number % len(paths)])
             samples[scale].append(time.perf_counter() - began)
@@ -254,7 +287,7 @@ def _target(page: str) -> float:
 
 def print_rows(figures: dict[str, object]) -> None:
     scales = [s + suffix for suffix in ("", "-pg") for s in SCALES if s + suffix in figures]
-    header = f"{'pages (ms, round trip)':<24}" + "".join(
+    header = f"{'pages (ms, round trip)':<32}" + "".join(
         f"{s + ' p50':>12}{s + ' p95':>12}" for s in scales
     )
     ratios = figures.get("ratio_1M_to_100k", {})
@@ -263,7 +296,7 @@ def print_rows(figures: dict[str, object]) -> None:
     first = figures[scales[0]]
     assert isinstance(first, dict)
     for page in first["pages"]:
-        row = f"  {page:<22}"
+        row = f"  {page:<30}"
         for scale in scales:
             timing = figures[scale]["pages"][page]  # type: ignore[index]
             row += f"{timing['p50_ms']:>12.1f}{timing['p95_ms']:>12.1f}"

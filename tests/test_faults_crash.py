@@ -319,9 +319,13 @@ class LoadTests(FaultCase):
 
 
 def _children(pid: int) -> list[int]:
-    """The processes ``pid`` started (Linux's /proc)."""
-    found = Path(f"/proc/{pid}/task/{pid}/children")
-    return [int(child) for child in found.read_text().split()] if found.exists() else []
+    """The processes ``pid`` started, from any of its threads (Linux's /proc lists each
+    thread's children apart: the reporter starts its writer from a thread of its own)."""
+    return [
+        int(child)
+        for listed in Path(f"/proc/{pid}/task").glob("*/children")
+        for child in listed.read_text().split()
+    ]
 
 
 def _alive(pid: int) -> bool:

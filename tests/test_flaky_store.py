@@ -9,6 +9,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from seedboard.db.flaky import flaky_tests, test_triage
 from seedboard.domain import Outcome
 from seedboard.triage.classify import Classification
+from seedboard.triage.trends import SPARKLINE
 from tests.support import record_run, result, run_start, temporary_database
 
 BASE = datetime(2026, 10, 1, tzinfo=UTC)
@@ -65,6 +66,20 @@ class FlakyStoreTests(SynchronousTestCase):
         self.assertEqual(self.db.read(flaky_tests, 50, "main"), [])
         [on_feature] = self.db.read(flaky_tests, 50, "feature")
         self.assertEqual(on_feature.verdict.classification, Classification.BROKEN)
+
+    def test_recent_outcomes(self) -> None:
+        """Each test carries its latest outcomes for a sparkline, oldest first, on the
+        branch asked for, however small the window it is judged on."""
+        outcomes = [Outcome.SUCCESS, Outcome.FAILURE, Outcome.SKIP] * 12
+        for seed, outcome in enumerate(outcomes):
+            self.run_with(("t.A.test_x", outcome, seed))
+        self.run_with(("t.A.test_x", Outcome.ERROR, 99), branch="dev")
+        [on_main] = self.db.read(flaky_tests, 3, "main")
+        self.assertEqual(on_main.recent, tuple(outcomes[-SPARKLINE:]))
+        self.assertEqual((on_main.verdict.runs, on_main.verdict.failures), (2, 1))
+        everywhere = self.db.read(test_triage, "t.A.test_x")
+        assert everywhere is not None
+        self.assertEqual(everywhere.recent, (*outcomes[-SPARKLINE + 1 :], Outcome.ERROR))
 
     def test_one_test(self) -> None:
         """One test's triage, stable or not; None for a test never seen."""

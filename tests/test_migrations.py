@@ -59,6 +59,7 @@ class MigrationTests(SynchronousTestCase):
                 "tokens",
                 "test_days",
                 "login_sessions",
+                "changes",
             },
         )
 
@@ -69,9 +70,9 @@ class MigrationTests(SynchronousTestCase):
         migrate.ensure_schema(self.db)
         with self.db.writer.begin() as conn:
             command.downgrade(migrate.alembic_config(conn), "-1")
-        self.assertEqual(self.db.read(migrate.current_revision), "0005")
+        self.assertEqual(self.db.read(migrate.current_revision), "0006")
         tables = self.db.read(lambda conn: inspect(conn).get_table_names())
-        self.assertNotIn("login_sessions", tables)
+        self.assertNotIn("changes", tables)
 
     def test_downgrade_to_nothing(self) -> None:
         """Every revision downgrades, down to an empty database."""

@@ -40,10 +40,10 @@ class LatestResultsTests(SynchronousTestCase):
         def read(conn: Connection) -> dict[str, list[tuple[str, str]]]:
             named = keys(conn)
             found = latest_results(
-                conn, [Run.id.label("run_id"), Result.outcome], list(named.values()), limit, branch
+                conn, [Run.id, Result.outcome], list(named.values()), limit, branch
             )
             return {
-                name: [(row.run_id, row.outcome) for row in found.get(test, [])]
+                name: [(run_id, outcome) for run_id, outcome in found.get(test, [])]
                 for name, test in named.items()
                 if test in found
             }

@@ -11,6 +11,7 @@ import json
 import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.error import HTTPError
 from urllib.request import Request, urlopen
@@ -112,6 +113,40 @@ class SeveralServersTests(SynchronousTestCase):
             self.counts(),
             (1, RESULTS_PER_BATCH * BATCHES, BATCHES, RESULTS_PER_BATCH * BATCHES),
         )
+
+    def store_run(self, base: str, failing: bool) -> None:
+        """A finished run of five tests, through one server; the first two fail if ``failing``."""
+        run_id = uuid4().hex
+        started = datetime.now(UTC) - timedelta(hours=1)
+        body = json.dumps(run_body(started_at=started.isoformat())).encode()
+        self.assertEqual(self.send(base, "PUT", f"/api/v1/runs/{run_id}", body), 201)
+        outcomes = ["failure" if failing and i < 2 else "success" for i in range(5)]
+        results = [
+            {"test_id": f"pkg.T.test_{i}", "outcome": o, "duration": 0.1, "seed": i}
+            for i, o in enumerate(outcomes)
+        ]
+        batch = json.dumps({"results": results}).encode()
+        self.assertEqual(self.send(base, "PUT", f"/api/v1/runs/{run_id}/batches/0", batch), 201)
+        finish = json.dumps({"finished_at": datetime.now(UTC).isoformat()}).encode()
+        self.assertEqual(self.send(base, "POST", f"/api/v1/runs/{run_id}/finish", finish), 200)
+
+    def flaky_and_runs(self, base: str) -> tuple[list[str], int]:
+        """The flaky tests' ids, and the runs the trends count."""
+        with urlopen(f"{base}/api/v1/flaky", timeout=10) as response:
+            flaky = [test["test_id"] for test in json.load(response)["tests"]]
+        with urlopen(f"{base}/api/v1/trends", timeout=10) as response:
+            runs = sum(point["runs"] for point in json.load(response)["points"])
+        return flaky, runs
+
+    def test_kept_pages_follow_other_servers_writes(self) -> None:
+        """A server's kept flaky tests and trends are read again once another server has
+        stored a run: no worker serves what the database no longer says."""
+        reader, writer = self.servers
+        self.store_run(writer, failing=False)
+        self.assertEqual(self.flaky_and_runs(reader), ([], 1))
+        self.assertEqual(self.flaky_and_runs(reader), ([], 1))
+        self.store_run(writer, failing=True)
+        self.assertEqual(self.flaky_and_runs(reader), (["pkg.T.test_0", "pkg.T.test_1"], 2))
 
     def test_reporters_spread_over_servers(self) -> None:
         """Real trial runs posting to either server at once all land, complete and once."""

@@ -10,7 +10,6 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from seedboard.db import batches, bulk, engine, runs
 from seedboard.db.engine import open_database
-from seedboard.db.history import recent_outcomes
 from seedboard.db.history import test_history as history_of
 from seedboard.db.migrate import ensure_schema
 from seedboard.db.models import Test
@@ -280,21 +279,6 @@ class HistoryStoreTests(SynchronousTestCase):
         history = self.db.read(history_of, "t.x", 2)
         assert history is not None
         self.assertEqual(len(history.runs), 2)
-
-    def test_recent_outcomes(self) -> None:
-        """Recent outcomes are each test's latest, oldest first, per branch if asked."""
-        base = datetime(2026, 3, 1, tzinfo=UTC)
-        outcomes = [Outcome.SUCCESS, Outcome.FAILURE, Outcome.SKIP, Outcome.ERROR]
-        for i, outcome in enumerate(outcomes):
-            branch = "dev" if i == 3 else "main"
-            start = run_start(base + timedelta(hours=i), branch=branch)
-            record_run(self.db, [result("t.x", outcome), result("t.y")], start)
-        found = self.db.read(recent_outcomes, ["t.x", "t.y", "t.never"], 3)
-        self.assertEqual(found["t.x"], [Outcome.FAILURE, Outcome.SKIP, Outcome.ERROR])
-        self.assertEqual(found["t.y"], [Outcome.SUCCESS] * 3)
-        self.assertNotIn("t.never", found)
-        on_main = self.db.read(recent_outcomes, ["t.x"], 10, "main")
-        self.assertEqual(on_main["t.x"], outcomes[:3])
 
 
 class RunFilterStoreTests(SynchronousTestCase):

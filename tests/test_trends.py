@@ -262,6 +262,25 @@ class TrendStoreTests(SynchronousTestCase):
         week = next(p for p in found.points if p.start == D1)
         self.assertEqual((week.runs, week.flaky_tests, week.newly_flaky), (4, 1, 1))
 
+    def test_week_edges(self) -> None:
+        """A week runs Monday to Sunday: a Sunday's results count with the Monday before
+        it, the next Monday's in a new week, and the days of the range's partial first
+        week in its first bucket."""
+        sunday, monday = (
+            datetime(2026, 11, 15, 9, tzinfo=UTC),
+            datetime(2026, 11, 16, 9, tzinfo=UTC),
+        )
+        early = datetime(2026, 8, 29, 9, tzinfo=UTC)  # the range's first day, a Saturday
+        self.record(early, [result("pkg.t", Outcome.FAILURE)])
+        self.record(early + timedelta(days=1), [result("pkg.t")])
+        self.record(sunday - timedelta(days=6), [result("pkg.t")])
+        self.record(sunday, [result("pkg.t", Outcome.FAILURE)])
+        self.record(monday, [result("pkg.t", Outcome.FAILURE)])
+        found = self.db.read(trends, 90, date(2026, 11, 26))
+        self.assertEqual(found.first, early.date())
+        flaky = {p.start: p.flaky_tests for p in found.points if p.runs}
+        self.assertEqual(flaky, {early.date(): 1, date(2026, 11, 9): 1, date(2026, 11, 16): 0})
+
     def test_empty(self) -> None:
         """With nothing recorded every bucket is empty and nothing is flaky."""
         found = self.db.read(trends, 30, D4)

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from sqlalchemy import Connection, case, delete, func, insert, select, text
 
 from seedboard.db.bulk import add_to_rows
+from seedboard.db.changes import note_change
 from seedboard.db.models import Result, Run, TestDay
 from seedboard.domain import BAD_OUTCOMES, Outcome
 
@@ -73,3 +74,4 @@ def rebuild(conn: Connection) -> None:
             .group_by(Result.test_id, day, branch),
         )
     )
+    note_change(conn)

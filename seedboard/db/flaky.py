@@ -11,6 +11,7 @@ from seedboard.db.queries import is_bad, latest_results
 from seedboard.domain import Outcome
 from seedboard.triage.classify import Classification, rank_key
 from seedboard.triage.report import Sample, TestTriage, triage
+from seedboard.triage.trends import SPARKLINE
 
 WINDOW = 50
 """Runs of a test that its class is judged on, unless told otherwise."""
@@ -20,10 +21,13 @@ def test_triage(
     conn: Connection, name: str, window: int = WINDOW, branch: str | None = None
 ) -> TestTriage | None:
     """One test's triage over its last ``window`` results (on ``branch``, if given)."""
-    test = conn.execute(select(Test.id, Test.file, Test.line).where(Test.name == name)).first()
+    test = conn.execute(
+        select(Test.id, Test.name, Test.file, Test.line).where(Test.name == name)
+    ).first()
     if test is None:
         return None
-    return triage(name, test.file, test.line, _samples(conn, test.id, window, branch))
+    latest = latest_results(conn, _COLUMNS, [test.id], _wanted(window), branch)
+    return _triaged(test, latest.get(test.id, []), window)
 
 
 def flaky_tests(
@@ -46,43 +50,42 @@ def flaky_tests(
         )
         .order_by(Test.name)
     ).all()
-    samples = latest_results(conn, _COLUMNS, [t.id for t in candidates], window, branch)
-    triaged = [
-        triage(t.name, t.file, t.line, [_sample(row) for row in samples.get(t.id, [])])
-        for t in candidates
-    ]
+    latest = latest_results(conn, _COLUMNS, [t.id for t in candidates], _wanted(window), branch)
+    triaged = [_triaged(t, latest.get(t.id, []), window) for t in candidates]
     flaky = [t for t in triaged if t.verdict.classification is not Classification.STABLE]
     flaky.sort(key=lambda t: rank_key(t.verdict))
     return flaky[:limit]
 
 
+_TestRow = Row[int, str, str | None, int | None]
+"""A test's key, name, file and line."""
+
 _COLUMNS = (
-    Run.id.label("run_id"),
+    # In the order of Sample's fields.
+    Run.id,
     Run.started_at,
-    Run.is_replay,
-    Run.order_seed,
     Result.outcome,
     Result.seed,
     Result.fingerprint,
     Result.exception_type,
     Result.message,
+    Run.is_replay,
+    Run.order_seed,
 )
 
 
-def _samples(conn: Connection, test_pk: int, window: int, branch: str | None) -> list[Sample]:
-    rows = latest_results(conn, _COLUMNS, [test_pk], window, branch).get(test_pk, [])
-    return [_sample(row) for row in rows]
+def _wanted(window: int) -> int:
+    """Results to read: the window, and enough more for the sparkline."""
+    return max(window, SPARKLINE)
 
 
-def _sample(row: Row[*tuple[Any, ...]]) -> Sample:
-    return Sample(
-        run_id=row.run_id,
-        started_at=row.started_at,
-        outcome=Outcome(row.outcome),
-        seed=row.seed,
-        fingerprint=row.fingerprint,
-        exception_type=row.exception_type,
-        message=row.message,
-        is_replay=row.is_replay,
-        order_seed=row.order_seed,
-    )
+def _triaged(test: _TestRow, rows: list[tuple[Any, ...]], window: int) -> TestTriage:
+    """A test judged on its latest ``window`` of ``rows`` (newest first), with a sparkline."""
+    latest = [_sample(row) for row in rows]
+    recent = [sample.outcome for sample in reversed(latest[:SPARKLINE])]
+    return triage(test.name, test.file, test.line, latest[:window], recent)
+
+
+def _sample(row: tuple[Any, ...]) -> Sample:
+    run_id, started_at, outcome, *rest = row
+    return Sample(run_id, started_at, Outcome(outcome), *rest)

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from sqlalchemy import Connection, select
 
-from seedboard.db.bulk import rows_by_key
 from seedboard.db.models import Result, Run, Test
-from seedboard.db.queries import latest_results, runs_then_results
+from seedboard.db.queries import runs_then_results
 from seedboard.domain import Outcome, TestHistory, TestRun
 
 
@@ -47,17 +44,3 @@ def test_history(conn: Connection, name: str, limit: int) -> TestHistory | None:
         for row in conn.execute(query)
     ]
     return TestHistory(test_id=name, file=test.file, line=test.line, runs=runs)
-
-
-def recent_outcomes(
-    conn: Connection, names: Sequence[str], limit: int, branch: str | None = None
-) -> dict[str, list[Outcome]]:
-    """Each named test's latest ``limit`` outcomes (on ``branch``, if given), oldest
-    first; a test never seen is left out."""
-    keys: dict[int, str] = dict(rows_by_key(conn, Test.name, names, Test.id, Test.name))
-    latest = latest_results(conn, [Result.outcome], list(keys), limit, branch)
-    outcomes = {
-        keys[test]: [Outcome(row.outcome) for row in reversed(rows)]
-        for test, rows in latest.items()
-    }
-    return {name: outcomes[name] for name in names if name in outcomes}

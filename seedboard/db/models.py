@@ -178,3 +178,13 @@ class LoginSession(Base):
     """The token it logged in with: revoking that token ends the session."""
     csrf: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Changes(Base):
+    """One row: how many writes have changed runs or results, so that a worker's cached
+    page can tell it is out of date (see ``seedboard.db.changes``)."""
+
+    __tablename__ = "changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    count: Mapped[int] = mapped_column(BigInteger)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import (
@@ -12,9 +13,11 @@ from sqlalchemy import (
     Connection,
     FromClause,
     Row,
+    String,
     func,
     literal_column,
     select,
+    type_coerce,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import QueryableAttribute
@@ -70,6 +73,11 @@ def newest_first() -> tuple[ColumnElement[Any], ...]:
     return (Run.started_at.desc(), Run.id.desc(), Result.id.desc())
 
 
+_NEWEST_FIRST = itemgetter(1, 2, 3)
+"""The sort key of ``latest_results``' rows: started at, run and result id, by
+position (looking them up by name costs more than the rest of the sort)."""
+
+
 def latest_results(
     conn: Connection,
     columns: Sequence[ColumnElement[Any] | QueryableAttribute[Any]],
@@ -77,10 +85,10 @@ def latest_results(
     limit: int,
     branch: str | None = None,
     runs_where: Sequence[ColumnElement[bool]] = (),
-) -> dict[int, list[Row[Any]]]:
+) -> dict[int, list[tuple[Any, ...]]]:
     """Each test's latest ``limit`` results (on ``branch``, and in runs that pass
-    ``runs_where``, if given), newest first, as rows of ``columns``; a test without
-    results is left out.
+    ``runs_where``, if given), newest first, as tuples of ``columns``' values; a test
+    without results is left out.
 
     One query reads the tests' results in the latest ``limit`` runs and a quarter
     more: a test with ``limit`` results there has its latest ones among them, since
@@ -100,7 +108,8 @@ def latest_results(
     )
     picked = (
         Result.test_id,
-        Run.started_at.label("_started_at"),
+        # As stored: it only orders the rows, and stored times sort as they read.
+        type_coerce(Run.started_at, String).label("_started_at"),
         Run.id.label("_run_id"),
         Result.id.label("_result_id"),
         *columns,
@@ -119,9 +128,9 @@ def latest_results(
             )
         )
         for row in conn.execute(query):
-            found[row.test_id].append(row)
+            found[row[0]].append(row)
     for rows in found.values():
-        rows.sort(key=lambda row: (row._started_at, row._run_id, row._result_id), reverse=True)
+        rows.sort(key=_NEWEST_FIRST, reverse=True)
     for test, rows in found.items():
         if len(rows) < limit:
             alone = (
@@ -132,4 +141,5 @@ def latest_results(
                 .limit(limit)
             )
             found[test] = list(conn.execute(alone))
-    return {test: rows[:limit] for test, rows in found.items() if rows}
+    keys = len(picked) - len(columns)
+    return {test: [row[keys:] for row in rows[:limit]] for test, rows in found.items() if rows}

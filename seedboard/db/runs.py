@@ -28,6 +28,7 @@ from sqlalchemy import (
 
 from seedboard.db.aggregates import count_results
 from seedboard.db.bulk import insert_new, insert_rows, rows_by_key
+from seedboard.db.changes import note_change
 from seedboard.db.models import Result, Run, Test
 from seedboard.domain import (
     BAD_OUTCOMES,
@@ -98,7 +99,10 @@ class UnknownRun(LookupError):
 
 def create_run(conn: Connection, run: RunStart) -> bool:
     """Store a new run; False if it exists already (a retried create is harmless)."""
-    return insert_new(conn, Run, {**asdict(run), **OutcomeCounts().as_dict()})
+    created = insert_new(conn, Run, {**asdict(run), **OutcomeCounts().as_dict()})
+    if created:
+        note_change(conn)
+    return created
 
 
 def add_results(
@@ -159,12 +163,14 @@ def append_results(
         .where(Run.id == run_id)
         .values({getattr(Run, o.value): getattr(Run, o.value) + n for o, n in added.items()})
     )
+    note_change(conn)
 
 
 def finish_run(conn: Connection, run_id: str, finished_at: datetime) -> None:
     """Record when a run ended; finishing again just records the later call's time."""
     require_run(conn, run_id)
     conn.execute(update(Run).where(Run.id == run_id).values(finished_at=finished_at))
+    note_change(conn)
 
 
 class UnknownCursor(LookupError):

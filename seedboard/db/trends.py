@@ -7,8 +7,12 @@ import operator
 from collections.abc import Sequence
 from datetime import date
 from functools import reduce
+from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, String, func, select, type_coerce
+from sqlalchemy import ColumnElement, Connection, Date, String, func, select, type_coerce
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from seedboard.db.models import Result, Run, Test, TestDay
 from seedboard.db.queries import is_bad, latest_results, runs_then_results
@@ -17,6 +21,7 @@ from seedboard.domain import BAD_OUTCOMES, Outcome
 from seedboard.triage.classify import Observation
 from seedboard.triage.trends import (
     SAMPLE_LIMIT,
+    Bucket,
     DayRuns,
     DayTest,
     Trends,
@@ -37,7 +42,8 @@ def trends(conn: Connection, days: int, last: date, branch: str | None = None) -
     suite = run_conditions(
         RunFilters(branch=branch, since=first, until=last, replay=ReplayFilter.EXCLUDE)
     )
-    day_tests = _day_tests(conn, first, last, branch, suite)
+    bucket = bucket_for(days)
+    day_tests = _day_tests(conn, first, last, bucket, branch, suite)
     candidates = most_flaky_candidates(day_tests)
     names = _names(conn, [test for test, _, _ in candidates])
     # Replays count towards a test's class, so its samples keep them.
@@ -47,7 +53,6 @@ def trends(conn: Connection, days: int, last: date, branch: str | None = None) -
         flaky_trend(names[test], failures, runs, samples.get(test, []))
         for test, failures, runs in candidates
     )
-    bucket = bucket_for(days)
     return Trends(
         branch=branch,
         days=days,
@@ -84,29 +89,30 @@ def _day_tests(
     conn: Connection,
     first: date,
     last: date,
+    bucket: Bucket,
     branch: str | None,
     conditions: Sequence[ColumnElement[bool]],
 ) -> list[DayTest]:
-    """Per day and test: passes and failures, for the tests that failed in the range
+    """Per bucket and test: passes and failures, for the tests that failed in the range
     (only they can be flaky, fixed or among the most flaky), from the counts kept at
-    ingest; the failing tests come from the partial index on failures."""
+    ingest; the failing tests come from the partial index on failures.  Weekly buckets
+    are summed here, each under its Monday, so a year is read as 53 rows per test
+    rather than 365."""
     failed_in_range = (
         select(Result.test_id).select_from(runs_then_results()).where(*conditions, is_bad())
     )
+    # Read as the stored text: thousands of rows parse faster with fromisoformat.
+    day = type_coerce(TestDay.day, String)
+    if bucket is Bucket.WEEK:
+        day = type_coerce(_WeekStart(TestDay.day), String)
     query = (
-        select(
-            # Read as the stored text: thousands of rows parse faster with fromisoformat.
-            type_coerce(TestDay.day, String),
-            TestDay.test_id,
-            func.sum(TestDay.passes),
-            func.sum(TestDay.failures),
-        )
+        select(day, TestDay.test_id, func.sum(TestDay.passes), func.sum(TestDay.failures))
         .where(
             TestDay.test_id.in_(failed_in_range),
             TestDay.day >= first,
             TestDay.day <= last,
         )
-        .group_by(TestDay.test_id, TestDay.day)
+        .group_by(TestDay.test_id, day)
     )
     if branch is not None:
         query = query.where(TestDay.branch == branch)
@@ -114,6 +120,25 @@ def _day_tests(
         DayTest(_as_date(d), test, passes, failures)
         for d, test, passes, failures in conn.execute(query).tuples()
     ]
+
+
+class _WeekStart(FunctionElement[date]):
+    """The Monday on or before a date: the first day of its ISO week."""
+
+    type = Date()
+    inherit_cache = True
+    name = "week_start"
+
+
+@compiles(_WeekStart, "sqlite")
+def _sqlite_week_start(element: _WeekStart, compiler: SQLCompiler, **kw: Any) -> str:
+    # Back six days, then forward to the next Monday (or stay on one).
+    return f"date({compiler.process(element.clauses, **kw)}, '-6 days', 'weekday 1')"
+
+
+@compiles(_WeekStart, "postgresql")
+def _postgres_week_start(element: _WeekStart, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST(date_trunc('week', {compiler.process(element.clauses, **kw)}) AS DATE)"
 
 
 def _names(conn: Connection, tests: list[int]) -> dict[int, str]:
@@ -127,26 +152,19 @@ def _samples(
     conn: Connection, tests: list[int], conditions: Sequence[ColumnElement[bool]]
 ) -> dict[int, list[Observation]]:
     """Each test's latest results in the range, at most ``SAMPLE_LIMIT``."""
-    columns = (
+    columns = (  # in the order of Observation's fields
         Run.id,
         Run.started_at,
-        Run.is_replay,
         Result.outcome,
         Result.seed,
         Result.fingerprint,
+        Run.is_replay,
     )
     latest = latest_results(conn, columns, tests, SAMPLE_LIMIT, runs_where=conditions)
     return {
         test: [
-            Observation(
-                run_id=row.id,
-                started_at=row.started_at,
-                outcome=Outcome(row.outcome),
-                seed=row.seed,
-                fingerprint=row.fingerprint,
-                is_replay=row.is_replay,
-            )
-            for row in rows
+            Observation(run_id, started_at, Outcome(outcome), seed, fingerprint, is_replay)
+            for run_id, started_at, outcome, seed, fingerprint, is_replay in rows
         ]
         for test, rows in latest.items()
     }

@@ -71,10 +71,16 @@ class TestTriage:
     verdict: Verdict
     groups: tuple[FailureGroup, ...]
     seeds: tuple[SeedReport, ...]
+    recent: tuple[Outcome, ...] = ()
+    """Its latest outcomes, oldest first, for a sparkline."""
 
 
 def triage(
-    test_id: str, file: str | None, line: int | None, samples: Sequence[Sample]
+    test_id: str,
+    file: str | None,
+    line: int | None,
+    samples: Sequence[Sample],
+    recent: Sequence[Outcome] = (),
 ) -> TestTriage:
     verdict = classify([sample.observation() for sample in samples])
     return TestTriage(
@@ -84,6 +90,7 @@ def triage(
         verdict=verdict,
         groups=failure_groups(samples),
         seeds=seed_reports(test_id, verdict, samples),
+        recent=tuple(recent),
     )
 
 

@@ -47,8 +47,9 @@ MAX_DAILY_DAYS = 60
 """Longer ranges are bucketed by week."""
 MOST_FLAKY = 20
 SPARKLINE = 30
-SAMPLE_LIMIT = 200
-"""Results per most-flaky test read to judge its flip rate and class: bounded work."""
+SAMPLE_LIMIT = 50
+"""Results per most-flaky test read to judge its flip rate and class: as many as the
+flaky page judges a test on, and bounded work."""
 
 
 class Bucket(StrEnum):
@@ -95,7 +96,8 @@ class DayRuns:
 
 @dataclass(frozen=True, slots=True)
 class DayTest:
-    """One test's passes and failures on one UTC day."""
+    """One test's passes and failures on one UTC day, or summed over a week (under its
+    Monday) for weekly buckets."""
 
     day: date
     test: int

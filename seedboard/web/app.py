@@ -40,7 +40,7 @@ from seedboard.db.compare import (
     previous_run,
 )
 from seedboard.db.flaky import WINDOW, flaky_tests, test_triage
-from seedboard.db.history import recent_outcomes, test_history
+from seedboard.db.history import test_history
 from seedboard.db.pool import Pool
 from seedboard.db.runs import (
     OutcomeFilter,
@@ -57,7 +57,7 @@ from seedboard.db.sessions import end_session, find_session, save_session
 from seedboard.db.tokens import active_token, hash_token
 from seedboard.db.trends import trends
 from seedboard.db.trouble import RETRY_AFTER_SECONDS, storage_trouble
-from seedboard.domain import Outcome, RunDetail, TestHistory
+from seedboard.domain import RunDetail, TestHistory
 from seedboard.ingest import (
     Invalid,
     parse_batch,
@@ -87,6 +87,7 @@ from seedboard.web.auth import (
     session_id_hash,
     set_cookie,
 )
+from seedboard.web.cache import ReadCache
 from seedboard.web.openapi import openapi_document
 from seedboard.web.render import (
     JSONObject,
@@ -101,7 +102,6 @@ from seedboard.web.render import (
     page_url,
     run_detail_json,
     run_page_json,
-    sparkline_points,
     static_directory,
     stored_batch_json,
     trends_json,
@@ -236,6 +236,7 @@ class Dashboard:
         static: Path | None = None,
     ) -> None:
         self._pool = pool
+        self._cache = ReadCache(pool, clock)
         self._templates = templates
         self._static = FilePath(str(static or static_directory()))
         self._clock = clock
@@ -317,13 +318,11 @@ class Dashboard:
     async def flaky_page(self, request: Request) -> bytes:
         await self._require_reader(request)
         window, branch, limit = _flaky_arguments(request)
-        tests = await self._pool.read(flaky_tests, window, branch, limit)
-        recent = await self._recent([t.test_id for t in tests], branch)
+        tests = await self._cache.read(flaky_tests, window, branch, limit, weight=_flaky_weight)
         return self._html(
             request,
             "flaky.html",
             tests=tests,
-            sparklines={name: sparkline_points(outcomes) for name, outcomes in recent.items()},
             spark_length=SPARKLINE,
             window=window,
             branch=branch,
@@ -336,7 +335,7 @@ class Dashboard:
     async def trends_page(self, request: Request) -> bytes:
         await self._require_reader(request)
         days, branch = _trends_arguments(request)
-        found = await self._pool.read(trends, days, self._today(), branch)
+        found = await self._cache.read(trends, days, self._today(), branch)
         return self._html(request, "trends.html", trends=found, max_days=MAX_DAYS)
 
     @app.route("/static/<any_path:name>", methods=["GET"])
@@ -377,22 +376,20 @@ class Dashboard:
         await self._require_reader(request)
         history = await self._history(request, test_id)
         triage = await self._triage(test_id)
-        recent = (await self._recent([test_id])).get(test_id, [])
-        return self._json(request, history_json(history, triage, durations(history.runs), recent))
+        return self._json(request, history_json(history, triage, durations(history.runs)))
 
     @app.route("/api/v1/flaky", methods=["GET"])
     async def flaky_api(self, request: Request) -> bytes:
         await self._require_reader(request)
         window, branch, limit = _flaky_arguments(request)
-        tests = await self._pool.read(flaky_tests, window, branch, limit)
-        recent = await self._recent([t.test_id for t in tests], branch)
-        return self._json(request, flaky_json(window, branch, tests, recent))
+        tests = await self._cache.read(flaky_tests, window, branch, limit, weight=_flaky_weight)
+        return self._json(request, flaky_json(window, branch, tests))
 
     @app.route("/api/v1/trends", methods=["GET"])
     async def trends_api(self, request: Request) -> bytes:
         await self._require_reader(request)
         days, branch = _trends_arguments(request)
-        found = await self._pool.read(trends, days, self._today(), branch)
+        found = await self._cache.read(trends, days, self._today(), branch)
         return self._json(request, trends_json(found))
 
     @app.route("/api/v1/openapi.json", methods=["GET"])
@@ -624,12 +621,6 @@ class Dashboard:
             raise not_found(f"No test with id {test_id!r}.")
         return triage
 
-    async def _recent(
-        self, test_ids: list[str], branch: str | None = None
-    ) -> dict[str, list[Outcome]]:
-        """The tests' latest outcomes, for their sparklines."""
-        return await self._pool.read(recent_outcomes, test_ids, SPARKLINE, branch)
-
     def _today(self) -> date:
         return self._clock().astimezone(UTC).date()
 
@@ -762,6 +753,11 @@ def _limit_argument(request: Request, default: int) -> int:
     except ValueError:
         raise bad_request(f"limit must be an integer between 1 and {MAX_LIMIT}") from None
     return min(max(value, 1), MAX_LIMIT)
+
+
+def _flaky_weight(tests: list[TestTriage]) -> int:
+    """What flaky tests cost to keep: their seeds are most of it (up to one per result)."""
+    return sum(1 + len(t.seeds) for t in tests)
 
 
 def _flaky_arguments(request: Request) -> tuple[int, str | None, int]:

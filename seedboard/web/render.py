@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from seedboard.db.compare import Comparison
 from seedboard.db.runs import RunFilters
@@ -98,6 +98,7 @@ def make_environment(directory: Path | None = None) -> Environment:
         percent=percent,
         run_replay=run_replay,
         day=readable_day,
+        sparkline_points=sparkline_points,
     )
     environment.tests["web_url"] = is_web_url
     environment.globals.update(
@@ -108,6 +109,9 @@ def make_environment(directory: Path | None = None) -> Environment:
         CLASS_MARKS=CLASS_MARKS,
         replay_command=replay_command,
         outcome_bar=outcome_bar,
+        outcome_badge=outcome_badge,
+        result_row=result_row,
+        copyable=copyable,
         timeline=timeline,
         duration_chart=duration_chart,
         runs_chart=runs_chart,
@@ -225,6 +229,56 @@ def short_commit(commit: str | None) -> str:
 
 def outcome_label(outcome: Outcome) -> str:
     return outcome.value.replace("_", " ")
+
+
+OUTCOME_MARKS = {
+    Outcome.SUCCESS: "✓",
+    Outcome.FAILURE: "✗",
+    Outcome.ERROR: "!",
+    Outcome.SKIP: "\u2013",  # an en dash
+    Outcome.EXPECTED_FAILURE: "~",
+    Outcome.UNEXPECTED_SUCCESS: "?",
+}
+"""Each outcome's mark, so that a badge never tells outcomes apart by colour alone."""
+
+
+def outcome_badge(outcome: Outcome, count: int | None = None) -> Markup:
+    """An outcome as a badge, its mark and name ("3 failure" with a count)."""
+    label = outcome_label(outcome) if count is None else f"{count} {outcome_label(outcome)}"
+    return Markup(
+        '<span class="badge outcome-{}"><span class="mark" aria-hidden="true">{}</span>{}</span>'
+    ).format(outcome.value, OUTCOME_MARKS[outcome], label)
+
+
+_BADGES = {outcome: outcome_badge(outcome) for outcome in Outcome}
+_NO_VALUE = Markup('<span class="muted">—</span>')
+
+
+def copyable(text: str, element_id: str, block: bool = False) -> Markup:
+    """Text in an element of its own, with a button that copies it (``static/copy.js``):
+    a function, like ``result_row``, since a flaky page has a thousand of them."""
+    tag = "pre" if block else "code"
+    target = escape(element_id)
+    return Markup(
+        f'<div class="copyable"><{tag} id="{target}">{escape(text)}</{tag}>'
+        f'<button type="button" class="copy" data-copy="#{target}">Copy</button></div>'
+    )
+
+
+def result_row(result: Result) -> Markup:
+    """A run page's table row for one result.
+
+    Written here rather than in the template: a run has thousands of rows, and
+    Jinja (or ``Markup.format``) costs several times these f-strings of escaped values.
+    """
+    seed = _NO_VALUE if result.seed is None else result.seed
+    return Markup(
+        f'<tr><td class="test-id"><a href="{escape(path_to_test(result.test_id))}">'
+        f"<code>{escape(result.test_id)}</code></a></td>"
+        f"<td>{_BADGES[result.outcome]}</td>"
+        f'<td class="num">{escape(readable_duration(result.duration))}</td>'
+        f'<td class="num mono">{seed}</td></tr>'
+    )
 
 
 def percent(rate: float) -> str:
@@ -485,15 +539,13 @@ def diff_json(diff: RunDiff) -> JSONObject:
     return {name: list(getattr(diff, name)) for name, _, _ in DIFF_SECTIONS}
 
 
-def history_json(
-    history: TestHistory, triage: TestTriage, summary: Durations, recent: Sequence[Outcome]
-) -> JSONObject:
+def history_json(history: TestHistory, triage: TestTriage, summary: Durations) -> JSONObject:
     return {
         "test_id": history.test_id,
         "file": history.file,
         "line": history.line,
         "runs": [history_entry_json(run) for run in history.runs],
-        "triage": triage_json(triage, recent),
+        "triage": triage_json(triage),
         "median_duration": summary.median,
         "slowdowns": [
             {"run_id": s.run.run_id, "duration": s.run.duration, "ratio": s.ratio}
@@ -506,12 +558,11 @@ def flaky_json(
     window: int,
     branch: str | None,
     tests: list[TestTriage],
-    recent: dict[str, list[Outcome]],
 ) -> JSONObject:
     return {
         "window": window,
         "branch": branch,
-        "tests": [triage_json(t, recent.get(t.test_id, [])) for t in tests],
+        "tests": [triage_json(t) for t in tests],
     }
 
 
@@ -551,8 +602,8 @@ def flaky_trend_json(test: FlakyTrend) -> JSONObject:
     }
 
 
-def triage_json(triage: TestTriage, recent: Sequence[Outcome]) -> JSONObject:
-    """A test's triage; ``recent`` are its latest outcomes, oldest first, for the sparkline."""
+def triage_json(triage: TestTriage) -> JSONObject:
+    """A test's triage, with its sparkline."""
     verdict = triage.verdict
     return {
         "test_id": triage.test_id,
@@ -566,7 +617,7 @@ def triage_json(triage: TestTriage, recent: Sequence[Outcome]) -> JSONObject:
         "groups": [failure_group_json(group) for group in triage.groups],
         "seeds": [seed_report_json(seed) for seed in triage.seeds],
         "url": path_to_test(triage.test_id),
-        "sparkline": sparkline_points(recent),
+        "sparkline": sparkline_points(triage.recent),
     }
 
 

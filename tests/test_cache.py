@@ -1,0 +1,137 @@
+"""Tests for the change count and the cache of slow reads, on the suite's real database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Connection
+from twisted.internet.defer import Deferred
+from twisted.trial.unittest import SynchronousTestCase
+
+from seedboard.db import aggregates, runs
+from seedboard.db.changes import change_count
+from seedboard.db.flaky import flaky_tests
+from seedboard.db.pool import SynchronousPool
+from seedboard.domain import Outcome
+from seedboard.web.cache import MAX_AGE, ReadCache
+from tests.support import record_run, result, run_start, temporary_database
+
+NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
+
+
+class ChangeCountTests(SynchronousTestCase):
+    def setUp(self) -> None:
+        self.db = temporary_database(self)
+
+    def count(self) -> int:
+        return self.db.read(change_count)
+
+    def test_every_write_of_runs_counts(self) -> None:
+        """Creating a run, adding results, finishing it and recounting each move the count;
+        a retried create and an empty batch do not."""
+        start = run_start()
+        finished = start.started_at + timedelta(seconds=1)
+        steps: list[tuple[str, Callable[[], object]]] = [
+            ("create", lambda: self.db.write(runs.create_run, start)),
+            ("add", lambda: self.db.write(runs.add_results, start.id, [result()])),
+            ("finish", lambda: self.db.write(runs.finish_run, start.id, finished)),
+        ]
+        for name, step in steps:
+            before = self.count()
+            step()
+            self.assertEqual(self.count(), before + 1, name)
+        before = self.count()
+        self.db.write(runs.create_run, start)
+        self.db.write(runs.add_results, start.id, [])
+        self.assertEqual(self.count(), before)
+        self.db.write(aggregates.rebuild)
+        self.assertEqual(self.count(), before + 1)
+
+    def test_refused_write_does_not_count(self) -> None:
+        """Results for an unknown run are refused, and the count stays."""
+        before = self.count()
+        with self.assertRaises(runs.UnknownRun):
+            self.db.write(runs.add_results, "no-such-run", [result()])
+        self.assertEqual(self.count(), before)
+
+
+class ReadCacheTests(SynchronousTestCase):
+    def setUp(self) -> None:
+        self.db = temporary_database(self)
+        self.now = NOW
+        self.cache = ReadCache(SynchronousPool(self.db), lambda: self.now, size=2)
+        self.calls: list[tuple[object, ...]] = []
+
+    def counted(self, conn: Connection, *args: object) -> int:
+        """A store read that says how many times it ran."""
+        self.calls.append(args)
+        return len(self.calls)
+
+    def read(self, *args: object) -> int:
+        answer: Deferred[int] = Deferred.fromCoroutine(self.cache.read(self.counted, *args))
+        return self.successResultOf(answer)
+
+    def test_kept_until_a_write(self) -> None:
+        """The same read is answered again until a write changes the data."""
+        self.assertEqual([self.read("a"), self.read("a")], [1, 1])
+        record_run(self.db, [result()])
+        self.assertEqual([self.read("a"), self.read("a")], [2, 2])
+
+    def test_arguments_kept_apart(self) -> None:
+        """Each set of arguments has its own answer."""
+        self.assertEqual([self.read("a"), self.read("b"), self.read("a")], [1, 2, 1])
+
+    def test_least_recently_used_dropped(self) -> None:
+        """Beyond its size the cache drops the answer used longest ago."""
+        self.read("a")
+        self.read("b")
+        self.read("a")
+        self.read("c")  # drops "b"
+        self.assertEqual(self.read("a"), 1)
+        self.assertEqual(self.read("b"), 4)
+
+    def test_weight_budget(self) -> None:
+        """Answers are dropped, oldest first, to keep their weight within the budget, and
+        one heavier than the whole budget is not kept at all."""
+        cache = ReadCache(SynchronousPool(self.db), lambda: self.now, budget=10)
+
+        def read(arg: int) -> int:
+            answer = cache.read(self.counted, arg, weight=lambda _: arg)
+            return self.successResultOf(Deferred.fromCoroutine(answer))
+
+        self.assertEqual([read(4), read(5), read(4), read(5)], [1, 2, 1, 2])
+        read(3)  # 4 + 5 + 3 > 10: drops 4, used longest ago
+        self.assertEqual([read(5), read(3), read(4)], [2, 3, 4])
+        self.assertEqual([read(11), read(11)], [5, 6])
+
+    def test_too_old(self) -> None:
+        """An answer older than MAX_AGE is read again, changes or not."""
+        self.read("a")
+        self.now += MAX_AGE - timedelta(seconds=1)
+        self.assertEqual(self.read("a"), 1)
+        self.now += timedelta(seconds=1)
+        self.assertEqual(self.read("a"), 2)
+
+    def test_errors_not_kept(self) -> None:
+        """A read that failed is tried again next time."""
+
+        def failing(conn: Connection) -> int:
+            self.calls.append(())
+            raise RuntimeError("database trouble")
+
+        for _ in range(2):
+            self.failureResultOf(Deferred.fromCoroutine(self.cache.read(failing)), RuntimeError)
+        self.assertEqual(len(self.calls), 2)
+
+    def test_flaky_tests_after_a_failure(self) -> None:
+        """Through the real store read: a new failing run shows at once."""
+        record_run(self.db, [result("pkg.t")], run_start(NOW - timedelta(hours=2)))
+
+        def flaky() -> list[str]:
+            answer = Deferred.fromCoroutine(self.cache.read(flaky_tests))
+            return [t.test_id for t in self.successResultOf(answer)]
+
+        self.assertEqual(flaky(), [])
+        record_run(self.db, [result("pkg.t", Outcome.FAILURE)], run_start(NOW - timedelta(hours=1)))
+        self.assertEqual(flaky(), ["pkg.t"])
