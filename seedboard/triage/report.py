@@ -74,6 +74,15 @@ class TestTriage:
     recent: tuple[Outcome, ...] = ()
     """Its latest outcomes, oldest first, for a sparkline."""
 
+    @property
+    def failing_seeds(self) -> tuple[SeedReport, ...]:
+        return tuple(s for s in self.seeds if s.failed)
+
+    @property
+    def passing_seeds(self) -> tuple[SeedReport, ...]:
+        """Seeds that only passed."""
+        return tuple(s for s in self.seeds if not s.failed)
+
 
 def triage(
     test_id: str,
