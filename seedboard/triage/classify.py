@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from itertools import pairwise
+from typing import Protocol
 
 from seedboard.domain import Outcome
 
@@ -50,6 +51,23 @@ class Observation:
     fingerprint: str | None
     """Which group the failure belongs to; None when the result is not a failure."""
     is_replay: bool = False
+
+
+class Observed(Protocol):
+    """What classifying reads of a result: an ``Observation``, or any record with its
+    fields (the triage report's samples), so that none is copied to be judged."""
+
+    @property
+    def started_at(self) -> datetime: ...
+
+    @property
+    def outcome(self) -> Outcome: ...
+
+    @property
+    def seed(self) -> int | None: ...
+
+    @property
+    def fingerprint(self) -> str | None: ...
 
 
 class Classification(StrEnum):
@@ -95,7 +113,7 @@ class Verdict:
     """One per seed seen in a counted result: failing seeds first, then by seed."""
 
 
-def classify(observations: Sequence[Observation]) -> Verdict:
+def classify(observations: Sequence[Observed]) -> Verdict:
     """The verdict on a test from every observation in the caller's window."""
     counted = sorted((o for o in observations if is_counted(o)), key=lambda o: o.started_at)
     failures = sum(1 for o in counted if is_failure(o))
@@ -110,17 +128,17 @@ def classify(observations: Sequence[Observation]) -> Verdict:
     )
 
 
-def is_counted(observation: Observation) -> bool:
+def is_counted(observation: Observed) -> bool:
     """Whether the test ran: every outcome but a skip."""
     return observation.outcome is not Outcome.SKIP
 
 
-def is_failure(observation: Observation) -> bool:
+def is_failure(observation: Observed) -> bool:
     """Whether the result made the run fail; an expected failure is a pass."""
     return observation.outcome.is_bad
 
 
-def flip_rate(in_time_order: Sequence[Observation]) -> float:
+def flip_rate(in_time_order: Sequence[Observed]) -> float:
     """The share of consecutive pairs whose pass/fail status differs."""
     if len(in_time_order) < 2:
         return 0.0
@@ -129,7 +147,7 @@ def flip_rate(in_time_order: Sequence[Observation]) -> float:
     return flips / (len(statuses) - 1)
 
 
-def seed_stats(counted: Iterable[Observation]) -> tuple[SeedStats, ...]:
+def seed_stats(counted: Iterable[Observed]) -> tuple[SeedStats, ...]:
     """Per-seed passes, failures and fingerprints; results without a seed are left out."""
     passed: dict[int, int] = {}
     failed: dict[int, int] = {}
@@ -155,7 +173,7 @@ def seed_stats(counted: Iterable[Observation]) -> tuple[SeedStats, ...]:
 
 
 def _classification(
-    counted: Sequence[Observation], failures: int, seeds: Sequence[SeedStats]
+    counted: Sequence[Observed], failures: int, seeds: Sequence[SeedStats]
 ) -> Classification:
     if failures == 0:
         return Classification.STABLE

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from seedboard.domain import Outcome
-from seedboard.triage.classify import Observation, Verdict, classify
+from seedboard.triage.classify import Verdict, classify
 from seedboard.triage.fingerprint import summary
 from seedboard.triage.snippets import replay_command, seed_snippet
 
@@ -28,16 +28,6 @@ class Sample:
     message: str | None
     is_replay: bool
     order_seed: int | None
-
-    def observation(self) -> Observation:
-        return Observation(
-            run_id=self.run_id,
-            started_at=self.started_at,
-            outcome=self.outcome,
-            seed=self.seed,
-            fingerprint=self.fingerprint,
-            is_replay=self.is_replay,
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +81,7 @@ def triage(
     samples: Sequence[Sample],
     recent: Sequence[Outcome] = (),
 ) -> TestTriage:
-    verdict = classify([sample.observation() for sample in samples])
+    verdict = classify(samples)
     return TestTriage(
         test_id=test_id,
         file=file,
