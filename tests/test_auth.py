@@ -208,6 +208,13 @@ class LoginTests(PrivateCase):
         api = self.request("GET", "/api/v1/runs", self.with_session(cookie["value"]))
         self.assertEqual(api.status, 200)
 
+    def test_login_page_when_logged_in(self) -> None:
+        """The login page offers someone logged in a way out; to others only the form."""
+        session = self.session_cookie()
+        logged_in = self.request("GET", "/login", self.with_session(session))
+        self.assertIn(b'action="/logout"', logged_in.body)
+        self.assertNotIn(b'action="/logout"', self.request("GET", "/login").body)
+
     def test_login_without_csrf(self) -> None:
         """A login POST without the CSRF token, or with the wrong one, is a 403."""
         csrf_cookie, csrf_field = self.login_form()

@@ -433,8 +433,9 @@ class Dashboard:
     # Logging in, for reading a private server in a browser.
 
     @app.route("/login", methods=["GET"])
-    def login_page(self, request: Request) -> bytes:
+    async def login_page(self, request: Request) -> bytes:
         self._require_private()
+        await self._session(request)  # someone logged in gets the log-out button here too
         return self._login_form(request, safe_next(_text_argument(request, "next")))
 
     @app.route("/login", methods=["POST"])
