@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from seedboard.domain import Result, RunStart
-from seedboard_reporter.recorder import Receipt, Recorder
+from seedboard.domain import RunStart
+from seedboard_reporter.recorder import Receipt, Recorder, Row, row_of
 from tests.support import result, run_start
 
 
@@ -29,8 +29,8 @@ class ListTarget:
     def create_run(self, run: RunStart) -> None:
         self._call("create_run", run.id)
 
-    def add_results(self, run_id: str, results: list[Result]) -> None:
-        self._call("add_results", len(results))
+    def add_results(self, run_id: str, rows: list[Row]) -> None:
+        self._call("add_results", len(rows))
         self.batch_written.set()
 
     def finish_run(self, run_id: str, finished_at: datetime) -> None:
@@ -53,7 +53,7 @@ class RecorderTests(SynchronousTestCase):
         target = ListTarget()
         made, start = recorder(target, batch_size=4, interval=60)
         for _ in range(10):
-            made.add(result())
+            made.add(row_of(result()))
         end = datetime.now(UTC)
         receipt = made.finish(end)
         self.assertEqual(
@@ -73,7 +73,7 @@ class RecorderTests(SynchronousTestCase):
         """A result waits at most about one interval before it is written."""
         target = ListTarget()
         made, _ = recorder(target, batch_size=1000, interval=0.05)
-        made.add(result())
+        made.add(row_of(result()))
         self.assertTrue(target.batch_written.wait(5))
         made.finish(datetime.now(UTC))
         self.assertEqual([c for c in target.calls if c[0] == "add_results"], [("add_results", 1)])
@@ -83,7 +83,7 @@ class RecorderTests(SynchronousTestCase):
         for step in ("create_run", "add_results", "finish_run"):
             target = ListTarget(fail_on=step)
             made, _ = recorder(target, batch_size=1)
-            made.add(result())
+            made.add(row_of(result()))
             receipt = made.finish(datetime.now(UTC))
             self.assertEqual(receipt.error, f"OSError: disk on fire during {step}")
             self.assertEqual(

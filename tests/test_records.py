@@ -8,7 +8,8 @@ from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase, TestDecorator, Todo
 
 from seedboard.domain import Outcome
-from seedboard_reporter.records import Problem, make_result, problem_of, reason_of, seed_of
+from seedboard_reporter.recorder import result_of
+from seedboard_reporter.records import Problem, make_row, problem_of, reason_of, seed_of
 from tests import seeded_cases
 
 HERE = Path(__file__).resolve().parent
@@ -47,8 +48,10 @@ class SeedOfTests(SynchronousTestCase):
 class MakeResultTests(SynchronousTestCase):
     def test_location_of_decorated_method(self) -> None:
         """File is relative to the working directory; line is where the test starts."""
-        made = make_result(
-            seeded_cases.Sampler("test_pinned"), Outcome.SUCCESS, Problem(), 0.5, HERE.parent
+        made = result_of(
+            make_row(
+                seeded_cases.Sampler("test_pinned"), Outcome.SUCCESS, Problem(), 0.5, HERE.parent
+            )
         )
         self.assertEqual(made.file, "tests/seeded_cases.py")
         source = (HERE / "seeded_cases.py").read_text().splitlines()
@@ -61,14 +64,16 @@ class MakeResultTests(SynchronousTestCase):
         case = seeded_cases.Sampler("test_pinned")
         case.seedboard_seed = 5
         wrapped = TestDecorator(case)
-        made = make_result(wrapped, Outcome.FAILURE, Problem(message="x"), 0.1, HERE.parent)
+        made = result_of(make_row(wrapped, Outcome.FAILURE, Problem(message="x"), 0.1, HERE.parent))
         self.assertEqual((made.file, made.seed), ("tests/seeded_cases.py", 5))
         self.assertEqual(made.test_id, "tests.seeded_cases.Sampler.test_pinned")
 
     def test_outside_working_directory(self) -> None:
         """A test outside the working directory keeps its absolute path."""
-        made = make_result(
-            seeded_cases.Sampler("test_draw"), Outcome.SUCCESS, Problem(), 0, Path("/elsewhere")
+        made = result_of(
+            make_row(
+                seeded_cases.Sampler("test_draw"), Outcome.SUCCESS, Problem(), 0, Path("/elsewhere")
+            )
         )
         self.assertEqual(made.file, str(HERE / "seeded_cases.py"))
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from twisted.trial.unittest import SynchronousTestCase
 
+from seedboard_reporter.recorder import row_of
 from seedboard_reporter.spool import Request, RunSpool
 from seedboard_reporter.uploader import (
     Courier,
@@ -59,7 +60,7 @@ class ServerTargetTests(SynchronousTestCase):
     def record(self, target: ServerTarget, batches: int = 2) -> None:
         target.create_run(run_start(id="r1"))
         for _ in range(batches):
-            target.add_results("r1", [result()])
+            target.add_results("r1", [row_of(result())])
         target.finish_run("r1", datetime.now(UTC))
 
     def test_delivers_in_order(self) -> None:

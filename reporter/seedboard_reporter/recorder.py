@@ -1,10 +1,12 @@
 """Hands a run's results to a target from a background thread, in batches.
 
-Tests never wait on storage: the reporter only puts results on a queue.  The
+Tests never wait on storage: the reporter only appends a row to a list.  The
 thread opens the target (importing whatever it needs off trial's start-up
-path), creates the run, writes a batch every ``batch_size`` results or
-``interval`` seconds, and finishes the run when asked.  A target that fails
-stops the recording, never the test run; the failure is reported once.
+path), creates the run, hands over a batch every ``batch_size`` results or
+``interval`` seconds, and finishes the run when asked.  A short interval keeps
+the run's end short: only what came after the last batch is left to write.  A
+target that fails stops the recording, never the test run; the failure is
+reported once.
 """
 
 from __future__ import annotations
@@ -15,19 +17,43 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from seedboard.domain import Result, RunStart
+from seedboard.domain import Outcome, Result, RunStart
 from seedboard.errors import one_line
 
 BATCH_SIZE = 1000
-INTERVAL = 1.0
+INTERVAL = 0.1
+
+Row = tuple[str, str, float, int | None, str | None, str | None, str | None, str | None, int | None]
+"""A result as a tuple of ``Result``'s fields in order, its outcome as the plain value.
+
+Built once per test in trial's process and pickled to the writer process: a
+tuple of plain values costs a fraction of a frozen dataclass to make and to pickle."""
+
+
+def row_of(result: Result) -> Row:
+    return (
+        result.test_id,
+        result.outcome.value,
+        result.duration,
+        result.seed,
+        result.exception_type,
+        result.message,
+        result.traceback,
+        result.file,
+        result.line,
+    )
+
+
+def result_of(row: Row) -> Result:
+    return Result(row[0], Outcome(row[1]), *row[2:])
 
 
 class Target(Protocol):
-    """Somewhere a run can be recorded: a database, later a server."""
+    """Somewhere a run can be recorded: a database or a server, in this process or another."""
 
     def create_run(self, run: RunStart) -> None: ...
 
-    def add_results(self, run_id: str, results: list[Result]) -> None: ...
+    def add_results(self, run_id: str, rows: list[Row]) -> None: ...
 
     def finish_run(self, run_id: str, finished_at: datetime) -> None: ...
 
@@ -56,7 +82,7 @@ class Unrecorded(Exception):
 class Recorder:
     """Collects results on the test thread; a background thread takes them in batches.
 
-    The test thread only appends to a list under an uncontended lock: the
+    The test thread only appends a row to a list under an uncontended lock: the
     recorder thread wakes when a batch is full or an interval has passed, not
     once per test, so the tests keep the interpreter to themselves.
     """
@@ -78,7 +104,7 @@ class Recorder:
         self._interval = interval
         self._lock = threading.Lock()
         self._wake = threading.Event()
-        self._batch: list[Result] = []
+        self._batch: list[Row] = []
         self._finished_at: datetime | None = None
         self._thread = threading.Thread(target=self._work, name="seedboard-recorder", daemon=True)
         self._added = 0
@@ -87,11 +113,11 @@ class Recorder:
     def start(self) -> None:
         self._thread.start()
 
-    def add(self, result: Result) -> None:
-        self._added += 1
+    def add(self, row: Row) -> None:
         with self._lock:
-            self._batch.append(result)
+            self._batch.append(row)
             full = len(self._batch) >= self._batch_size
+        self._added += 1
         if full:
             self._wake.set()
 
@@ -137,7 +163,7 @@ class Recorder:
                 target.finish_run(self._run_id, finished_at)
                 return
 
-    def _take(self) -> tuple[list[Result], datetime | None]:
+    def _take(self) -> tuple[list[Row], datetime | None]:
         with self._lock:
             batch, self._batch = self._batch, []
             return batch, self._finished_at

@@ -10,8 +10,9 @@ from typing import Any
 
 from twisted.python.failure import Failure
 
-from seedboard.domain import Outcome, Result
+from seedboard.domain import Outcome
 from seedboard.seeds import pinned_seed, seed_in_message
+from seedboard_reporter.recorder import Row
 
 
 @dataclass(frozen=True)
@@ -111,20 +112,20 @@ def test_id(test: object) -> str:
     return str(identify()) if callable(identify) else str(test)
 
 
-def make_result(
+def make_row(
     test: object, outcome: Outcome, problem: Problem, duration: float, cwd: Path | str
-) -> Result:
-    """A result record, built once per test: this runs between a suite's tests."""
+) -> Row:
+    """A result as a row, built once per test: this runs between a suite's tests."""
     original = original_test(test)
     file, line = location_of(original, cwd)
-    return Result(
-        test_id=test_id(test),
-        outcome=outcome,
-        duration=duration,
-        seed=_seed(original, problem.message),
-        exception_type=problem.exception_type,
-        message=problem.message,
-        traceback=problem.traceback,
-        file=file,
-        line=line,
+    return (
+        test_id(test),
+        outcome.value,
+        duration,
+        _seed(original, problem.message),
+        problem.exception_type,
+        problem.message,
+        problem.traceback,
+        file,
+        line,
     )

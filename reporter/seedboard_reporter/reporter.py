@@ -10,7 +10,6 @@ import os
 import sys
 import time
 from collections.abc import Callable, Mapping, MutableMapping
-from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -34,27 +33,18 @@ from seedboard.settings import (
 from seedboard.workers import WorkerLogs
 from seedboard_reporter.metadata import order_seed, run_start, trial_options
 from seedboard_reporter.recorder import Recorder, Target
-from seedboard_reporter.records import Problem, make_result, problem_of, reason_of, test_id
+from seedboard_reporter.records import Problem, make_row, problem_of, reason_of, test_id
+from seedboard_reporter.writer import DatabaseSpec, ServerSpec, Spec, WriterProcess, open_target
 
 _NO_PROBLEM = Problem()
 
 
-def _open_database(url: str) -> Target:
-    # Imported here, on the recorder's thread: server mode never needs them.
-    from seedboard_reporter.writer import WriterProcess, open_target
-
+def open_writer(spec: Spec) -> Target:
+    """The writer process for ``spec``; where none can be started, the target itself."""
     try:
-        return WriterProcess(url)
-    except OSError:  # no process can be started here: write from this one
-        return open_target(url)
-
-
-def _open_server(url: str, token: str | None, spool: Path, run_id: str, flush: float) -> Target:
-    # Imported here, on the recorder's thread: embedded mode never needs them.
-    from seedboard_reporter.spool import RunSpool
-    from seedboard_reporter.uploader import Courier, Sender, ServerTarget
-
-    return ServerTarget(Courier(Sender(url, token)), RunSpool(spool, run_id), flush)
+        return WriterProcess(spec)
+    except OSError:  # no process can be started here: record from this one
+        return open_target(spec)
 
 
 def flush_timeout(environ: Mapping[str, str]) -> float:
@@ -107,18 +97,14 @@ def open_recorder(
         run_seed,
     )
     server = environ.get(URL_ENV, "").strip()
+    spec: Spec
     if server:
-        open_target = partial(
-            _open_server,
-            server,
-            environ.get(TOKEN_ENV),
-            spool_root(environ, cwd),
-            run_id,
-            flush_timeout(environ),
+        spec = ServerSpec(
+            server, environ.get(TOKEN_ENV), spool_root(environ, cwd), run_id, flush_timeout(environ)
         )
-        return Recorder(open_target, make_run, run_id, describe_url(server))
-    url = database_url_from(environ, cwd)
-    return Recorder(partial(_open_database, url), make_run, run_id, describe_url(url))
+    else:
+        spec = DatabaseSpec(database_url_from(environ, cwd))
+    return Recorder(partial(open_writer, spec), make_run, run_id, describe_url(spec.url))
 
 
 def _worker_logs(options: Mapping[str, object] | None, cwd: Path) -> WorkerLogs | None:
@@ -171,11 +157,11 @@ class SeedboardReporter(TreeReporter):
             if self._worker_logs is not None and pending:
                 note = self._worker_logs.take(test_id(pending[0][0]))
             for test, outcome, problem in pending:
-                result = make_result(test, outcome, problem, duration, self._cwd_text)
+                row = make_row(test, outcome, problem, duration, self._cwd_text)
                 if note is not None:
-                    seed = result.seed if result.seed is not None else note.seed
-                    result = replace(result, duration=note.duration, seed=seed)
-                self._recorder.add(result)
+                    seed = row[3] if row[3] is not None else note.seed
+                    row = (row[0], row[1], note.duration, seed, *row[4:])
+                self._recorder.add(row)
         except Exception as error:
             self._recorder.fail(f"the reporter could not read a result: {one_line(error)}")
 
