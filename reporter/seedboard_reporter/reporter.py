@@ -16,8 +16,6 @@ from pathlib import Path
 from typing import Any, TextIO
 from uuid import uuid4
 
-from twisted.trial.reporter import TreeReporter
-
 from seedboard.domain import Outcome
 from seedboard.errors import one_line
 from seedboard.seeds import RUN_SEED_ENV, SeedError, fresh_seed, seed_from_environment
@@ -32,6 +30,7 @@ from seedboard.settings import (
 )
 from seedboard.workers import WorkerLogs
 from seedboard_reporter.metadata import order_seed, run_start, trial_options
+from seedboard_reporter.output import TreeOutput
 from seedboard_reporter.recorder import Recorder, Target
 from seedboard_reporter.records import Problem, make_row, problem_of, reason_of, test_id
 from seedboard_reporter.writer import DatabaseSpec, ServerSpec, Spec, WriterProcess, open_target
@@ -114,7 +113,7 @@ def _worker_logs(options: Mapping[str, object] | None, cwd: Path) -> WorkerLogs 
     return WorkerLogs(cwd / str(options.get("temp-directory") or "_trial_temp"))
 
 
-class SeedboardReporter(TreeReporter):
+class SeedboardReporter(TreeOutput):
     def __init__(
         self,
         stream: TextIO = sys.stdout,
