@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import functools
-import inspect
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from twisted.python.failure import Failure
 
-from seedboard.domain import Outcome
 from seedboard.seeds import pinned_seed, seed_in_message
 from seedboard_reporter.recorder import Row
 
@@ -75,28 +73,27 @@ def _seed(test: object, message: str | None) -> int | None:
 
 def location_of(test: object, cwd: Path | str) -> tuple[str | None, int | None]:
     """The test method's file (relative to ``cwd`` when inside it) and first line."""
-    test = original_test(test)
-    key = (type(test), getattr(test, "_testMethodName", None), str(cwd))
-    found = _LOCATIONS.get(key)
-    if found is None:
-        found = _LOCATIONS[key] = _find_location(*key)
-    return found
+    return _location(original_test(test), str(cwd))
 
 
-_LOCATIONS: dict[tuple[type, object, str], tuple[str | None, int | None]] = {}
-"""Per test class, method and directory: a suite runs many tests of a few classes,
-and unwrapping decorators and path arithmetic are slow."""
-
-
-def _find_location(kind: type, name: object, cwd: str) -> tuple[str | None, int | None]:
-    method = getattr(kind, name, None) if isinstance(name, str) else None
+def _location(test: object, cwd: str) -> tuple[str | None, int | None]:
+    name = getattr(test, "_testMethodName", None)
+    method = getattr(type(test), name, None) if isinstance(name, str) else None
     function = getattr(method, "__func__", method)
-    if function is not None:
-        function = inspect.unwrap(function)
+    # inspect.unwrap, minus its bookkeeping: this runs once per test.
+    for _ in range(_MAX_WRAPPERS):
+        wrapped = getattr(function, "__wrapped__", None)
+        if wrapped is None:
+            break
+        function = wrapped
     code = getattr(function, "__code__", None)
     if code is None:
         return None, None
     return _display_path(code.co_filename, cwd), code.co_firstlineno
+
+
+_MAX_WRAPPERS = 100
+"""Decorators a test method may be wrapped in before we give up unwrapping."""
 
 
 @functools.lru_cache(maxsize=4096)
@@ -113,14 +110,18 @@ def test_id(test: object) -> str:
 
 
 def make_row(
-    test: object, outcome: Outcome, problem: Problem, duration: float, cwd: Path | str
+    test: object, identity: str, outcome: str, problem: Problem, duration: float, cwd: str
 ) -> Row:
-    """A result as a row, built once per test: this runs between a suite's tests."""
+    """A result as a row, built once per test: this runs between a suite's tests.
+
+    ``identity`` is the test's id (``test_id``), which the caller may know already;
+    ``outcome`` is an ``Outcome``'s value: reading ``.value`` off an enum member
+    costs a Python call, too much to pay once per test."""
     original = original_test(test)
-    file, line = location_of(original, cwd)
+    file, line = _location(original, cwd)
     return (
-        test_id(test),
-        outcome.value,
+        identity,
+        outcome,
         duration,
         _seed(original, problem.message),
         problem.exception_type,

@@ -28,14 +28,15 @@ from seedboard.settings import (
     describe_url,
     spool_root,
 )
-from seedboard.workers import WorkerLogs
+from seedboard.workers import WorkerLogs, WorkerNote
 from seedboard_reporter.metadata import order_seed, run_start, trial_options
 from seedboard_reporter.output import TreeOutput
-from seedboard_reporter.recorder import Recorder, Target
+from seedboard_reporter.recorder import Recorder, Row, Target
 from seedboard_reporter.records import Problem, make_row, problem_of, reason_of, test_id
 from seedboard_reporter.writer import DatabaseSpec, ServerSpec, Spec, WriterProcess, open_target
 
 _NO_PROBLEM = Problem()
+_SUCCESS = Outcome.SUCCESS.value
 
 
 def open_writer(spec: Spec) -> Target:
@@ -134,12 +135,15 @@ class SeedboardReporter(TreeOutput):
         self._recorder = open_recorder(os.environ, self._cwd, sys.argv, options, run_seed)
         self._worker_logs = _worker_logs(options, self._cwd)
         self._test_started: float | None = None
-        self._pending: list[tuple[Any, Outcome, Problem]] = []
+        self._current: Any = None
+        self._last_note: tuple[str, WorkerNote | None] | None = None
+        self._pending: list[tuple[Any, str, Problem]] = []
         if not self._dry_run:
             self._recorder.start()
 
     def startTest(self, test: Any) -> None:
         super().startTest(test)
+        self._current = test
         self._test_started = time.perf_counter()
 
     def stopTest(self, test: Any) -> None:
@@ -148,48 +152,63 @@ class SeedboardReporter(TreeOutput):
         if self._pending:
             self._record_pending(0.0 if started is None else time.perf_counter() - started)
 
+    def addSuccess(self, test: Any) -> None:
+        super().addSuccess(test)
+        # The common case, recorded at once: trial reports a success last, after
+        # tearDown and cleanups, so its duration is complete and nothing follows.
+        started = self._test_started
+        self._record(
+            test, _SUCCESS, _NO_PROBLEM, 0.0 if started is None else time.perf_counter() - started
+        )
+
     def _record_pending(self, duration: float) -> None:
-        """Hand the results kept since ``startTest`` to the recorder; never disturb the run."""
+        """Record the results kept since ``startTest``, each with the test's duration."""
         pending, self._pending = self._pending, []
+        for test, outcome, problem in pending:
+            self._record(test, outcome, problem, duration)
+
+    def _record(self, test: Any, outcome: str, problem: Problem, duration: float) -> None:
+        """Hand one result to the recorder; never disturb the run."""
         try:
-            note = None
-            if self._worker_logs is not None and pending:
-                note = self._worker_logs.take(test_id(pending[0][0]))
-            for test, outcome, problem in pending:
-                row = make_row(test, outcome, problem, duration, self._cwd_text)
-                if note is not None:
-                    seed = row[3] if row[3] is not None else note.seed
-                    row = (row[0], row[1], note.duration, seed, *row[4:])
-                self._recorder.add(row)
+            # The output already asked the running test for its id.
+            identity = self.test_id if test is self._current else test_id(test)
+            row = make_row(test, identity, outcome, problem, duration, self._cwd_text)
+            if self._worker_logs is not None:
+                row = self._with_worker_note(row, self._worker_logs)
+            self._recorder.add(row)
         except Exception as error:
             self._recorder.fail(f"the reporter could not read a result: {one_line(error)}")
 
-    def addSuccess(self, test: Any) -> None:
-        super().addSuccess(test)
-        # The common case, kept short: nothing here can fail.
-        self._pending.append((test, Outcome.SUCCESS, _NO_PROBLEM))
-        if self._test_started is None:
-            self._record_pending(0.0)
+    def _with_worker_note(self, row: Row, logs: WorkerLogs) -> Row:
+        """Under ``trial -j``: the seed and duration the worker noted for the test
+        (kept for the test's next result too: a failure and an error in tearDown)."""
+        if self._last_note is None or self._last_note[0] != row[0]:
+            self._last_note = (row[0], logs.take(row[0]))
+        note = self._last_note[1]
+        if note is None:
+            return row
+        seed = row[3] if row[3] is not None else note.seed
+        return (row[0], row[1], note.duration, seed, *row[4:])
 
     def addFailure(self, test: Any, fail: Any) -> None:
         super().addFailure(test, fail)
-        self._note(test, Outcome.FAILURE, lambda: self._problem(fail))
+        self._note(test, Outcome.FAILURE.value, lambda: self._problem(fail))
 
     def addError(self, test: Any, error: Any) -> None:
         super().addError(test, error)
-        self._note(test, Outcome.ERROR, lambda: self._problem(error))
+        self._note(test, Outcome.ERROR.value, lambda: self._problem(error))
 
     def addSkip(self, test: Any, reason: Any) -> None:
         super().addSkip(test, reason)
-        self._note(test, Outcome.SKIP, lambda: reason_of(reason))
+        self._note(test, Outcome.SKIP.value, lambda: reason_of(reason))
 
     def addExpectedFailure(self, test: Any, failure: Any, todo: Any = None) -> None:
         super().addExpectedFailure(test, failure, todo)
-        self._note(test, Outcome.EXPECTED_FAILURE, lambda: self._problem(failure))
+        self._note(test, Outcome.EXPECTED_FAILURE.value, lambda: self._problem(failure))
 
     def addUnexpectedSuccess(self, test: Any, todo: Any = None) -> None:
         super().addUnexpectedSuccess(test, todo)
-        self._note(test, Outcome.UNEXPECTED_SUCCESS, lambda: reason_of(todo))
+        self._note(test, Outcome.UNEXPECTED_SUCCESS.value, lambda: reason_of(todo))
 
     def done(self) -> None:
         super().done()
@@ -208,8 +227,9 @@ class SeedboardReporter(TreeOutput):
             return Problem(message=error)
         return problem_of(self._getFailure(error))
 
-    def _note(self, test: Any, outcome: Outcome, problem: Callable[[], Problem]) -> None:
-        """Keep a result until ``stopTest`` gives its duration; never disturb the run."""
+    def _note(self, test: Any, outcome: str, problem: Callable[[], Problem]) -> None:
+        """Keep a result until ``stopTest`` gives the test's duration (a failure may be
+        followed by an error in tearDown); never disturb the run."""
         try:
             self._pending.append((test, outcome, problem()))
         except Exception as error:
