@@ -8,8 +8,14 @@ from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase, TestDecorator, Todo
 
 from seedboard.domain import Outcome, Result
-from seedboard_reporter.recorder import result_of
+from seedboard_reporter.embedded import result_of
 from seedboard_reporter.records import (
+    ERROR,
+    EXPECTED_FAILURE,
+    FAILURE,
+    SKIP,
+    SUCCESS,
+    UNEXPECTED_SUCCESS,
     Problem,
     make_row,
     problem_of,
@@ -64,6 +70,13 @@ def made_result(
 ) -> Result:
     """The reporter's row for ``test``, read back as a result."""
     return result_of(make_row(test, test_id(test), outcome.value, problem, duration, str(cwd)))
+
+
+class OutcomeTests(SynchronousTestCase):
+    def test_values_are_the_domains(self) -> None:
+        """The outcome values rows carry are exactly those of the domain's Outcome."""
+        values = [SUCCESS, FAILURE, ERROR, SKIP, EXPECTED_FAILURE, UNEXPECTED_SUCCESS]
+        self.assertEqual(values, [outcome.value for outcome in Outcome])
 
 
 class MakeResultTests(SynchronousTestCase):

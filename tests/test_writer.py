@@ -14,10 +14,10 @@ from pathlib import Path
 from twisted.trial.unittest import SynchronousTestCase
 
 from seedboard.domain import Outcome
-from seedboard_reporter.recorder import Unrecorded, row_of
+from seedboard_reporter.recorder import Unrecorded
 from seedboard_reporter.writer import FINISHED, DatabaseSpec, ServerSpec, WriterProcess, apply_calls
-from tests.support import PYTHON, environment, result, run_start
-from tests.test_recorder import ListTarget
+from tests.support import PYTHON, environment, result
+from tests.test_recorder import ListTarget, row_of, run_facts
 from tests.test_trial_runs import SAMPLES
 
 
@@ -38,40 +38,40 @@ class WriterProcessTests(SynchronousTestCase):
     def test_writes_a_run(self) -> None:
         """A run handed to the child is in the database, finished, once finish_run returns."""
         path = database_file(self)
-        start = run_start()
+        start = run_facts()
         writer = WriterProcess(DatabaseSpec(f"sqlite:///{path}"))
         writer.create_run(start)
-        writer.add_results(start.id, [row_of(result(f"t.{n}")) for n in range(3)])
-        writer.add_results(start.id, [row_of(result("t.bad", Outcome.FAILURE))])
-        writer.finish_run(start.id, datetime.now(UTC))
+        writer.add_results(start.run_id, [row_of(result(f"t.{n}")) for n in range(3)])
+        writer.add_results(start.run_id, [row_of(result("t.bad", Outcome.FAILURE))])
+        writer.finish_run(start.run_id, datetime.now(UTC))
         writer.close()
         runs, results = stored(path)
         self.assertEqual(
-            [(r[0], r[1] is not None, r[2], r[3]) for r in runs], [(start.id, True, 3, 1)]
+            [(r[0], r[1] is not None, r[2], r[3]) for r in runs], [(start.run_id, True, 3, 1)]
         )
         self.assertEqual(results, 4)
 
     def test_run_that_stops_early_keeps_its_results(self) -> None:
         """If trial stops before finishing, the child still writes what it was handed."""
         path = database_file(self)
-        start = run_start()
+        start = run_facts()
         writer = WriterProcess(DatabaseSpec(f"sqlite:///{path}"))
         writer.create_run(start)
-        writer.add_results(start.id, [row_of(result(f"t.{n}")) for n in range(5)])
+        writer.add_results(start.run_id, [row_of(result(f"t.{n}")) for n in range(5)])
         writer.close()  # no finish: as when trial is interrupted
         writer._process.wait(30)
-        self.assertEqual(stored(path), ([(start.id, None, 5, 0)], 5))
+        self.assertEqual(stored(path), ([(start.run_id, None, 5, 0)], 5))
 
     def test_failure_is_one_line(self) -> None:
         """A database the child cannot open is reported in its own words, in one line."""
         writer = WriterProcess(
             DatabaseSpec(f"sqlite:///{database_file(self).parent / 'no' / 'x.db'}")
         )
-        start = run_start()
+        start = run_facts()
         with self.assertRaises(Unrecorded) as raised:
             writer.create_run(start)
-            writer.add_results(start.id, [row_of(result())])
-            writer.finish_run(start.id, datetime.now(UTC))
+            writer.add_results(start.run_id, [row_of(result())])
+            writer.finish_run(start.run_id, datetime.now(UTC))
         message = str(raised.exception)
         self.assertIn("unable to open database file", message)
         self.assertNotIn("\n", message)
@@ -80,23 +80,24 @@ class WriterProcessTests(SynchronousTestCase):
         """With a server, the child spools every request, and when the server does not
         answer in time says so in one line naming the spool, which keeps the run."""
         spool = Path(self.mktemp()).resolve()
-        start = run_start()
-        writer = WriterProcess(ServerSpec("http://127.0.0.1:9", "token", spool, start.id, 0.2))
+        start = run_facts()
+        writer = WriterProcess(ServerSpec("http://127.0.0.1:9", "token", spool, start.run_id, 0.2))
         writer.create_run(start)
-        writer.add_results(start.id, [row_of(result(f"t.{n}")) for n in range(3)])
+        writer.add_results(start.run_id, [row_of(result(f"t.{n}")) for n in range(3)])
         with self.assertRaises(Unrecorded) as raised:
-            writer.finish_run(start.id, datetime.now(UTC))
-        self.assertIn(f"kept in {spool / start.id}", str(raised.exception))
+            writer.finish_run(start.run_id, datetime.now(UTC))
+        self.assertIn(f"kept in {spool / start.run_id}", str(raised.exception))
         self.assertNotIn("\n", str(raised.exception))
         writer._process.wait(30)
-        kept = sorted(path.name for path in (spool / start.id).glob("*.json"))
+        kept = sorted(path.name for path in (spool / start.run_id).glob("*.json"))
         self.assertEqual(kept, ["0-run.json", "1-batch-00000000.json", "2-finish.json"])
 
 
 TRIAL_MODULES = """
 import atexit, json, sys
 from twisted.scripts.trial import run
-watched = ("seedboard_reporter.embedded", "seedboard_reporter.uploader", "sqlalchemy")
+watched = {"seedboard.domain", "seedboard_reporter.embedded", "seedboard_reporter.uploader"}
+watched.add("sqlalchemy")
 atexit.register(lambda: print(json.dumps(sorted(set(watched) & set(sys.modules)))))
 sys.argv[0] = "trial"
 run()
@@ -125,13 +126,13 @@ def trial_with_module_probe(
 class ApplyCallsTests(SynchronousTestCase):
     def test_calls_in_order(self) -> None:
         """Pickled calls reach the target in order, results rebuilt as records."""
-        start = run_start()
+        start = run_facts()
         end = datetime.now(UTC)
         stream = io.BytesIO()
         for call in [
             ("create_run", start),
-            ("add_results", start.id, [row_of(result("t.a"))]),
-            ("finish_run", start.id, end),
+            ("add_results", start.run_id, [row_of(result("t.a"))]),
+            ("finish_run", start.run_id, end),
         ]:
             pickle.dump(call, stream)
         stream.seek(0)
@@ -139,16 +140,16 @@ class ApplyCallsTests(SynchronousTestCase):
         answer = io.BytesIO()
         apply_calls(stream, target, answer)
         self.assertEqual(
-            target.calls, [("create_run", start.id), ("add_results", 1), ("finish_run", end)]
+            target.calls, [("create_run", start.run_id), ("add_results", 1), ("finish_run", end)]
         )
         self.assertEqual(answer.getvalue(), FINISHED)
 
     def test_finished_answered_before_close(self) -> None:
         """The child answers once the finish is stored, before it closes its target: trial
         waits for the last commit, not for the database to close and the process to exit."""
-        start = run_start()
+        start = run_facts()
         stream = io.BytesIO()
-        pickle.dump(("finish_run", start.id, datetime.now(UTC)), stream)
+        pickle.dump(("finish_run", start.run_id, datetime.now(UTC)), stream)
         stream.seek(0)
         target = ListTarget()
         answer = io.BytesIO()
@@ -159,7 +160,8 @@ class ApplyCallsTests(SynchronousTestCase):
 class EmbeddedRunTests(SynchronousTestCase):
     def test_writer_process_writes(self) -> None:
         """A real trial run is recorded whole while trial's own process never loads
-        SQLAlchemy or the store: the writer process does that work."""
+        SQLAlchemy, the store or even the domain's records: the writer process does
+        that work."""
         project = Path(self.mktemp()).resolve()
         shutil.copytree(SAMPLES, project)
         db = project / "runs.db"

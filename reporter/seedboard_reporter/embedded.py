@@ -11,8 +11,12 @@ from datetime import datetime
 from seedboard.db import runs
 from seedboard.db.engine import Database, open_database
 from seedboard.db.migrate import ensure_schema
-from seedboard.domain import RunStart
-from seedboard_reporter.recorder import Row, result_of
+from seedboard.domain import Outcome, Result
+from seedboard_reporter.recorder import Row, RunFacts
+
+
+def result_of(row: Row) -> Result:
+    return Result(row[0], Outcome(row[1]), *row[2:])
 
 
 class EmbeddedTarget:
@@ -29,8 +33,8 @@ class EmbeddedTarget:
             raise
         return cls(database)
 
-    def create_run(self, run: RunStart) -> None:
-        self._database.write(runs.create_run, run)
+    def create_run(self, facts: RunFacts) -> None:
+        self._database.write(runs.create_run, facts.start())
 
     def add_results(self, run_id: str, rows: list[Row]) -> None:
         self._database.write(runs.add_results, run_id, [result_of(row) for row in rows])

@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from types import FunctionType
+from typing import Any, NamedTuple
 
 from twisted.python.failure import Failure
 
 from seedboard.seeds import pinned_seed, seed_in_message
 from seedboard_reporter.recorder import Row
 
+SUCCESS = "success"
+FAILURE = "failure"
+ERROR = "error"
+SKIP = "skip"
+EXPECTED_FAILURE = "expected_failure"
+UNEXPECTED_SUCCESS = "unexpected_success"
+"""The outcomes a row records: ``seedboard.domain.Outcome``'s values (a test keeps
+them equal), named here so that trial's process never imports the domain module,
+whose dataclasses compile their methods as it is imported."""
 
-@dataclass(frozen=True)
-class Problem:
+
+class Problem(NamedTuple):
     """The exception part of a result: its type, message and traceback."""
 
     exception_type: str | None = None
@@ -78,18 +87,25 @@ def location_of(test: object, cwd: Path | str) -> tuple[str | None, int | None]:
 
 def _location(test: object, cwd: str) -> tuple[str | None, int | None]:
     name = getattr(test, "_testMethodName", None)
-    method = getattr(type(test), name, None) if isinstance(name, str) else None
+    function = getattr(type(test), name, None) if isinstance(name, str) else None
+    if type(function) is not FunctionType or "__wrapped__" in function.__dict__:
+        function = _unwrapped(function)  # rare: most test methods are plain functions
+    code = getattr(function, "__code__", None)
+    if code is None:
+        return None, None
+    return _display_path(code.co_filename, cwd), code.co_firstlineno
+
+
+def _unwrapped(method: object) -> object:
+    """The function under a method and its decorators: ``inspect.unwrap``, minus its
+    bookkeeping."""
     function = getattr(method, "__func__", method)
-    # inspect.unwrap, minus its bookkeeping: this runs once per test.
     for _ in range(_MAX_WRAPPERS):
         wrapped = getattr(function, "__wrapped__", None)
         if wrapped is None:
             break
         function = wrapped
-    code = getattr(function, "__code__", None)
-    if code is None:
-        return None, None
-    return _display_path(code.co_filename, cwd), code.co_firstlineno
+    return function
 
 
 _MAX_WRAPPERS = 100

@@ -13,10 +13,9 @@ from collections.abc import Callable, Mapping, MutableMapping
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 from uuid import uuid4
 
-from seedboard.domain import Outcome
 from seedboard.errors import one_line
 from seedboard.seeds import RUN_SEED_ENV, SeedError, fresh_seed, seed_from_environment
 from seedboard.settings import (
@@ -29,14 +28,24 @@ from seedboard.settings import (
     spool_root,
 )
 from seedboard.workers import WorkerLogs, WorkerNote
-from seedboard_reporter.metadata import order_seed, run_start, trial_options
 from seedboard_reporter.output import TreeOutput
-from seedboard_reporter.recorder import Recorder, Row, Target
-from seedboard_reporter.records import Problem, make_row, problem_of, reason_of, test_id
+from seedboard_reporter.recorder import Recorder, Row, RunFacts, Target
+from seedboard_reporter.records import (
+    ERROR,
+    EXPECTED_FAILURE,
+    FAILURE,
+    SKIP,
+    SUCCESS,
+    UNEXPECTED_SUCCESS,
+    Problem,
+    make_row,
+    problem_of,
+    reason_of,
+    test_id,
+)
 from seedboard_reporter.writer import DatabaseSpec, ServerSpec, Spec, WriterProcess, open_target
 
 _NO_PROBLEM = Problem()
-_SUCCESS = Outcome.SUCCESS.value
 
 
 def open_writer(spec: Spec) -> Target:
@@ -45,6 +54,31 @@ def open_writer(spec: Spec) -> Target:
         return WriterProcess(spec)
     except OSError:  # no process can be started here: record from this one
         return open_target(spec)
+
+
+def trial_options() -> Mapping[str, object] | None:
+    """trial's parsed command line, when running under the ``trial`` script.
+
+    No reporter is given trial's options, yet they hold facts only they know
+    (``--random=0`` picks its seed from the clock).  They are a local of
+    ``twisted.scripts.trial.run``, up the stack from whoever builds a reporter.
+    """
+    trial_script = sys.modules.get("twisted.scripts.trial")
+    if trial_script is None:
+        return None
+    frame = sys._getframe(1)
+    while frame is not None:
+        config = frame.f_locals.get("config")
+        if isinstance(config, trial_script.Options):
+            return cast(Mapping[str, object], config)
+        frame = frame.f_back  # type: ignore[assignment]
+    return None
+
+
+def order_seed(options: Mapping[str, object] | None) -> int | None:
+    """The seed of ``trial --random``, if the tests were shuffled."""
+    seed = options.get("random") if options else None
+    return seed if isinstance(seed, int) and seed else None
 
 
 def flush_timeout(environ: Mapping[str, str]) -> float:
@@ -86,15 +120,8 @@ def open_recorder(
 ) -> Recorder:
     """A recorder for this run: to ``SEEDBOARD_URL`` if set, else into the database."""
     run_id = uuid4().hex
-    make_run = partial(
-        run_start,
-        run_id,
-        datetime.now(UTC),
-        dict(environ),
-        cwd,
-        list(argv),
-        order_seed(options),
-        run_seed,
+    facts = RunFacts(
+        run_id, datetime.now(UTC), dict(environ), cwd, list(argv), order_seed(options), run_seed
     )
     server = environ.get(URL_ENV, "").strip()
     spec: Spec
@@ -104,7 +131,7 @@ def open_recorder(
         )
     else:
         spec = DatabaseSpec(database_url_from(environ, cwd))
-    return Recorder(partial(open_writer, spec), make_run, run_id, describe_url(spec.url))
+    return Recorder(partial(open_writer, spec), facts, describe_url(spec.url))
 
 
 def _worker_logs(options: Mapping[str, object] | None, cwd: Path) -> WorkerLogs | None:
@@ -158,7 +185,7 @@ class SeedboardReporter(TreeOutput):
         # tearDown and cleanups, so its duration is complete and nothing follows.
         started = self._test_started
         self._record(
-            test, _SUCCESS, _NO_PROBLEM, 0.0 if started is None else time.perf_counter() - started
+            test, SUCCESS, _NO_PROBLEM, 0.0 if started is None else time.perf_counter() - started
         )
 
     def _record_pending(self, duration: float) -> None:
@@ -192,23 +219,23 @@ class SeedboardReporter(TreeOutput):
 
     def addFailure(self, test: Any, fail: Any) -> None:
         super().addFailure(test, fail)
-        self._note(test, Outcome.FAILURE.value, lambda: self._problem(fail))
+        self._note(test, FAILURE, lambda: self._problem(fail))
 
     def addError(self, test: Any, error: Any) -> None:
         super().addError(test, error)
-        self._note(test, Outcome.ERROR.value, lambda: self._problem(error))
+        self._note(test, ERROR, lambda: self._problem(error))
 
     def addSkip(self, test: Any, reason: Any) -> None:
         super().addSkip(test, reason)
-        self._note(test, Outcome.SKIP.value, lambda: reason_of(reason))
+        self._note(test, SKIP, lambda: reason_of(reason))
 
     def addExpectedFailure(self, test: Any, failure: Any, todo: Any = None) -> None:
         super().addExpectedFailure(test, failure, todo)
-        self._note(test, Outcome.EXPECTED_FAILURE.value, lambda: self._problem(failure))
+        self._note(test, EXPECTED_FAILURE, lambda: self._problem(failure))
 
     def addUnexpectedSuccess(self, test: Any, todo: Any = None) -> None:
         super().addUnexpectedSuccess(test, todo)
-        self._note(test, Outcome.UNEXPECTED_SUCCESS.value, lambda: reason_of(todo))
+        self._note(test, UNEXPECTED_SUCCESS, lambda: reason_of(todo))
 
     def done(self) -> None:
         super().done()

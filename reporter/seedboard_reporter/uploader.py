@@ -22,13 +22,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from seedboard.domain import RunStart
 from seedboard.settings import DEFAULT_FLUSH_TIMEOUT as DEFAULT_FLUSH_TIMEOUT
 from seedboard.settings import FLUSH_ENV as FLUSH_ENV
 from seedboard.settings import TOKEN_ENV as TOKEN_ENV
 from seedboard.settings import URL_ENV as URL_ENV
 from seedboard_reporter import wire
-from seedboard_reporter.recorder import Row, Unrecorded
+from seedboard_reporter.recorder import Row, RunFacts, Unrecorded
 from seedboard_reporter.spool import Request, RunSpool, spooled_runs
 
 UNHEALTHY_FLUSH_TIMEOUT = 1.0
@@ -203,10 +202,10 @@ class ServerTarget:
         self._clock = clock
         self._next_batch = 0
 
-    def create_run(self, run: RunStart) -> None:
+    def create_run(self, facts: RunFacts) -> None:
         self._spool.claim()
         self._resend_earlier_runs()
-        self._courier.post(self._spool, self._spool.add_run(wire.run_body(run)))
+        self._courier.post(self._spool, self._spool.add_run(wire.run_body(facts.start())))
 
     def add_results(self, run_id: str, rows: list[Row]) -> None:
         request = self._spool.add_batch(self._next_batch, wire.batch_body(rows))

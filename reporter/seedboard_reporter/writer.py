@@ -25,28 +25,24 @@ import signal
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, NamedTuple
 
-from seedboard.domain import RunStart
 from seedboard.errors import one_line
-from seedboard_reporter.recorder import Row, Target, Unrecorded
+from seedboard_reporter.recorder import Row, RunFacts, Target, Unrecorded
 
 FINISHED = b"finished\n"
 """The child's answer once the run's finish is stored (or acknowledged by the server)."""
 
 
-@dataclass(frozen=True)
-class DatabaseSpec:
+class DatabaseSpec(NamedTuple):
     """Record into the database at ``url``, through seedboard's own store."""
 
     url: str
 
 
-@dataclass(frozen=True)
-class ServerSpec:
+class ServerSpec(NamedTuple):
     """Record on the server at ``url``, every request spooled first."""
 
     url: str
@@ -88,8 +84,8 @@ class WriterProcess:
         )
         self._send(spec)
 
-    def create_run(self, run: RunStart) -> None:
-        self._send(("create_run", run))
+    def create_run(self, facts: RunFacts) -> None:
+        self._send(("create_run", facts))
 
     def add_results(self, run_id: str, rows: list[Row]) -> None:
         self._send(("add_results", run_id, rows))
