@@ -51,7 +51,7 @@ class TreeOutput(TreeReporter):
         return prelude
 
     def endLine(self, message: str, color: str) -> None:
-        painted = self._paint(message, color)
+        painted = self._painted.get((message, color)) or self._paint(message, color)
         if painted is None:  # a console that is coloured by calls, not by text
             super().endLine(message, color)
             return

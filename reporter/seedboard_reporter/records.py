@@ -135,11 +135,12 @@ def make_row(
     costs a Python call, too much to pay once per test."""
     original = original_test(test)
     file, line = _location(original, cwd)
+    seed = getattr(original, "seedboard_seed", None)  # seedboard's TestCase: the usual case
     return (
         identity,
         outcome,
         duration,
-        _seed(original, problem.message),
+        seed if isinstance(seed, int) else _seed(original, problem.message),
         problem.exception_type,
         problem.message,
         problem.traceback,

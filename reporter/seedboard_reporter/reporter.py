@@ -39,6 +39,7 @@ from seedboard_reporter.records import (
     UNEXPECTED_SUCCESS,
     Problem,
     make_row,
+    original_test,
     problem_of,
     reason_of,
     test_id,
@@ -170,7 +171,7 @@ class SeedboardReporter(TreeOutput):
 
     def startTest(self, test: Any) -> None:
         super().startTest(test)
-        self._current = test
+        self._current = original_test(test)  # trial may wrap it anew for each call
         self._test_started = time.perf_counter()
 
     def stopTest(self, test: Any) -> None:
@@ -198,8 +199,9 @@ class SeedboardReporter(TreeOutput):
         """Hand one result to the recorder; never disturb the run."""
         try:
             # The output already asked the running test for its id.
-            identity = self.test_id if test is self._current else test_id(test)
-            row = make_row(test, identity, outcome, problem, duration, self._cwd_text)
+            original = original_test(test)
+            identity = self.test_id if original is self._current else test_id(test)
+            row = make_row(original, identity, outcome, problem, duration, self._cwd_text)
             if self._worker_logs is not None:
                 row = self._with_worker_note(row, self._worker_logs)
             self._recorder.add(row)
