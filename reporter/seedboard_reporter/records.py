@@ -80,12 +80,8 @@ def _seed(test: object, message: str | None) -> int | None:
     return pinned if pinned is not None else seed_in_message(message)
 
 
-def location_of(test: object, cwd: Path | str) -> tuple[str | None, int | None]:
-    """The test method's file (relative to ``cwd`` when inside it) and first line."""
-    return _location(original_test(test), str(cwd))
-
-
 def _location(test: object, cwd: str) -> tuple[str | None, int | None]:
+    """The test method's file (relative to ``cwd`` when inside it) and first line."""
     name = getattr(test, "_testMethodName", None)
     function = getattr(type(test), name, None) if isinstance(name, str) else None
     if type(function) is not FunctionType or "__wrapped__" in function.__dict__:
