@@ -6,47 +6,57 @@ too: it is trial's default reporter, whose output seedboard's repeats, so
 seedboard ÷ verbose is the cost of recording alone.  Embedded mode records
 every round into one database, as a project's ./seedboard.db is (the warm-up
 round creates it).  Bytecode caching is left on, as in an installed package.
+
+Wall time on a shared machine is noisy, so ``--instructions`` also counts the
+instructions trial's own process executes (valgrind, child processes such as
+the writer not counted), which the machine's load does not change.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import statistics
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 from common import BIN, SAMPLES, environment, median_spread, new_token, start_server, timed
 
+Run = tuple[list[str], dict[str, str]]
+"""A trial command line (after ``trial``) and its environment."""
 
-def measure(work: Path, tests: int, repeat: int) -> dict[str, object]:
-    """trial --reporter=seedboard ÷ trial --reporter=text, on a generated suite."""
+
+def _runs(work: Path, tests: int, url: str, token: str) -> tuple[Path, dict[str, Run]]:
+    """The suite's folder and the four trial runs compared: text, verbose, both modes."""
     project = work / "suite"
     shutil.copytree(SAMPLES, project)
     base = environment(PYTHONPATH=str(project), SEEDBOARD_SAMPLE_TESTS=str(tests))
     base.pop("PYTHONDONTWRITEBYTECODE", None)
+    seedboard = ["--reporter=seedboard", "manypkg"]
+    return project, {
+        "text": (["--reporter=text", "manypkg"], base),
+        "verbose": (["--reporter=verbose", "manypkg"], base),
+        "embedded": (seedboard, {**base, "SEEDBOARD_DB": str(work / "embedded.db")}),
+        "server": (seedboard, {**base, "SEEDBOARD_URL": url, "SEEDBOARD_TOKEN": token}),
+    }
+
+
+def measure(work: Path, tests: int, repeat: int) -> dict[str, object]:
+    """trial --reporter=seedboard ÷ trial --reporter=text, on a generated suite."""
     db = work / "server.db"
     server, url = start_server(db, work)
-    token = new_token(db)
+    project, runs = _runs(work, tests, url, new_token(db))
     trial = [str(BIN / "trial")]
-    variants: dict[str, Callable[[int], float]] = {
-        "text": lambda i: timed([*trial, "--reporter=text", "manypkg"], project, base),
-        "verbose": lambda i: timed([*trial, "--reporter=verbose", "manypkg"], project, base),
-        "embedded": lambda i: timed(
-            [*trial, "--reporter=seedboard", "manypkg"],
-            project,
-            {**base, "SEEDBOARD_DB": str(work / "embedded.db")},
-        ),
-        "server": lambda i: timed(
-            [*trial, "--reporter=seedboard", "manypkg"],
-            project,
-            {**base, "SEEDBOARD_URL": url, "SEEDBOARD_TOKEN": token},
-        ),
+    variants: dict[str, Callable[[], float]] = {
+        name: lambda args=args, env=env: timed([*trial, *args], project, env)
+        for name, (args, env) in runs.items()
     }
     times: dict[str, list[float]] = {name: [] for name in variants}
     try:
         for i in range(repeat + 1):
             for name, run in variants.items():
-                elapsed = run(i)
+                elapsed = run()
                 if i:  # the first round warms caches and creates databases
                     times[name].append(elapsed)
     finally:
@@ -65,6 +75,48 @@ def measure(work: Path, tests: int, repeat: int) -> dict[str, object]:
     }
 
 
+def count_instructions(work: Path, tests: int) -> dict[str, int]:
+    """Instructions trial's own process executes in each run (valgrind's cachegrind)."""
+    db = work / "server.db"
+    server, url = start_server(db, work)
+    project, runs = _runs(work, tests, url, new_token(db))
+    python, trial = str(BIN / "python"), str(BIN / "trial")
+    valgrind = [
+        "valgrind",
+        "--tool=cachegrind",
+        "--cache-sim=no",
+        "--cachegrind-out-file=/dev/null",
+    ]
+    counts: dict[str, int] = {}
+    try:
+        for name, (args, env) in runs.items():
+            timed([trial, *args], project, env)  # warm-up: bytecode, databases
+            done = subprocess.run(
+                [*valgrind, python, trial, *args],
+                cwd=project,
+                env=env,
+                capture_output=True,
+                text=True,
+            )
+            found = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
+            assert found is not None, done.stderr[-2000:]
+            counts[name] = int(found.group(1).replace(",", ""))
+    finally:
+        server.terminate()
+        server.wait()
+    return counts
+
+
+def print_instructions(counts: dict[str, int]) -> None:
+    print(f"{'trial process instructions':<28}{'count':>10}{'÷ text':>10}{'÷ verbose':>11}")
+    for name, count in counts.items():
+        reporter = name if name in ("text", "verbose") else f"seedboard {name}"
+        print(
+            f"  --reporter={reporter:<24}{count / 1e9:>8.3f} G"
+            f"{count / counts['text']:>10.3f}{count / counts['verbose']:>11.3f}"
+        )
+
+
 def print_rows(overhead: dict[str, dict[str, float]]) -> None:
     print(f"{'reporter overhead':<28}{'median':>10}{'spread':>10}{'÷ text':>10}{'÷ verbose':>11}")
     for name, row in overhead.items():
@@ -77,16 +129,26 @@ def print_rows(overhead: dict[str, dict[str, float]]) -> None:
 
 
 def main() -> None:
-    """This part alone: ``python bench/overhead.py [--tests N] [--repeat N]``."""
+    """This part alone: ``python bench/overhead.py [--tests N] [--repeat N] [--instructions]``."""
     import argparse
     import tempfile
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tests", type=int, default=5000, help="tests in the generated suite")
     parser.add_argument("--repeat", type=int, default=5, help="timed rounds of each trial run")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count trial's own instructions under valgrind (one run each, slow)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="seedboard-bench-") as folder:
-        print_rows(measure(Path(folder), args.tests, args.repeat))  # type: ignore[arg-type]
+        timed_work, counted_work = Path(folder) / "timed", Path(folder) / "counted"
+        timed_work.mkdir()
+        print_rows(measure(timed_work, args.tests, args.repeat))  # type: ignore[arg-type]
+        if args.instructions:
+            counted_work.mkdir()
+            print_instructions(count_instructions(counted_work, args.tests))
 
 
 if __name__ == "__main__":

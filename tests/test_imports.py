@@ -38,6 +38,20 @@ class ImportCostTests(SynchronousTestCase):
         self.assertIn("seedboard", found["plugins"])
         self.assertEqual(found["heavy"], [])
 
+    def test_reporter_skips_the_domain_module(self) -> None:
+        """Building a reporter's rows needs no seedboard.domain: its dataclasses compile
+        their methods at import, a cost every trial run would pay."""
+        probe = "import sys, seedboard_reporter.reporter; print('seedboard.domain' in sys.modules)"
+        done = subprocess.run(
+            [PYTHON, "-c", probe],
+            cwd=REPO,
+            env=environment(),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        self.assertEqual(done.stdout.strip(), "False")
+
     def test_probe_detects_heavy_imports(self) -> None:
         """The probe itself notices a heavy import (so the test above can fail)."""
         done = subprocess.run(

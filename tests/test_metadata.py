@@ -13,9 +13,9 @@ from seedboard_reporter.metadata import (
     ci_source,
     command_line,
     git_source,
-    order_seed,
     source_info,
 )
+from seedboard_reporter.reporter import order_seed
 
 
 class CISourceTests(SynchronousTestCase):

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
+from uuid import uuid4
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from seedboard.domain import Result, RunStart
-from seedboard_reporter.recorder import Receipt, Recorder
-from tests.support import result, run_start
+from seedboard.domain import Result
+from seedboard_reporter.recorder import Receipt, Recorder, Row, RunFacts
+from tests.support import result
 
 
 class ListTarget:
@@ -26,11 +28,11 @@ class ListTarget:
             raise OSError(f"disk on fire during {name}\nsecond line")
         self.calls.append((name, value))
 
-    def create_run(self, run: RunStart) -> None:
-        self._call("create_run", run.id)
+    def create_run(self, facts: RunFacts) -> None:
+        self._call("create_run", facts.run_id)
 
-    def add_results(self, run_id: str, results: list[Result]) -> None:
-        self._call("add_results", len(results))
+    def add_results(self, run_id: str, rows: list[Row]) -> None:
+        self._call("add_results", len(rows))
         self.batch_written.set()
 
     def finish_run(self, run_id: str, finished_at: datetime) -> None:
@@ -40,9 +42,32 @@ class ListTarget:
         self.closed = True
 
 
-def recorder(target: ListTarget, **options: float) -> tuple[Recorder, RunStart]:
-    start = run_start()
-    made = Recorder(lambda: target, lambda: start, start.id, "test.db", **options)  # type: ignore[arg-type]
+def run_facts(run_id: str | None = None) -> RunFacts:
+    """What a reporter knows as a run starts; its source given, so git is not asked."""
+    environ = {"SEEDBOARD_BRANCH": "main", "SEEDBOARD_COMMIT": "0123456789abcdef"}
+    return RunFacts(
+        run_id or uuid4().hex, datetime.now(UTC), environ, Path.cwd(), ["trial", "mypkg"], 7, None
+    )
+
+
+def row_of(result: Result) -> Row:
+    """A result as the reporter hands it over."""
+    return (
+        result.test_id,
+        result.outcome.value,
+        result.duration,
+        result.seed,
+        result.exception_type,
+        result.message,
+        result.traceback,
+        result.file,
+        result.line,
+    )
+
+
+def recorder(target: ListTarget, **options: float) -> tuple[Recorder, RunFacts]:
+    start = run_facts()
+    made = Recorder(lambda: target, start, "test.db", **options)  # type: ignore[arg-type]
     made.start()
     return made, start
 
@@ -53,27 +78,27 @@ class RecorderTests(SynchronousTestCase):
         target = ListTarget()
         made, start = recorder(target, batch_size=4, interval=60)
         for _ in range(10):
-            made.add(result())
+            made.add(row_of(result()))
         end = datetime.now(UTC)
         receipt = made.finish(end)
         self.assertEqual(
             target.calls,
             [
-                ("create_run", start.id),
+                ("create_run", start.run_id),
                 ("add_results", 4),
                 ("add_results", 4),
                 ("add_results", 2),
                 ("finish_run", end),
             ],
         )
-        self.assertEqual(receipt, Receipt(start.id, "test.db", 10))
+        self.assertEqual(receipt, Receipt(start.run_id, "test.db", 10))
         self.assertTrue(target.closed)
 
     def test_batches_by_time(self) -> None:
         """A result waits at most about one interval before it is written."""
         target = ListTarget()
         made, _ = recorder(target, batch_size=1000, interval=0.05)
-        made.add(result())
+        made.add(row_of(result()))
         self.assertTrue(target.batch_written.wait(5))
         made.finish(datetime.now(UTC))
         self.assertEqual([c for c in target.calls if c[0] == "add_results"], [("add_results", 1)])
@@ -83,7 +108,7 @@ class RecorderTests(SynchronousTestCase):
         for step in ("create_run", "add_results", "finish_run"):
             target = ListTarget(fail_on=step)
             made, _ = recorder(target, batch_size=1)
-            made.add(result())
+            made.add(row_of(result()))
             receipt = made.finish(datetime.now(UTC))
             self.assertEqual(receipt.error, f"OSError: disk on fire during {step}")
             self.assertEqual(
@@ -98,8 +123,7 @@ class RecorderTests(SynchronousTestCase):
         def broken() -> ListTarget:
             raise PermissionError("read-only file system")
 
-        start = run_start()
-        made = Recorder(broken, lambda: start, start.id, "x.db")
+        made = Recorder(broken, run_facts(), "x.db")
         made.start()
         receipt = made.finish(datetime.now(UTC))
         self.assertEqual(receipt.error, "PermissionError: read-only file system")

@@ -7,8 +7,22 @@ from pathlib import Path
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase, TestDecorator, Todo
 
-from seedboard.domain import Outcome
-from seedboard_reporter.records import Problem, make_result, problem_of, reason_of, seed_of
+from seedboard.domain import Outcome, Result
+from seedboard_reporter.embedded import result_of
+from seedboard_reporter.records import (
+    ERROR,
+    EXPECTED_FAILURE,
+    FAILURE,
+    SKIP,
+    SUCCESS,
+    UNEXPECTED_SUCCESS,
+    Problem,
+    make_row,
+    problem_of,
+    reason_of,
+    seed_of,
+    test_id,
+)
 from tests import seeded_cases
 
 HERE = Path(__file__).resolve().parent
@@ -44,11 +58,33 @@ class SeedOfTests(SynchronousTestCase):
         self.assertIsNone(seed_of(Classic("plain"), None))
 
 
+NO_PROBLEM = Problem()
+
+
+def made_result(
+    test: object,
+    outcome: Outcome = Outcome.SUCCESS,
+    problem: Problem = NO_PROBLEM,
+    duration: float = 0.0,
+    cwd: Path = HERE.parent,
+) -> Result:
+    """The reporter's row for ``test``, read back as a result."""
+    return result_of(make_row(test, test_id(test), outcome.value, problem, duration, str(cwd)))
+
+
+class OutcomeTests(SynchronousTestCase):
+    def test_values_are_the_domains(self) -> None:
+        """The outcome values rows carry are exactly those of the domain's Outcome."""
+        values = [SUCCESS, FAILURE, ERROR, SKIP, EXPECTED_FAILURE, UNEXPECTED_SUCCESS]
+        self.assertEqual(values, [outcome.value for outcome in Outcome])
+
+
 class MakeResultTests(SynchronousTestCase):
     def test_location_of_decorated_method(self) -> None:
         """File is relative to the working directory; line is where the test starts."""
-        made = make_result(
-            seeded_cases.Sampler("test_pinned"), Outcome.SUCCESS, Problem(), 0.5, HERE.parent
+        case = seeded_cases.Sampler("test_pinned")
+        made = result_of(
+            make_row(case, case.id(), Outcome.SUCCESS.value, Problem(), 0.5, str(HERE.parent))
         )
         self.assertEqual(made.file, "tests/seeded_cases.py")
         source = (HERE / "seeded_cases.py").read_text().splitlines()
@@ -61,14 +97,21 @@ class MakeResultTests(SynchronousTestCase):
         case = seeded_cases.Sampler("test_pinned")
         case.seedboard_seed = 5
         wrapped = TestDecorator(case)
-        made = make_result(wrapped, Outcome.FAILURE, Problem(message="x"), 0.1, HERE.parent)
+        problem = Problem(message="x")
+        made = result_of(
+            make_row(
+                wrapped, test_id(wrapped), Outcome.FAILURE.value, problem, 0.1, str(HERE.parent)
+            )
+        )
+        self.assertEqual(made.outcome, Outcome.FAILURE)
         self.assertEqual((made.file, made.seed), ("tests/seeded_cases.py", 5))
         self.assertEqual(made.test_id, "tests.seeded_cases.Sampler.test_pinned")
 
     def test_outside_working_directory(self) -> None:
         """A test outside the working directory keeps its absolute path."""
-        made = make_result(
-            seeded_cases.Sampler("test_draw"), Outcome.SUCCESS, Problem(), 0, Path("/elsewhere")
+        case = seeded_cases.Sampler("test_draw")
+        made = result_of(
+            make_row(case, case.id(), Outcome.SUCCESS.value, Problem(), 0, "/elsewhere")
         )
         self.assertEqual(made.file, str(HERE / "seeded_cases.py"))
 

@@ -22,6 +22,7 @@ from tests.support import BIN, REPO, environment, sample_run, seedboard_command,
 from tests.test_ingest import run_body
 from tests.test_ingest_api import RUN, UNKNOWN, bad_requests
 from tests.test_trial_runs import normalized, summary_counts, trial
+from tests.test_writer import trial_with_module_probe
 
 SAMPLES = REPO / "tests" / "samples"
 
@@ -81,6 +82,24 @@ class ServerModeTests(SynchronousTestCase):
         [run] = self.stored_runs()
         expected = summary_counts("\n".join(body))
         self.assertEqual({k: v for k, v in run["counts"].items() if v and k != "total"}, expected)
+        self.assertIsNotNone(run["finished_at"])
+        self.assertEqual(self.spooled(), [])
+
+    def test_sent_by_the_writer_process(self) -> None:
+        """A real trial run reaches the server whole while trial's own process never loads
+        the uploader: the writer process encodes, spools and sends."""
+        self.start_server()
+        done, loaded = trial_with_module_probe(
+            self.project,
+            "--reporter=seedboard",
+            "samplepkg",
+            SEEDBOARD_URL=self.base,
+            SEEDBOARD_TOKEN=self.token,
+        )
+        self.assertRegex(done.stdout.splitlines()[-1], r"recorded run .* \(11 results\)")
+        self.assertEqual(loaded, [])
+        [run] = self.stored_runs()
+        self.assertEqual(run["counts"]["total"], 11)
         self.assertIsNotNone(run["finished_at"])
         self.assertEqual(self.spooled(), [])
 

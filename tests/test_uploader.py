@@ -21,7 +21,8 @@ from seedboard_reporter.uploader import (
     _retry_after,
     upload_spool,
 )
-from tests.support import result, run_start
+from tests.support import result
+from tests.test_recorder import row_of, run_facts
 
 Answer = Callable[[Request], None]
 
@@ -57,9 +58,9 @@ class ServerTargetTests(SynchronousTestCase):
         return target, spool
 
     def record(self, target: ServerTarget, batches: int = 2) -> None:
-        target.create_run(run_start(id="r1"))
+        target.create_run(run_facts("r1"))
         for _ in range(batches):
-            target.add_results("r1", [result()])
+            target.add_results("r1", [row_of(result())])
         target.finish_run("r1", datetime.now(UTC))
 
     def test_delivers_in_order(self) -> None:

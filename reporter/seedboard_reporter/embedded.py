@@ -1,7 +1,7 @@
 """Recording straight into a database, with the server's own store functions.
 
-This module imports SQLAlchemy: the reporter imports it only on the
-recorder's thread, when the target opens, so it never adds to trial's start-up.
+This module imports SQLAlchemy: the writer process imports it, never trial's
+process (unless no process can be started, and then on the recorder's thread).
 """
 
 from __future__ import annotations
@@ -11,7 +11,12 @@ from datetime import datetime
 from seedboard.db import runs
 from seedboard.db.engine import Database, open_database
 from seedboard.db.migrate import ensure_schema
-from seedboard.domain import Result, RunStart
+from seedboard.domain import Outcome, Result
+from seedboard_reporter.recorder import Row, RunFacts
+
+
+def result_of(row: Row) -> Result:
+    return Result(row[0], Outcome(row[1]), *row[2:])
 
 
 class EmbeddedTarget:
@@ -28,11 +33,11 @@ class EmbeddedTarget:
             raise
         return cls(database)
 
-    def create_run(self, run: RunStart) -> None:
-        self._database.write(runs.create_run, run)
+    def create_run(self, facts: RunFacts) -> None:
+        self._database.write(runs.create_run, facts.start())
 
-    def add_results(self, run_id: str, results: list[Result]) -> None:
-        self._database.write(runs.add_results, run_id, results)
+    def add_results(self, run_id: str, rows: list[Row]) -> None:
+        self._database.write(runs.add_results, run_id, [result_of(row) for row in rows])
 
     def finish_run(self, run_id: str, finished_at: datetime) -> None:
         self._database.write(runs.finish_run, run_id, finished_at)

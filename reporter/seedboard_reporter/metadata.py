@@ -2,6 +2,7 @@
 
 Branch, commit and build URL come from ``SEEDBOARD_BRANCH``/``_COMMIT``/
 ``_BUILD_URL`` first, then the variables of the common CI systems, then git.
+Worked out in the writer process, from the ``RunFacts`` the reporter sends.
 """
 
 from __future__ import annotations
@@ -10,12 +11,10 @@ import platform
 import shlex
 import socket
 import subprocess
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import cast
 
 import twisted
 
@@ -183,31 +182,6 @@ def command_line(argv: Sequence[str]) -> str:
     if program == "__main__.py":
         program = "python -m twisted.trial"
     return " ".join([program, *(shlex.quote(arg) for arg in argv[1:])])
-
-
-def trial_options() -> Mapping[str, object] | None:
-    """trial's parsed command line, when running under the ``trial`` script.
-
-    No reporter is given trial's options, yet they hold facts only they know
-    (``--random=0`` picks its seed from the clock).  They are a local of
-    ``twisted.scripts.trial.run``, up the stack from whoever builds a reporter.
-    """
-    trial_script = sys.modules.get("twisted.scripts.trial")
-    if trial_script is None:
-        return None
-    frame = sys._getframe(1)
-    while frame is not None:
-        config = frame.f_locals.get("config")
-        if isinstance(config, trial_script.Options):
-            return cast(Mapping[str, object], config)
-        frame = frame.f_back  # type: ignore[assignment]
-    return None
-
-
-def order_seed(options: Mapping[str, object] | None) -> int | None:
-    """The seed of ``trial --random``, if the tests were shuffled."""
-    seed = options.get("random") if options else None
-    return seed if isinstance(seed, int) and seed else None
 
 
 def run_start(

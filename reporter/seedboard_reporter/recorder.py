@@ -1,41 +1,76 @@
 """Hands a run's results to a target from a background thread, in batches.
 
-Tests never wait on storage: the reporter only puts results on a queue.  The
+Tests never wait on storage: the reporter only appends a row to a list.  The
 thread opens the target (importing whatever it needs off trial's start-up
-path), creates the run, writes a batch every ``batch_size`` results or
-``interval`` seconds, and finishes the run when asked.  A target that fails
-stops the recording, never the test run; the failure is reported once.
+path), creates the run, hands over a batch every ``batch_size`` results or
+``interval`` seconds, and finishes the run when asked.  A short interval keeps
+the run's end short: only what came after the last batch is left to write.  A
+target that fails stops the recording, never the test run; the failure is
+reported once.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
-from seedboard.domain import Result, RunStart
 from seedboard.errors import one_line
 
+if TYPE_CHECKING:
+    from seedboard.domain import RunStart
+
+# Records here are NamedTuples, not dataclasses, and seedboard.domain is not
+# imported: this module loads in every trial run, and a dataclass compiles its
+# methods as its module is imported.
+
 BATCH_SIZE = 1000
-INTERVAL = 1.0
+INTERVAL = 0.1
+
+Row = tuple[str, str, float, int | None, str | None, str | None, str | None, str | None, int | None]
+"""A result as a tuple of ``Result``'s fields in order, its outcome as the plain value.
+
+Built once per test in trial's process and pickled to the writer process: a
+tuple of plain values costs a fraction of a frozen dataclass to make and to pickle."""
+
+
+class RunFacts(NamedTuple):
+    """What the reporter knows as a run starts.
+
+    The run's record (host, versions, branch and commit, which asks git) is made
+    from these where the run is recorded: in the writer process, not in trial's.
+    """
+
+    run_id: str
+    started_at: datetime
+    environ: dict[str, str]
+    cwd: Path
+    argv: list[str]
+    order_seed: int | None
+    run_seed: int | None
+
+    def start(self) -> RunStart:
+        from seedboard_reporter.metadata import run_start  # the writer's side: git, platform
+
+        return run_start(*self)
 
 
 class Target(Protocol):
-    """Somewhere a run can be recorded: a database, later a server."""
+    """Somewhere a run can be recorded: a database or a server, in this process or another."""
 
-    def create_run(self, run: RunStart) -> None: ...
+    def create_run(self, facts: RunFacts) -> None: ...
 
-    def add_results(self, run_id: str, results: list[Result]) -> None: ...
+    def add_results(self, run_id: str, rows: list[Row]) -> None: ...
 
     def finish_run(self, run_id: str, finished_at: datetime) -> None: ...
 
     def close(self) -> None: ...
 
 
-@dataclass(frozen=True)
-class Receipt:
+class Receipt(NamedTuple):
     """How the recording went, for the reporter's last line."""
 
     run_id: str
@@ -56,29 +91,28 @@ class Unrecorded(Exception):
 class Recorder:
     """Collects results on the test thread; a background thread takes them in batches.
 
-    The test thread only appends to a list under an uncontended lock: the
-    recorder thread wakes when a batch is full or an interval has passed, not
-    once per test, so the tests keep the interpreter to themselves.
+    The test thread only appends a row to a deque (no lock: only the recorder
+    thread takes from it); the recorder thread wakes when a batch is full or an
+    interval has passed, not once per test, so the tests keep the interpreter
+    to themselves.
     """
 
     def __init__(
         self,
         open_target: Callable[[], Target],
-        make_run: Callable[[], RunStart],
-        run_id: str,
+        facts: RunFacts,
         where: str,
         batch_size: int = BATCH_SIZE,
         interval: float = INTERVAL,
     ) -> None:
         self._open_target = open_target
-        self._make_run = make_run
-        self._run_id = run_id
+        self._facts = facts
+        self._run_id = facts.run_id
         self._where = where
         self._batch_size = batch_size
         self._interval = interval
-        self._lock = threading.Lock()
         self._wake = threading.Event()
-        self._batch: list[Result] = []
+        self._rows: deque[Row] = deque()
         self._finished_at: datetime | None = None
         self._thread = threading.Thread(target=self._work, name="seedboard-recorder", daemon=True)
         self._added = 0
@@ -87,12 +121,11 @@ class Recorder:
     def start(self) -> None:
         self._thread.start()
 
-    def add(self, result: Result) -> None:
+    def add(self, row: Row) -> None:
+        rows = self._rows
+        rows.append(row)
         self._added += 1
-        with self._lock:
-            self._batch.append(result)
-            full = len(self._batch) >= self._batch_size
-        if full:
+        if len(rows) >= self._batch_size:
             self._wake.set()
 
     def fail(self, error: str) -> None:
@@ -101,8 +134,7 @@ class Recorder:
 
     def finish(self, finished_at: datetime, timeout: float | None = None) -> Receipt:
         """Finish the run and wait for the thread; the receipt says how it went."""
-        with self._lock:
-            self._finished_at = finished_at
+        self._finished_at = finished_at
         self._wake.set()
         self._thread.join(timeout)
         error = self._error
@@ -114,13 +146,14 @@ class Recorder:
         target: Target | None = None
         try:
             target = self._open_target()
-            target.create_run(self._make_run())
+            target.create_run(self._facts)
             self._write_until_finished(target)
         except Unrecorded as error:
             self.fail(str(error))
         except Exception as error:
             self.fail(one_line(error))
         finally:
+            self._rows = deque(maxlen=0)  # nobody takes rows any more: keep none
             if target is not None:
                 target.close()
 
@@ -137,7 +170,8 @@ class Recorder:
                 target.finish_run(self._run_id, finished_at)
                 return
 
-    def _take(self) -> tuple[list[Result], datetime | None]:
-        with self._lock:
-            batch, self._batch = self._batch, []
-            return batch, self._finished_at
+    def _take(self) -> tuple[list[Row], datetime | None]:
+        # The finish first: every row added before finish() is then in the deque.
+        finished_at = self._finished_at
+        rows = self._rows
+        return [rows.popleft() for _ in range(len(rows))], finished_at

@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import functools
-import inspect
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from types import FunctionType
+from typing import Any, NamedTuple
 
 from twisted.python.failure import Failure
 
-from seedboard.domain import Outcome, Result
 from seedboard.seeds import pinned_seed, seed_in_message
+from seedboard_reporter.recorder import Row
+
+SUCCESS = "success"
+FAILURE = "failure"
+ERROR = "error"
+SKIP = "skip"
+EXPECTED_FAILURE = "expected_failure"
+UNEXPECTED_SUCCESS = "unexpected_success"
+"""The outcomes a row records: ``seedboard.domain.Outcome``'s values (a test keeps
+them equal), named here so that trial's process never imports the domain module,
+whose dataclasses compile their methods as it is imported."""
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """The exception part of a result: its type, message and traceback."""
 
     exception_type: str | None = None
@@ -72,30 +80,32 @@ def _seed(test: object, message: str | None) -> int | None:
     return pinned if pinned is not None else seed_in_message(message)
 
 
-def location_of(test: object, cwd: Path | str) -> tuple[str | None, int | None]:
+def _location(test: object, cwd: str) -> tuple[str | None, int | None]:
     """The test method's file (relative to ``cwd`` when inside it) and first line."""
-    test = original_test(test)
-    key = (type(test), getattr(test, "_testMethodName", None), str(cwd))
-    found = _LOCATIONS.get(key)
-    if found is None:
-        found = _LOCATIONS[key] = _find_location(*key)
-    return found
-
-
-_LOCATIONS: dict[tuple[type, object, str], tuple[str | None, int | None]] = {}
-"""Per test class, method and directory: a suite runs many tests of a few classes,
-and unwrapping decorators and path arithmetic are slow."""
-
-
-def _find_location(kind: type, name: object, cwd: str) -> tuple[str | None, int | None]:
-    method = getattr(kind, name, None) if isinstance(name, str) else None
-    function = getattr(method, "__func__", method)
-    if function is not None:
-        function = inspect.unwrap(function)
+    name = getattr(test, "_testMethodName", None)
+    function = getattr(type(test), name, None) if isinstance(name, str) else None
+    if type(function) is not FunctionType or "__wrapped__" in function.__dict__:
+        function = _unwrapped(function)  # rare: most test methods are plain functions
     code = getattr(function, "__code__", None)
     if code is None:
         return None, None
     return _display_path(code.co_filename, cwd), code.co_firstlineno
+
+
+def _unwrapped(method: object) -> object:
+    """The function under a method and its decorators: ``inspect.unwrap``, minus its
+    bookkeeping."""
+    function = getattr(method, "__func__", method)
+    for _ in range(_MAX_WRAPPERS):
+        wrapped = getattr(function, "__wrapped__", None)
+        if wrapped is None:
+            break
+        function = wrapped
+    return function
+
+
+_MAX_WRAPPERS = 100
+"""Decorators a test method may be wrapped in before we give up unwrapping."""
 
 
 @functools.lru_cache(maxsize=4096)
@@ -111,20 +121,25 @@ def test_id(test: object) -> str:
     return str(identify()) if callable(identify) else str(test)
 
 
-def make_result(
-    test: object, outcome: Outcome, problem: Problem, duration: float, cwd: Path | str
-) -> Result:
-    """A result record, built once per test: this runs between a suite's tests."""
+def make_row(
+    test: object, identity: str, outcome: str, problem: Problem, duration: float, cwd: str
+) -> Row:
+    """A result as a row, built once per test: this runs between a suite's tests.
+
+    ``identity`` is the test's id (``test_id``), which the caller may know already;
+    ``outcome`` is an ``Outcome``'s value: reading ``.value`` off an enum member
+    costs a Python call, too much to pay once per test."""
     original = original_test(test)
-    file, line = location_of(original, cwd)
-    return Result(
-        test_id=test_id(test),
-        outcome=outcome,
-        duration=duration,
-        seed=_seed(original, problem.message),
-        exception_type=problem.exception_type,
-        message=problem.message,
-        traceback=problem.traceback,
-        file=file,
-        line=line,
+    file, line = _location(original, cwd)
+    seed = getattr(original, "seedboard_seed", None)  # seedboard's TestCase: the usual case
+    return (
+        identity,
+        outcome,
+        duration,
+        seed if isinstance(seed, int) else _seed(original, problem.message),
+        problem.exception_type,
+        problem.message,
+        problem.traceback,
+        file,
+        line,
     )

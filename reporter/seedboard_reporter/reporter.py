@@ -10,16 +10,12 @@ import os
 import sys
 import time
 from collections.abc import Callable, Mapping, MutableMapping
-from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 from uuid import uuid4
 
-from twisted.trial.reporter import TreeReporter
-
-from seedboard.domain import Outcome
 from seedboard.errors import one_line
 from seedboard.seeds import RUN_SEED_ENV, SeedError, fresh_seed, seed_from_environment
 from seedboard.settings import (
@@ -31,30 +27,59 @@ from seedboard.settings import (
     describe_url,
     spool_root,
 )
-from seedboard.workers import WorkerLogs
-from seedboard_reporter.metadata import order_seed, run_start, trial_options
-from seedboard_reporter.recorder import Recorder, Target
-from seedboard_reporter.records import Problem, make_result, problem_of, reason_of, test_id
+from seedboard.workers import WorkerLogs, WorkerNote
+from seedboard_reporter.output import TreeOutput
+from seedboard_reporter.recorder import Recorder, Row, RunFacts, Target
+from seedboard_reporter.records import (
+    ERROR,
+    EXPECTED_FAILURE,
+    FAILURE,
+    SKIP,
+    SUCCESS,
+    UNEXPECTED_SUCCESS,
+    Problem,
+    make_row,
+    original_test,
+    problem_of,
+    reason_of,
+    test_id,
+)
+from seedboard_reporter.writer import DatabaseSpec, ServerSpec, Spec, WriterProcess, open_target
 
 _NO_PROBLEM = Problem()
 
 
-def _open_database(url: str) -> Target:
-    # Imported here, on the recorder's thread: server mode never needs them.
-    from seedboard_reporter.writer import WriterProcess, open_target
-
+def open_writer(spec: Spec) -> Target:
+    """The writer process for ``spec``; where none can be started, the target itself."""
     try:
-        return WriterProcess(url)
-    except OSError:  # no process can be started here: write from this one
-        return open_target(url)
+        return WriterProcess(spec)
+    except OSError:  # no process can be started here: record from this one
+        return open_target(spec)
 
 
-def _open_server(url: str, token: str | None, spool: Path, run_id: str, flush: float) -> Target:
-    # Imported here, on the recorder's thread: embedded mode never needs them.
-    from seedboard_reporter.spool import RunSpool
-    from seedboard_reporter.uploader import Courier, Sender, ServerTarget
+def trial_options() -> Mapping[str, object] | None:
+    """trial's parsed command line, when running under the ``trial`` script.
 
-    return ServerTarget(Courier(Sender(url, token)), RunSpool(spool, run_id), flush)
+    No reporter is given trial's options, yet they hold facts only they know
+    (``--random=0`` picks its seed from the clock).  They are a local of
+    ``twisted.scripts.trial.run``, up the stack from whoever builds a reporter.
+    """
+    trial_script = sys.modules.get("twisted.scripts.trial")
+    if trial_script is None:
+        return None
+    frame = sys._getframe(1)
+    while frame is not None:
+        config = frame.f_locals.get("config")
+        if isinstance(config, trial_script.Options):
+            return cast(Mapping[str, object], config)
+        frame = frame.f_back  # type: ignore[assignment]
+    return None
+
+
+def order_seed(options: Mapping[str, object] | None) -> int | None:
+    """The seed of ``trial --random``, if the tests were shuffled."""
+    seed = options.get("random") if options else None
+    return seed if isinstance(seed, int) and seed else None
 
 
 def flush_timeout(environ: Mapping[str, str]) -> float:
@@ -96,29 +121,18 @@ def open_recorder(
 ) -> Recorder:
     """A recorder for this run: to ``SEEDBOARD_URL`` if set, else into the database."""
     run_id = uuid4().hex
-    make_run = partial(
-        run_start,
-        run_id,
-        datetime.now(UTC),
-        dict(environ),
-        cwd,
-        list(argv),
-        order_seed(options),
-        run_seed,
+    facts = RunFacts(
+        run_id, datetime.now(UTC), dict(environ), cwd, list(argv), order_seed(options), run_seed
     )
     server = environ.get(URL_ENV, "").strip()
+    spec: Spec
     if server:
-        open_target = partial(
-            _open_server,
-            server,
-            environ.get(TOKEN_ENV),
-            spool_root(environ, cwd),
-            run_id,
-            flush_timeout(environ),
+        spec = ServerSpec(
+            server, environ.get(TOKEN_ENV), spool_root(environ, cwd), run_id, flush_timeout(environ)
         )
-        return Recorder(open_target, make_run, run_id, describe_url(server))
-    url = database_url_from(environ, cwd)
-    return Recorder(partial(_open_database, url), make_run, run_id, describe_url(url))
+    else:
+        spec = DatabaseSpec(database_url_from(environ, cwd))
+    return Recorder(partial(open_writer, spec), facts, describe_url(spec.url))
 
 
 def _worker_logs(options: Mapping[str, object] | None, cwd: Path) -> WorkerLogs | None:
@@ -128,7 +142,7 @@ def _worker_logs(options: Mapping[str, object] | None, cwd: Path) -> WorkerLogs 
     return WorkerLogs(cwd / str(options.get("temp-directory") or "_trial_temp"))
 
 
-class SeedboardReporter(TreeReporter):
+class SeedboardReporter(TreeOutput):
     def __init__(
         self,
         stream: TextIO = sys.stdout,
@@ -149,12 +163,15 @@ class SeedboardReporter(TreeReporter):
         self._recorder = open_recorder(os.environ, self._cwd, sys.argv, options, run_seed)
         self._worker_logs = _worker_logs(options, self._cwd)
         self._test_started: float | None = None
-        self._pending: list[tuple[Any, Outcome, Problem]] = []
+        self._current: Any = None
+        self._last_note: tuple[str, WorkerNote | None] | None = None
+        self._pending: list[tuple[Any, str, Problem]] = []
         if not self._dry_run:
             self._recorder.start()
 
     def startTest(self, test: Any) -> None:
         super().startTest(test)
+        self._current = original_test(test)  # trial may wrap it anew for each call
         self._test_started = time.perf_counter()
 
     def stopTest(self, test: Any) -> None:
@@ -163,48 +180,64 @@ class SeedboardReporter(TreeReporter):
         if self._pending:
             self._record_pending(0.0 if started is None else time.perf_counter() - started)
 
+    def addSuccess(self, test: Any) -> None:
+        super().addSuccess(test)
+        # The common case, recorded at once: trial reports a success last, after
+        # tearDown and cleanups, so its duration is complete and nothing follows.
+        started = self._test_started
+        self._record(
+            test, SUCCESS, _NO_PROBLEM, 0.0 if started is None else time.perf_counter() - started
+        )
+
     def _record_pending(self, duration: float) -> None:
-        """Hand the results kept since ``startTest`` to the recorder; never disturb the run."""
+        """Record the results kept since ``startTest``, each with the test's duration."""
         pending, self._pending = self._pending, []
+        for test, outcome, problem in pending:
+            self._record(test, outcome, problem, duration)
+
+    def _record(self, test: Any, outcome: str, problem: Problem, duration: float) -> None:
+        """Hand one result to the recorder; never disturb the run."""
         try:
-            note = None
-            if self._worker_logs is not None and pending:
-                note = self._worker_logs.take(test_id(pending[0][0]))
-            for test, outcome, problem in pending:
-                result = make_result(test, outcome, problem, duration, self._cwd_text)
-                if note is not None:
-                    seed = result.seed if result.seed is not None else note.seed
-                    result = replace(result, duration=note.duration, seed=seed)
-                self._recorder.add(result)
+            # The output already asked the running test for its id.
+            original = original_test(test)
+            identity = self.test_id if original is self._current else test_id(test)
+            row = make_row(original, identity, outcome, problem, duration, self._cwd_text)
+            if self._worker_logs is not None:
+                row = self._with_worker_note(row, self._worker_logs)
+            self._recorder.add(row)
         except Exception as error:
             self._recorder.fail(f"the reporter could not read a result: {one_line(error)}")
 
-    def addSuccess(self, test: Any) -> None:
-        super().addSuccess(test)
-        # The common case, kept short: nothing here can fail.
-        self._pending.append((test, Outcome.SUCCESS, _NO_PROBLEM))
-        if self._test_started is None:
-            self._record_pending(0.0)
+    def _with_worker_note(self, row: Row, logs: WorkerLogs) -> Row:
+        """Under ``trial -j``: the seed and duration the worker noted for the test
+        (kept for the test's next result too: a failure and an error in tearDown)."""
+        if self._last_note is None or self._last_note[0] != row[0]:
+            self._last_note = (row[0], logs.take(row[0]))
+        note = self._last_note[1]
+        if note is None:
+            return row
+        seed = row[3] if row[3] is not None else note.seed
+        return (row[0], row[1], note.duration, seed, *row[4:])
 
     def addFailure(self, test: Any, fail: Any) -> None:
         super().addFailure(test, fail)
-        self._note(test, Outcome.FAILURE, lambda: self._problem(fail))
+        self._note(test, FAILURE, lambda: self._problem(fail))
 
     def addError(self, test: Any, error: Any) -> None:
         super().addError(test, error)
-        self._note(test, Outcome.ERROR, lambda: self._problem(error))
+        self._note(test, ERROR, lambda: self._problem(error))
 
     def addSkip(self, test: Any, reason: Any) -> None:
         super().addSkip(test, reason)
-        self._note(test, Outcome.SKIP, lambda: reason_of(reason))
+        self._note(test, SKIP, lambda: reason_of(reason))
 
     def addExpectedFailure(self, test: Any, failure: Any, todo: Any = None) -> None:
         super().addExpectedFailure(test, failure, todo)
-        self._note(test, Outcome.EXPECTED_FAILURE, lambda: self._problem(failure))
+        self._note(test, EXPECTED_FAILURE, lambda: self._problem(failure))
 
     def addUnexpectedSuccess(self, test: Any, todo: Any = None) -> None:
         super().addUnexpectedSuccess(test, todo)
-        self._note(test, Outcome.UNEXPECTED_SUCCESS, lambda: reason_of(todo))
+        self._note(test, UNEXPECTED_SUCCESS, lambda: reason_of(todo))
 
     def done(self) -> None:
         super().done()
@@ -223,8 +256,9 @@ class SeedboardReporter(TreeReporter):
             return Problem(message=error)
         return problem_of(self._getFailure(error))
 
-    def _note(self, test: Any, outcome: Outcome, problem: Callable[[], Problem]) -> None:
-        """Keep a result until ``stopTest`` gives its duration; never disturb the run."""
+    def _note(self, test: Any, outcome: str, problem: Callable[[], Problem]) -> None:
+        """Keep a result until ``stopTest`` gives the test's duration (a failure may be
+        followed by an error in tearDown); never disturb the run."""
         try:
             self._pending.append((test, outcome, problem()))
         except Exception as error:

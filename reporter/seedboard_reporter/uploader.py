@@ -1,6 +1,7 @@
 """Sending spooled requests to a seedboard server with the standard library.
 
-Runs on the recorder's thread.  A failure that may pass (no connection, a
+Runs in the writer process (or, where no process can be started, on the
+recorder's thread).  A failure that may pass (no connection, a
 timeout, 429, 5xx) is retried with exponential backoff, honouring
 ``Retry-After``; a refusal that retrying cannot fix (a bad token, a 400) stops
 sending, is reported once, and leaves the run in the spool.
@@ -21,13 +22,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from seedboard.domain import Result, RunStart
 from seedboard.settings import DEFAULT_FLUSH_TIMEOUT as DEFAULT_FLUSH_TIMEOUT
 from seedboard.settings import FLUSH_ENV as FLUSH_ENV
 from seedboard.settings import TOKEN_ENV as TOKEN_ENV
 from seedboard.settings import URL_ENV as URL_ENV
 from seedboard_reporter import wire
-from seedboard_reporter.recorder import Unrecorded
+from seedboard_reporter.recorder import Row, RunFacts, Unrecorded
 from seedboard_reporter.spool import Request, RunSpool, spooled_runs
 
 UNHEALTHY_FLUSH_TIMEOUT = 1.0
@@ -202,13 +202,13 @@ class ServerTarget:
         self._clock = clock
         self._next_batch = 0
 
-    def create_run(self, run: RunStart) -> None:
+    def create_run(self, facts: RunFacts) -> None:
         self._spool.claim()
         self._resend_earlier_runs()
-        self._courier.post(self._spool, self._spool.add_run(wire.run_body(run)))
+        self._courier.post(self._spool, self._spool.add_run(wire.run_body(facts.start())))
 
-    def add_results(self, run_id: str, results: list[Result]) -> None:
-        request = self._spool.add_batch(self._next_batch, wire.batch_body(results))
+    def add_results(self, run_id: str, rows: list[Row]) -> None:
+        request = self._spool.add_batch(self._next_batch, wire.batch_body(rows))
         self._next_batch += 1
         self._courier.post(self._spool, request)
 

@@ -6,7 +6,8 @@ import json
 from datetime import datetime
 from typing import Any
 
-from seedboard.domain import Result, RunStart
+from seedboard.domain import RunStart
+from seedboard_reporter.recorder import Row
 
 
 def _time(moment: datetime) -> str:
@@ -35,25 +36,22 @@ def run_body(run: RunStart) -> bytes:
     )
 
 
-def batch_body(results: list[Result]) -> bytes:
-    return encode(
-        {
-            "results": [
-                {
-                    "test_id": r.test_id,
-                    "outcome": r.outcome.value,
-                    "duration": r.duration,
-                    "seed": r.seed,
-                    "exception_type": r.exception_type,
-                    "message": r.message,
-                    "traceback": r.traceback,
-                    "file": r.file,
-                    "line": r.line,
-                }
-                for r in results
-            ]
-        }
-    )
+RESULT_FIELDS = (
+    "test_id",
+    "outcome",
+    "duration",
+    "seed",
+    "exception_type",
+    "message",
+    "traceback",
+    "file",
+    "line",
+)
+"""A batch's result keys, in the order of a row's values."""
+
+
+def batch_body(rows: list[Row]) -> bytes:
+    return encode({"results": [dict(zip(RESULT_FIELDS, row, strict=True)) for row in rows]})
 
 
 def finish_body(finished_at: datetime) -> bytes:

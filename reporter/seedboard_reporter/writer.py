@@ -1,15 +1,20 @@
-"""Embedded mode's writer process: the database work of a run, off trial's process.
+"""The writer process: a run's recording work, in a child of trial's process.
 
-Writing results costs about as much interpreter time as running a fast test
-(importing SQLAlchemy, the inserts, fingerprinting failures, and Alembic for a
-new or older database).  In trial's process that time is taken from the
-tests, since threads share one interpreter; a child process does it on another
-core.  The recorder thread pickles each call (create, a batch, finish) down
-the child's stdin; the child applies them in order to a real target and
-exits 0, or prints why it could not on one line and exits 1.
+Writing results costs about as much interpreter time as running a fast test:
+importing SQLAlchemy, the inserts, fingerprinting failures, Alembic for a new
+or older database; or, with a server, encoding JSON, spooling and HTTP.  In
+trial's process that time is taken from the tests, since threads share one
+interpreter; a child process does it on another core.  The reporter starts the
+child when it is built, so its imports overlap the tests.  The recorder thread
+pickles each call (what to open, create, a batch, finish) down the child's
+stdin; the child applies them in order to a real target.  Once it has finished
+the run it says so on stdout, so the run's end waits for the last commit (or
+the server's last acknowledgement), never for the child to close its database
+and exit.  If it cannot record, it prints why on one line and exits 1.
 
 If trial dies or is interrupted, the child still reads to the end of the pipe,
-so every batch already handed over is written and the run shows as unfinished.
+so every batch already handed over is written (or spooled, with a server) and
+the run shows as unfinished.
 """
 
 from __future__ import annotations
@@ -19,52 +24,81 @@ import pickle
 import signal
 import subprocess
 import sys
+import tempfile
 from datetime import datetime
-from typing import IO, Any
+from pathlib import Path
+from typing import IO, NamedTuple
 
-from seedboard.domain import Result, RunStart
 from seedboard.errors import one_line
-from seedboard_reporter.recorder import Target, Unrecorded
+from seedboard_reporter.recorder import Row, RunFacts, Target, Unrecorded
 
-_ROW = tuple[Any, ...]
-"""A result as its fields in order: a tuple pickles several times faster than the record."""
+FINISHED = b"finished\n"
+"""The child's answer once the run's finish is stored (or acknowledged by the server)."""
 
 
-def _row(result: Result) -> _ROW:
-    return (
-        result.test_id,
-        result.outcome,
-        result.duration,
-        result.seed,
-        result.exception_type,
-        result.message,
-        result.traceback,
-        result.file,
-        result.line,
-    )
+class DatabaseSpec(NamedTuple):
+    """Record into the database at ``url``, through seedboard's own store."""
+
+    url: str
+
+
+class ServerSpec(NamedTuple):
+    """Record on the server at ``url``, every request spooled first."""
+
+    url: str
+    token: str | None
+    spool: Path
+    run_id: str
+    flush_timeout: float
+
+
+Spec = DatabaseSpec | ServerSpec
+
+
+def open_target(spec: Spec) -> Target:
+    """The target a spec names, opened in this process."""
+    if isinstance(spec, ServerSpec):
+        from seedboard_reporter.spool import RunSpool
+        from seedboard_reporter.uploader import Courier, Sender, ServerTarget
+
+        courier = Courier(Sender(spec.url, spec.token))
+        return ServerTarget(courier, RunSpool(spec.spool, spec.run_id), spec.flush_timeout)
+    # The database through seedboard's own store: one write path, whoever writes.
+    from seedboard_reporter.embedded import EmbeddedTarget
+
+    return EmbeddedTarget.open(spec.url)
 
 
 class WriterProcess:
-    """A target that hands every call to a writer process, which writes the database."""
+    """A target that hands every call to a writer process, which records the run."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, spec: Spec) -> None:
+        # A file, not a pipe: nobody reads the child's stderr unless it fails,
+        # and a full pipe would block it.
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (kept open with the child)
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "seedboard_reporter.writer", url],
+            [sys.executable, "-m", "seedboard_reporter.writer"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=self._stderr,
         )
+        self._send(spec)
 
-    def create_run(self, run: RunStart) -> None:
-        self._send("create_run", run)
+    def create_run(self, facts: RunFacts) -> None:
+        self._send(("create_run", facts))
 
-    def add_results(self, run_id: str, results: list[Result]) -> None:
-        self._send("add_results", run_id, [_row(result) for result in results])
+    def add_results(self, run_id: str, rows: list[Row]) -> None:
+        self._send(("add_results", run_id, rows))
 
     def finish_run(self, run_id: str, finished_at: datetime) -> None:
-        """Send the finish and wait for the child to have written everything."""
-        self._send("finish_run", run_id, finished_at)
-        self._wait()
+        """Send the finish and wait until the child says the run is stored."""
+        self._send(("finish_run", run_id, finished_at))
+        self.close()  # the end of the calls: the child closes its target and exits alone
+        stdout = self._process.stdout
+        assert stdout is not None
+        answer = stdout.readline()
+        if answer != FINISHED:
+            raise Unrecorded(self._failure(answer))
 
     def close(self) -> None:
         stdin = self._process.stdin
@@ -72,21 +106,23 @@ class WriterProcess:
             with contextlib.suppress(OSError):
                 stdin.close()
 
-    def _send(self, *call: object) -> None:
+    def _send(self, call: object) -> None:
         stdin = self._process.stdin
         assert stdin is not None
         try:
             pickle.dump(call, stdin, protocol=pickle.HIGHEST_PROTOCOL)
             stdin.flush()
         except OSError:  # the child stopped: it says why
-            self._wait()
-            raise Unrecorded("the writer process stopped") from None
+            stdout = self._process.stdout
+            assert stdout is not None
+            raise Unrecorded(self._failure(stdout.readline())) from None
 
-    def _wait(self) -> None:
-        out, err = self._process.communicate()  # closes the child's stdin: the end of the calls
-        if self._process.returncode != 0:
-            said = out.decode(errors="replace").strip() or _last_line(err)
-            raise Unrecorded(said or f"the writer process exited with {self._process.returncode}")
+    def _failure(self, answer: bytes) -> str:
+        """Why the child stopped: its own line, else its last words on stderr."""
+        code = self._process.wait()
+        said = answer.decode(errors="replace").strip()
+        self._stderr.seek(0)
+        return said or _last_line(self._stderr.read()) or f"the writer process exited with {code}"
 
 
 def _last_line(text: bytes) -> str:
@@ -94,15 +130,11 @@ def _last_line(text: bytes) -> str:
     return lines[-1] if lines else ""
 
 
-def open_target(url: str) -> Target:
-    """The database through seedboard's own store: one write path, whoever writes."""
-    from seedboard_reporter.embedded import EmbeddedTarget
+def apply_calls(calls: IO[bytes], target: Target, answer: IO[bytes] | None = None) -> None:
+    """Apply pickled calls from ``calls`` to ``target`` until the stream ends.
 
-    return EmbeddedTarget.open(url)
-
-
-def apply_calls(calls: IO[bytes], target: Target) -> None:
-    """Apply pickled calls from ``calls`` to ``target`` until the stream ends."""
+    Once the run is finished, ``FINISHED`` goes to ``answer``.
+    """
     while True:
         try:
             verb, *args = pickle.load(calls)
@@ -111,10 +143,12 @@ def apply_calls(calls: IO[bytes], target: Target) -> None:
         if verb == "create_run":
             target.create_run(*args)
         elif verb == "add_results":
-            run_id, rows = args
-            target.add_results(run_id, [Result(*row) for row in rows])
+            target.add_results(*args)
         elif verb == "finish_run":
             target.finish_run(*args)
+            if answer is not None:
+                answer.write(FINISHED)
+                answer.flush()
         else:
             raise ValueError(f"unknown call {verb!r}")
 
@@ -123,12 +157,17 @@ def main() -> None:
     # Ctrl-C reaches the whole process group: trial stops, and what it handed
     # over is still written.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    answer = sys.stdout.buffer
+    sys.stdout = sys.stderr  # stdout carries the answer alone
+    calls = sys.stdin.buffer
     target: Target | None = None
     try:
-        target = open_target(sys.argv[1])
-        apply_calls(sys.stdin.buffer, target)
+        target = open_target(pickle.load(calls))
+        apply_calls(calls, target, answer)
     except Exception as error:
-        print(str(error) if isinstance(error, Unrecorded) else one_line(error), flush=True)
+        message = str(error) if isinstance(error, Unrecorded) else one_line(error)
+        answer.write(message.encode("utf-8", "replace") + b"\n")
+        answer.flush()
         sys.exit(1)
     finally:
         if target is not None:
@@ -136,4 +175,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Run as a module, this file is ``__main__``: the specs it unpickles are
+    # ``seedboard_reporter.writer``'s, so the rest runs from that module too.
+    from seedboard_reporter.writer import main as writer_main
+
+    writer_main()
