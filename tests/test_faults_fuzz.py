@@ -211,6 +211,22 @@ class UTF8AddressTests(FuzzCase):
         self.assertIn(b"<html", page.body)
 
 
+class NulTests(FuzzCase):
+    def test_nul_in_address(self) -> None:
+        """A NUL in a path or a query argument is a 400 naming it, on either database
+        (PostgreSQL refused such text with an error that became a 500, as the fuzzer
+        found)."""
+        answer = self.check("GET", "/api/v1/runs?before=%00", b"")
+        self.assertEqual((answer.status, answer.body["error"]["field"]), (400, "before"))
+        self.assertIn("NUL", answer.body["error"]["message"])
+        for path in ("/api/v1/runs/a%00b", "/api/v1/tests/x%00"):
+            answer = self.check("GET", path, b"")
+            self.assertEqual((answer.status, answer.body["error"]["code"]), (400, "bad_request"))
+        page = self.send("GET", "/tests/x%00", token=None)
+        self.assertEqual(page.status, 400)
+        self.assertIn(b"NUL", page.body)
+
+
 class ReadFuzzTests(FuzzCase):
     @fuzz(150, 1500)
     @given(READ_PATHS, ARGUMENTS)

@@ -648,8 +648,9 @@ class Dashboard:
 
 
 class DashboardResource(KleinResource):
-    """The dashboard's routes; an address that is not UTF-8 once percent-decoded gets the
-    site's own 400 (JSON under /api) rather than Klein's plain-text one."""
+    """The dashboard's routes; an address that is not UTF-8 once percent-decoded, or holds
+    a NUL, gets the site's own 400 (JSON under /api) rather than Klein's plain-text one
+    or a database error."""
 
     def __init__(self, dashboard: Dashboard) -> None:
         super().__init__(dashboard.app)
@@ -657,11 +658,15 @@ class DashboardResource(KleinResource):
 
     def render(self, request: Request) -> KleinRenderable:
         try:
-            b"/".join(request.postpath or []).decode("utf-8")
+            path = b"/".join(request.postpath or []).decode("utf-8")
             request.getRequestHostname().decode("utf-8")
         except UnicodeDecodeError:
             return self._dashboard.refuse(
                 request, bad_request("The address must be UTF-8 text once percent-decoded.")
+            )
+        if "\x00" in path:  # no id holds one, and PostgreSQL cannot even compare with it
+            return self._dashboard.refuse(
+                request, bad_request("The address must not contain NUL characters.")
             )
         return super().render(request)  # type: ignore[arg-type]
 
@@ -822,6 +827,9 @@ def _text_argument(request: Request, name: str) -> str | None:
     if not values or not values[0]:
         return None
     try:
-        return values[0].decode("utf-8")
+        text = values[0].decode("utf-8")
     except UnicodeDecodeError:
-        raise bad_request(f"{name} must be UTF-8 text") from None
+        raise bad_request(f"{name} must be UTF-8 text", field=name) from None
+    if "\x00" in text:
+        raise bad_request(f"{name} must not contain NUL characters", field=name)
+    return text
