@@ -42,6 +42,19 @@ class SpoolTests(SynchronousTestCase):
         spool.release()
         self.assertFalse((self.root / "r1").exists())
 
+    def test_half_written_request_goes(self) -> None:
+        """A request a killed process left half written (``*.part``) is no request: a
+        replay that finds nothing else to send removes it with the run's folder."""
+        killed = RunSpool(self.root, "r1")
+        killed.add_run(b"{}")
+        (killed.folder / "1-batch-00000000.part").write_bytes(b'{"resu')
+        replay = next(spooled_runs(self.root))
+        self.assertTrue(replay.claim())
+        [request] = replay.pending()
+        replay.acknowledged(request)
+        replay.release()
+        self.assertFalse((self.root / "r1").exists())
+
     def test_release_keeps_undelivered(self) -> None:
         """A run with requests left stays in the spool for the next run."""
         spool = RunSpool(self.root, "r1")

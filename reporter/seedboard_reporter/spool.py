@@ -74,6 +74,10 @@ class RunSpool:
         os.close(self._lock_fd)
         self._lock_fd = None
         if not self.pending():
+            # A request half written when its process was killed was never spooled:
+            # nothing will send it, and it would keep the folder forever.
+            for leftover in self.folder.glob("*.part"):
+                _remove_quietly(leftover)
             _remove_quietly(self.folder / _LOCK)
             with contextlib.suppress(OSError):  # another process spooled into it meanwhile
                 self.folder.rmdir()
