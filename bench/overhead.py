@@ -107,10 +107,15 @@ def count_instructions(work: Path, tests: int) -> dict[str, int]:
     return counts
 
 
+def _reporter(name: str) -> str:
+    """What ``--reporter=`` a measure ran with."""
+    return name if name in ("text", "verbose") else f"seedboard {name}"
+
+
 def print_instructions(counts: dict[str, int]) -> None:
     print(f"{'trial process instructions':<28}{'count':>10}{'÷ text':>10}{'÷ verbose':>11}")
     for name, count in counts.items():
-        reporter = name if name in ("text", "verbose") else f"seedboard {name}"
+        reporter = _reporter(name)
         print(
             f"  --reporter={reporter:<24}{count / 1e9:>8.3f} G"
             f"{count / counts['text']:>10.3f}{count / counts['verbose']:>11.3f}"
@@ -120,7 +125,7 @@ def print_instructions(counts: dict[str, int]) -> None:
 def print_rows(overhead: dict[str, dict[str, float]]) -> None:
     print(f"{'reporter overhead':<28}{'median':>10}{'spread':>10}{'÷ text':>10}{'÷ verbose':>11}")
     for name, row in overhead.items():
-        reporter = name if name in ("text", "verbose") else f"seedboard {name}"
+        reporter = _reporter(name)
         print(
             f"  trial --reporter={reporter:<18}"
             f"{row['median_s']:>8.2f} s{row['spread_s']:>8.2f} s{row['ratio_to_text']:>10.3f}"

@@ -214,13 +214,15 @@ def _pages(made: History, rng: random.Random) -> dict[str, list[str]]:
 def _writer(where: Path | str) -> Iterator[Callable[[], None]]:
     """A write to the database as any stored batch makes one: the servers' kept answers
     of slow pages (flaky tests, trends) are then out of date, and read again."""
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import create_engine
+
+    from seedboard.db.changes import note_change
 
     engine = create_engine(where if isinstance(where, str) else f"sqlite:///{where}")
 
     def write() -> None:
         with engine.begin() as conn:
-            conn.execute(text("UPDATE changes SET count = count + 1"))
+            note_change(conn)
 
     try:
         yield write
