@@ -10,6 +10,7 @@ import json
 import math
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -110,7 +111,7 @@ def make_environment(directory: Path | None = None) -> Environment:
         replay_command=replay_command,
         outcome_bar=outcome_bar,
         outcome_badge=outcome_badge,
-        result_row=result_row,
+        result_rows=result_rows,
         copyable=copyable,
         timeline=timeline,
         duration_chart=duration_chart,
@@ -265,20 +266,51 @@ def copyable(text: str, element_id: str, block: bool = False) -> Markup:
     )
 
 
-def result_row(result: Result) -> Markup:
-    """A run page's table row for one result.
+def result_rows(results: Sequence[Result], order_seed: int | None) -> Markup:
+    """A run page's table rows: each result, and under one with a failure, reason or
+    traceback, a row of details (with its replay command when it failed with a seed).
 
-    Written here rather than in the template: a run has thousands of rows, and
-    Jinja (or ``Markup.format``) costs several times these f-strings of escaped values.
+    Written here rather than in the template: a run has thousands of rows, and a
+    Jinja loop (or ``Markup.format``) costs several times these f-strings of
+    escaped values, joined once.
     """
-    seed = _NO_VALUE if result.seed is None else result.seed
-    return Markup(
-        f'<tr><td class="test-id"><a href="{escape(path_to_test(result.test_id))}">'
-        f"<code>{escape(result.test_id)}</code></a></td>"
-        f"<td>{_BADGES[result.outcome]}</td>"
-        f'<td class="num">{escape(readable_duration(result.duration))}</td>'
-        f'<td class="num mono">{seed}</td></tr>'
-    )
+    rows: list[str] = []
+    add = rows.append
+    for index, result in enumerate(results, 1):
+        seed = _NO_VALUE if result.seed is None else result.seed
+        add(
+            f'<tr><td class="test-id">{_test_link(result.test_id)}</td>'
+            f"<td>{_BADGES[result.outcome]}</td>"
+            f'<td class="num">{readable_duration(result.duration)}</td>'
+            f'<td class="num mono">{seed}</td></tr>'
+        )
+        if result.message or result.traceback or result.exception_type:
+            add(_details_row(result, index, order_seed))
+    return Markup("\n".join(rows))
+
+
+@lru_cache(maxsize=8192)
+def _test_link(test_id: str) -> str:
+    """A link to a test's page, named by its id: the same tests fill every run page."""
+    return f'<a href="{escape(path_to_test(test_id))}"><code>{escape(test_id)}</code></a>'
+
+
+def _details_row(result: Result, index: int, order_seed: int | None) -> str:
+    parts = ['<tr class="details"><td colspan="4">']
+    if result.exception_type:
+        parts.append(f"<code>{escape(result.exception_type)}</code>")
+    if result.message:
+        parts.append(f'<p class="message">{escape(result.message)}</p>')
+    if result.traceback:
+        parts.append(
+            f"<details><summary>Traceback</summary><pre>{escape(result.traceback)}</pre></details>"
+        )
+    if result.outcome.is_bad and result.seed is not None:
+        command = replay_command(result.test_id, result.seed, order_seed)
+        parts.append('<p class="muted">Replay with <code>seedboard.testing</code>:</p>')
+        parts.append(copyable(command, f"result-{index}-command"))
+    parts.append("</td></tr>")
+    return "".join(parts)
 
 
 def percent(rate: float) -> str:
