@@ -137,7 +137,9 @@ def path_to_run(run_id: str) -> str:
     return "/runs/" + quote(run_id, safe="")
 
 
+@lru_cache(maxsize=8192)
 def path_to_test(test_id: str) -> str:
+    """Kept per test id: a run's page or JSON links each of its thousands of tests."""
     # Nothing is safe: a "/" or "?" in a test id must stay part of the id.
     return "/tests/" + quote(test_id, safe="")
 
