@@ -71,7 +71,7 @@ def _summary(conn: Connection, run_id: str) -> RunSummary:
 def _outcomes(conn: Connection, run_id: str) -> list[tuple[int, Outcome]]:
     """The run's results by test key: names are read only for the tests that changed."""
     query = select(Result.test_id, Result.outcome).where(Result.run_id == run_id)
-    return [(test, OUTCOME_OF[outcome]) for test, outcome in conn.execute(query).tuples()]
+    return [(test, OUTCOME_OF[outcome]) for test, outcome in conn.execute(query)]
 
 
 def _names(conn: Connection, tests: set[int]) -> dict[int, str]:

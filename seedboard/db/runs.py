@@ -262,7 +262,7 @@ def get_run(conn: Connection, run_id: str) -> RunDetail | None:
     # build them several times faster than rows read by name.
     results = [
         ResultRecord(name, OUTCOME_OF[outcome], *rest)
-        for name, outcome, *rest in conn.execute(query).tuples()
+        for name, outcome, *rest in conn.execute(query)
     ]
     results.sort(key=lambda r: (_FAILURES_FIRST[r.outcome], r.test_id))
     return RunDetail(summary=summary, results=results)

@@ -118,7 +118,7 @@ def _day_tests(
         query = query.where(TestDay.branch == branch)
     return [
         DayTest(_as_date(d), test, passes, failures)
-        for d, test, passes, failures in conn.execute(query).tuples()
+        for d, test, passes, failures in conn.execute(query)
     ]
 
 
