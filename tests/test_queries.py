@@ -8,7 +8,7 @@ from sqlalchemy import Connection, select
 from twisted.trial.unittest import SynchronousTestCase
 
 from seedboard.db.models import Result, Run, Test
-from seedboard.db.queries import is_bad, latest_results
+from seedboard.db.queries import is_bad, latest_results, started_at_of, stored_started_at
 from seedboard.domain import Outcome
 from tests.support import record_run, result, run_start, temporary_database
 
@@ -69,6 +69,16 @@ class LatestResultsTests(SynchronousTestCase):
         found = self.latest(2, branch="main")
         self.assertEqual(found["t.a"], [(self.runs[7], "success"), (self.runs[5], "success")])
         self.assertEqual(found["t.b"], [(self.runs[1], "success")])
+
+    def test_stored_start(self) -> None:
+        """A run's start read as stored converts to the aware UTC time it was recorded at."""
+
+        def read(conn: Connection) -> list[datetime]:
+            test = keys(conn)["t.b"]
+            found = latest_results(conn, [stored_started_at()], [test], 2)
+            return [started_at_of(stored) for (stored,) in found[test]]
+
+        self.assertEqual(self.db.read(read), [START + timedelta(hours=1), START])
 
     def test_unknown_tests_left_out(self) -> None:
         """A key with no results is not in the answer."""

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import Connection, Row, select
 
 from seedboard.db.models import Result, Run, Test
-from seedboard.db.queries import is_bad, latest_results
-from seedboard.domain import Outcome
+from seedboard.db.queries import is_bad, latest_results, started_at_of, stored_started_at
+from seedboard.domain import OUTCOME_OF
 from seedboard.triage.classify import Classification, rank_key
 from seedboard.triage.report import Sample, TestTriage, triage
 from seedboard.triage.trends import SPARKLINE
@@ -63,7 +63,7 @@ _TestRow = Row[int, str, str | None, int | None]
 _COLUMNS = (
     # In the order of Sample's fields.
     Run.id,
-    Run.started_at,
+    stored_started_at(),
     Result.outcome,
     Result.seed,
     Result.fingerprint,
@@ -88,4 +88,4 @@ def _triaged(test: _TestRow, rows: list[tuple[Any, ...]], window: int) -> TestTr
 
 def _sample(row: tuple[Any, ...]) -> Sample:
     run_id, started_at, outcome, *rest = row
-    return Sample(run_id, started_at, Outcome(outcome), *rest)
+    return Sample(run_id, started_at_of(started_at), OUTCOME_OF[outcome], *rest)

@@ -15,9 +15,15 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from seedboard.db.models import Result, Run, Test, TestDay
-from seedboard.db.queries import is_bad, latest_results, runs_then_results
+from seedboard.db.queries import (
+    is_bad,
+    latest_results,
+    runs_then_results,
+    started_at_of,
+    stored_started_at,
+)
 from seedboard.db.runs import ReplayFilter, RunFilters, run_conditions
-from seedboard.domain import BAD_OUTCOMES, Outcome
+from seedboard.domain import BAD_OUTCOMES, OUTCOME_OF, Outcome
 from seedboard.triage.classify import Observation
 from seedboard.triage.trends import (
     SAMPLE_LIMIT,
@@ -154,7 +160,7 @@ def _samples(
     """Each test's latest results in the range, at most ``SAMPLE_LIMIT``."""
     columns = (  # in the order of Observation's fields
         Run.id,
-        Run.started_at,
+        stored_started_at(),
         Result.outcome,
         Result.seed,
         Result.fingerprint,
@@ -163,7 +169,9 @@ def _samples(
     latest = latest_results(conn, columns, tests, SAMPLE_LIMIT, runs_where=conditions)
     return {
         test: [
-            Observation(run_id, started_at, Outcome(outcome), seed, fingerprint, is_replay)
+            Observation(
+                run_id, started_at_of(started_at), OUTCOME_OF[outcome], seed, fingerprint, is_replay
+            )
             for run_id, started_at, outcome, seed, fingerprint, is_replay in rows
         ]
         for test, rows in latest.items()
