@@ -6,6 +6,7 @@ too: it is trial's default reporter, whose output seedboard's repeats, so
 seedboard ÷ verbose is the cost of recording alone.  Embedded mode records
 every round into one database, as a project's ./seedboard.db is (the warm-up
 round creates it).  Bytecode caching is left on, as in an installed package.
+Each round runs the four in a shuffled order, half a second apart.
 
 Wall time on a shared machine is noisy, so ``--instructions`` also counts the
 instructions trial's own process executes (valgrind, child processes such as
@@ -14,10 +15,12 @@ the writer not counted), which the machine's load does not change.
 
 from __future__ import annotations
 
+import random
 import re
 import shutil
 import statistics
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -42,6 +45,19 @@ def _runs(work: Path, tests: int, url: str, token: str) -> tuple[Path, dict[str,
     }
 
 
+SETTLE = 0.5
+"""Seconds between timed runs: what a run leaves behind (embedded mode's writer
+closing its database, the server's checkpoint a quarter second after a batch) is
+done before the next run starts, rather than charged to it."""
+
+
+def _round_order(names: list[str], round_number: int) -> list[str]:
+    """The runs of one round in a shuffled order, the same for the same round number:
+    no variant always follows the same other one, or starts a round."""
+    random.Random(round_number).shuffle(names)
+    return names
+
+
 def measure(work: Path, tests: int, repeat: int) -> dict[str, object]:
     """trial --reporter=seedboard ÷ trial --reporter=text, on a generated suite."""
     db = work / "server.db"
@@ -55,10 +71,11 @@ def measure(work: Path, tests: int, repeat: int) -> dict[str, object]:
     times: dict[str, list[float]] = {name: [] for name in variants}
     try:
         for i in range(repeat + 1):
-            for name, run in variants.items():
-                elapsed = run()
+            for name in _round_order(list(variants), i):
+                elapsed = variants[name]()
                 if i:  # the first round warms caches and creates databases
                     times[name].append(elapsed)
+                time.sleep(SETTLE)
     finally:
         server.terminate()
         server.wait()
