@@ -113,6 +113,8 @@ def make_environment(directory: Path | None = None) -> Environment:
         outcome_badge=outcome_badge,
         result_rows=result_rows,
         copyable=copyable,
+        failing_seed_rows=failing_seed_rows,
+        passing_seed_rows=passing_seed_rows,
         timeline=timeline,
         duration_chart=duration_chart,
         runs_chart=runs_chart,
@@ -313,6 +315,38 @@ def _details_row(result: Result, index: int, order_seed: int | None) -> str:
         parts.append(copyable(command, f"result-{index}-command"))
     parts.append("</td></tr>")
     return "".join(parts)
+
+
+def failing_seed_rows(seeds: Sequence[SeedReport], prefix: str) -> Markup:
+    """A triage's failing seeds as table rows, each with its replay command and
+    ``@seed`` snippet to copy; ``prefix`` keeps several tests' element ids apart.
+    A function, like ``result_rows``: a flaky page has hundreds of them."""
+    rows = []
+    for seed in seeds:
+        lines: list[str] = []
+        if seed.command:
+            lines.append(copyable(seed.command, f"{prefix}-seed-{seed.seed}-command"))
+        if seed.snippet:
+            lines.append(
+                f'<p class="muted">or pin it in the test with <code>@seed({seed.seed})</code>:</p>'
+            )
+            lines.append(copyable(seed.snippet, f"{prefix}-seed-{seed.seed}-snippet", block=True))
+        rows.append(
+            f'<tr><td class="num mono">{seed.seed}</td><td class="num">{seed.passed}</td>'
+            f'<td class="num">{seed.failed}</td><td class="replay-lines">{"".join(lines)}</td></tr>'
+        )
+    return Markup("\n".join(rows))
+
+
+def passing_seed_rows(seeds: Sequence[SeedReport]) -> Markup:
+    """A triage's seeds that only passed, as table rows."""
+    return Markup(
+        "\n".join(
+            f'<tr><td class="num mono">{seed.seed}</td><td class="num">{seed.passed}</td>'
+            f'<td class="num">{seed.failed}</td></tr>'
+            for seed in seeds
+        )
+    )
 
 
 def percent(rate: float) -> str:
