@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from markupsafe import Markup, escape
 
@@ -286,7 +287,9 @@ def _open_svg(
     )
 
 
+@lru_cache(maxsize=2048)
 def _rect(classes: str, x: float, y: float, width: float, height: float, title: str | None) -> str:
+    # Kept: a flaky page draws the same few dozen sparkline marks a thousand times.
     inside = "" if title is None else f"<title>{_text(title)}</title>"
     return (
         f'<rect class="{classes}" x="{_n(x)}" y="{_n(y)}" width="{_n(width)}" '
