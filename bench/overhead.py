@@ -15,6 +15,7 @@ the writer not counted), which the machine's load does not change.
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import shutil
@@ -24,6 +25,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import trial_phases
 from common import BIN, SAMPLES, environment, median_spread, new_token, start_server, timed
 
 Run = tuple[list[str], dict[str, str]]
@@ -124,6 +126,59 @@ def count_instructions(work: Path, tests: int) -> dict[str, int]:
     return counts
 
 
+PHASES = ("to the first test", "the tests", "done()", "to the exit")
+
+
+def time_phases(work: Path, tests: int, repeat: int) -> dict[str, dict[str, float]]:
+    """Each run's wall time split at trial's first test, its last, and its reporter's
+    ``done()`` (``trial_phases.py``): medians in seconds, per measure and phase."""
+    db = work / "server.db"
+    server, url = start_server(db, work)
+    project, runs = _runs(work, tests, url, new_token(db))
+    wrapper = [str(BIN / "python"), str(Path(__file__).parent / "trial_phases.py")]
+    found: dict[str, list[tuple[float, ...]]] = {name: [] for name in runs}
+    try:
+        for i in range(repeat + 1):
+            for name in _round_order(list(runs), i):
+                args, env = runs[name]
+                phases = _phases([*wrapper, *args], project, env)
+                if i:
+                    found[name].append(phases)
+                time.sleep(SETTLE)
+    finally:
+        server.terminate()
+        server.wait()
+    return {
+        name: {
+            phase: statistics.median(run[k] for run in samples) for k, phase in enumerate(PHASES)
+        }
+        for name, samples in found.items()
+    }
+
+
+def _phases(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, ...]:
+    started = time.monotonic()
+    done = subprocess.run(
+        command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    ended = time.monotonic()
+    line = next(x for x in done.stderr.splitlines() if x.startswith(trial_phases.MARKER))
+    moments = json.loads(line.removeprefix(trial_phases.MARKER))
+    return (
+        moments["first_test"] - started,
+        moments["last_test"] - moments["first_test"],
+        moments["done_end"] - moments["done"],
+        ended - moments["done_end"],
+    )
+
+
+def print_phases(phases: dict[str, dict[str, float]]) -> None:
+    print(f"{'trial process phases (ms)':<28}" + "".join(f"{p:>18}" for p in PHASES))
+    for name, row in phases.items():
+        cells = "".join(f"{row[p] * 1000:>18.0f}" for p in PHASES)
+        print(f"  --reporter={_reporter(name):<16}{cells}")
+
+
 def _reporter(name: str) -> str:
     """What ``--reporter=`` a measure ran with."""
     return name if name in ("text", "verbose") else f"seedboard {name}"
@@ -159,6 +214,11 @@ def main() -> None:
     parser.add_argument("--tests", type=int, default=5000, help="tests in the generated suite")
     parser.add_argument("--repeat", type=int, default=5, help="timed rounds of each trial run")
     parser.add_argument(
+        "--phases",
+        action="store_true",
+        help="also split each run's wall time at trial's first and last test and done()",
+    )
+    parser.add_argument(
         "--instructions",
         action="store_true",
         help="also count trial's own instructions under valgrind (one run each, slow)",
@@ -168,6 +228,10 @@ def main() -> None:
         timed_work, counted_work = Path(folder) / "timed", Path(folder) / "counted"
         timed_work.mkdir()
         print_rows(measure(timed_work, args.tests, args.repeat))  # type: ignore[arg-type]
+        if args.phases:
+            phased_work = Path(folder) / "phased"
+            phased_work.mkdir()
+            print_phases(time_phases(phased_work, args.tests, args.repeat))
         if args.instructions:
             counted_work.mkdir()
             print_instructions(count_instructions(counted_work, args.tests))
