@@ -108,7 +108,6 @@ def make_environment(directory: Path | None = None) -> Environment:
         DEFAULT_DB_FILE=DEFAULT_DB_FILE,
         CLASS_MEANINGS=CLASS_MEANINGS,
         CLASS_MARKS=CLASS_MARKS,
-        replay_command=replay_command,
         outcome_bar=outcome_bar,
         outcome_badge=outcome_badge,
         result_rows=result_rows,
