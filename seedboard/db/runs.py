@@ -234,8 +234,14 @@ def _older_than(conn: Connection, run_id: str) -> ColumnElement[bool]:
 
 def listed_after(started_at: datetime, run_id: str) -> ColumnElement[bool]:
     """Runs listed after this one, newest first: started earlier, or at the same time
-    with a lower id (ids break ties, so no run is ever on two pages)."""
-    return or_(Run.started_at < started_at, and_(Run.started_at == started_at, Run.id < run_id))
+    with a lower id (ids break ties, so no run is ever on two pages).
+
+    The first condition repeats what the rest implies, as a bound the databases
+    can start the ``(started_at, id)`` index at: without it SQLite walks every
+    newer run first, so a later page cost more the deeper it was in history.
+    """
+    earlier = or_(Run.started_at < started_at, and_(Run.started_at == started_at, Run.id < run_id))
+    return and_(Run.started_at <= started_at, earlier)
 
 
 def get_run(conn: Connection, run_id: str) -> RunDetail | None:
