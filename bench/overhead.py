@@ -24,9 +24,12 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import trial_phases
 from common import BIN, SAMPLES, environment, median_spread, new_token, start_server, timed
+
+T = TypeVar("T")
 
 Run = tuple[list[str], dict[str, str]]
 """A trial command line (after ``trial``) and its environment."""
@@ -60,27 +63,34 @@ def _round_order(names: list[str], round_number: int) -> list[str]:
     return names
 
 
-def measure(work: Path, tests: int, repeat: int) -> dict[str, object]:
-    """trial --reporter=seedboard ÷ trial --reporter=text, on a generated suite."""
+def _rounds(
+    work: Path, tests: int, repeat: int, run: Callable[[list[str], Path, dict[str, str]], T]
+) -> dict[str, list[T]]:
+    """``run(trial arguments, folder, environment)`` for each of the four trial runs,
+    ``repeat`` timed rounds after one that warms caches and creates databases; what
+    each call answered, per run."""
     db = work / "server.db"
     server, url = start_server(db, work)
     project, runs = _runs(work, tests, url, new_token(db))
-    trial = [str(BIN / "trial")]
-    variants: dict[str, Callable[[], float]] = {
-        name: lambda args=args, env=env: timed([*trial, *args], project, env)
-        for name, (args, env) in runs.items()
-    }
-    times: dict[str, list[float]] = {name: [] for name in variants}
+    found: dict[str, list[T]] = {name: [] for name in runs}
     try:
         for i in range(repeat + 1):
-            for name in _round_order(list(variants), i):
-                elapsed = variants[name]()
-                if i:  # the first round warms caches and creates databases
-                    times[name].append(elapsed)
+            for name in _round_order(list(runs), i):
+                args, env = runs[name]
+                answer = run(args, project, env)
+                if i:
+                    found[name].append(answer)
                 time.sleep(SETTLE)
     finally:
         server.terminate()
         server.wait()
+    return found
+
+
+def measure(work: Path, tests: int, repeat: int) -> dict[str, object]:
+    """trial --reporter=seedboard ÷ trial --reporter=text, on a generated suite."""
+    trial = str(BIN / "trial")
+    times = _rounds(work, tests, repeat, lambda args, cwd, env: timed([trial, *args], cwd, env))
     text = statistics.median(times["text"])
     verbose = statistics.median(times["verbose"])
     return {
@@ -132,22 +142,10 @@ PHASES = ("to the first test", "the tests", "done()", "to the exit")
 def time_phases(work: Path, tests: int, repeat: int) -> dict[str, dict[str, float]]:
     """Each run's wall time split at trial's first test, its last, and its reporter's
     ``done()`` (``trial_phases.py``): medians in seconds, per measure and phase."""
-    db = work / "server.db"
-    server, url = start_server(db, work)
-    project, runs = _runs(work, tests, url, new_token(db))
     wrapper = [str(BIN / "python"), str(Path(__file__).parent / "trial_phases.py")]
-    found: dict[str, list[tuple[float, ...]]] = {name: [] for name in runs}
-    try:
-        for i in range(repeat + 1):
-            for name in _round_order(list(runs), i):
-                args, env = runs[name]
-                phases = _phases([*wrapper, *args], project, env)
-                if i:
-                    found[name].append(phases)
-                time.sleep(SETTLE)
-    finally:
-        server.terminate()
-        server.wait()
+    found = _rounds(
+        work, tests, repeat, lambda args, cwd, env: _phases([*wrapper, *args], cwd, env)
+    )
     return {
         name: {
             phase: statistics.median(run[k] for run in samples) for k, phase in enumerate(PHASES)
