@@ -125,7 +125,7 @@ def latest_results(
     picked = (
         Result.test_id,
         # As stored: it only orders the rows, and stored times sort as they read.
-        type_coerce(Run.started_at, String).label("_started_at"),
+        stored_started_at().label("_started_at"),
         Run.id.label("_run_id"),
         Result.id.label("_result_id"),
         *columns,

@@ -260,7 +260,7 @@ _NO_VALUE = Markup('<span class="muted">—</span>')
 
 def copyable(text: str, element_id: str, block: bool = False) -> Markup:
     """Text in an element of its own, with a button that copies it (``static/copy.js``):
-    a function, like ``result_row``, since a flaky page has a thousand of them."""
+    a function, like ``result_rows``, since a flaky page has a thousand of them."""
     tag = "pre" if block else "code"
     target = escape(element_id)
     return Markup(
@@ -320,7 +320,7 @@ def failing_seed_rows(seeds: Sequence[SeedReport], prefix: str) -> Markup:
     """A triage's failing seeds as table rows, each with its replay command and
     ``@seed`` snippet to copy; ``prefix`` keeps several tests' element ids apart.
     A function, like ``result_rows``: a flaky page has hundreds of them."""
-    rows = []
+    rows: list[str] = []
     for seed in seeds:
         lines: list[str] = []
         if seed.command:
@@ -330,21 +330,20 @@ def failing_seed_rows(seeds: Sequence[SeedReport], prefix: str) -> Markup:
                 f'<p class="muted">or pin it in the test with <code>@seed({seed.seed})</code>:</p>'
             )
             lines.append(copyable(seed.snippet, f"{prefix}-seed-{seed.seed}-snippet", block=True))
-        rows.append(
-            f'<tr><td class="num mono">{seed.seed}</td><td class="num">{seed.passed}</td>'
-            f'<td class="num">{seed.failed}</td><td class="replay-lines">{"".join(lines)}</td></tr>'
-        )
+        rows.append(f'<tr>{_seed_cells(seed)}<td class="replay-lines">{"".join(lines)}</td></tr>')
     return Markup("\n".join(rows))
 
 
 def passing_seed_rows(seeds: Sequence[SeedReport]) -> Markup:
     """A triage's seeds that only passed, as table rows."""
-    return Markup(
-        "\n".join(
-            f'<tr><td class="num mono">{seed.seed}</td><td class="num">{seed.passed}</td>'
-            f'<td class="num">{seed.failed}</td></tr>'
-            for seed in seeds
-        )
+    return Markup("\n".join(f"<tr>{_seed_cells(seed)}</tr>" for seed in seeds))
+
+
+def _seed_cells(seed: SeedReport) -> str:
+    """A seed's number, passes and failures: the columns both seed tables begin with."""
+    return (
+        f'<td class="num mono">{seed.seed}</td><td class="num">{seed.passed}</td>'
+        f'<td class="num">{seed.failed}</td>'
     )
 
 
