@@ -18,6 +18,7 @@ from seedboard_reporter.records import (
     UNEXPECTED_SUCCESS,
     Problem,
     make_row,
+    original_test,
     problem_of,
     reason_of,
     seed_of,
@@ -100,7 +101,12 @@ class MakeResultTests(SynchronousTestCase):
         problem = Problem(message="x")
         made = result_of(
             make_row(
-                wrapped, test_id(wrapped), Outcome.FAILURE.value, problem, 0.1, str(HERE.parent)
+                original_test(wrapped),
+                test_id(wrapped),
+                Outcome.FAILURE.value,
+                problem,
+                0.1,
+                str(HERE.parent),
             )
         )
         self.assertEqual(made.outcome, Outcome.FAILURE)

@@ -126,17 +126,17 @@ def make_row(
 ) -> Row:
     """A result as a row, built once per test: this runs between a suite's tests.
 
-    ``identity`` is the test's id (``test_id``), which the caller may know already;
+    ``test`` is the test itself (``original_test``), not an adapter around it;
+    ``identity`` is its id (``test_id``), which the caller may know already;
     ``outcome`` is an ``Outcome``'s value: reading ``.value`` off an enum member
     costs a Python call, too much to pay once per test."""
-    original = original_test(test)
-    file, line = _location(original, cwd)
-    seed = getattr(original, "seedboard_seed", None)  # seedboard's TestCase: the usual case
+    file, line = _location(test, cwd)
+    seed = getattr(test, "seedboard_seed", None)  # seedboard's TestCase: the usual case
     return (
         identity,
         outcome,
         duration,
-        seed if isinstance(seed, int) else _seed(original, problem.message),
+        seed if isinstance(seed, int) else _seed(test, problem.message),
         problem.exception_type,
         problem.message,
         problem.traceback,

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from collections.abc import Callable, Mapping, MutableMapping
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
+from time import perf_counter
 from typing import Any, TextIO, cast
 from uuid import uuid4
 
@@ -163,7 +163,10 @@ class SeedboardReporter(TreeOutput):
         self._recorder = open_recorder(os.environ, self._cwd, sys.argv, options, run_seed)
         self._worker_logs = _worker_logs(options, self._cwd)
         self._test_started: float | None = None
+        self._started: Any = None
+        """The test as trial handed it to ``startTest``, maybe inside an adapter."""
         self._current: Any = None
+        """That test itself, out of any adapter."""
         self._last_note: tuple[str, WorkerNote | None] | None = None
         self._pending: list[tuple[Any, str, Problem]] = []
         if not self._dry_run:
@@ -171,14 +174,15 @@ class SeedboardReporter(TreeOutput):
 
     def startTest(self, test: Any) -> None:
         super().startTest(test)
-        self._current = original_test(test)  # trial may wrap it anew for each call
-        self._test_started = time.perf_counter()
+        self._started = test
+        self._current = original_test(test)
+        self._test_started = perf_counter()
 
     def stopTest(self, test: Any) -> None:
         super().stopTest(test)
         started, self._test_started = self._test_started, None
         if self._pending:
-            self._record_pending(0.0 if started is None else time.perf_counter() - started)
+            self._record_pending(0.0 if started is None else perf_counter() - started)
 
     def addSuccess(self, test: Any) -> None:
         super().addSuccess(test)
@@ -186,7 +190,7 @@ class SeedboardReporter(TreeOutput):
         # tearDown and cleanups, so its duration is complete and nothing follows.
         started = self._test_started
         self._record(
-            test, SUCCESS, _NO_PROBLEM, 0.0 if started is None else time.perf_counter() - started
+            test, SUCCESS, _NO_PROBLEM, 0.0 if started is None else perf_counter() - started
         )
 
     def _record_pending(self, duration: float) -> None:
@@ -198,9 +202,11 @@ class SeedboardReporter(TreeOutput):
     def _record(self, test: Any, outcome: str, problem: Problem, duration: float) -> None:
         """Hand one result to the recorder; never disturb the run."""
         try:
-            # The output already asked the running test for its id.
-            original = original_test(test)
-            identity = self.test_id if original is self._current else test_id(test)
+            if test is self._started:  # usually: unwrapped, and its id asked, at its start
+                original, identity = self._current, self.test_id
+            else:  # trial may wrap a test anew for each call
+                original = original_test(test)
+                identity = self.test_id if original is self._current else test_id(test)
             row = make_row(original, identity, outcome, problem, duration, self._cwd_text)
             if self._worker_logs is not None:
                 row = self._with_worker_note(row, self._worker_logs)
