@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, select
 
+from seedboard.db.flaky import test_triage
 from seedboard.db.models import Result, Run, Test
-from seedboard.db.queries import runs_then_results
-from seedboard.domain import Outcome, TestHistory, TestRun
+from seedboard.db.queries import runs_then_results, started_at_of, stored_started_at
+from seedboard.domain import OUTCOME_OF, TestHistory, TestRun
+from seedboard.triage.report import TestTriage
 
 
 def test_history(conn: Connection, name: str, limit: int) -> TestHistory | None:
@@ -17,7 +19,7 @@ def test_history(conn: Connection, name: str, limit: int) -> TestHistory | None:
     query = (
         select(
             Run.id,
-            Run.started_at,
+            stored_started_at(),
             Run.branch,
             Run.commit,
             Result.outcome,
@@ -31,16 +33,17 @@ def test_history(conn: Connection, name: str, limit: int) -> TestHistory | None:
         .limit(limit)
     )
     runs = [
-        TestRun(
-            run_id=row.id,
-            started_at=row.started_at,
-            branch=row.branch,
-            commit=row.commit,
-            outcome=Outcome(row.outcome),
-            duration=row.duration,
-            seed=row.seed,
-            message=row.message,
-        )
-        for row in conn.execute(query)
+        TestRun(run, started_at_of(started), branch, commit, OUTCOME_OF[outcome], *rest)
+        for run, started, branch, commit, outcome, *rest in conn.execute(query)
     ]
     return TestHistory(test_id=name, file=test.file, line=test.line, runs=runs)
+
+
+def history_and_triage(
+    conn: Connection, name: str, limit: int
+) -> tuple[TestHistory, TestTriage] | None:
+    """A test's page in one read: its latest ``limit`` results and its triage over
+    the default window; None if never seen."""
+    history = test_history(conn, name, limit)
+    triage = None if history is None else test_triage(conn, name)
+    return None if history is None or triage is None else (history, triage)

@@ -39,8 +39,8 @@ from seedboard.db.compare import (
     compare_with_previous,
     previous_run,
 )
-from seedboard.db.flaky import WINDOW, flaky_tests, test_triage
-from seedboard.db.history import test_history
+from seedboard.db.flaky import WINDOW, flaky_tests
+from seedboard.db.history import history_and_triage
 from seedboard.db.pool import Pool
 from seedboard.db.runs import (
     OutcomeFilter,
@@ -303,8 +303,7 @@ class Dashboard:
     @app.route("/tests/<any_path:test_id>", methods=["GET"])
     async def test_page(self, request: Request, test_id: str) -> bytes:
         await self._require_reader(request)
-        history = await self._history(request, test_id)
-        triage = await self._triage(test_id)
+        history, triage = await self._test(request, test_id)
         return self._html(
             request,
             "test.html",
@@ -374,8 +373,7 @@ class Dashboard:
     @app.route("/api/v1/tests/<any_path:test_id>", methods=["GET"])
     async def test_api(self, request: Request, test_id: str) -> bytes:
         await self._require_reader(request)
-        history = await self._history(request, test_id)
-        triage = await self._triage(test_id)
+        history, triage = await self._test(request, test_id)
         return self._json(request, history_json(history, triage, durations(history.runs)))
 
     @app.route("/api/v1/flaky", methods=["GET"])
@@ -608,19 +606,14 @@ class Dashboard:
                 404, "not_found", f"No run with id {missing.run_id!r}.", field=field
             ) from None
 
-    async def _history(self, request: Request, test_id: str) -> TestHistory:
+    async def _test(self, request: Request, test_id: str) -> tuple[TestHistory, TestTriage]:
+        """The test's latest results and its triage over the default window, on every
+        branch, in one read."""
         limit = _limit_argument(request, HISTORY_LIMIT)
-        history = await self._pool.read(test_history, test_id, limit)
-        if history is None:
+        found = await self._pool.read(history_and_triage, test_id, limit)
+        if found is None:
             raise not_found(f"No test with id {test_id!r}.")
-        return history
-
-    async def _triage(self, test_id: str) -> TestTriage:
-        """The test's triage over the default window, on every branch."""
-        triage = await self._pool.read(test_triage, test_id)
-        if triage is None:
-            raise not_found(f"No test with id {test_id!r}.")
-        return triage
+        return found
 
     def _today(self) -> date:
         return self._clock().astimezone(UTC).date()

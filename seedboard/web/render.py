@@ -111,6 +111,10 @@ def make_environment(directory: Path | None = None) -> Environment:
         outcome_bar=outcome_bar,
         outcome_badge=outcome_badge,
         result_rows=result_rows,
+        history_rows=history_rows,
+        moment=moment,
+        optional=optional,
+        commit_code=commit_code,
         copyable=copyable,
         failing_seed_rows=failing_seed_rows,
         passing_seed_rows=passing_seed_rows,
@@ -134,7 +138,9 @@ def static_directory() -> Path:
 # Paths and links.
 
 
+@lru_cache(maxsize=4096)
 def path_to_run(run_id: str) -> str:
+    """Kept per run id, like a run's start in text: the same runs fill every test's page."""
     return "/runs/" + quote(run_id, safe="")
 
 
@@ -184,12 +190,15 @@ def is_web_url(url: object) -> bool:
 # Text for people.
 
 
+@lru_cache(maxsize=4096)
 def iso_utc(moment: datetime) -> str:
     """ISO 8601 in UTC with a ``Z``, always to the microsecond so every value looks alike."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+@lru_cache(maxsize=4096)
 def readable_utc(moment: datetime) -> str:
+    """Kept per moment: a test page writes each of its runs' start three times."""
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
@@ -256,6 +265,43 @@ def outcome_badge(outcome: Outcome, count: int | None = None) -> Markup:
 
 _BADGES = {outcome: outcome_badge(outcome) for outcome in Outcome}
 _NO_VALUE = Markup('<span class="muted">—</span>')
+
+
+def moment(when: datetime, now: datetime) -> Markup:
+    """A time as a ``<time>`` element in UTC, and how long ago it was."""
+    stamp = iso_utc(when)
+    return Markup(
+        f'<time datetime="{stamp}" title="{stamp}">{readable_utc(when)}</time>'
+        f' <span class="muted">({time_ago(when, now)})</span>'
+    )
+
+
+def optional(value: object) -> Markup:
+    """A value, or a muted dash for none."""
+    return _NO_VALUE if value is None or value == "" else escape(value)
+
+
+def commit_code(commit: str | None) -> Markup:
+    """A commit by its short form, the whole of it on hover; a muted dash for none."""
+    if not commit:
+        return _NO_VALUE
+    return Markup(f'<code title="{escape(commit)}">{escape(short_commit(commit))}</code>')
+
+
+def history_rows(runs: Sequence[TestRun], now: datetime) -> Markup:
+    """A test page's table rows, one per run: written here, not in the template, for
+    the reason ``result_rows`` is (a Jinja macro per cell cost most of the page)."""
+    return Markup(
+        "\n".join(
+            f'<tr><td><a href="{escape(path_to_run(run.run_id))}">{moment(run.started_at, now)}'
+            f"</a></td><td>{optional(run.branch)}</td><td>{commit_code(run.commit)}</td>"
+            f'<td>{_BADGES[run.outcome]}</td><td class="num">{readable_duration(run.duration)}'
+            f'</td><td class="num mono">{optional(run.seed)}</td><td>'
+            + (f'<p class="message">{escape(run.message)}</p>' if run.message else "")
+            + "</td></tr>"
+            for run in runs
+        )
+    )
 
 
 def copyable(text: str, element_id: str, block: bool = False) -> Markup:
