@@ -64,6 +64,22 @@ class LatestResultsTests(SynchronousTestCase):
             self.latest(3)["t.b"], [(self.runs[1], "success"), (self.runs[0], "failure")]
         )
 
+    def test_fewer_runs_than_asked_for(self) -> None:
+        """With fewer runs than the results asked for, every test gets all it has."""
+        found = self.latest(20)
+        self.assertEqual(found["t.b"], [(self.runs[1], "success"), (self.runs[0], "failure")])
+        self.assertEqual(len(found["t.a"]), 10)
+        self.assertEqual(
+            found["t.a"][2:],
+            [
+                (run, "success" if hour % 3 else "failure")
+                for hour, run in reversed(list(enumerate(self.runs)))
+            ],
+        )
+        on_main = self.latest(20, branch="main")
+        self.assertEqual(on_main["t.b"], [(self.runs[1], "success")])
+        self.assertEqual([run for run, _ in on_main["t.a"]], self.runs[7::-2])
+
     def test_branch(self) -> None:
         """On a branch, only that branch's runs count."""
         found = self.latest(2, branch="main")

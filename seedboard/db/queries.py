@@ -15,7 +15,6 @@ from sqlalchemy import (
     FromClause,
     Row,
     String,
-    func,
     literal_column,
     select,
     type_coerce,
@@ -27,9 +26,6 @@ from sqlalchemy.sql.selectable import Join
 
 from seedboard.db.bulk import CHUNK
 from seedboard.db.models import BAD_VALUES, Result, Run
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-"""Before every run: the bound when there are fewer runs than asked for."""
 
 
 def is_bad() -> ColumnElement[bool]:
@@ -109,19 +105,21 @@ def latest_results(
     One query reads the tests' results in the latest ``limit`` runs and a quarter
     more: a test with ``limit`` results there has its latest ones among them, since
     every result of an older run comes after them.  Only a test with fewer (one that
-    did not run in most runs: replays run a few tests) is then asked about alone.
+    did not run in most runs: replays run a few tests) is then asked about alone,
+    unless those runs were all there are.
     """
     on_branch = [*runs_where, *([] if branch is None else [Run.branch == branch])]
     runs = limit + limit // 4 + 2
     recent = select(Run.id).where(*on_branch).order_by(*newest_first()[:2]).limit(runs)
     # The same bound as a range on the runs' index, so only those runs are walked.
-    oldest = (
-        select(Run.started_at)
+    oldest = conn.execute(
+        select(stored_started_at())
         .where(*on_branch)
         .order_by(*newest_first()[:2])
         .limit(1)
         .offset(runs - 1)
-    )
+    ).scalar()
+    every_run = oldest is None
     picked = (
         Result.test_id,
         # As stored: it only orders the rows, and stored times sort as they read.
@@ -138,7 +136,7 @@ def latest_results(
             select(*picked)
             .select_from(runs_then_results())
             .where(
-                Run.started_at >= func.coalesce(oldest.scalar_subquery(), _EPOCH),
+                *([] if every_run else [Run.started_at >= started_at_of(oldest)]),
                 Result.run_id.in_(recent.scalar_subquery()),
                 Result.test_id.in_(tests[start : start + CHUNK]),
             )
@@ -148,7 +146,7 @@ def latest_results(
     for rows in found.values():
         rows.sort(key=_NEWEST_FIRST, reverse=True)
     for test, rows in found.items():
-        if len(rows) < limit:
+        if len(rows) < limit and not every_run:
             alone = (
                 select(*picked)
                 .select_from(runs_then_results())
