@@ -9,6 +9,7 @@ from typing import Any
 
 from twisted.trial.unittest import SynchronousTestCase
 
+from seedboard.db import trends as trends_store
 from seedboard.db.trends import trends
 from seedboard.domain import Outcome, Result
 from seedboard.triage.classify import Classification, Observation
@@ -280,6 +281,19 @@ class TrendStoreTests(SynchronousTestCase):
         self.assertEqual(found.first, early.date())
         flaky = {p.start: p.flaky_tests for p in found.points if p.runs}
         self.assertEqual(flaky, {early.date(): 1, date(2026, 11, 9): 1, date(2026, 11, 16): 0})
+
+    def test_failing_tests_in_parts(self) -> None:
+        """Where the failing tests are looked up in parts (PostgreSQL, CHUNK at a time),
+        every part's counts are there."""
+        self.patch(trends_store, "CHUNK", 1)
+        names = ["pkg.a", "pkg.b", "pkg.c"]
+        self.record(NOON - timedelta(days=1), [result(name) for name in names])
+        self.record(NOON, [result(name, Outcome.FAILURE) for name in names])
+        found = self.db.read(trends, 4, D4, "main")
+        self.assertEqual([p.flaky_tests for p in found.points], [0, 0, 0, 0])
+        self.assertEqual([p.fixed for p in found.points], [0, 0, 0, 0])
+        self.assertEqual(sorted(t.test_id for t in found.most_flaky), names)
+        self.assertEqual({(t.failures, t.runs) for t in found.most_flaky}, {(1, 2)})
 
     def test_empty(self) -> None:
         """With nothing recorded every bucket is empty and nothing is flaky."""

@@ -23,6 +23,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
+from seedboard.db.bulk import CHUNK
 from seedboard.db.models import Result, Run, Test, TestDay
 from seedboard.db.queries import (
     is_bad,
@@ -114,24 +115,34 @@ def _day_tests(
     are summed here, each under its Monday, so a year is read as 53 rows per test
     rather than 365."""
     failing = select(Result.test_id).select_from(runs_then_results()).where(*conditions, is_bad())
-    failed_in_range: Select[int] | list[int] = failing
-    if conn.dialect.name == "postgresql":
-        # Given the subquery, PostgreSQL plans for thousands of tests where there are
-        # dozens, and scans every day row; given the tests, it looks up theirs.
-        failed_in_range = sorted(set(conn.scalars(failing)))
-        if not failed_in_range:
-            return []
+    if conn.dialect.name != "postgresql":
+        return _counts(conn, failing, first, last, bucket, branch)
+    # Given the subquery, PostgreSQL plans for thousands of tests where there are
+    # dozens, and scans every day row; given the tests, it looks up theirs.
+    tests = sorted(set(conn.scalars(failing)))
+    return [
+        row
+        for start in range(0, len(tests), CHUNK)
+        for row in _counts(conn, tests[start : start + CHUNK], first, last, bucket, branch)
+    ]
+
+
+def _counts(
+    conn: Connection,
+    tests: Select[int] | Sequence[int],
+    first: date,
+    last: date,
+    bucket: Bucket,
+    branch: str | None,
+) -> list[DayTest]:
+    """``_day_tests`` for the given tests."""
     # Read as the stored text: thousands of rows parse faster with fromisoformat.
     day = type_coerce(TestDay.day, String)
     if bucket is Bucket.WEEK:
         day = type_coerce(_WeekStart(TestDay.day), String)
     query = (
         select(day, TestDay.test_id, func.sum(TestDay.passes), func.sum(TestDay.failures))
-        .where(
-            TestDay.test_id.in_(failed_in_range),
-            TestDay.day >= first,
-            TestDay.day <= last,
-        )
+        .where(TestDay.test_id.in_(tests), TestDay.day >= first, TestDay.day <= last)
         .group_by(TestDay.test_id, day)
     )
     if branch is not None:
