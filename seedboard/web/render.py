@@ -90,15 +90,10 @@ def make_environment(directory: Path | None = None) -> Environment:
     environment.filters.update(
         run_url=path_to_run,
         test_url=path_to_test,
-        iso=iso_utc,
         utc=readable_utc,
-        ago=time_ago,
         duration=readable_duration,
-        short_commit=short_commit,
-        outcome_label=outcome_label,
         percent=percent,
         run_replay=run_replay,
-        day=readable_day,
         sparkline_points=sparkline_points,
     )
     environment.tests["web_url"] = is_web_url
