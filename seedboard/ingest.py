@@ -1,9 +1,15 @@
-"""The write API's bodies and path parts turned into domain records, or an ``Invalid`` error.
+"""The write API's bodies, declared once as msgspec Structs, and their parsing into domain records.
 
-Pure: bytes and strings in, ``RunStart``/``ResultColumns``/``datetime`` out, no I/O.  Each body
-is described by a table of ``Field``s; the checks run from those tables and the
-OpenAPI document is built from them, so what is published and what is enforced
-cannot disagree.
+Pure: bytes and strings in, ``RunStart``/``ResultColumns``/``datetime`` out, or an
+``Invalid`` naming the field at fault.  The Structs are the contract: msgspec
+decodes and checks a body against them at C speed, and the OpenAPI document
+takes their JSON Schema, so what is published and what is enforced cannot
+disagree.
+
+msgspec is lenient where the API is not, so three checks are added around it
+(see ``decode``): a key twice in one object, NUL characters and lone
+surrogates.  Bodies that could hold one of these take a slower path through the
+standard library's parser, which finds and names it exactly.
 """
 
 from __future__ import annotations
@@ -11,11 +17,15 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, cast
+from typing import Annotated, Any, Final, TypeVar, cast
+
+import msgspec
+import msgspec.inspect
+from msgspec import Meta, Struct
+from msgspec.structs import astuple
 
 from seedboard.domain import Outcome, ResultColumns, RunStart
 
@@ -32,13 +42,7 @@ MAX_INT = 2**31 - 1
 
 RUN_ID_PATTERN = "^[0-9a-f]{32}$"
 _RUN_ID = re.compile(RUN_ID_PATTERN.strip("^$"))
-_DIGITS = re.compile("[0-9]+")
-
-_LOCAL_TIME = "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{1,9})?"
-TIME_PATTERN = f"^{_LOCAL_TIME}(Z|[+-][0-9]{{2}}:[0-9]{{2}})$"
-"""RFC 3339 times, as Python's ``isoformat()`` writes them: ``fromisoformat`` alone takes more."""
-_TIME = re.compile(TIME_PATTERN.strip("^$"))
-_NAIVE_TIME = re.compile(_LOCAL_TIME)
+_DIGITS = re.compile("[0-9]{1,10}")
 
 
 class Invalid(ValueError):
@@ -56,189 +60,74 @@ class Invalid(ValueError):
 
 # What a field may hold.
 
+_LOCAL_TIME = "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{1,9})?"
+TIME_PATTERN = f"^{_LOCAL_TIME}(Z|[+-][0-9]{{2}}:[0-9]{{2}})$"
+"""RFC 3339 times, as Python's ``isoformat()`` writes them: ``fromisoformat`` alone takes more."""
 
-@dataclass(frozen=True, slots=True)
-class Text:
-    min_length: int = 0
-    max_length: int | None = None
-
-    def check(self, value: object, path: str, name: str) -> str:
-        if not isinstance(value, str):
-            raise Invalid("must be a string", _join(path, name))
-        if len(value) < self.min_length:
-            raise Invalid("must not be empty", _join(path, name))
-        if self.max_length is not None and len(value) > self.max_length:
-            raise Invalid(f"must be at most {self.max_length} characters", _join(path, name))
-        if "\x00" in value:
-            # PostgreSQL's text cannot hold NUL; refused on every database alike.
-            raise Invalid("must not contain NUL characters (U+0000)", _join(path, name))
-        if not value.isascii() and not _encodable(value):
-            # JSON's \ud800 escapes decode to lone surrogates, which no database can store.
-            raise Invalid("must be valid Unicode text", _join(path, name))
-        return value
-
-
-@dataclass(frozen=True, slots=True)
-class Integer:
-    minimum: int
-    maximum: int
-
-    def check(self, value: object, path: str, name: str) -> int:
-        # Exactly int: JSON true is no number, and 3.0 is no integer.
-        if type(value) is not int:
-            raise Invalid("must be an integer", _join(path, name))
-        if not self.minimum <= value <= self.maximum:
-            raise Invalid(f"must be between {self.minimum} and {self.maximum}", _join(path, name))
-        return value
+Time = Annotated[
+    str,
+    Meta(
+        pattern=TIME_PATTERN,
+        description="An RFC 3339 time with its zone, such as 2026-11-25T16:49:36.423877Z",
+    ),
+]
+Seed = Annotated[int, Meta(ge=0, le=MAX_BIGINT)]
+BigInt = Annotated[int, Meta(ge=MIN_BIGINT, le=MAX_BIGINT)]
+Line = Annotated[int, Meta(ge=0, le=MAX_INT)]
+Name = Annotated[str, Meta(max_length=255)]
+Version = Annotated[str, Meta(max_length=64)]
+Commit = Annotated[str, Meta(max_length=64)]
+TestId = Annotated[str, Meta(min_length=1)]
+Seconds = Annotated[float, Meta(ge=0)]
 
 
-@dataclass(frozen=True, slots=True)
-class Number:
-    minimum: float
+class RunBody(Struct, forbid_unknown_fields=True):
+    """The body of ``PUT /api/v1/runs/{run_id}``: what is known about a run when it begins."""
 
-    def check(self, value: object, path: str, name: str) -> float:
-        if type(value) is float:
-            number = value  # the common case, without the conversions below
-        elif isinstance(value, bool) or not isinstance(value, int | float):
-            raise Invalid("must be a number", _join(path, name))
-        else:
-            try:
-                number = float(value)
-            except OverflowError:
-                raise Invalid("is out of range", _join(path, name)) from None
-        if not math.isfinite(number):
-            raise Invalid("is out of range", _join(path, name))
-        if number < self.minimum:
-            raise Invalid(f"must be at least {self.minimum:g}", _join(path, name))
-        return number
-
-
-@dataclass(frozen=True, slots=True)
-class Time:
-    """An ISO 8601 time with a zone (``TIME_PATTERN``), read as aware UTC."""
-
-    def check(self, value: object, path: str, name: str) -> datetime:
-        if not isinstance(value, str):
-            raise Invalid("must be an ISO 8601 time string", _join(path, name))
-        if _TIME.fullmatch(value) is None:
-            if _NAIVE_TIME.fullmatch(value) is not None:
-                raise Invalid("must include a time zone, such as Z or +00:00", _join(path, name))
-            raise Invalid(
-                "must be an ISO 8601 time such as 2026-11-25T16:49:36.423877Z",
-                _join(path, name),
-            )
-        try:
-            return datetime.fromisoformat(value).astimezone(UTC)
-        except ValueError:
-            raise Invalid("is not a valid date and time", _join(path, name)) from None
-        except OverflowError:
-            raise Invalid("is out of range", _join(path, name)) from None
-
-
-@dataclass(frozen=True, slots=True)
-class Choice:
-    """One of an enumeration's values, read as its member."""
-
-    enum: type[StrEnum]
-
-    @property
-    def values(self) -> list[str]:
-        return [member.value for member in self.enum]
-
-    def check(self, value: object, path: str, name: str) -> StrEnum:
-        # The enumeration's own map by value: calling the enumeration is far slower.
-        member = self.enum._value2member_map_.get(value) if isinstance(value, str) else None
-        if member is None:
-            raise Invalid(f"must be one of {', '.join(self.values)}", _join(path, name))
-        return cast(StrEnum, member)
-
-
-@dataclass(frozen=True, slots=True)
-class Items:
-    """A list of objects, each described by ``fields`` and read as the list of its
-    checked values, in the fields' order."""
-
-    fields: tuple[Field, ...]
-    min_items: int
-    max_items: int
-
-    def check(self, value: object, path: str, name: str) -> list[list[Any]]:
-        where = _join(path, name)
-        if not isinstance(value, list):
-            raise Invalid("must be a list", where)
-        if not self.min_items <= len(value) <= self.max_items:
-            raise Invalid(f"must hold {self.min_items} to {self.max_items} items", where)
-        # A batch holds thousands: one plan for all, the path built only for an error.
-        plan = _plan(self.fields)
-        try:
-            return [_check_values(item, plan, "") for item in value]
-        except Invalid:
-            pass
-        for i, item in enumerate(value):
-            _check_values(item, plan, f"{where}[{i}]")
-        raise AssertionError("an item failed its checks once but not again")
-
-
-@dataclass(frozen=True, slots=True)
-class Flag:
-    """true or false, and nothing else that JSON might call truthy."""
-
-    def check(self, value: object, path: str, name: str) -> bool:
-        if not isinstance(value, bool):
-            raise Invalid("must be true or false", _join(path, name))
-        return value
-
-
-Kind = Text | Integer | Number | Time | Choice | Flag | Items
-
-
-@dataclass(frozen=True, slots=True)
-class Field:
-    """One key of a JSON object: required means present, nullable means it may be null."""
-
-    name: str
-    kind: Kind
-    required: bool = True
-    nullable: bool = False
-
-
-def _optional(name: str, kind: Kind) -> Field:
-    return Field(name, kind, required=False, nullable=True)
-
-
-# The bodies.  Names match the domain records' attributes; a test checks they do.
-
-RUN_FIELDS = (
-    Field("started_at", Time()),
-    Field("host", Text(max_length=255)),
-    Field("python_version", Text(max_length=64)),
-    Field("twisted_version", Text(max_length=64)),
-    Field("command", Text()),
-    Field("order_seed", Integer(MIN_BIGINT, MAX_BIGINT), nullable=True),
-    Field("branch", Text(max_length=255), nullable=True),
-    Field("commit", Text(max_length=64), nullable=True),
-    Field("build_url", Text(), nullable=True),
+    started_at: Time
+    host: Name
+    python_version: Version
+    twisted_version: Version
+    command: str
+    order_seed: BigInt | None
+    branch: Name | None
+    commit: Commit | None
+    build_url: str | None
     # Added after v1 was first published, so optional: older reporters omit them.
-    _optional("run_seed", Integer(0, MAX_BIGINT)),
-    _optional("is_replay", Flag()),
-)
+    run_seed: Seed | None = None
+    is_replay: bool | None = None
 
-RESULT_FIELDS = (
-    Field("test_id", Text(min_length=1)),
-    Field("outcome", Choice(Outcome)),
-    Field("duration", Number(minimum=0)),
-    _optional("seed", Integer(0, MAX_BIGINT)),
-    _optional("exception_type", Text()),
-    _optional("message", Text()),
-    _optional("traceback", Text()),
-    _optional("file", Text()),
-    _optional("line", Integer(0, MAX_INT)),
-)
 
-BATCH_FIELDS = (Field("results", Items(RESULT_FIELDS, min_items=1, max_items=MAX_RESULTS)),)
+class ResultBody(Struct, forbid_unknown_fields=True):
+    """One test's result; the fields are ``seedboard.domain.Result``'s, less the fingerprint."""
 
-FINISH_FIELDS = (Field("finished_at", Time()),)
+    test_id: TestId
+    outcome: Outcome
+    duration: Seconds
+    seed: Seed | None = None
+    exception_type: str | None = None
+    message: str | None = None
+    traceback: str | None = None
+    file: str | None = None
+    line: Line | None = None
 
+
+class BatchBody(Struct, forbid_unknown_fields=True):
+    """The body of ``PUT /api/v1/runs/{run_id}/batches/{number}``."""
+
+    results: Annotated[list[ResultBody], Meta(min_length=1, max_length=MAX_RESULTS)]
+
+
+class FinishBody(Struct, forbid_unknown_fields=True):
+    """The body of ``POST /api/v1/runs/{run_id}/finish``."""
+
+    finished_at: Time
+
+
+REQUEST_BODIES: Final = (RunBody, BatchBody, FinishBody)
+"""Every request body, for the OpenAPI document."""
+
+RESULT_NAMES: Final = ResultBody.__struct_fields__
 
 # Parsing.
 
@@ -246,22 +135,32 @@ FINISH_FIELDS = (Field("finished_at", Time()),)
 def parse_run(run_id: str, body: bytes) -> RunStart:
     """The run a ``PUT /api/v1/runs/<run_id>`` creates."""
     checked_id = parse_run_id(run_id)
-    fields = check_object(decode_json(body), RUN_FIELDS)
-    fields["is_replay"] = bool(fields["is_replay"])
-    return RunStart(id=checked_id, **fields)
+    run = decode(body, RunBody)
+    values = dict(_items(run))
+    values["started_at"] = _utc(run.started_at, "started_at")
+    values["is_replay"] = bool(run.is_replay)
+    return RunStart(id=checked_id, **values)
 
 
 def parse_batch(body: bytes) -> ResultColumns:
     """The results of a ``PUT /api/v1/runs/<run_id>/batches/<number>``, as columns: a
     batch holds thousands, and the store wants them so."""
-    rows = check_object(decode_json(body), BATCH_FIELDS)["results"]
-    return ResultColumns(*zip(*rows, strict=True))
+    batch = _decode_quickly(body, BatchBody)
+    if batch is not None:
+        columns = _columns(batch)
+        if _no_key_twice(body, _batch_quotes(columns)):
+            return columns
+    return _columns(_decode_slowly(body, BatchBody))
+
+
+def _columns(batch: BatchBody) -> ResultColumns:
+    rows = map(astuple, batch.results)
+    return ResultColumns(**dict(zip(RESULT_NAMES, zip(*rows, strict=True), strict=True)))
 
 
 def parse_finish(body: bytes) -> datetime:
     """When the run of a ``POST /api/v1/runs/<run_id>/finish`` ended."""
-    finished_at: datetime = check_object(decode_json(body), FINISH_FIELDS)["finished_at"]
-    return finished_at
+    return _utc(decode(body, FinishBody).finished_at, "finished_at")
 
 
 def parse_run_id(text: str) -> str:
@@ -271,97 +170,252 @@ def parse_run_id(text: str) -> str:
 
 
 def parse_batch_number(text: str) -> int:
-    # Not str.isdigit: it also accepts digits of other scripts, and "²".
-    if _DIGITS.fullmatch(text) is None:
+    # Not str.isdigit alone: it also accepts digits of other scripts, and "²"; and at
+    # most ten digits, so that int() never meets a number thousands of digits long.
+    if not text.isascii() or not text.isdigit():
         raise Invalid("must be a non-negative integer", "number")
-    number = int(text)
-    if number > MAX_INT:
+    if _DIGITS.fullmatch(text) is None or int(text) > MAX_INT:
         raise Invalid(f"must be at most {MAX_INT}", "number")
-    return number
+    return int(text)
 
 
-def decode_json(body: bytes) -> object:
-    """The body as JSON: UTF-8 only, no NaN or Infinity, no key twice in one object."""
+# Decoding: msgspec first, the standard library to name what msgspec lets pass.
+#
+# msgspec refuses lone surrogates, but keeps the last of a repeated key and
+# accepts NUL.  A NUL can only arrive as the escape \u0000, so a body holding
+# one is looked at closely.  Repeated keys are found by counting quotes: in
+# JSON, every key and every string is two quotes, and every other quote is
+# escaped inside a string (\").  The decoded value says how many keys and
+# strings a body without repeats has (with each null, which the value cannot
+# tell from an absent field, counted in the body); more quotes than that, less
+# the escaped ones, means a key came twice.  Any doubt sends the body the slow
+# way, which is exact.
+
+S = TypeVar("S", bound=Struct)
+
+
+def decode(body: bytes, kind: type[S]) -> S:
+    """``body`` as a ``kind`` (a Struct with scalar fields), or an ``Invalid`` naming
+    what is wrong with it."""
+    value = _decode_quickly(body, kind)
+    if value is not None and _no_key_twice(body, _quotes(value)):
+        return value
+    return _decode_slowly(body, kind)
+
+
+def _decode_quickly(body: bytes, kind: type[S]) -> S | None:
+    """``body`` decoded by msgspec; None when it needs a closer look (``_decode_slowly``)."""
+    if b"\\u0000" in body:
+        return None
+    try:
+        return msgspec.json.decode(body, type=kind)
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        # The standard library's parser says where and why; it also finds a key given
+        # twice, which may be what made the value wrong.
+        return None
+
+
+def _no_key_twice(body: bytes, quotes: int) -> bool:
+    """Whether a decoded body has no key twice, given the ``quotes`` its decoded value
+    accounts for (``_quotes``) before the nulls in the body.  A "null" inside a string,
+    or an escaped backslash before a closing quote, only sends the body the slow way."""
+    found = body.count(b'"')
+    expected = quotes + 2 * body.count(b"null")
+    if found == expected:
+        return True
+    return found - body.count(b'\\"') == expected and b'\\\\"' not in body
+
+
+def _quotes(value: Struct) -> int:
+    """The quotes of ``value`` written as JSON, but for the keys of null fields."""
+    quotes = _QUOTES[type(value)]
+    return sum(quotes[name] for name, field in _items(value) if field is not None)
+
+
+def _batch_quotes(columns: ResultColumns) -> int:
+    """``_quotes`` for a batch, from its columns: a None there is a null or absent."""
+    count = len(columns)
+    quotes = _QUOTES[BatchBody]["results"]
+    for name, each in _QUOTES[ResultBody].items():
+        column: Sequence[object] = getattr(columns, name)
+        quotes += each * (count - column.count(None))
+    return quotes
+
+
+def _field_quotes(kind: type[Struct]) -> dict[str, int]:
+    """The quotes each field of ``kind`` is written with when not null: two for its key,
+    two more when its value is a string."""
+    return {
+        field.name: 2 + 2 * any(isinstance(one, _STRINGS) for one in _types(field.type))
+        for field in cast(msgspec.inspect.StructType, msgspec.inspect.type_info(kind)).fields
+    }
+
+
+_STRINGS = (msgspec.inspect.StrType, msgspec.inspect.EnumType)
+
+
+def _types(kind: msgspec.inspect.Type) -> Iterator[msgspec.inspect.Type]:
+    while isinstance(kind, msgspec.inspect.Metadata):
+        kind = kind.type
+    if isinstance(kind, msgspec.inspect.UnionType):
+        for one in kind.types:
+            yield from _types(one)
+    else:
+        yield kind
+
+
+_QUOTES: Final[dict[type[Struct], dict[str, int]]] = {
+    kind: _field_quotes(kind) for kind in (*REQUEST_BODIES, ResultBody)
+}
+
+
+def _decode_slowly(body: bytes, kind: type[S]) -> S:
+    value = parse_json(body)
+    _refuse_bad_text(value, "")
+    try:
+        return msgspec.convert(value, kind)
+    except msgspec.ValidationError as error:
+        raise invalid(error) from None
+
+
+def parse_json(body: bytes) -> object:
+    """The body as plain JSON values: UTF-8 only, no NaN or Infinity, no key twice in
+    one object; a number no field holds is kept as ``OUT_OF_RANGE``."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise Invalid("The body is not UTF-8 text.", code="bad_json") from None
     try:
-        return json.loads(text, parse_constant=_no_constant, object_pairs_hook=_unique_keys)
+        return json.loads(
+            text,
+            parse_constant=_no_constant,
+            object_pairs_hook=_unique_keys,
+            parse_int=_integer,
+            parse_float=_float,
+        )
     except RecursionError:
         raise Invalid("The body is not valid JSON: nested too deeply.", code="bad_json") from None
     except ValueError as error:
-        # Also the digit limit of int(): a number thousands of digits long.
         raise Invalid(f"The body is not valid JSON: {error}.", code="bad_json") from None
 
 
-def check_object(value: object, fields: Sequence[Field], path: str = "") -> dict[str, Any]:
-    """The object's values by field name, checked; absent optional fields are None.
-
-    Unknown keys are refused before any value is looked at, then fields in order.
-    """
-    plan = _plan(fields)
-    return dict(zip(plan.names, _check_values(value, plan, path), strict=True))
+class _OutOfRange:
+    """A number no field holds: an integer of more digits than any (``int()`` refuses
+    thousands), or one too large for a float (``1e999``)."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Plan:
-    """A table of fields made ready for checking many objects."""
-
-    fields: Sequence[Field]
-    names: tuple[str, ...]
-    known: frozenset[str]
-    steps: tuple[tuple[str, Callable[[object, str, str], Any], bool, bool], ...]
-    """Each field's name, check, whether required and whether nullable."""
+OUT_OF_RANGE: Final = _OutOfRange()
+_LONGEST_INTEGER = len(str(MIN_BIGINT))
 
 
-_plans: dict[int, _Plan] = {}
-"""Plans by the identity of their table: the tables are module constants, and hashing
-one (every field, every kind) would cost more than checking an object."""
+def _integer(digits: str) -> int | _OutOfRange:
+    return OUT_OF_RANGE if len(digits) > _LONGEST_INTEGER else int(digits)
 
 
-def _plan(fields: Sequence[Field]) -> _Plan:
-    plan = _plans.get(id(fields))
-    if plan is None or plan.fields is not fields:
-        names = tuple(field.name for field in fields)
-        steps = tuple((f.name, f.kind.check, f.required, f.nullable) for f in fields)
-        plan = _plans[id(fields)] = _Plan(fields, names, frozenset(names), steps)
-    return plan
+def _float(text: str) -> float | _OutOfRange:
+    number = float(text)
+    return number if math.isfinite(number) else OUT_OF_RANGE
 
 
-def _check_values(value: object, plan: _Plan, path: str) -> list[Any]:
-    """``check_object``'s values in the order of the plan's fields."""
-    if not isinstance(value, dict):
-        if not path:
-            raise Invalid("The body must be a JSON object.")
-        raise Invalid("must be a JSON object", path)
-    if not plan.known.issuperset(value):
-        _refuse_unknown(value, plan.fields, path)
-    checked: list[Any] = []
-    for name, check, required, nullable in plan.steps:
-        raw = value.get(name, _ABSENT)
-        if raw is None:
-            if not nullable:
-                raise Invalid("must not be null", _join(path, name))
-            checked.append(None)
-        elif raw is _ABSENT:
-            if required:
-                raise Invalid("is required", _join(path, name))
-            checked.append(None)
-        else:
-            checked.append(check(raw, path, name))
-    return checked
+def _refuse_bad_text(value: object, path: str) -> None:
+    """Refuse what msgspec would accept but no database stores: NUL, lone surrogates."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            # PostgreSQL's text cannot hold NUL; refused on every database alike.
+            raise Invalid("must not contain NUL characters (U+0000)", path or None)
+        if not _encodable(value):
+            # JSON's \ud800 escapes decode to lone surrogates, which no database can store.
+            raise Invalid("must be valid Unicode text", path or None)
+    elif isinstance(value, _OutOfRange):
+        raise Invalid("is out of range", path or None)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if not _encodable(key) or "\x00" in key:
+                raise Invalid("unknown field", _join(path, _printable(key)))
+            _refuse_bad_text(item, _join(path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _refuse_bad_text(item, f"{path}[{index}]")
 
 
-_ABSENT = object()
-"""Stands for a key the object does not have, where None means JSON null."""
+def _items(value: Struct) -> Iterator[tuple[str, Any]]:
+    return zip(value.__struct_fields__, astuple(value), strict=True)
 
 
-def _refuse_unknown(value: dict[str, object], fields: Sequence[Field], path: str) -> None:
-    known = {field.name for field in fields}
-    for key in value:
-        if key not in known:
-            raise Invalid("unknown field", _join(path, key))
+def _utc(text: str, field: str) -> datetime:
+    """A ``Time`` as an aware UTC datetime."""
+    try:
+        return datetime.fromisoformat(text).astimezone(UTC)
+    except ValueError:
+        raise Invalid("is not a valid date and time", field) from None
+    except OverflowError:
+        raise Invalid("is out of range", field) from None
+
+
+# msgspec's errors in the API's words.
+
+_CHOICES: Final = {"outcome": Outcome}
+
+_ERROR = re.compile(r"(?P<what>.*?)(?: - at `\$(?P<path>.*)`)?", re.DOTALL)
+_EXPECTED = {
+    "str": "must be a string",
+    "int": "must be an integer",
+    "float": "must be a number",
+    "bool": "must be true or false",
+    "object": "must be a JSON object",
+    "array": "must be a list",
+    "time": (
+        "must be an RFC 3339 time with its time zone, such as 2026-11-25T16:49:36.423877Z"
+        " or 2026-11-25T17:49:36+01:00"
+    ),
+}
+_PHRASES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
+    (re.compile(r"Expected `[^`]+`, got `null`"), lambda m: "must not be null"),
+    (
+        re.compile(r"Expected `(\w+)(?: \| null)?`, got `\w+`"),
+        lambda m: _EXPECTED.get(m[1], f"must be of type {m[1]}"),
+    ),
+    (re.compile(r"Expected `str` of length >= 1"), lambda m: "must not be empty"),
+    (
+        re.compile(r"Expected `str` of length <= (\d+)"),
+        lambda m: f"must be at most {m[1]} characters",
+    ),
+    (
+        re.compile(r"Expected `array` of length [<>]= \d+"),
+        lambda m: f"must hold 1 to {MAX_RESULTS} items",
+    ),
+    (re.compile(r"Expected `(?:int|float)` >= (\S+)"), lambda m: f"must be at least {m[1]}"),
+    (re.compile(r"Expected `(?:int|float)` <= (\S+)"), lambda m: f"must be at most {m[1]}"),
+    (re.compile(r"(?:Integer value|Number) out of range"), lambda m: "is out of range"),
+    (re.compile(r"Expected `str` matching regex"), lambda m: _EXPECTED["time"]),
+    (re.compile(r"Invalid RFC3339 encoded date"), lambda m: "must be a date written YYYY-MM-DD"),
+)
+
+
+def invalid(
+    error: msgspec.ValidationError, choices: Mapping[str, type[StrEnum]] | None = None
+) -> Invalid:
+    """msgspec's ``ValidationError`` as an ``Invalid`` naming the field as the API does
+    (``results[3].seed``), in the words the API has always used.  ``choices`` are the
+    enumerations of fields by name, whose values a wrong one is told."""
+    match = _ERROR.fullmatch(str(error))
+    assert match is not None  # the pattern matches any text
+    what, path = match["what"], (match["path"] or "").removeprefix(".")
+    for phrase in ("Object missing required field", "Object contains unknown field"):
+        if what.startswith(phrase):
+            name = what.removeprefix(phrase).strip(" `")
+            message = "is required" if "missing" in phrase else "unknown field"
+            return Invalid(message, _join(path, name))
+    if not path and what.startswith("Expected `object`"):
+        return Invalid("The body must be a JSON object.")
+    if what.startswith("Invalid enum value"):
+        enum = (choices or _CHOICES)[path.rpartition(".")[2]]
+        return Invalid(f"must be one of {', '.join(enum)}", path)
+    for pattern, words in _PHRASES:
+        found = pattern.match(what)
+        if found is not None:
+            return Invalid(words(found), path or None)
+    return Invalid(what[:1].lower() + what[1:], path or None)
 
 
 def _join(path: str, name: str) -> str:
@@ -374,6 +428,11 @@ def _encodable(value: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def _printable(key: str) -> str:
+    """A key fit to name in an error: lone surrogates and NUL written as escapes."""
+    return key.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
 
 
 def _no_constant(name: str) -> object:
@@ -391,6 +450,6 @@ def _first_repeat(pairs: list[tuple[str, object]]) -> str:
     seen: set[str] = set()
     for key, _ in pairs:
         if key in seen:
-            return key
+            return _printable(key)
         seen.add(key)
     return ""

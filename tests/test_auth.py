@@ -14,7 +14,6 @@ from typing import Any, cast
 from urllib.parse import urlencode
 
 import treq
-from treq.testing import StubTreq
 from twisted.trial.unittest import SynchronousTestCase
 from twisted.web.server import Request
 from twisted.web.test.requesthelper import DummyChannel
@@ -22,9 +21,10 @@ from twisted.web.test.requesthelper import DummyChannel
 from seedboard import cli
 from seedboard.db import sessions, tokens
 from seedboard.db.pool import SynchronousPool
-from seedboard.web import auth
+from seedboard.web import auth, requests
 from seedboard.web.app import Dashboard
 from seedboard.web.render import make_environment
+from tests.contract import checked_client
 from tests.support import record_run, result, start_server, temporary_database
 from tests.test_ingest import run_body
 from tests.test_ingest_api import BASE, Answer, HTTPClient, add_token, row_counts
@@ -58,7 +58,7 @@ class PrivateCase(SynchronousTestCase):
     ) -> Answer:
         wire = {name: [value] for name, value in (headers or {}).items()}
         # A new client each time: StubTreq would otherwise keep and resend cookies itself.
-        client = cast(HTTPClient, StubTreq(self.resource))
+        client = cast(HTTPClient, checked_client(self, self.resource))
         response = self.successResultOf(
             client.request(method, BASE + path, data=body, headers=wire, allow_redirects=False)
         )
@@ -336,7 +336,7 @@ class SessionTests(SynchronousTestCase):
         """Cookies are marked Secure when the request came over TLS."""
         request = Request(DummyChannel())
         request.setHost(b"seedboard.example", 443, ssl=True)
-        auth.set_cookie(request, auth.SESSION_COOKIE, "id", "/", timedelta(hours=1))
+        requests.set_cookie(request, auth.SESSION_COOKIE, "id", "/", timedelta(hours=1))
         [cookie] = request.cookies
         self.assertIn(b"; Secure", cookie)
         self.assertIn(b"; HttpOnly", cookie)

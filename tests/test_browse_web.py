@@ -12,8 +12,9 @@ from urllib.parse import parse_qsl, urlsplit
 from seedboard.db.runs import OutcomeFilter, ReplayFilter
 from seedboard.domain import Outcome
 from seedboard.web.render import path_to_test
+from tests.contract import schema_errors
 from tests.support import result
-from tests.test_web import NOW, SCRIPT, DashboardCase, run_links, schema_errors
+from tests.test_web import NOW, SCRIPT, DashboardCase, run_links
 
 ESCAPED_SCRIPT = "&lt;script&gt;alert(1)&lt;/script&gt;"
 

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
-from treq.testing import StubTreq
 from twisted.python import log
 from twisted.trial.unittest import SynchronousTestCase
 
@@ -28,6 +27,7 @@ from seedboard.db.engine import open_database
 from seedboard.db.pool import SynchronousPool
 from seedboard.web.app import Dashboard
 from seedboard.web.render import make_environment
+from tests.contract import checked_client
 from tests.support import (
     BIN,
     REPO,
@@ -187,7 +187,7 @@ class ReporterCrashTests(FaultCase):
         database = open_database(f"sqlite:///{db}")
         self.addCleanup(database.dispose)
         dashboard = Dashboard(SynchronousPool(database), make_environment())
-        client = cast(HTTPClient, StubTreq(dashboard.app.resource()))
+        client = cast(HTTPClient, checked_client(self, dashboard.app.resource()))
         response = self.successResultOf(
             client.request("GET", f"http://seedboard.test/runs/{run_id}")
         )

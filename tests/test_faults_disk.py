@@ -21,7 +21,6 @@ from uuid import uuid4
 
 from sqlalchemy import create_engine
 from sqlalchemy.exc import OperationalError
-from treq.testing import StubTreq
 from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
 from seedboard.db.engine import open_database
@@ -29,6 +28,7 @@ from seedboard.db.pool import SynchronousPool
 from seedboard.db.trouble import storage_trouble
 from seedboard.web.app import Dashboard
 from seedboard.web.render import make_environment
+from tests.contract import checked_client
 from tests.support import (
     BIN,
     REPO,
@@ -174,7 +174,7 @@ class ReadOnlyDatabaseTests(APICase):
         database = open_database(f"sqlite:///file:{path}?mode=ro&uri=true")
         self.addCleanup(database.dispose)
         dashboard = Dashboard(SynchronousPool(database), make_environment())
-        return cast(HTTPClient, StubTreq(dashboard.app.resource()))
+        return cast(HTTPClient, checked_client(self, dashboard.app.resource()))
 
     def test_read_only(self) -> None:
         """Writing to a read-only database is a JSON 503 with Retry-After, reading still

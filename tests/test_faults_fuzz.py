@@ -10,14 +10,15 @@ come from ``by_mode`` (README "Reliability").
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any, cast
 
 import treq
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from treq.testing import StubTreq
 from twisted.python import log
 
+from tests.contract import checked_client
 from tests.support import by_mode
 from tests.test_ingest import result_body, run_body
 from tests.test_ingest_api import (
@@ -133,7 +134,7 @@ class FuzzCase(APICase):
         self.sent = 0
         self.addCleanup(lambda: log.msg(f"faults: {self.id()} sent {self.sent} requests"))
         # The site's resource, as `seedboard serve` serves it.
-        self.client = cast(HTTPClient, StubTreq(self.dashboard.resource()))
+        self.client = cast(HTTPClient, checked_client(self, self.dashboard.resource()))
         self.create(RUN)
 
     def check(
@@ -194,7 +195,13 @@ ARGUMENTS = st.dictionaries(
     st.sampled_from(
         ["limit", "before", "branch", "outcome", "since", "until", "replay", "test", "a", "b"]
     ).__or__(st.sampled_from(["window", "days"])),
-    st.one_of(st.text(max_size=40), HOSTILE, st.integers(-(2**70), 2**70).map(str)),
+    st.one_of(
+        st.text(max_size=40),
+        HOSTILE,
+        st.integers(-(2**70), 2**70).map(str),
+        st.dates().map(date.isoformat),
+        st.sampled_from(["0001-01-01", "9999-12-31", "9" * 5000]),
+    ),
     max_size=4,
 )
 
@@ -238,3 +245,79 @@ class ReadFuzzTests(FuzzCase):
             {name: value.encode("utf-8", "surrogatepass") for name, value in arguments.items()}
         )
         self.check("GET", f"{path}?{query}", b"")
+
+
+# Tokens written into a body as raw JSON, where json.dumps would not put them: a key that
+# is a lone surrogate, and numbers no field holds.
+BAD_TOKENS = st.sampled_from(
+    ['"\\ud800"', '"\\udc00x"', "9" * 5000, "-" + "9" * 5000, "1e999", "-1e999"]
+)
+
+
+@st.composite
+def with_bad_token(draw: st.DrawFn, body: dict[str, Any]) -> bytes:
+    """``body`` as JSON with one position (a key, or a field's value, in the body or in
+    its first result) taken by a bad token."""
+    token = draw(BAD_TOKENS)
+    target = body["results"][0] if "results" in body else body
+    name = draw(st.sampled_from(sorted(target)))
+    placeholder = "PLACEHOLDER-7f3a"
+    if draw(st.booleans()) and token.startswith('"'):
+        target[placeholder] = 1  # the token as a key
+    else:
+        target[name] = placeholder  # the token as a value
+    return json.dumps(body).replace(f'"{placeholder}"', token).encode("utf-8")
+
+
+class BadTokenFuzzTests(FuzzCase):
+    """Surrogate keys and oversized numbers in every position of every body: each a 400
+    naming what is wrong, never a 500 (a surrogate key was one, its error unencodable)."""
+
+    @fuzz(100, 1000)
+    @given(st.data())
+    def test_run(self, data: st.DataObject) -> None:
+        """Creating a run."""
+        body = data.draw(with_bad_token(run_body()))
+        self.assertEqual(self.check("PUT", f"/api/v1/runs/{UNKNOWN}", body).status, 400)
+
+    @fuzz(100, 1000)
+    @given(st.data())
+    def test_batch(self, data: st.DataObject) -> None:
+        """Sending a batch."""
+        full = result_body(seed=1, message="m", file="f.py", line=3, traceback="t")
+        body = data.draw(with_bad_token({"results": [full]}))
+        self.assertEqual(self.check("PUT", f"/api/v1/runs/{RUN}/batches/0", body).status, 400)
+
+    @fuzz(50, 500)
+    @given(st.data())
+    def test_finish(self, data: st.DataObject) -> None:
+        """Finishing a run."""
+        body = data.draw(with_bad_token({"finished_at": "2026-11-25T17:00:00Z"}))
+        self.assertEqual(self.check("POST", f"/api/v1/runs/{RUN}/finish", body).status, 400)
+
+
+class FoundFiveHundredsTests(FuzzCase):
+    """The three inputs that reached a 500 before the API's bodies were msgspec Structs."""
+
+    def test_surrogate_key(self) -> None:
+        """A lone-surrogate key is a JSON 400, its name written with an escape."""
+        for path, body in [
+            (f"/api/v1/runs/{UNKNOWN}", b'{"\\ud800":1}'),
+            (f"/api/v1/runs/{RUN}/batches/0", b'{"results":[{"\\ud800":1}]}'),
+            (f"/api/v1/runs/{RUN}/finish", b'{"\\ud800":1}'),
+        ]:
+            answer = self.check("PUT" if "finish" not in path else "POST", path, body)
+            self.assertEqual(answer.status, 400, path)
+            self.assertIn("\\ud800", answer.body["error"]["field"])
+
+    def test_long_batch_number(self) -> None:
+        """A batch number of thousands of digits is a 400 naming ``number``."""
+        body = json.dumps({"results": [result_body()]}).encode("utf-8")
+        answer = self.check("PUT", f"/api/v1/runs/{RUN}/batches/{'9' * 5000}", body)
+        self.assertEqual((answer.status, answer.body["error"]["field"]), (400, "number"))
+
+    def test_last_day(self) -> None:
+        """Runs until the last day there is are every run, on the API and the page."""
+        answer = self.check("GET", "/api/v1/runs?until=9999-12-31&since=0001-01-01", b"")
+        self.assertEqual((answer.status, len(answer.body["runs"])), (200, 1))
+        self.assertEqual(self.send("GET", "/?until=9999-12-31", token=None).status, 200)

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any, cast
 
 import treq
-from treq.testing import StubTreq
 from twisted.trial.unittest import SynchronousTestCase
 
 from seedboard.db.pool import SynchronousPool
@@ -18,9 +17,10 @@ from seedboard.domain import Outcome, Result
 from seedboard.triage.fingerprint import fingerprint
 from seedboard.web.app import Dashboard
 from seedboard.web.render import iso_utc, make_environment, path_to_test, percent
+from tests.contract import checked_client, schema_errors
 from tests.support import result
 from tests.test_ingest_api import add_token
-from tests.test_web import BASE, NOW, SCRIPT, DashboardCase, HTTPClient, schema_errors
+from tests.test_web import BASE, NOW, SCRIPT, DashboardCase, HTTPClient
 
 PREFIX = "pkg.test_m.MTests."
 BROKEN = PREFIX + "test_broken"
@@ -408,8 +408,9 @@ class FlakyAPITests(FlakyCase):
         self.assertEqual(parameters["limit"]["default"], 200)
         self.assertIn("branch", parameters)
         classes = document["components"]["schemas"]["Triage"]["properties"]["classification"]
+        self.assertEqual(classes, {"$ref": "#/components/schemas/Classification"})
         self.assertEqual(
-            classes["enum"],
+            document["components"]["schemas"]["Classification"]["enum"],
             ["stable", "broken", "seed-dependent", "nondeterministic", "unconfirmed", "flaky"],
         )
 
@@ -588,7 +589,7 @@ class StaticTests(DashboardCase):
         dashboard = Dashboard(
             SynchronousPool(self.database), make_environment(), static=root / "static"
         )
-        client = cast(HTTPClient, StubTreq(dashboard.app.resource()))
+        client = cast(HTTPClient, checked_client(self, dashboard.app.resource()))
         self.assertEqual(self.fetch("/static/ok.js", client)[::2], (200, b"ok"))
         for path in (
             "/static/../secret.js",
@@ -624,7 +625,7 @@ class StaticTests(DashboardCase):
         root.mkdir()
         (root / "notes.txt").write_text("notes")
         dashboard = Dashboard(SynchronousPool(self.database), make_environment(), static=root)
-        client = cast(HTTPClient, StubTreq(dashboard.app.resource()))
+        client = cast(HTTPClient, checked_client(self, dashboard.app.resource()))
         self.assertEqual(self.fetch("/static/notes.txt", client)[0], 404)
 
 
@@ -645,6 +646,7 @@ class SecurityTests(DashboardCase):
                 "style-src": ["'unsafe-inline'"],
                 "base-uri": ["'none'"],
                 "form-action": ["'self'"],
+                "frame-ancestors": ["'none'"],
             },
         )
 
@@ -656,7 +658,7 @@ class PrivateFlakyTests(DashboardCase):
         dashboard = Dashboard(
             SynchronousPool(self.database), make_environment(), clock=lambda: NOW, private=True
         )
-        self.private = cast(HTTPClient, StubTreq(dashboard.app.resource()))
+        self.private = cast(HTTPClient, checked_client(self, dashboard.app.resource()))
 
     def status(self, path: str, token: str | None = None) -> int:
         headers = {} if token is None else {"Authorization": [f"Bearer {token}"]}

@@ -16,7 +16,6 @@ from uuid import uuid4
 
 import treq
 from sqlalchemy import Connection, func, select
-from treq.testing import StubTreq
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred, gatherResults
 from twisted.internet.interfaces import IReactorFromThreads
@@ -37,9 +36,9 @@ from seedboard.ingest import DEFAULT_MAX_BODY
 from seedboard.web.app import Dashboard
 from seedboard.web.render import make_environment
 from seedboard.web.server import access_log_line, listen, make_dashboard
+from tests.contract import checked_client, schema_errors
 from tests.support import everything_stored, result, run_start, temporary_database
 from tests.test_ingest import result_body, run_body
-from tests.test_web import schema_errors
 
 NOW = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)
 BASE = "http://seedboard.test"
@@ -102,7 +101,7 @@ class APICase(SynchronousTestCase):
             clock=lambda: NOW,
             private=self.private,
         )
-        self.client = cast(HTTPClient, StubTreq(self.dashboard.app.resource()))
+        self.client = cast(HTTPClient, checked_client(self, self.dashboard.app.resource()))
 
     def send(
         self,

@@ -28,9 +28,10 @@ from seedboard.triage.trends import (
     trend_points,
 )
 from seedboard.web.render import path_to_test, rate_ceiling
+from tests.contract import schema_errors
 from tests.support import record_run, result, run_start, temporary_database
 from tests.test_auth import PrivateCase
-from tests.test_web import NOW, SCRIPT, DashboardCase, schema_errors
+from tests.test_web import NOW, SCRIPT, DashboardCase
 
 D1, D2, D3, D4 = (date(2026, 11, d) for d in (2, 3, 4, 5))
 """Four days in a row, Monday 2 November to Thursday 5 November 2026."""

@@ -13,7 +13,6 @@ from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, cast
 
 import treq
 from sqlalchemy import Connection
-from treq.testing import StubTreq
 from twisted.internet import reactor
 from twisted.internet.defer import Deferred, fail
 from twisted.internet.interfaces import IReactorFromThreads
@@ -36,6 +35,7 @@ from seedboard.web.render import (
     time_ago,
 )
 from seedboard.web.server import listen, make_dashboard
+from tests.contract import checked_client, schema_errors
 from tests.support import record_run, result, run_start, temporary_database
 
 P = ParamSpec("P")
@@ -72,7 +72,7 @@ class DashboardCase(SynchronousTestCase):
 
     def client_for(self, pool: Pool) -> HTTPClient:
         dashboard = Dashboard(pool, make_environment(), clock=lambda: NOW)
-        return cast(HTTPClient, StubTreq(dashboard.app.resource()))
+        return cast(HTTPClient, checked_client(self, dashboard.app.resource()))
 
     def record(
         self,
@@ -193,13 +193,16 @@ class RunsListTests(DashboardCase):
         self.assertNotIn("Older runs</a>", second)
         self.assertIn('<a href="/?limit=2">Newest runs</a>', second)
 
-    def test_limit_clamped(self) -> None:
-        """Limits outside 1..500 are clamped rather than refused."""
+    def test_limit_out_of_range(self) -> None:
+        """Limits outside 1..500 are refused naming the parameter, as every parameter is;
+        the bounds themselves are taken."""
         self.record([], minutes_ago=1)
         self.record([], minutes_ago=2)
-        self.assertEqual(len(self.api("/api/v1/runs?limit=0")["runs"]), 1)
-        self.assertEqual(len(self.api("/api/v1/runs?limit=-3")["runs"]), 1)
-        self.assertEqual(len(self.api("/api/v1/runs?limit=100000")["runs"]), 2)
+        for limit in ("0", "-3", "501", "100000"):
+            body = self.api(f"/api/v1/runs?limit={limit}", status=400)
+            self.assertEqual(body["error"]["field"], "limit", limit)
+        self.assertEqual(len(self.api("/api/v1/runs?limit=1")["runs"]), 1)
+        self.assertEqual(len(self.api("/api/v1/runs?limit=500")["runs"]), 2)
 
     def test_bad_limit_json(self) -> None:
         """A limit that is no integer is a 400 with a JSON error naming the parameter."""
@@ -210,6 +213,7 @@ class RunsListTests(DashboardCase):
                 "error": {
                     "code": "bad_request",
                     "message": "limit must be an integer between 1 and 500",
+                    "field": "limit",
                 }
             },
         )
@@ -564,65 +568,6 @@ class ServerTests(TestCase):
         self.assertIn(f'"id":"{run.id}"'.encode(), body)
 
 
-def schema_errors(value: Any, schema: Any, document: Any, where: str = "$") -> list[str]:
-    """What in ``value`` breaks the JSON Schema ``schema``: the keywords the document uses."""
-    if "$ref" in schema:
-        name = schema["$ref"].removeprefix("#/components/schemas/")
-        return schema_errors(value, document["components"]["schemas"][name], document, where)
-    errors = [f"{where}: {problem}" for problem in _keyword_errors(value, schema)]
-    if errors:
-        return errors
-    if isinstance(value, dict):
-        properties = schema.get("properties", {})
-        errors += [
-            f"{where}: {name} missing" for name in schema.get("required", ()) if name not in value
-        ]
-        if schema.get("additionalProperties") is False:
-            errors += [f"{where}: {name} not allowed" for name in value if name not in properties]
-        for name, item in value.items():
-            if name in properties:
-                errors += schema_errors(item, properties[name], document, f"{where}.{name}")
-    if isinstance(value, list) and "items" in schema:
-        for i, item in enumerate(value):
-            errors += schema_errors(item, schema["items"], document, f"{where}[{i}]")
-    return errors
-
-
-_JSON_TYPES: dict[str, Callable[[Any], bool]] = {
-    "object": lambda v: isinstance(v, dict),
-    "array": lambda v: isinstance(v, list),
-    "string": lambda v: isinstance(v, str),
-    "integer": lambda v: type(v) is int,
-    "number": lambda v: type(v) in (int, float),
-    "boolean": lambda v: isinstance(v, bool),
-    "null": lambda v: v is None,
-}
-
-
-def _keyword_errors(value: Any, schema: Any) -> list[str]:
-    types = schema.get("type")
-    if types is not None:
-        names = types if isinstance(types, list) else [types]
-        if not any(_JSON_TYPES[name](value) for name in names):
-            return [f"{value!r} is not {types}"]
-    if "enum" in schema and value not in schema["enum"]:
-        return [f"{value!r} not in {schema['enum']}"]
-    if "const" in schema and value != schema["const"]:
-        return [f"{value!r} is not {schema['const']!r}"]
-    checks = [
-        ("minimum", lambda limit: not isinstance(value, int | float) or value >= limit),
-        ("maximum", lambda limit: not isinstance(value, int | float) or value <= limit),
-        ("minLength", lambda limit: not isinstance(value, str) or len(value) >= limit),
-        ("maxLength", lambda limit: not isinstance(value, str) or len(value) <= limit),
-        ("minItems", lambda limit: not isinstance(value, list) or len(value) >= limit),
-        ("maxItems", lambda limit: not isinstance(value, list) or len(value) <= limit),
-        ("pattern", lambda regex: not isinstance(value, str) or re.search(regex, value)),
-    ]
-    return [
-        f"{value!r} breaks {name}" for name, ok in checks if name in schema and not ok(schema[name])
-    ]
-
-
 class OpenAPITests(DashboardCase):
     def document(self) -> Any:
         return self.api("/api/v1/openapi.json")
@@ -656,10 +601,10 @@ class OpenAPITests(DashboardCase):
         """Every outcome enum in the document is exactly seedboard.domain.Outcome."""
         schemas = self.document()["components"]["schemas"]
         outcomes = [o.value for o in Outcome]
-        batch_item = schemas["BatchBody"]["properties"]["results"]["items"]
-        self.assertEqual(batch_item["properties"]["outcome"]["enum"], outcomes)
-        self.assertEqual(schemas["Result"]["properties"]["outcome"]["enum"], outcomes)
-        self.assertEqual(schemas["TestRun"]["properties"]["outcome"]["enum"], outcomes)
+        self.assertEqual(schemas["Outcome"]["enum"], outcomes)
+        outcome = {"$ref": "#/components/schemas/Outcome"}
+        for schema in ("ResultBody", "Result", "TestRun"):
+            self.assertEqual(schemas[schema]["properties"]["outcome"], outcome, schema)
 
     def test_refs_resolve(self) -> None:
         """Every $ref points at a component that exists."""

@@ -1,8 +1,9 @@
-"""Who is asking: bearer tokens from the Authorization header, login sessions, CSRF checks.
+"""Who may read and write: bearer tokens, login sessions and their CSRF secrets.
 
-Tokens and sessions are checked against the database by the app (through the
-pool); this module only reads them from requests and makes new sessions.  A
-token is never read from the query string or a cookie, and never put in one.
+Writing always needs a valid token in the ``Authorization`` header.  On a
+private server reading needs one too, or a login session started with one at
+``/login``.  A token is never read from the query string or a cookie, and never
+put in one; the database keeps only hashes of tokens and session ids.
 """
 
 from __future__ import annotations
@@ -10,27 +11,25 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import parse_qs
+from urllib.parse import urlencode
+from weakref import WeakKeyDictionary
 
 from twisted.web.server import Request
 
-from seedboard.db.sessions import StoredSession
+from seedboard.db.pool import Pool
+from seedboard.db.sessions import StoredSession, end_session, find_session
+from seedboard.db.tokens import active_token, hash_token
+from seedboard.web.problems import see_other, unauthorized
+from seedboard.web.requests import clear_cookie, cookie, header_text, is_api
 
 SESSION_COOKIE = "seedboard_session"
 LOGIN_CSRF_COOKIE = "seedboard_login_csrf"
 SESSION_LIFETIME = timedelta(hours=12)
 LOGIN_FORM_LIFETIME = timedelta(hours=1)
 SECRET_BYTES = 32
-
-FORM_TYPE = "application/x-www-form-urlencoded"
-
-
-def header_text(request: Request, name: bytes) -> str | None:
-    """A request header's last value as text; Latin-1, so that no byte a client sends fails."""
-    values = request.requestHeaders.getRawHeaders(name)
-    return None if not values else values[-1].decode("latin-1")
 
 
 def bearer_token(request: Request) -> str | None:
@@ -80,57 +79,6 @@ def session_id_hash(session_id: str) -> str:
     return hashlib.sha256(session_id.encode("utf-8")).hexdigest()
 
 
-# Cookies and forms.
-
-
-def cookie(request: Request, name: str) -> str | None:
-    value = request.getCookie(name.encode("ascii"))
-    if not value:
-        return None
-    try:
-        text: str = value.decode("ascii")
-    except UnicodeDecodeError:
-        return None
-    return text
-
-
-def set_cookie(request: Request, name: str, value: str, path: str, lifetime: timedelta) -> None:
-    """A cookie scripts cannot read and other sites cannot send, Secure when over TLS."""
-    request.addCookie(
-        name,
-        value,
-        path=path,
-        max_age=str(int(lifetime.total_seconds())),
-        secure=request.isSecure(),
-        httpOnly=True,
-        sameSite="strict",
-    )
-
-
-def clear_cookie(request: Request, name: str, path: str) -> None:
-    set_cookie(request, name, "", path, timedelta(0))
-
-
-def form_fields(request: Request) -> dict[str, str]:
-    """The fields of a URL-encoded form body; never the query string, which gets logged."""
-    content_type = header_text(request, b"content-type") or ""
-    if content_type.split(";")[0].strip().lower() != FORM_TYPE:
-        return {}
-    body = request_body(request)
-    try:
-        parsed = parse_qs(body.decode("utf-8"), strict_parsing=False)
-    except UnicodeDecodeError:
-        return {}
-    return {name: values[0] for name, values in parsed.items()}
-
-
-def request_body(request: Request) -> bytes:
-    if request.content is None:
-        return b""
-    body: bytes = request.content.read()
-    return body
-
-
 def safe_next(path: str | None) -> str:
     """Where to go after logging in: a path on this site, never another site."""
     if (
@@ -141,3 +89,71 @@ def safe_next(path: str | None) -> str:
     ):
         return "/"
     return path
+
+
+class Access:
+    """Checks requests against the tokens and sessions in the database, through ``pool``."""
+
+    def __init__(self, pool: Pool, clock: Callable[[], datetime], private: bool) -> None:
+        self._pool = pool
+        self._clock = clock
+        self.private = private
+        # The session each request came with, once looked up: pages render it synchronously.
+        self._sessions: WeakKeyDictionary[Request, Session] = WeakKeyDictionary()
+
+    async def require_writer(self, request: Request) -> None:
+        """Writing always needs a valid token in the Authorization header, never a session."""
+        token = bearer_token(request)
+        if token is None or not await self.is_active(hash_token(token)):
+            raise unauthorized()
+
+    async def require_reader(self, request: Request) -> None:
+        """On a private server: a valid token or login, else a 401 (API) or the login page."""
+        if not self.private:
+            return
+        request.responseHeaders.setRawHeaders(b"cache-control", [b"private, no-store"])
+        if await self._may_read(request):
+            return
+        if is_api(request):
+            raise unauthorized()
+        raise see_other("/login?" + urlencode({"next": request.uri.decode("latin-1")}))
+
+    async def is_active(self, token_hash: str) -> bool:
+        """Whether a token is known and unrevoked: an indexed lookup, on a reader thread."""
+        return await self._pool.read(active_token, token_hash) is not None
+
+    async def session(self, request: Request) -> Session | None:
+        """The unexpired session of the request's cookie, as any worker stored it."""
+        session_id = cookie(request, SESSION_COOKIE)
+        if session_id is None:
+            return None
+        stored = await self._pool.read(find_session, session_id_hash(session_id), self._clock())
+        if stored is None:
+            return None
+        session = self._sessions[request] = Session(session_id, stored)
+        return session
+
+    def logout_csrf(self, request: Request) -> str | None:
+        """The logout form's secret, when the request came logged in (looked up before)."""
+        session = self._sessions.get(request)
+        return None if session is None else session.stored.csrf
+
+    async def end_session(self, request: Request) -> None:
+        session = await self.session(request)
+        if session is not None:
+            await self._pool.write(end_session, session.id_hash)
+            self._sessions.pop(request, None)
+            clear_cookie(request, SESSION_COOKIE, "/")
+
+    async def _may_read(self, request: Request) -> bool:
+        token = bearer_token(request)
+        if token is not None:
+            return await self.is_active(hash_token(token))
+        session = await self.session(request)
+        if session is None:
+            return False
+        if not await self.is_active(session.stored.token_hash):
+            # The token was revoked: its sessions end with it.
+            await self._pool.write(end_session, session.id_hash)
+            return False
+        return True

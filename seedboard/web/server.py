@@ -26,8 +26,9 @@ from seedboard.db.pool import Pool, ThreadedPool
 from seedboard.db.tokens import list_tokens
 from seedboard.ingest import DEFAULT_MAX_BODY
 from seedboard.settings import describe_url
+from seedboard.web.answers import encode_json, error_answer
 from seedboard.web.app import Dashboard
-from seedboard.web.render import encode_json, error_json, make_environment
+from seedboard.web.render import make_environment
 
 
 class ServingReactor(Protocol):
@@ -93,7 +94,7 @@ class BodyLimitedRequest(Request):
         """Answer 413 straight on the connection and close it, reading no more of the body."""
         self.refused = True
         message = f"The request body is larger than this server's limit of {self.max_body} bytes."
-        body = encode_json(error_json("too_large", message))
+        body = encode_json(error_answer("too_large", message))
         head = (
             b"HTTP/1.1 413 Content Too Large\r\n"
             b"Content-Type: application/json; charset=utf-8\r\n"

@@ -1,0 +1,509 @@
+"""The JSON answers of ``/api/v1``, declared once as msgspec Structs, and built from domain records.
+
+These Structs are the public contract: the encoder writes them, the OpenAPI
+document takes their JSON Schema, and the tests validate every answer against
+that document.  Add fields if you must, never rename or remove one.
+
+A field is filled from the record's attribute of the same name (``answer``),
+unless the builder computes it: times are written as ``iso_utc`` writes them
+(always to the microsecond, so every value looks alike), links are built from ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Annotated, Any, Final, Literal, TypeVar
+
+import msgspec
+from msgspec import Meta, Struct
+
+from seedboard import domain
+from seedboard.db import compare
+from seedboard.domain import Outcome, OutcomeCounts, RunSummary
+from seedboard.triage import report
+from seedboard.triage import trends as trending
+from seedboard.triage.classify import Classification
+from seedboard.triage.trends import (
+    MAX_DAILY_DAYS,
+    MAX_DAYS,
+    MOST_FLAKY,
+    SAMPLE_LIMIT,
+    SPARKLINE,
+    Bucket,
+    Durations,
+)
+from seedboard.web.render import iso_utc, path_to_run, path_to_test, run_replay, sparkline_points
+
+A = TypeVar("A", bound=Struct)
+
+Time = Annotated[
+    str,
+    Meta(
+        description="RFC 3339, in UTC, to the microsecond",
+        extra_json_schema={"format": "date-time"},
+    ),
+]
+Rate = Annotated[float, Meta(ge=0, le=1)]
+Count = Annotated[int, Meta(ge=0)]
+Sparkline = Annotated[
+    list[Literal[0, 1] | None],
+    Meta(max_length=SPARKLINE, description="Oldest first: 1 failed, 0 passed, null skipped."),
+]
+TestIds = Annotated[list[str], Meta(description="Test ids, sorted.")]
+
+
+class Answer(Struct, kw_only=True, forbid_unknown_fields=True):
+    """Every answer: keyword-built, and closed (no property but those declared)."""
+
+
+Counts: Final = msgspec.defstruct(
+    "Counts",
+    [(outcome.value, Count) for outcome in Outcome] + [("total", Count)],
+    bases=(Answer,),
+)
+"""A run's results by outcome: one field per ``Outcome``, and their total."""
+
+
+class Run(Answer):
+    """A run: its metadata as the reporter sent it, its counts, and how to replay it."""
+
+    id: str
+    started_at: Time
+    finished_at: Time | None
+    duration: float | None
+    host: str
+    python_version: str
+    twisted_version: str
+    command: str
+    order_seed: int | None
+    branch: str | None
+    commit: str | None
+    build_url: str | None
+    run_seed: int | None
+    is_replay: bool
+    replay_command: Annotated[
+        str | None,
+        Meta(description="The command replaying the whole run; null without a run seed."),
+    ]
+    counts: Counts  # type: ignore[valid-type]
+    url: str
+
+
+class Result(Answer):
+    """One test's result in a run."""
+
+    test_id: str
+    outcome: Outcome
+    duration: float
+    seed: int | None
+    exception_type: str | None
+    message: str | None
+    traceback: str | None
+    file: str | None
+    line: int | None
+    fingerprint: str | None
+    url: str
+
+
+class RunPage(Answer):
+    """Runs, newest first; ``next`` links the next page with the same filters."""
+
+    runs: list[Run]
+    next: str | None
+
+
+class RunDetail(Answer):
+    """A run with every result, failures first."""
+
+    run: Run
+    results: list[Result]
+    previous_run: Annotated[
+        str | None,
+        Meta(
+            description="The id of the latest run on the same branch started before this one, "
+            "replays left out; null if there is none."
+        ),
+    ]
+
+
+class Comparison(Answer):
+    """Run ``b`` against the earlier run ``a``: the tests in each section, sorted."""
+
+    a: Run
+    b: Run
+    new_failures: Annotated[
+        TestIds, Meta(description="Bad in b (failure, error or unexpected success), not bad in a.")
+    ]
+    fixed: Annotated[TestIds, Meta(description="Bad in a, ran in b and not bad there.")]
+    still_failing: Annotated[TestIds, Meta(description="Bad in both.")]
+    new_tests: Annotated[TestIds, Meta(description="In b, not in a.")]
+    removed_tests: Annotated[
+        TestIds, Meta(description="In a, not in b (also when it was bad in a).")
+    ]
+
+
+class TestRun(Answer):
+    """A test's result in one run, as its history lists it."""
+
+    run_id: str
+    started_at: Time
+    branch: str | None
+    commit: str | None
+    outcome: Outcome
+    duration: float
+    seed: int | None
+    message: str | None
+
+
+class Slowdown(Answer):
+    run_id: str
+    duration: float
+    ratio: Annotated[float, Meta(description="duration / median_duration")]
+
+
+class FailureGroup(Answer):
+    """Alike failures of a test, grouped by fingerprint."""
+
+    fingerprint: str
+    summary: str
+    count: Count
+    first_seen: Time
+    last_seen: Time
+    seeds: list[int]
+
+
+class SeedReport(Answer):
+    """A seed the test ran with, and how to replay it when it failed."""
+
+    seed: int
+    passed: Count
+    failed: Count
+    snippet: Annotated[
+        str | None, Meta(description="Where `@seed(N)` goes; only for a seed that failed.")
+    ]
+    command: Annotated[
+        str | None, Meta(description="The shell command replaying it; only for a seed that failed.")
+    ]
+
+
+class Triage(Answer):
+    """A test's verdict over its latest results, with its failure groups and seeds."""
+
+    test_id: str
+    file: str | None
+    line: int | None
+    classification: Classification
+    failure_rate: Annotated[Rate, Meta(description="failures / runs")]
+    flip_rate: Annotated[
+        Rate, Meta(description="Pass/fail changes between consecutive runs / (runs - 1)")
+    ]
+    runs: Annotated[Count, Meta(description="Results in the window, skips left out")]
+    failures: Count
+    groups: list[FailureGroup]
+    seeds: list[SeedReport]
+    url: str
+    sparkline: Annotated[
+        Sparkline,
+        Meta(
+            description=f"Its latest {SPARKLINE} results (on the branch asked for, replays "
+            "included)."
+        ),
+    ]
+
+
+class TestHistory(Answer):
+    """A test's latest results, newest first, and its triage."""
+
+    test_id: str
+    file: str | None
+    line: int | None
+    runs: list[TestRun]
+    triage: Triage
+    median_duration: Annotated[
+        float | None, Meta(description="Over the runs listed, skips left out; null without any.")
+    ]
+    slowdowns: Annotated[
+        list[Slowdown],
+        Meta(
+            description="Runs listed in which it took more than twice the median, and at "
+            "least 10 ms more; newest first."
+        ),
+    ]
+
+
+class FlakyPage(Answer):
+    """The tests that failed in their latest ``window`` results, worst first."""
+
+    window: int
+    branch: str | None
+    tests: list[Triage]
+
+
+class TrendPoint(Answer):
+    """One bucket (a day or a week) of the trends."""
+
+    start: Annotated[
+        date,
+        Meta(
+            description="The bucket's first day; weeks start on Monday, except the first, "
+            "which starts where the range does."
+        ),
+    ]
+    runs: Annotated[Count, Meta(description="Runs started in the bucket, replays left out.")]
+    results: Annotated[Count, Meta(description="Those runs' results.")]
+    failures: Annotated[Count, Meta(description="Their failures, errors and unexpected successes.")]
+    failure_rate: Annotated[Rate, Meta(description="failures / results; 0 without results.")]
+    flaky_tests: Annotated[
+        Count,
+        Meta(
+            description="Tests with both a pass (success or expected failure) and a failure "
+            "in the bucket."
+        ),
+    ]
+    newly_flaky: Annotated[
+        Count, Meta(description="Flaky in the bucket and in no earlier bucket of the range.")
+    ]
+    fixed: Annotated[
+        Count,
+        Meta(description="Tests that failed in the previous bucket and only passed in this one."),
+    ]
+
+
+class FlakyTrend(Answer):
+    """One of the most flaky tests over the trends' range."""
+
+    test_id: str
+    failures: Annotated[Count, Meta(description="Over the range, replays left out.")]
+    runs: Annotated[Count, Meta(description="Its passes and failures over the range.")]
+    failure_rate: Annotated[Rate, Meta(description="failures / runs")]
+    flip_rate: Annotated[
+        Rate,
+        Meta(description=f"Over its latest {SAMPLE_LIMIT} results in the range, replays left out."),
+    ]
+    classification: Annotated[
+        Classification,
+        Meta(
+            description=f"Judged on its latest {SAMPLE_LIMIT} results in the range, replays "
+            "included, as /api/v1/flaky judges."
+        ),
+    ]
+    sparkline: Annotated[
+        Sparkline,
+        Meta(description=f"Its latest {SPARKLINE} results in the range, replays left out."),
+    ]
+    url: str
+
+
+class Trends(Answer):
+    """Runs, failures and flakiness per day or week, and the most flaky tests."""
+
+    branch: str | None
+    days: Annotated[int, Meta(ge=1, le=MAX_DAYS)]
+    bucket: Annotated[
+        Bucket, Meta(description=f"`day` for up to {MAX_DAILY_DAYS} days, else `week`.")
+    ]
+    points: list[TrendPoint]
+    most_flaky: Annotated[
+        list[FlakyTrend],
+        Meta(
+            max_length=MOST_FLAKY,
+            description="The tests with the most failures in the range that also passed in it, "
+            "most failures first.",
+        ),
+    ]
+
+
+class RunRef(Answer):
+    id: str
+    url: str
+
+
+class CreatedRun(Answer):
+    run: RunRef
+    created: bool
+
+
+class StoredBatch(Answer):
+    stored: Count
+    duplicate: bool
+
+
+class FinishedRun(Answer):
+    run: RunRef
+    finished: Literal[True]
+
+
+class ErrorDetail(Answer, omit_defaults=True):
+    code: str
+    message: str
+    field: (
+        Annotated[str, Meta(description="The part of the request at fault, when one is.")] | None
+    ) = None
+
+
+class Error(Answer):
+    """The body of every error."""
+
+    error: ErrorDetail
+
+
+RESPONSE_BODIES: Final = (
+    RunPage,
+    RunDetail,
+    Comparison,
+    TestHistory,
+    FlakyPage,
+    Trends,
+    CreatedRun,
+    StoredBatch,
+    FinishedRun,
+    Error,
+)
+"""Every answer, for the OpenAPI document."""
+
+
+# Building answers from domain records.
+
+
+def answer(kind: type[A], record: object, **computed: Any) -> A:
+    """A ``kind`` whose fields are ``computed`` where given, else ``record``'s attributes
+    of the same names: a field the record already has is added by declaring it."""
+    return kind(
+        **{
+            name: computed[name] if name in computed else getattr(record, name)
+            for name in kind.__struct_fields__
+        }
+    )
+
+
+def run_answer(summary: RunSummary) -> Run:
+    start = summary.start
+    return answer(
+        Run,
+        start,
+        started_at=iso_utc(start.started_at),
+        finished_at=None if summary.finished_at is None else iso_utc(summary.finished_at),
+        duration=summary.duration,
+        replay_command=run_replay(start),
+        counts=counts_answer(summary.counts),
+        url=path_to_run(start.id),
+    )
+
+
+def counts_answer(counts: OutcomeCounts) -> Any:
+    return answer(Counts, counts)
+
+
+def result_answers(results: Sequence[domain.Result]) -> list[Result]:
+    return [answer(Result, result, url=path_to_test(result.test_id)) for result in results]
+
+
+def run_page(runs: Sequence[RunSummary], next_url: str | None) -> RunPage:
+    return RunPage(runs=[run_answer(run) for run in runs], next=next_url)
+
+
+def run_detail(
+    summary: RunSummary, results: Sequence[domain.Result], previous: str | None
+) -> RunDetail:
+    return RunDetail(
+        run=run_answer(summary), results=result_answers(results), previous_run=previous
+    )
+
+
+def comparison_answer(comparison: compare.Comparison) -> Comparison:
+    return answer(
+        Comparison,
+        comparison.diff,
+        a=run_answer(comparison.a),
+        b=run_answer(comparison.b),
+    )
+
+
+def history_answer(
+    history: domain.TestHistory, triage: report.TestTriage, summary: Durations
+) -> TestHistory:
+    return answer(
+        TestHistory,
+        history,
+        runs=[answer(TestRun, run, started_at=iso_utc(run.started_at)) for run in history.runs],
+        triage=triage_answer(triage),
+        median_duration=summary.median,
+        slowdowns=[
+            Slowdown(run_id=s.run.run_id, duration=s.run.duration, ratio=s.ratio)
+            for s in summary.slowdowns
+        ],
+    )
+
+
+def triage_answer(triage: report.TestTriage) -> Triage:
+    return answer(
+        Triage,
+        triage.verdict,
+        test_id=triage.test_id,
+        file=triage.file,
+        line=triage.line,
+        groups=[group_answer(group) for group in triage.groups],
+        seeds=[answer(SeedReport, seed) for seed in triage.seeds],
+        url=path_to_test(triage.test_id),
+        sparkline=sparkline_points(triage.recent),
+    )
+
+
+def group_answer(group: report.FailureGroup) -> FailureGroup:
+    return answer(
+        FailureGroup,
+        group,
+        first_seen=iso_utc(group.first_seen),
+        last_seen=iso_utc(group.last_seen),
+        seeds=list(group.seeds),
+    )
+
+
+def flaky_page(window: int, branch: str | None, tests: Sequence[report.TestTriage]) -> FlakyPage:
+    return FlakyPage(window=window, branch=branch, tests=[triage_answer(t) for t in tests])
+
+
+def trends_answer(trends: trending.Trends) -> Trends:
+    return answer(
+        Trends,
+        trends,
+        points=[answer(TrendPoint, point) for point in trends.points],
+        most_flaky=[flaky_trend_answer(test) for test in trends.most_flaky],
+    )
+
+
+def flaky_trend_answer(test: trending.FlakyTrend) -> FlakyTrend:
+    return answer(FlakyTrend, test, sparkline=list(test.sparkline), url=path_to_test(test.test_id))
+
+
+def run_ref(run_id: str) -> RunRef:
+    return RunRef(id=run_id, url=path_to_run(run_id))
+
+
+def error_answer(code: str, message: str, field: str | None = None) -> Error:
+    return Error(error=ErrorDetail(code=code, message=message, field=field))
+
+
+_ENCODER: Final = msgspec.json.Encoder()
+
+
+def encode_json(value: Struct | dict[str, Any]) -> bytes:
+    """Compact UTF-8 JSON; a NaN is ``null``, and text that cannot be UTF-8 (a lone
+    surrogate someone sent) is written with U+FFFD in its place rather than failing."""
+    try:
+        return _ENCODER.encode(value)
+    except UnicodeEncodeError:
+        return _ENCODER.encode(
+            msgspec.convert(_replace_surrogates(msgspec.to_builtins(value)), Any)
+        )
+
+
+def _replace_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_replace_surrogates(k): _replace_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_surrogates(item) for item in value]
+    return value

@@ -1,0 +1,192 @@
+"""The query arguments each read of the site takes, declared once as msgspec Structs.
+
+A Struct's fields are the arguments: their types, defaults, bounds and
+descriptions.  ``read_query`` parses a request's arguments by it, and the
+OpenAPI document lists them from it, so they cannot disagree.  One policy for
+all: an absent or empty argument takes its default; anything out of range is a
+400 naming its ``field``.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import date
+from typing import Annotated, Final, TypeVar, cast
+
+import msgspec
+import msgspec.inspect
+from msgspec import Meta, Struct
+
+from seedboard.db.flaky import WINDOW
+from seedboard.db.runs import OutcomeFilter, ReplayFilter, RunFilters
+from seedboard.ingest import Invalid, invalid
+from seedboard.triage.trends import DEFAULT_DAYS, MAX_DAYS
+
+RUNS_LIMIT = 50
+HISTORY_LIMIT = 100
+FLAKY_LIMIT = 200
+MAX_LIMIT = 500
+MAX_WINDOW = 500
+
+Q = TypeVar("Q", bound=Struct)
+
+
+Limit = Annotated[
+    int, Meta(ge=1, le=MAX_LIMIT, description=f"How many to answer, 1 to {MAX_LIMIT}.")
+]
+Day = Annotated[date, Meta(description="A UTC day, YYYY-MM-DD.")]
+Branch = Annotated[str | None, Meta(description="Only runs of this branch.")]
+
+
+class Query(Struct, kw_only=True, forbid_unknown_fields=False):
+    """Arguments of a read; arguments it does not know are ignored, as browsers add some."""
+
+
+class RunsQuery(Query):
+    """The runs list: a page of runs, newest first, chosen by the filters."""
+
+    limit: Limit = RUNS_LIMIT
+    before: Annotated[
+        str | None,
+        Meta(
+            description="The id of the last run of the previous page (`next` carries it, with "
+            "the filters). An id of no run is refused: `bad_request` with field `before`."
+        ),
+    ] = None
+    branch: Branch = None
+    outcome: Annotated[
+        OutcomeFilter | None,
+        Meta(
+            description="`failing`: runs with a failure, error or unexpected success; "
+            "`green`: the others."
+        ),
+    ] = None
+    since: Annotated[Day | None, Meta(description="Runs started on this UTC day or later.")] = None
+    until: Annotated[Day | None, Meta(description="Runs started on this UTC day or earlier.")] = (
+        None
+    )
+    replay: Annotated[
+        ReplayFilter | None,
+        Meta(
+            description="`only`: just the runs `seedboard replay` made; `exclude`: all but those."
+        ),
+    ] = None
+    test: Annotated[str | None, Meta(description="Runs that have a result of this test id.")] = None
+
+    def filters(self) -> RunFilters:
+        # The last day there is has no day after it: until then is no bound at all.
+        until = None if self.until == date.max else self.until
+        return RunFilters(
+            branch=self.branch,
+            outcome=self.outcome,
+            since=self.since,
+            until=until,
+            replay=self.replay,
+            test=self.test,
+        )
+
+
+class TestQuery(Query):
+    """A test's page: its latest results."""
+
+    limit: Limit = HISTORY_LIMIT
+
+
+class FlakyQuery(Query):
+    """The flaky tests."""
+
+    window: Annotated[
+        int,
+        Meta(
+            ge=1, le=MAX_WINDOW, description="How many of each test's latest results to judge on."
+        ),
+    ] = WINDOW
+    branch: Branch = None
+    limit: Limit = FLAKY_LIMIT
+
+
+class TrendsQuery(Query):
+    """The trends."""
+
+    days: Annotated[
+        int, Meta(ge=1, le=MAX_DAYS, description="How many days, up to today (UTC).")
+    ] = DEFAULT_DAYS
+    branch: Branch = None
+
+
+class CompareQuery(Query):
+    """Two runs to compare; both are required."""
+
+    a: Annotated[str, Meta(description="The id of the earlier run.")]
+    b: Annotated[str, Meta(description="The id of the later run.")]
+
+
+class OptionalCompareQuery(Query):
+    """The comparison page, which also shows an empty form."""
+
+    a: str | None = None
+    b: str | None = None
+
+
+class LoginQuery(Query):
+    next: str | None = None
+
+
+QUERIES: Final = (RunsQuery, TestQuery, FlakyQuery, TrendsQuery, CompareQuery)
+
+
+_CHOICES: Final = {"outcome": OutcomeFilter, "replay": ReplayFilter}
+
+
+def read_query(args: dict[bytes, list[bytes]], kind: type[Q]) -> Q:
+    """A request's query arguments as a ``kind``, or an ``Invalid`` naming the argument."""
+    given: dict[str, str] = {}
+    for name in kind.__struct_fields__:
+        values = args.get(name.encode("ascii"))
+        if values and values[0]:
+            given[name] = _text(name, values[0])
+    try:
+        return msgspec.convert(given, kind, strict=False)
+    except msgspec.ValidationError as error:
+        raise _argument_error(error, kind) from None
+
+
+def _text(name: str, raw: bytes) -> str:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Invalid("must be UTF-8 text", name, code="bad_request") from None
+    if "\x00" in text:
+        raise Invalid("must not contain NUL characters", name, code="bad_request")
+    return text
+
+
+@functools.cache
+def _bounds(query: type[Struct]) -> dict[str, tuple[int, int]]:
+    """The bounds of ``kind``'s integer arguments, by name, for their errors to say."""
+    info = cast(msgspec.inspect.StructType, msgspec.inspect.type_info(query))
+    bounds = {}
+    for field in info.fields:
+        kind = field.type
+        while isinstance(kind, msgspec.inspect.Metadata):
+            kind = kind.type
+        if (
+            isinstance(kind, msgspec.inspect.IntType)
+            and kind.ge is not None
+            and kind.le is not None
+        ):
+            bounds[field.name] = (kind.ge, kind.le)
+    return bounds
+
+
+def _argument_error(error: msgspec.ValidationError, kind: type[Struct]) -> Invalid:
+    found = invalid(error, _CHOICES)
+    message = found.message
+    if found.field in _CHOICES:
+        message = f"must be {' or '.join(_CHOICES[found.field])}"
+    elif found.field in _bounds(kind):
+        low, high = _bounds(kind)[found.field]
+        message = f"must be an integer between {low} and {high}"
+    elif message == "is required":
+        message = "is required: the id of a run"
+    return Invalid(f"{found.field} {message}", found.field, code="bad_request")

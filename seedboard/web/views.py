@@ -1,0 +1,158 @@
+"""What each read of the site found, and how it is shown: one view per resource.
+
+A handler fetches a view; ``Dashboard.reply`` renders it as its page (the
+view's template and ``context``) or as its JSON twin (the view's ``answer``),
+by the request's path.  A page and its twin are one fetch, so they cannot
+disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol
+
+from msgspec import Struct
+
+from seedboard.db.compare import Comparison
+from seedboard.domain import RunDetail, RunPage, TestHistory
+from seedboard.triage.report import TestTriage
+from seedboard.triage.trends import MAX_DAYS, SPARKLINE, Durations, Trends
+from seedboard.web import answers
+from seedboard.web.queries import (
+    MAX_LIMIT,
+    MAX_WINDOW,
+    RUNS_LIMIT,
+    FlakyQuery,
+    RunsQuery,
+)
+from seedboard.web.render import filter_query, page_url, with_query
+
+
+class View(Protocol):
+    template: ClassVar[str]
+
+    def context(self) -> dict[str, Any]:
+        """The template's variables."""
+        ...
+
+    def answer(self) -> Struct:
+        """The JSON twin."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class RunsView:
+    template: ClassVar[str] = "runs.html"
+    page: RunPage
+    query: RunsQuery
+
+    def _filter_query(self) -> list[tuple[str, str]]:
+        return filter_query(self.query.filters())
+
+    def context(self) -> dict[str, Any]:
+        query, limit = self._filter_query(), self.query.limit
+        kept = query if limit == RUNS_LIMIT else [*query, ("limit", str(limit))]
+        return {
+            "page": self.page,
+            "before": self.query.before,
+            "filters": self.query.filters(),
+            "filtered": bool(query),
+            "limit": limit,
+            "default_limit": RUNS_LIMIT,
+            "newest": with_query("/", kept),
+            "older": page_url("/", self.page.next_cursor, limit, query),
+            "api": with_query("/api/v1/runs", kept),
+        }
+
+    def answer(self) -> Struct:
+        next_url = page_url(
+            "/api/v1/runs", self.page.next_cursor, self.query.limit, self._filter_query()
+        )
+        return answers.run_page(self.page.runs, next_url)
+
+
+@dataclass(frozen=True, slots=True)
+class RunView:
+    template: ClassVar[str] = "run.html"
+    detail: RunDetail
+    previous: str | None
+    comparison: Comparison | None
+    """With the previous run, for the page only: the JSON twin names that run."""
+
+    def context(self) -> dict[str, Any]:
+        return {
+            "run": self.detail.summary,
+            "results": self.detail.results,
+            "comparison": self.comparison,
+        }
+
+    def answer(self) -> Struct:
+        return answers.run_detail(self.detail.summary, self.detail.results, self.previous)
+
+
+@dataclass(frozen=True, slots=True)
+class CompareView:
+    template: ClassVar[str] = "compare.html"
+    a: str | None
+    b: str | None
+    comparison: Comparison | None
+
+    def context(self) -> dict[str, Any]:
+        return {"a": self.a, "b": self.b, "comparison": self.comparison}
+
+    def answer(self) -> Struct:
+        assert self.comparison is not None  # the API requires both runs
+        return answers.comparison_answer(self.comparison)
+
+
+@dataclass(frozen=True, slots=True)
+class TestView:
+    template: ClassVar[str] = "test.html"
+    history: TestHistory
+    triage: TestTriage
+    durations: Durations
+    window: int
+
+    def context(self) -> dict[str, Any]:
+        return {
+            "history": self.history,
+            "triage": self.triage,
+            "window": self.window,
+            "durations": self.durations,
+        }
+
+    def answer(self) -> Struct:
+        return answers.history_answer(self.history, self.triage, self.durations)
+
+
+@dataclass(frozen=True, slots=True)
+class FlakyView:
+    template: ClassVar[str] = "flaky.html"
+    tests: list[TestTriage]
+    query: FlakyQuery
+
+    def context(self) -> dict[str, Any]:
+        return {
+            "tests": self.tests,
+            "spark_length": SPARKLINE,
+            "window": self.query.window,
+            "branch": self.query.branch,
+            "limit": self.query.limit,
+            "max_window": MAX_WINDOW,
+            "max_limit": MAX_LIMIT,
+        }
+
+    def answer(self) -> Struct:
+        return answers.flaky_page(self.query.window, self.query.branch, self.tests)
+
+
+@dataclass(frozen=True, slots=True)
+class TrendsView:
+    template: ClassVar[str] = "trends.html"
+    trends: Trends
+
+    def context(self) -> dict[str, Any]:
+        return {"trends": self.trends, "max_days": MAX_DAYS}
+
+    def answer(self) -> Struct:
+        return answers.trends_answer(self.trends)

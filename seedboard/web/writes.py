@@ -1,0 +1,59 @@
+"""The write API: create a run, add a batch of results, finish the run.
+
+Each write checks the bearer token, then the whole request (``seedboard.ingest``),
+and only then writes, in one transaction on the database's writer thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from twisted.web.server import Request
+
+from seedboard.db.batches import add_batch
+from seedboard.db.pool import Pool
+from seedboard.db.runs import create_run, finish_run
+from seedboard.ingest import parse_batch, parse_batch_number, parse_finish, parse_run, parse_run_id
+from seedboard.web.answers import CreatedRun, FinishedRun, StoredBatch, run_ref
+from seedboard.web.auth import Access
+from seedboard.web.requests import json_body
+
+
+class Writes:
+    """The handlers of the write API, over one database."""
+
+    def __init__(self, pool: Pool, access: Access, clock: Callable[[], datetime]) -> None:
+        self._pool = pool
+        self._access = access
+        self._clock = clock
+
+    async def create_run(self, request: Request, run_id: str) -> CreatedRun:
+        """``PUT /api/v1/runs/<run_id>``: 201 for a new run, 200 for one already there."""
+        await self._access.require_writer(request)
+        run = parse_run(run_id, json_body(request))
+        created = await self._pool.write(create_run, run)
+        request.setResponseCode(201 if created else 200)
+        if created:
+            request.setHeader("location", f"/api/v1/runs/{run.id}")
+        return CreatedRun(run=run_ref(run.id), created=created)
+
+    async def add_batch(self, request: Request, run_id: str, number: str) -> StoredBatch:
+        """``PUT /api/v1/runs/<run_id>/batches/<number>``: a batch sent again stores nothing."""
+        await self._access.require_writer(request)
+        body = json_body(request)
+        checked_id, checked_number = parse_run_id(run_id), parse_batch_number(number)
+        results = parse_batch(body)
+        stored = await self._pool.write(
+            add_batch, checked_id, checked_number, results, self._clock()
+        )
+        request.setResponseCode(201 if stored else 200)
+        return StoredBatch(stored=len(results) if stored else 0, duplicate=not stored)
+
+    async def finish(self, request: Request, run_id: str) -> FinishedRun:
+        """``POST /api/v1/runs/<run_id>/finish``."""
+        await self._access.require_writer(request)
+        body = json_body(request)
+        checked_id = parse_run_id(run_id)
+        await self._pool.write(finish_run, checked_id, parse_finish(body))
+        return FinishedRun(run=run_ref(checked_id), finished=True)
