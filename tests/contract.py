@@ -25,7 +25,7 @@ from seedboard.web.openapi import openapi_document
 @functools.cache
 def document() -> Any:
     """The document as the server sends it: encoded and decoded again."""
-    from seedboard.web.answers import encode_json
+    from seedboard.web.to_json import encode_json
 
     return json.loads(encode_json(openapi_document()))
 

@@ -15,8 +15,8 @@ from twisted.trial.unittest import SynchronousTestCase
 from seedboard import ingest
 from seedboard.db.models import Result as ResultRow
 from seedboard.db.models import Run, Test
+from seedboard.decoding import Invalid
 from seedboard.domain import Outcome, Result, RunStart
-from seedboard.ingest import Invalid
 
 RUN_ID = "0123456789abcdef0123456789abcdef"
 
@@ -308,9 +308,10 @@ class ParseBatchTests(SynchronousTestCase):
 
     def test_result_count(self) -> None:
         """A batch holds 1 to 50,000 results."""
-        self.assertEqual(self.invalid().field, "results")
+        empty = self.invalid()
+        self.assertEqual((empty.field, empty.message), ("results", "must hold at least 1"))
         too_many = [result_body()] * (ingest.MAX_RESULTS + 1)
-        self.assertIn("1 to 50000", self.invalid(*too_many).message)
+        self.assertEqual(self.invalid(*too_many).message, "must hold at most 50000")
         self.assertEqual(len(ingest.parse_batch(encode({"results": too_many[1:]}))), 50_000)
 
     def test_results_not_list(self) -> None:

@@ -31,7 +31,6 @@ from seedboard.db.runs import get_run, list_runs
 from seedboard.db.trends import trends
 from seedboard.triage.report import TestTriage
 from seedboard.triage.trends import durations
-from seedboard.web.answers import encode_json, error_answer
 from seedboard.web.auth import Access
 from seedboard.web.cache import ReadCache
 from seedboard.web.login import Login
@@ -49,6 +48,7 @@ from seedboard.web.queries import (
 from seedboard.web.render import static_directory
 from seedboard.web.requests import html_headers, is_api, json_headers, query
 from seedboard.web.static import serve_static
+from seedboard.web.to_json import encode_json, error_answer
 from seedboard.web.views import (
     CompareView,
     FlakyView,

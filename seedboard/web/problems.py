@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 from seedboard.db.compare import NoSuchRun
 from seedboard.db.runs import UnknownCursor, UnknownRun
 from seedboard.db.trouble import RETRY_AFTER_SECONDS, storage_trouble
-from seedboard.ingest import Invalid
+from seedboard.decoding import Invalid
 
 EXPIRED_FORM = (
     "This form has expired or did not come from this site; go back, reload it and try again."

@@ -19,7 +19,7 @@ from msgspec import Meta, Struct
 
 from seedboard.db.flaky import WINDOW
 from seedboard.db.runs import OutcomeFilter, ReplayFilter, RunFilters
-from seedboard.ingest import Invalid, invalid
+from seedboard.decoding import Invalid, enumerations, invalid
 from seedboard.triage.trends import DEFAULT_DAYS, MAX_DAYS
 
 RUNS_LIMIT = 50
@@ -135,9 +135,6 @@ class LoginQuery(Query):
 QUERIES: Final = (RunsQuery, TestQuery, FlakyQuery, TrendsQuery, CompareQuery)
 
 
-_CHOICES: Final = {"outcome": OutcomeFilter, "replay": ReplayFilter}
-
-
 def read_query(args: dict[bytes, list[bytes]], kind: type[Q]) -> Q:
     """A request's query arguments as a ``kind``, or an ``Invalid`` naming the argument."""
     given: dict[str, str] = {}
@@ -180,10 +177,11 @@ def _bounds(query: type[Struct]) -> dict[str, tuple[int, int]]:
 
 
 def _argument_error(error: msgspec.ValidationError, kind: type[Struct]) -> Invalid:
-    found = invalid(error, _CHOICES)
+    found = invalid(error, kind)
     message = found.message
-    if found.field in _CHOICES:
-        message = f"must be {' or '.join(_CHOICES[found.field])}"
+    choices = enumerations(kind)
+    if found.field in choices:
+        message = f"must be {' or '.join(member.value for member in choices[found.field])}"
     elif found.field in _bounds(kind):
         low, high = _bounds(kind)[found.field]
         message = f"must be an integer between {low} and {high}"

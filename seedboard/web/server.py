@@ -26,9 +26,9 @@ from seedboard.db.pool import Pool, ThreadedPool
 from seedboard.db.tokens import list_tokens
 from seedboard.ingest import DEFAULT_MAX_BODY
 from seedboard.settings import describe_url
-from seedboard.web.answers import encode_json, error_answer
 from seedboard.web.app import Dashboard
 from seedboard.web.render import make_environment
+from seedboard.web.to_json import encode_json, error_answer
 
 
 class ServingReactor(Protocol):

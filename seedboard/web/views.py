@@ -17,7 +17,7 @@ from seedboard.db.compare import Comparison
 from seedboard.domain import RunDetail, RunPage, TestHistory
 from seedboard.triage.report import TestTriage
 from seedboard.triage.trends import MAX_DAYS, SPARKLINE, Durations, Trends
-from seedboard.web import answers
+from seedboard.web import to_json
 from seedboard.web.queries import (
     MAX_LIMIT,
     MAX_WINDOW,
@@ -68,7 +68,7 @@ class RunsView:
         next_url = page_url(
             "/api/v1/runs", self.page.next_cursor, self.query.limit, self._filter_query()
         )
-        return answers.run_page(self.page.runs, next_url)
+        return to_json.run_page(self.page.runs, next_url)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +87,7 @@ class RunView:
         }
 
     def answer(self) -> Struct:
-        return answers.run_detail(self.detail.summary, self.detail.results, self.previous)
+        return to_json.run_detail(self.detail.summary, self.detail.results, self.previous)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +102,7 @@ class CompareView:
 
     def answer(self) -> Struct:
         assert self.comparison is not None  # the API requires both runs
-        return answers.comparison_answer(self.comparison)
+        return to_json.comparison_answer(self.comparison)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +122,7 @@ class TestView:
         }
 
     def answer(self) -> Struct:
-        return answers.history_answer(self.history, self.triage, self.durations)
+        return to_json.history_answer(self.history, self.triage, self.durations)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +143,7 @@ class FlakyView:
         }
 
     def answer(self) -> Struct:
-        return answers.flaky_page(self.query.window, self.query.branch, self.tests)
+        return to_json.flaky_page(self.query.window, self.query.branch, self.tests)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,4 +155,4 @@ class TrendsView:
         return {"trends": self.trends, "max_days": MAX_DAYS}
 
     def answer(self) -> Struct:
-        return answers.trends_answer(self.trends)
+        return to_json.trends_answer(self.trends)

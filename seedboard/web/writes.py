@@ -15,9 +15,10 @@ from seedboard.db.batches import add_batch
 from seedboard.db.pool import Pool
 from seedboard.db.runs import create_run, finish_run
 from seedboard.ingest import parse_batch, parse_batch_number, parse_finish, parse_run, parse_run_id
-from seedboard.web.answers import CreatedRun, FinishedRun, StoredBatch, run_ref
+from seedboard.web.answers import CreatedRun, FinishedRun, StoredBatch
 from seedboard.web.auth import Access
 from seedboard.web.requests import json_body
+from seedboard.web.to_json import run_ref
 
 
 class Writes:

@@ -1,0 +1,188 @@
+"""Domain records into the ``/api/v1`` answers (``seedboard.web.answers``), and answers into bytes.
+
+A field is filled from the record's attribute of the same name (``answer``),
+unless the builder computes it: times are written as ``iso_utc`` writes them
+(always to the microsecond, so every value looks alike), links are built from ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Final, TypeVar
+
+import msgspec
+from msgspec import Struct
+
+from seedboard import domain
+from seedboard.db import compare
+from seedboard.domain import OutcomeCounts, RunSummary
+from seedboard.triage import report
+from seedboard.triage import trends as trending
+from seedboard.triage.trends import Durations
+from seedboard.web.answers import (
+    Comparison,
+    Counts,
+    Error,
+    ErrorDetail,
+    FailureGroup,
+    FlakyPage,
+    FlakyTrend,
+    Result,
+    Run,
+    RunDetail,
+    RunPage,
+    RunRef,
+    SeedReport,
+    Slowdown,
+    TestHistory,
+    TestRun,
+    TrendPoint,
+    Trends,
+    Triage,
+)
+from seedboard.web.render import iso_utc, path_to_run, path_to_test, run_replay, sparkline_points
+
+A = TypeVar("A", bound=Struct)
+
+
+def answer(kind: type[A], record: object, **computed: Any) -> A:
+    """A ``kind`` whose fields are ``computed`` where given, else ``record``'s attributes
+    of the same names: a field the record already has is added by declaring it."""
+    return kind(
+        **{
+            name: computed[name] if name in computed else getattr(record, name)
+            for name in kind.__struct_fields__
+        }
+    )
+
+
+def run_answer(summary: RunSummary) -> Run:
+    start = summary.start
+    return answer(
+        Run,
+        start,
+        started_at=iso_utc(start.started_at),
+        finished_at=None if summary.finished_at is None else iso_utc(summary.finished_at),
+        duration=summary.duration,
+        replay_command=run_replay(start),
+        counts=counts_answer(summary.counts),
+        url=path_to_run(start.id),
+    )
+
+
+def counts_answer(counts: OutcomeCounts) -> Any:
+    return answer(Counts, counts)
+
+
+def result_answers(results: Sequence[domain.Result]) -> list[Result]:
+    return [answer(Result, result, url=path_to_test(result.test_id)) for result in results]
+
+
+def run_page(runs: Sequence[RunSummary], next_url: str | None) -> RunPage:
+    return RunPage(runs=[run_answer(run) for run in runs], next=next_url)
+
+
+def run_detail(
+    summary: RunSummary, results: Sequence[domain.Result], previous: str | None
+) -> RunDetail:
+    return RunDetail(
+        run=run_answer(summary), results=result_answers(results), previous_run=previous
+    )
+
+
+def comparison_answer(comparison: compare.Comparison) -> Comparison:
+    return answer(
+        Comparison,
+        comparison.diff,
+        a=run_answer(comparison.a),
+        b=run_answer(comparison.b),
+    )
+
+
+def history_answer(
+    history: domain.TestHistory, triage: report.TestTriage, summary: Durations
+) -> TestHistory:
+    return answer(
+        TestHistory,
+        history,
+        runs=[answer(TestRun, run, started_at=iso_utc(run.started_at)) for run in history.runs],
+        triage=triage_answer(triage),
+        median_duration=summary.median,
+        slowdowns=[
+            Slowdown(run_id=s.run.run_id, duration=s.run.duration, ratio=s.ratio)
+            for s in summary.slowdowns
+        ],
+    )
+
+
+def triage_answer(triage: report.TestTriage) -> Triage:
+    return answer(
+        Triage,
+        triage.verdict,
+        test_id=triage.test_id,
+        file=triage.file,
+        line=triage.line,
+        groups=[group_answer(group) for group in triage.groups],
+        seeds=[answer(SeedReport, seed) for seed in triage.seeds],
+        url=path_to_test(triage.test_id),
+        sparkline=sparkline_points(triage.recent),
+    )
+
+
+def group_answer(group: report.FailureGroup) -> FailureGroup:
+    return answer(
+        FailureGroup,
+        group,
+        first_seen=iso_utc(group.first_seen),
+        last_seen=iso_utc(group.last_seen),
+        seeds=list(group.seeds),
+    )
+
+
+def flaky_page(window: int, branch: str | None, tests: Sequence[report.TestTriage]) -> FlakyPage:
+    return FlakyPage(window=window, branch=branch, tests=[triage_answer(t) for t in tests])
+
+
+def trends_answer(trends: trending.Trends) -> Trends:
+    return answer(
+        Trends,
+        trends,
+        points=[answer(TrendPoint, point) for point in trends.points],
+        most_flaky=[flaky_trend_answer(test) for test in trends.most_flaky],
+    )
+
+
+def flaky_trend_answer(test: trending.FlakyTrend) -> FlakyTrend:
+    return answer(FlakyTrend, test, sparkline=list(test.sparkline), url=path_to_test(test.test_id))
+
+
+def run_ref(run_id: str) -> RunRef:
+    return RunRef(id=run_id, url=path_to_run(run_id))
+
+
+def error_answer(code: str, message: str, field: str | None = None) -> Error:
+    return Error(error=ErrorDetail(code=code, message=message, field=field))
+
+
+_ENCODER: Final = msgspec.json.Encoder()
+
+
+def encode_json(value: Struct | dict[str, Any]) -> bytes:
+    """Compact UTF-8 JSON; a NaN is ``null``, and text that cannot be UTF-8 (a lone
+    surrogate someone sent) is written with U+FFFD in its place rather than failing."""
+    try:
+        return _ENCODER.encode(value)
+    except UnicodeEncodeError:
+        return _ENCODER.encode(
+            msgspec.convert(_replace_surrogates(msgspec.to_builtins(value)), Any)
+        )
+
+
+def _replace_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_replace_surrogates(k): _replace_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_surrogates(item) for item in value]
+    return value
