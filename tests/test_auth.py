@@ -24,7 +24,7 @@ from seedboard.db import sessions, tokens
 from seedboard.db.pool import SynchronousPool
 from seedboard.web import auth
 from seedboard.web.app import Dashboard
-from seedboard.web.render import make_environment
+from seedboard.web.templates import make_environment
 from tests.support import record_run, result, start_server, temporary_database
 from tests.test_ingest import run_body
 from tests.test_ingest_api import BASE, Answer, HTTPClient, add_token, row_counts

@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from seedboard.db.runs import OutcomeFilter, ReplayFilter
 from seedboard.domain import Outcome
-from seedboard.web.render import path_to_test
+from seedboard.web.urls import path_to_test
 from tests.support import result
 from tests.test_web import NOW, SCRIPT, DashboardCase, run_links, schema_errors
 

@@ -34,7 +34,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from seedboard.db.engine import Database, open_database
 from seedboard.db.migrate import ensure_schema
 from seedboard.domain import Outcome
-from seedboard.web.render import path_to_test
+from seedboard.web.urls import path_to_test
 from tests.browser_support import Browser, require_chromium, screenshot
 from tests.support import REPO, record_run, result, run_start, start_server
 from tests.test_triage_runs import fails_with_run_seed

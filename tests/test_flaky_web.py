@@ -11,13 +11,14 @@ from typing import Any, cast
 
 import treq
 from treq.testing import StubTreq
-from twisted.trial.unittest import SynchronousTestCase
 
 from seedboard.db.pool import SynchronousPool
 from seedboard.domain import Outcome, Result
 from seedboard.triage.fingerprint import fingerprint
 from seedboard.web.app import Dashboard
-from seedboard.web.render import iso_utc, make_environment, path_to_test, percent
+from seedboard.web.templates import make_environment
+from seedboard.web.text import iso_utc
+from seedboard.web.urls import path_to_test
 from tests.support import result
 from tests.test_ingest_api import add_token
 from tests.test_web import BASE, NOW, SCRIPT, DashboardCase, HTTPClient, schema_errors
@@ -673,12 +674,3 @@ class PrivateFlakyTests(DashboardCase):
         self.assertEqual(self.status("/static/copy.js"), 303)
         for path in ("/flaky", "/api/v1/flaky", "/static/copy.js"):
             self.assertEqual(self.status(path, self.token), 200, path)
-
-
-class PercentTests(SynchronousTestCase):
-    def test_percent(self) -> None:
-        """Rates read as whole percentages, and only 0 and 1 read as "0%" and "100%"."""
-        cases = [(0.0, "0%"), (0.4, "40%"), (1 / 3, "33%"), (1.0, "100%")]
-        cases += [(0.002, "0.2%"), (0.999, "99.9%")]
-        for rate, expected in cases:
-            self.assertEqual(percent(rate), expected)

@@ -88,25 +88,23 @@ from seedboard.web.auth import (
     set_cookie,
 )
 from seedboard.web.cache import ReadCache
-from seedboard.web.openapi import openapi_document
-from seedboard.web.render import (
+from seedboard.web.json_shapes import (
     JSONObject,
     comparison_json,
     created_run_json,
     encode_json,
     error_json,
-    filter_query,
     finished_run_json,
     flaky_json,
     history_json,
-    page_url,
     run_detail_json,
     run_page_json,
-    static_directory,
     stored_batch_json,
     trends_json,
-    with_query,
 )
+from seedboard.web.openapi import openapi_document
+from seedboard.web.templates import static_directory
+from seedboard.web.urls import filter_query, page_url, with_query
 
 RUNS_LIMIT = 50
 HISTORY_LIMIT = 100

@@ -2,7 +2,7 @@
 
 Request bodies are built from the field tables ``seedboard.ingest`` checks them
 with, so the published schema is the enforced one.  The response shapes mirror
-``seedboard.web.render``; tests compare both with what the app really serves.
+``seedboard.web.json_shapes``; tests compare both with what the app really serves.
 """
 
 from __future__ import annotations
@@ -429,7 +429,7 @@ def _kind_schema(kind: Kind) -> JSONObject:
     raise TypeError(f"no schema for {kind!r}")
 
 
-# Answers, as seedboard.web.render writes them.
+# Answers, as seedboard.web.json_shapes writes them.
 
 
 def _response_schemas() -> JSONObject:

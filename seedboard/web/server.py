@@ -27,7 +27,8 @@ from seedboard.db.tokens import list_tokens
 from seedboard.ingest import DEFAULT_MAX_BODY
 from seedboard.settings import describe_url
 from seedboard.web.app import Dashboard
-from seedboard.web.render import encode_json, error_json, make_environment
+from seedboard.web.json_shapes import encode_json, error_json
+from seedboard.web.templates import make_environment
 
 
 class ServingReactor(Protocol):
