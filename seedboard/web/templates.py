@@ -86,5 +86,6 @@ def make_environment(directory: Path | None = None) -> Environment:
 
 
 def static_directory() -> Path:
-    """The files served as they are under ``/static/``: the copy buttons' script."""
+    """The files served as they are under ``/static/``: the stylesheet and the copy buttons'
+    script."""
     return resource_dir("templates") / "static"
