@@ -631,7 +631,7 @@ class StaticTests(DashboardCase):
 
 class SecurityTests(DashboardCase):
     def test_content_security_policy(self) -> None:
-        """Scripts may come from this site only, never inline; all else stays as strict."""
+        """Scripts and styles come from this site only, never inline; no page may be framed."""
         response = self.get("/flaky")
         [policy] = response.headers.getRawHeaders("content-security-policy")
         directives = {
@@ -643,9 +643,10 @@ class SecurityTests(DashboardCase):
             {
                 "default-src": ["'none'"],
                 "script-src": ["'self'"],
-                "style-src": ["'unsafe-inline'"],
+                "style-src": ["'self'"],
                 "base-uri": ["'none'"],
                 "form-action": ["'self'"],
+                "frame-ancestors": ["'none'"],
             },
         )
 

@@ -112,12 +112,13 @@ FLAKY_LIMIT = 200
 MAX_LIMIT = 500
 MAX_WINDOW = 500
 
-# The only scripts are this site's own files (the copy buttons), never inline
-# ones, and nothing is loaded from elsewhere: an escaping mistake becomes a
-# blocked script instead of an exploit.
+# The only scripts and styles are this site's own files (the copy buttons, the
+# stylesheet), never inline ones, and nothing is loaded from elsewhere: an
+# escaping mistake becomes a blocked script or style instead of an exploit.  No
+# page may be framed, so the login and logout forms cannot be clickjacked.
 CONTENT_SECURITY_POLICY = (
-    b"default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; "
-    b"base-uri 'none'; form-action 'self'"
+    b"default-src 'none'; script-src 'self'; style-src 'self'; "
+    b"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 
 STATIC_TYPES = {".js": b"text/javascript; charset=utf-8", ".css": b"text/css; charset=utf-8"}
