@@ -3,7 +3,8 @@
 The browser is the machine's own (Debian's ``chromium`` at ``/usr/bin/chromium``):
 nothing is downloaded at run time.  Each test gets a ``Browser`` that records
 every request its pages make, every console error and every uncaught script
-error, so a test can assert that a page stayed on its own server and quiet.
+error, so a test can assert that a page stayed on its own server and quiet; and
+each page keeps the Content-Security-Policy violations it saw, for a test to read.
 """
 
 from __future__ import annotations
@@ -37,6 +38,16 @@ CHROMIUM_ARGS = [
 
 TIMEOUT_MS = 10_000
 """How long any one browser action may wait: a broken page fails fast, not after 30 s."""
+
+RECORD_VIOLATIONS = """
+window.__seedboardViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__seedboardViolations.push(
+    `${event.effectiveDirective} refused ${event.blockedURI || "inline"} (at ${event.sourceFile})`
+  );
+});
+"""
+"""Run before any page's own code: keeps every Content-Security-Policy violation the page sees."""
 
 
 def screenshots_folder() -> Path:
@@ -84,6 +95,7 @@ class Browser:
         context.on("request", lambda request: self.requests.append(request.url))
         context.on("console", self._console)
         context.on("weberror", lambda error: self.page_errors.append(str(error.error)))
+        context.add_init_script(RECORD_VIOLATIONS)
         return context.new_page()
 
     @contextmanager
@@ -98,6 +110,11 @@ class Browser:
     def _console(self, message: ConsoleMessage) -> None:
         if message.type == "error":
             self.console_errors.append(f"{message.text} (at {message.location.get('url')})")
+
+    def policy_violations(self, page: Page) -> list[str]:
+        """The Content-Security-Policy violations of the document ``page`` shows now."""
+        violations = page.evaluate("window.__seedboardViolations")
+        return [str(violation) for violation in violations]
 
     def foreign_requests(self) -> list[str]:
         """Every request made so far to anywhere but the server under test."""

@@ -23,7 +23,7 @@ from seedboard.db import sessions, tokens
 from seedboard.db.pool import SynchronousPool
 from seedboard.web import auth, requests
 from seedboard.web.app import Dashboard
-from seedboard.web.render import make_environment
+from seedboard.web.templates import make_environment
 from tests.contract import checked_client
 from tests.support import record_run, result, start_server, temporary_database
 from tests.test_ingest import run_body
@@ -138,13 +138,23 @@ class PrivateReadTests(PrivateCase):
         self.assertNotIn(b"pkg.T.test_a", answer.body)
 
     def test_every_read_route_is_guarded(self) -> None:
-        """Every GET route but login and the OpenAPI document refuses an anonymous reader."""
+        """Every GET route but login and the OpenAPI document refuses an anonymous reader
+        (of the static files, only the stylesheets are public: the login page needs them)."""
         open_routes = {"/login", "/api/v1/openapi.json"}
         for rule in Dashboard.app.url_map.iter_rules():
             if "GET" not in (rule.methods or ()) or rule.rule in open_routes:
                 continue
             path = re.sub(r"<[^>]+>", "x", rule.rule)
             self.assertIn(self.request("GET", path).status, (401, 303), rule.rule)
+
+    def test_stylesheet_public(self) -> None:
+        """The stylesheet loads for a visitor not yet logged in, so the login page is
+        styled; the copy buttons' script still needs a login."""
+        answer = self.request("GET", "/static/seedboard.css")
+        self.assertEqual(
+            (answer.status, answer.header("content-type")), (200, ["text/css; charset=utf-8"])
+        )
+        self.assertEqual(self.request("GET", "/static/copy.js").status, 303)
 
     def test_bearer_reads(self) -> None:
         """A valid bearer token reads pages and the API."""

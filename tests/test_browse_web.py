@@ -9,9 +9,11 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+import treq
+
 from seedboard.db.runs import OutcomeFilter, ReplayFilter
 from seedboard.domain import Outcome
-from seedboard.web.render import path_to_test
+from seedboard.web.urls import path_to_test
 from tests.contract import schema_errors
 from tests.support import result
 from tests.test_web import NOW, SCRIPT, DashboardCase, run_links
@@ -474,11 +476,13 @@ class LookTests(FilteredCase):
         ]
 
     def test_focus_and_narrow_screens(self) -> None:
-        """Focus is always visible, and narrow screens get their own rules."""
-        page = self.page("/")
-        self.assertIn(":focus-visible { outline:", page)
-        self.assertIn("@media (max-width: 640px)", page)
-        self.assertIn("@media (prefers-color-scheme: dark)", page)
+        """Focus is always visible, and narrow screens get their own rules (in the stylesheet
+        every page links)."""
+        self.assertIn('<link rel="stylesheet" href="/static/seedboard.css">', self.page("/"))
+        styles = self.successResultOf(treq.text_content(self.get("/static/seedboard.css")))
+        self.assertIn(":focus-visible { outline:", styles)
+        self.assertIn("@media (max-width: 640px)", styles)
+        self.assertIn("@media (prefers-color-scheme: dark)", styles)
 
     def test_tables_scroll(self) -> None:
         """Every table sits in a wrapper that scrolls sideways on narrow screens."""

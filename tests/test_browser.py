@@ -4,8 +4,9 @@ Real ``trial --reporter=seedboard`` runs of the sample suites, plus stored runs
 for what they cannot give (a test id and message that are HTML, and enough runs
 to page through), go into one database that a real ``seedboard serve`` serves.
 The tests click through it, page, copy replay commands to the clipboard, and
-check that hostile text stays text and that no page loads anything from
-elsewhere or logs an error.
+check that hostile text stays text, that no page loads anything from
+elsewhere or logs an error, and that the one stylesheet styles every page under
+the strict Content-Security-Policy.
 
 Screenshots of every page, also at 390x844 and in dark mode, are written to
 ``screenshots/`` at the top of the checkout (gitignored), or to the folder
@@ -34,7 +35,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from seedboard.db.engine import Database, open_database
 from seedboard.db.migrate import ensure_schema
 from seedboard.domain import Outcome
-from seedboard.web.render import path_to_test
+from seedboard.web.urls import path_to_test
 from tests.browser_support import Browser, require_chromium, screenshot
 from tests.support import REPO, record_run, result, run_start, start_server
 from tests.test_triage_runs import fails_with_run_seed
@@ -145,6 +146,14 @@ def store_older_runs(database: Database) -> list[tuple[str, str]]:
         record_run(database, results, start)
         stored.append((start.id, branch))
     return stored
+
+
+def assert_strict_policy(case: SynchronousTestCase, policy: str) -> None:
+    """The policy sent: styles and scripts from this site only, never inline; no framing."""
+    directives = {name: values for name, *values in (d.split() for d in policy.split(";"))}
+    case.assertNotIn("'unsafe-inline'", policy)
+    case.assertEqual(directives["style-src"], ["'self'"])
+    case.assertEqual(directives["frame-ancestors"], ["'none'"])
 
 
 def png_size(path: Path) -> tuple[int, int]:
@@ -380,6 +389,38 @@ class BrowserTests(SynchronousTestCase):
             self.assert_real_screenshot(dark, "flaky-dark", 1280)
         self.browser.assert_quiet(self)
 
+    def test_styled_under_the_policy(self) -> None:
+        """Every page, the 404 page too, is styled by the stylesheet under the strict
+        Content-Security-Policy, in light and dark mode, and the policy refuses nothing."""
+        badges = charts = 0
+        for scheme, colours in SCHEME_COLOURS.items():
+            with self.browser.context_page(color_scheme=scheme) as page:
+                for path, name in [*self.every_page(page), ("/nowhere", "not-found")]:
+                    where = f"{name} in {scheme} mode"
+                    response = page.goto(self.base + path)
+                    assert response is not None
+                    self.assertEqual(response.status, 404 if name == "not-found" else 200, where)
+                    assert_strict_policy(self, response.headers["content-security-policy"])
+                    self.assertEqual(self.browser.policy_violations(page), [], where)
+                    style = page.evaluate(COMPUTED_STYLES)
+                    self.assertEqual(style["sheets"], [self.base + "/static/seedboard.css"], where)
+                    self.assertTrue(style["font"].startswith("system-ui"), where)
+                    for part in ("background", "text", "header"):
+                        self.assertEqual(style[part], colours[part], f"{part}, {where}")
+                    for part in ("badge", "chart"):
+                        if style[part] is not None:
+                            self.assertEqual(style[part], colours["bad"], f"{part}, {where}")
+                    badges += style["badge"] is not None
+                    charts += style["chart"] is not None
+        self.assertGreater(badges, 0, "no page showed a failure badge")
+        self.assertGreater(charts, 0, "no page showed a failure in a chart")
+        # The 404 page's own status is the one error the console may show.
+        not_found = f"status of 404 (Not Found) (at {self.base}/nowhere)"
+        errors = self.browser.console_errors
+        self.browser.console_errors = [error for error in errors if not error.endswith(not_found)]
+        self.assertEqual(len(errors) - len(self.browser.console_errors), len(SCHEME_COLOURS))
+        self.browser.assert_quiet(self)
+
     def every_page(self, page: Page) -> list[tuple[str, str]]:
         """Each kind of page, as (path, name); trends and compare too when the site links them."""
         newest = self.history.triage_runs[-1]
@@ -407,6 +448,64 @@ class BrowserTests(SynchronousTestCase):
         self.assertGreater(saved.stat().st_size, 10_000, name)
         expect(page.locator("main h1")).to_be_visible()
 
+
+class PrivateLoginTests(SynchronousTestCase):
+    """A private server's pages for someone not logged in: the stylesheet is public."""
+
+    def test_login_page_styled(self) -> None:
+        """A private server's login page is styled for someone not yet logged in, and the
+        policy refuses nothing on it."""
+        require_chromium()
+        history = shared_history(self)
+        cwd = Path(self.mktemp()).resolve()
+        cwd.mkdir(parents=True)
+        base = start_server(self, cwd, "--db", str(history.db), "--port", "0", "--private")
+        browser = Browser(self, base)
+        page = browser.page()
+        response = page.goto(base + "/flaky")
+        assert response is not None
+        self.assertEqual(urlsplit(page.url).path, "/login")
+        assert_strict_policy(self, response.headers["content-security-policy"])
+        self.assertEqual(browser.policy_violations(page), [])
+        style = page.evaluate(COMPUTED_STYLES)
+        self.assertEqual(style["sheets"], [base + "/static/seedboard.css"])
+        self.assertTrue(style["font"].startswith("system-ui"), style["font"])
+        self.assertEqual(style["background"], SCHEME_COLOURS["light"]["background"])
+        browser.assert_quiet(self)
+
+
+SCHEME_COLOURS = {
+    "light": {
+        "background": "rgb(255, 255, 255)",
+        "text": "rgb(31, 35, 40)",
+        "header": "rgb(246, 248, 250)",
+        "bad": "rgb(164, 14, 38)",
+    },
+    "dark": {
+        "background": "rgb(13, 17, 23)",
+        "text": "rgb(230, 237, 243)",
+        "header": "rgb(21, 27, 35)",
+        "bad": "rgb(255, 171, 168)",
+    },
+}
+"""As seedboard.css colours them: the page, its text, the header band, a failure's colour."""
+
+COMPUTED_STYLES = """() => {
+    const style = (selector, property) => {
+        const element = document.querySelector(selector);
+        return element ? getComputedStyle(element)[property] : null;
+    };
+    return {
+        sheets: Array.from(document.styleSheets, sheet => sheet.href),
+        font: style("body", "fontFamily"),
+        background: style("body", "backgroundColor"),
+        text: style("body", "color"),
+        header: style("header", "backgroundColor"),
+        badge: style(".badge.outcome-failure", "color"),
+        chart: style("svg.chart .o-failure", "fill"),
+    };
+}"""
+"""What the stylesheet decides on a page; a badge or chart that the page lacks is null."""
 
 FIRST_RUN_LINKS = """rows => rows.map(
     row => row.querySelector("a[href^='/runs/']")?.getAttribute("href")

@@ -55,6 +55,26 @@ class ChartTests(SynchronousTestCase):
             self.assertEqual(root[0].text, SCRIPT)
             self.assertNotIn("<script>", str(svg))
 
+    def test_no_inline_style(self) -> None:
+        """No chart carries a style attribute or element: colours come from the stylesheet's
+        classes, which the Content-Security-Policy's ``style-src 'self'`` needs."""
+        marks = [Mark("failure", "f", "/runs/a"), Mark("skip", "s"), Mark("error", "e")]
+        bars = [Bar(1.0, "a", "/runs/a", highlight=True), Bar(0.0, "b")]
+        for svg in [
+            strip(marks, "strip"),
+            sparkline(marks, "sparkline"),
+            stacked_bar([Segment("failure", 2, "2"), Segment("success", 1, "1")], "stacked"),
+            stacked_bar([], "empty"),
+            bar_chart(bars, "bars", axis=("a", "b"), reference=(0.5, "median"), scale="up"),
+            line_chart([Point(0.5, "a"), Point(None, "gap"), Point(0.1, "c")], "line", 1.0),
+            grouped_bar_chart(
+                [Series("flaky", "s-flaky", Shape(1.0, dashed=True), bars)], "grouped", ("a", "b")
+            ),
+        ]:
+            elements = list(parse(svg).iter())
+            self.assertEqual([e.tag for e in elements if e.get("style") is not None], [])
+            self.assertNotIn(SVG + "style", {e.tag for e in elements})
+
 
 class StripTests(SynchronousTestCase):
     def test_one_rect_per_mark(self) -> None:

@@ -26,7 +26,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from seedboard.db.engine import open_database
 from seedboard.db.pool import SynchronousPool
 from seedboard.web.app import Dashboard
-from seedboard.web.render import make_environment
+from seedboard.web.templates import make_environment
 from tests.contract import checked_client
 from tests.support import (
     BIN,

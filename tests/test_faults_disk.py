@@ -27,7 +27,7 @@ from seedboard.db.engine import open_database
 from seedboard.db.pool import SynchronousPool
 from seedboard.db.trouble import storage_trouble
 from seedboard.web.app import Dashboard
-from seedboard.web.render import make_environment
+from seedboard.web.templates import make_environment
 from tests.contract import checked_client
 from tests.support import (
     BIN,

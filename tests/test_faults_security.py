@@ -36,7 +36,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from seedboard.domain import Outcome
 from seedboard.web import auth
-from seedboard.web.render import path_to_test
+from seedboard.web.urls import path_to_test
 from tests.browser_support import Browser, require_chromium
 from tests.support import record_run, result, run_start, start_server, temporary_database
 from tests.test_auth import PrivateCase

@@ -34,8 +34,8 @@ from seedboard.db.models import Base
 from seedboard.db.pool import SynchronousPool, ThreadedPool
 from seedboard.ingest import DEFAULT_MAX_BODY
 from seedboard.web.app import Dashboard
-from seedboard.web.render import make_environment
 from seedboard.web.server import access_log_line, listen, make_dashboard
+from seedboard.web.templates import make_environment
 from tests.contract import checked_client, schema_errors
 from tests.support import everything_stored, result, run_start, temporary_database
 from tests.test_ingest import result_body, run_body

@@ -27,7 +27,8 @@ from seedboard.triage.trends import (
     outcome_point,
     trend_points,
 )
-from seedboard.web.render import path_to_test, rate_ceiling
+from seedboard.web.chart_views import rate_ceiling
+from seedboard.web.urls import path_to_test
 from tests.contract import schema_errors
 from tests.support import record_run, result, run_start, temporary_database
 from tests.test_auth import PrivateCase

@@ -27,14 +27,10 @@ from seedboard.domain import Outcome, Result
 from seedboard.ingest import RUN_ID_PATTERN
 from seedboard.triage.fingerprint import fingerprint
 from seedboard.web.app import Dashboard
-from seedboard.web.render import (
-    iso_utc,
-    make_environment,
-    path_to_test,
-    readable_duration,
-    time_ago,
-)
 from seedboard.web.server import listen, make_dashboard
+from seedboard.web.templates import make_environment
+from seedboard.web.text import iso_utc
+from seedboard.web.urls import path_to_test
 from tests.contract import checked_client, schema_errors
 from tests.support import record_run, result, run_start, temporary_database
 
@@ -514,28 +510,6 @@ class ErrorTests(DashboardCase):
         directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
         self.assertEqual(directives["script-src"], "'self'")
         self.assertEqual(response.headers.getRawHeaders("x-content-type-options"), ["nosniff"])
-
-
-class RenderTests(SynchronousTestCase):
-    def test_iso_utc(self) -> None:
-        """Datetimes are ISO 8601 in UTC ending in Z, to the microsecond."""
-        moment = datetime(2026, 11, 25, 16, 49, 36, 423877, tzinfo=UTC)
-        self.assertEqual(iso_utc(moment), "2026-11-25T16:49:36.423877Z")
-        self.assertEqual(iso_utc(moment.replace(microsecond=0)), "2026-11-25T16:49:36.000000Z")
-
-    def test_time_ago(self) -> None:
-        """Relative times read naturally, and a clock slightly ahead reads "just now"."""
-        cases = [(-5, "just now"), (30, "just now"), (180, "3 min ago"), (7200, "2 h ago")]
-        cases += [(86400 * 3, "3 days ago"), (86400 * 400, "1 year ago")]
-        for seconds, expected in cases:
-            self.assertEqual(time_ago(NOW - timedelta(seconds=seconds), NOW), expected)
-
-    def test_duration(self) -> None:
-        """Durations are shown in the unit that fits them."""
-        cases = [(None, "—"), (0.25, "250 ms"), (2.5, "2.5 s"), (245, "4 min 05 s")]
-        cases += [(3720, "1 h 02 min")]
-        for seconds, expected in cases:
-            self.assertEqual(readable_duration(seconds), expected)
 
 
 class ServerTests(TestCase):

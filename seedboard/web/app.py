@@ -45,9 +45,9 @@ from seedboard.web.queries import (
     TestQuery,
     TrendsQuery,
 )
-from seedboard.web.render import static_directory
 from seedboard.web.requests import html_headers, is_api, json_headers, query
 from seedboard.web.static import serve_static
+from seedboard.web.templates import static_directory
 from seedboard.web.to_json import encode_json, error_answer
 from seedboard.web.views import (
     CompareView,
@@ -185,7 +185,10 @@ class Dashboard:
 
     @app.route("/static/<any_path:name>", methods=["GET"])
     async def static_file(self, request: Request, name: str) -> bytes:
-        await self._access.require_reader(request)
+        # Stylesheets are public even on a private server: the login page needs them
+        # before anyone has logged in, and they hold no data.
+        if not name.endswith(".css"):
+            await self._access.require_reader(request)
         return serve_static(request, self._static, name)
 
     # Writes (seedboard.web.writes).

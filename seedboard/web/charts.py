@@ -1,12 +1,12 @@
 """Charts drawn on the server as inline SVG: pure functions from numbers to markup.
 
 Pages load no script and nothing from elsewhere, so charts arrive drawn.  Colours
-come from CSS classes (``base.html`` gives them light and dark values), never
-from the markup; a mark that carries meaning differs in shape too: tall for a bad
-outcome, short for a good one, hollow or dashed to tell kinds apart.  Every mark
-has a ``<title>``, every chart an accessible name, and the pages repeat the
-numbers in a table.  Text is escaped on the way in; the whole is marked safe only
-once it is built.
+come from CSS classes (``static/seedboard.css`` gives them light and dark values),
+never from the markup, which has no ``style`` attribute; a mark that carries
+meaning differs in shape too: tall for a bad outcome, short for a good one, hollow
+or dashed to tell kinds apart.  Every mark has a ``<title>``, every chart an
+accessible name, and the pages repeat the numbers in a table.  Text is escaped on
+the way in; the whole is marked safe only once it is built.
 """
 
 from __future__ import annotations

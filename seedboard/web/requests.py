@@ -26,7 +26,7 @@ FORM_TYPE = "application/x-www-form-urlencoded"
 # becomes a blocked script instead of an exploit, and no other site can dress
 # up the login form.
 CONTENT_SECURITY_POLICY = (
-    b"default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; "
+    b"default-src 'none'; script-src 'self'; style-src 'self'; "
     b"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 

@@ -27,7 +27,7 @@ from seedboard.db.tokens import list_tokens
 from seedboard.ingest import DEFAULT_MAX_BODY
 from seedboard.settings import describe_url
 from seedboard.web.app import Dashboard
-from seedboard.web.render import make_environment
+from seedboard.web.templates import make_environment
 from seedboard.web.to_json import encode_json, error_answer
 
 

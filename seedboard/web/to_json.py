@@ -40,7 +40,9 @@ from seedboard.web.answers import (
     Trends,
     Triage,
 )
-from seedboard.web.render import iso_utc, path_to_run, path_to_test, run_replay, sparkline_points
+from seedboard.web.chart_views import sparkline_points
+from seedboard.web.text import iso_utc, run_replay
+from seedboard.web.urls import path_to_run, path_to_test
 
 A = TypeVar("A", bound=Struct)
 

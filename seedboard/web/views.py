@@ -25,7 +25,7 @@ from seedboard.web.queries import (
     FlakyQuery,
     RunsQuery,
 )
-from seedboard.web.render import filter_query, page_url, with_query
+from seedboard.web.urls import filter_query, page_url, with_query
 
 
 class View(Protocol):

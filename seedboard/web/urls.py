@@ -1,0 +1,59 @@
+"""Where things are on the dashboard: the paths of runs and tests, and the query strings of
+filtered and paged lists."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+from urllib.parse import quote, urlencode
+
+from seedboard.db.runs import RunFilters
+
+
+@lru_cache(maxsize=4096)
+def path_to_run(run_id: str) -> str:
+    """Kept per run id, like a run's start in text: the same runs fill every test's page."""
+    return "/runs/" + quote(run_id, safe="")
+
+
+@lru_cache(maxsize=8192)
+def path_to_test(test_id: str) -> str:
+    """Kept per test id: a run's page or JSON links each of its thousands of tests."""
+    # Nothing is safe: a "/" or "?" in a test id must stay part of the id.
+    return "/tests/" + quote(test_id, safe="")
+
+
+def page_url(
+    path: str, cursor: str | None, limit: int, query: Sequence[tuple[str, str]] = ()
+) -> str | None:
+    """The link to the page after the one ending at ``cursor``, if there is one,
+    keeping the rest of the ``query`` (the filters)."""
+    if cursor is None:
+        return None
+    return f"{path}?{urlencode([('before', cursor), ('limit', str(limit)), *query])}"
+
+
+def with_query(path: str, query: Sequence[tuple[str, str]]) -> str:
+    return f"{path}?{urlencode(query)}" if query else path
+
+
+def filter_query(filters: RunFilters) -> list[tuple[str, str]]:
+    """The query arguments that ask for these filters again, in a fixed order."""
+    values = [
+        ("branch", filters.branch),
+        ("outcome", filters.outcome),
+        ("since", filters.since and filters.since.isoformat()),
+        ("until", filters.until and filters.until.isoformat()),
+        ("replay", filters.replay),
+        ("test", filters.test),
+    ]
+    return [(name, str(value)) for name, value in values if value is not None]
+
+
+def compare_url(a: str, b: str) -> str:
+    return with_query("/compare", [("a", a), ("b", b)])
+
+
+def is_web_url(url: object) -> bool:
+    """Whether a URL is safe to put in an href: only http(s), never javascript: and friends."""
+    return isinstance(url, str) and url.lower().startswith(("http://", "https://"))
