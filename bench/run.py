@@ -3,7 +3,8 @@
     .venv/bin/python bench/run.py [--tests 5000] [--repeat 5] [--results 100000]
                                   [--peer-results 2000] [--peer-repeat 3] [--no-peer]
                                   [--postgres URL]
-                                  [--only overhead,ingest,peer,pages] [--results-scale 1M,100k]
+                                  [--only overhead,validation,ingest,peer,pages]
+                                  [--results-scale 1M,100k]
 
 Each comparison is measured side by side in one run, interleaved, and given as
 a ratio, so a noisy machine moves both sides alike.  Each part lives in its own
@@ -26,9 +27,10 @@ import ingest
 import overhead
 import pages
 import peer
+import validation
 from common import REPO
 
-PARTS = ("overhead", "ingest", "peer", "pages")
+PARTS = ("overhead", "validation", "ingest", "peer", "pages")
 RESULTS = REPO / "bench" / "results.json"
 
 
@@ -79,6 +81,8 @@ def main() -> None:
         work = Path(folder)
         if "overhead" in parts:
             figures["reporter_overhead"] = overhead.measure(work, args.tests, args.repeat)
+        if "validation" in parts:
+            figures["validation"] = validation.measure(args.repeat)
         if "ingest" in parts:
             figures["ingest"] = ingest.measure(work, args.results, args.batch, args.repeat)
             if args.postgres:
@@ -94,6 +98,7 @@ def main() -> None:
     RESULTS.write_text(json.dumps(figures, indent=2) + "\n")
     printers = {
         "overhead": ("reporter_overhead", overhead.print_rows),
+        "validation": ("validation", validation.print_rows),
         "ingest": ("ingest", ingest.print_rows),
         "peer": ("peer", peer.print_rows),
         "pages": ("pages", pages.print_rows),
