@@ -75,6 +75,8 @@ def no_key_twice(body: bytes, quotes: int) -> bool:
     accounts for (``quotes``) before the nulls in the body.  A "null" inside a string,
     or an escaped backslash before a closing quote, only sends the body the slow way."""
     found = body.count(b'"')
+    if found == quotes:
+        return True  # the common case, as the reporter writes: no null, no quote in a text
     expected = quotes + 2 * body.count(b"null")
     if found == expected:
         return True
