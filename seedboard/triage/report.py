@@ -9,25 +9,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from seedboard.domain import Outcome
+from seedboard.domain import Outcome, Sample
 from seedboard.triage.classify import Verdict, classify
 from seedboard.triage.fingerprint import summary
 from seedboard.triage.snippets import replay_command, seed_snippet
-
-
-@dataclass(frozen=True, slots=True)
-class Sample:
-    """One result of the test in the window, with what the report needs of its run."""
-
-    run_id: str
-    started_at: datetime
-    outcome: Outcome
-    seed: int | None
-    fingerprint: str | None
-    exception_type: str | None
-    message: str | None
-    is_replay: bool
-    order_seed: int | None
 
 
 @dataclass(frozen=True, slots=True)

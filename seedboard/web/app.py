@@ -31,16 +31,7 @@ from twisted.web.server import Request
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import PathConverter
 
-from seedboard.db.batches import add_batch
-from seedboard.db.compare import (
-    Comparison,
-    NoSuchRun,
-    compare_runs,
-    compare_with_previous,
-    previous_run,
-)
-from seedboard.db.flaky import WINDOW, flaky_tests
-from seedboard.db.history import history_and_triage
+from seedboard.db.compare import NoSuchRun, previous_run
 from seedboard.db.pool import Pool
 from seedboard.db.runs import (
     OutcomeFilter,
@@ -55,7 +46,6 @@ from seedboard.db.runs import (
 )
 from seedboard.db.sessions import end_session, find_session, save_session
 from seedboard.db.tokens import active_token, hash_token
-from seedboard.db.trends import trends
 from seedboard.db.trouble import RETRY_AFTER_SECONDS, storage_trouble
 from seedboard.domain import RunDetail, TestHistory
 from seedboard.ingest import (
@@ -66,6 +56,11 @@ from seedboard.ingest import (
     parse_run,
     parse_run_id,
 )
+from seedboard.services.compare import Comparison, compare_runs, compare_with_previous
+from seedboard.services.flaky import WINDOW, flaky_tests
+from seedboard.services.history import history_and_triage
+from seedboard.services.results import add_batch
+from seedboard.services.trends import trends
 from seedboard.triage.report import TestTriage
 from seedboard.triage.trends import DEFAULT_DAYS, MAX_DAYS, SPARKLINE, durations
 from seedboard.web.auth import (

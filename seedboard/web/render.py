@@ -18,7 +18,6 @@ import orjson
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
-from seedboard.db.compare import Comparison
 from seedboard.db.runs import RunFilters
 from seedboard.domain import (
     Outcome,
@@ -32,6 +31,7 @@ from seedboard.domain import (
     TestRun,
 )
 from seedboard.resources import resource_dir
+from seedboard.services.compare import Comparison
 from seedboard.settings import DB_ENV, DEFAULT_DB_FILE
 from seedboard.triage.classify import Classification
 from seedboard.triage.compare import RunDiff

@@ -1,4 +1,5 @@
-"""Tests for the triage store functions, on a real SQLite file."""
+"""Tests for the flaky page's and a test's triage: stored results judged, on the suite's
+real database."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from seedboard.db.flaky import flaky_tests, test_triage
 from seedboard.domain import Outcome
+from seedboard.services.flaky import flaky_tests, test_triage
 from seedboard.triage.classify import Classification
 from seedboard.triage.trends import SPARKLINE
 from tests.support import record_run, result, run_start, temporary_database
