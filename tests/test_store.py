@@ -12,9 +12,10 @@ from seedboard.db import batches, bulk, engine, runs
 from seedboard.db.engine import open_database
 from seedboard.db.history import test_history as history_of
 from seedboard.db.migrate import ensure_schema
+from seedboard.db.models import Result as ResultRow
 from seedboard.db.models import Test
 from seedboard.db.runs import OutcomeFilter, ReplayFilter, RunFilters
-from seedboard.domain import Outcome, OutcomeCounts, Result, ResultColumns
+from seedboard.domain import RESULT_FIELDS, Outcome, OutcomeCounts, Result, ResultColumns
 from seedboard.services.results import add_results
 from seedboard.triage.fingerprint import fingerprint
 from tests.support import on_postgres, record_run, result, run_start, temporary_database
@@ -126,6 +127,40 @@ class RunStoreTests(SynchronousTestCase):
         detail = self.db.read(runs.get_run, start.id)
         assert detail is not None
         self.assertEqual(len({r.test_id for r in detail.results}), 1234)
+
+
+class ResultMappingTests(SynchronousTestCase):
+    """Each field of ``seedboard.domain.Result`` is stored in exactly one column."""
+
+    def test_every_field_stored_once(self) -> None:
+        """A result's fields are those kept on its test's row and those on its own row."""
+        self.assertTrue(set(runs.ON_TEST).isdisjoint(runs.ON_RESULT))
+        self.assertEqual(sorted([*runs.ON_TEST, *runs.ON_RESULT]), sorted(RESULT_FIELDS))
+
+    def test_own_fields_are_columns_of_their_name(self) -> None:
+        """The results table has a column for each field kept on a result's row, of its
+        name, and no other column but its keys."""
+        columns = {column.name for column in ResultRow.__table__.columns}
+        self.assertEqual(columns - {"id", "run_id", "test_id"}, set(runs.ON_RESULT))
+
+    def test_test_fields_are_columns_of_tests(self) -> None:
+        """The fields kept once per test are columns of the tests table."""
+        tables = {column.table.name for column in runs.ON_TEST.values()}
+        self.assertEqual(tables, {"tests"})
+
+    def test_stored_as_given(self) -> None:
+        """The store keeps the fingerprints it is given, and computes none itself."""
+        start = run_start()
+        given = [
+            result("t.a", Outcome.FAILURE, fingerprint="0123456789abcdef"),
+            result("t.b", Outcome.FAILURE),
+        ]
+        db = temporary_database(self)
+        db.write(runs.create_run, start)
+        db.write(runs.store_results, start.id, given)
+        detail = db.read(runs.get_run, start.id)
+        assert detail is not None
+        self.assertEqual(detail.results, given)
 
 
 class BulkTests(SynchronousTestCase):

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, select
 
 from seedboard.db.models import Result, Run, Test
 from seedboard.db.queries import is_bad, latest_results, started_at_of, stored_started_at
-from seedboard.db.records import reading
+from seedboard.db.rows import reading
 from seedboard.domain import OUTCOME_OF, Sample
 
 

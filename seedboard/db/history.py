@@ -6,7 +6,7 @@ from sqlalchemy import Connection, select
 
 from seedboard.db.models import Result, Run, Test
 from seedboard.db.queries import runs_then_results, started_at_of, stored_started_at
-from seedboard.db.records import reading
+from seedboard.db.rows import reading
 from seedboard.domain import OUTCOME_OF, TestHistory, TestRun
 
 _RUNS = reading(

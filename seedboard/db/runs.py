@@ -31,7 +31,7 @@ from seedboard.db.aggregates import count_results
 from seedboard.db.bulk import insert_new, insert_rows, rows_by_key
 from seedboard.db.changes import note_change
 from seedboard.db.models import Result, Run, Test
-from seedboard.db.records import Column, reading
+from seedboard.db.rows import Column, reading
 from seedboard.domain import (
     BAD_OUTCOMES,
     OUTCOME_OF,

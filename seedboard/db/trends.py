@@ -33,7 +33,7 @@ from seedboard.db.queries import (
     started_at_of,
     stored_started_at,
 )
-from seedboard.db.records import reading
+from seedboard.db.rows import reading
 from seedboard.db.runs import ReplayFilter, RunFilters, run_conditions
 from seedboard.domain import BAD_OUTCOMES, OUTCOME_OF, DayRuns, DayTest, Observation, Outcome
 
