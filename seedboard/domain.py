@@ -6,12 +6,13 @@ can build these inside a test run without slowing it down.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from enum import StrEnum
 from itertools import repeat
 from operator import attrgetter
+from typing import Any
 
 
 class Outcome(StrEnum):
@@ -104,14 +105,15 @@ class ResultColumns:
     def __len__(self) -> int:
         return len(self.test_id)
 
+    def values(self, name: str) -> Iterable[Any]:
+        """The values of the field ``name``, row by row: for a column left as None, None
+        without end (zip or map it with a given column, which ends it)."""
+        column: Sequence[Any] | None = getattr(self, name)
+        return repeat(None) if column is None else column
+
     def records(self) -> list[Result]:
         """One ``Result`` per row."""
-        # A column left as None reads as None in every row; map stops at the real ones.
-        columns = (
-            repeat(None) if (column := getattr(self, name)) is None else column
-            for name in RESULT_FIELDS
-        )
-        return list(map(Result, *columns))
+        return list(map(Result, *(self.values(name) for name in RESULT_FIELDS)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -142,10 +142,7 @@ def append_results(
     outcomes = columns.outcome
     # Outcome is a StrEnum, so each member goes to the driver as its text.  A column
     # left as None (fingerprints not computed) is stored as NULL in every row.
-    own = (
-        repeat(None) if (column := getattr(columns, name)) is None else column for name in ON_RESULT
-    )
-    rows = zip(repeat(run_id), keys, *own)
+    rows = zip(repeat(run_id), keys, *(columns.values(name) for name in ON_RESULT))
     insert_rows(conn, Result, _INSERTED, list(rows))
     count_results(conn, run_id, zip(keys, outcomes, strict=True))
     added = Counter(outcomes)

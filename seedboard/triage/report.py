@@ -1,6 +1,7 @@
 """One test's triage: its class and rates, its failure groups, and how to replay each seed.
 
-Pure: the store hands in the test's results in the window, newest first.
+Pure: ``seedboard.services.flaky`` hands in the test's stored results in the window,
+newest first.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """How a suite and its tests change over time: trends per day or week, and slowdowns.
 
-Pure: the store hands in counts per UTC day, this buckets and judges them.
+Pure: ``seedboard.services.trends`` hands in the store's counts per UTC day, this buckets
+and judges them.
 
 Definitions, per bucket (a UTC day, or an ISO week starting on Monday for ranges
 over ``MAX_DAILY_DAYS`` days; the first week starts where the range does):
