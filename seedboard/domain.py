@@ -72,7 +72,8 @@ class Result:
     file: str | None = None
     line: int | None = None
     fingerprint: str | None = None
-    """Groups a test's alike failures; the store computes it, reporters leave it None."""
+    """Groups a test's alike failures; the server computes it as it stores the result
+    (``seedboard.services.results``), reporters leave it None."""
 
 
 RESULT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Result))
