@@ -1,4 +1,4 @@
-"""Plain records that cross every boundary: reporter to store, store to web.
+"""Plain records that cross every boundary: reporter to store, store to triage and web.
 
 Nothing here does I/O or imports a database or web library, so the reporter
 can build these inside a test run without slowing it down.
@@ -6,10 +6,13 @@ can build these inside a test run without slowing it down.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime
 from enum import StrEnum
+from itertools import repeat
+from operator import attrgetter
+from typing import Any
 
 
 class Outcome(StrEnum):
@@ -69,13 +72,19 @@ class Result:
     file: str | None = None
     line: int | None = None
     fingerprint: str | None = None
-    """Groups a test's alike failures; the store computes it, reporters leave it None."""
+    """Groups a test's alike failures; the server computes it as it stores the result
+    (``seedboard.services.results``), reporters leave it None."""
+
+
+RESULT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Result))
+"""The names of ``Result``'s fields, in their order: every mapping of a result to
+columns, rows or SQL is built from these (or checked against them by a test)."""
 
 
 @dataclass(frozen=True, slots=True)
 class ResultColumns:
-    """Many results as one sequence per field, in ``Result``'s order less the fingerprint:
-    how a batch of thousands crosses from the API to the store without a record each."""
+    """Many results as one sequence per field of ``Result``, by the same names in the same
+    order: how a batch of thousands crosses from the API to the store without a record each."""
 
     test_id: Sequence[str]
     outcome: Sequence[Outcome]
@@ -86,41 +95,26 @@ class ResultColumns:
     traceback: Sequence[str | None]
     file: Sequence[str | None]
     line: Sequence[int | None]
+    fingerprint: Sequence[str | None] | None = None
+    """None until computed: clients never send it (see ``Result.fingerprint``)."""
 
     @classmethod
     def of(cls, results: Sequence[Result]) -> ResultColumns:
-        """The columns of ``results``; their fingerprints are left out."""
-        return cls(
-            [r.test_id for r in results],
-            [r.outcome for r in results],
-            [r.duration for r in results],
-            [r.seed for r in results],
-            [r.exception_type for r in results],
-            [r.message for r in results],
-            [r.traceback for r in results],
-            [r.file for r in results],
-            [r.line for r in results],
-        )
+        """The columns of ``results``."""
+        return cls(*(list(map(attrgetter(name), results)) for name in RESULT_FIELDS))
 
     def __len__(self) -> int:
         return len(self.test_id)
 
+    def values(self, name: str) -> Iterable[Any]:
+        """The values of the field ``name``, row by row: for a column left as None, None
+        without end (zip or map it with a given column, which ends it)."""
+        column: Sequence[Any] | None = getattr(self, name)
+        return repeat(None) if column is None else column
+
     def records(self) -> list[Result]:
         """One ``Result`` per row."""
-        return list(
-            map(
-                Result,
-                self.test_id,
-                self.outcome,
-                self.duration,
-                self.seed,
-                self.exception_type,
-                self.message,
-                self.traceback,
-                self.file,
-                self.line,
-            )
-        )
+        return list(map(Result, *(self.values(name) for name in RESULT_FIELDS)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,3 +204,54 @@ class RunPage:
 
     runs: list[RunSummary]
     next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One result of a test in one run, as classifying and trends read it."""
+
+    run_id: str
+    started_at: datetime
+    outcome: Outcome
+    seed: int | None
+    fingerprint: str | None
+    """Which group the failure belongs to; None when the result is not a failure."""
+    is_replay: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One result of a test in its triage window, with what the triage report needs of
+    its run."""
+
+    run_id: str
+    started_at: datetime
+    outcome: Outcome
+    seed: int | None
+    fingerprint: str | None
+    exception_type: str | None
+    message: str | None
+    is_replay: bool
+    order_seed: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class DayRuns:
+    """The runs started on one UTC day: how many, their results and failures."""
+
+    day: date
+    runs: int
+    results: int
+    failures: int
+
+
+@dataclass(frozen=True, slots=True)
+class DayTest:
+    """One test's passes and failures on one UTC day, or summed over a week (under its
+    Monday) for weekly buckets."""
+
+    day: date
+    test: int
+    """The test's key; only the most flaky get their names looked up."""
+    passes: int
+    failures: int

@@ -47,6 +47,8 @@ def answer_errors(method: str, path: str, status: int, body: bytes) -> list[str]
     if operation is None:
         # Refused before any operation (no such route, a wrong method, an address that is
         # no UTF-8): still the API's error body.
+        if 300 <= status < 400:
+            return []  # routing's own redirect of an address it tidies (a doubled slash)
         if status < 400:
             return [f"{method} {path}: no such operation in the document"]
         response: Any = {"$ref": "#/components/responses/BadRequest"}

@@ -26,6 +26,7 @@ from seedboard.db import runs
 from seedboard.db.engine import Database, open_database
 from seedboard.db.migrate import ensure_schema
 from seedboard.domain import Outcome, Result, RunStart
+from seedboard.services.results import add_results
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -166,7 +167,7 @@ def record_run(
     """Store a whole run as the reporter would: create, add results, finish."""
     start = start or run_start()
     database.write(runs.create_run, start)
-    database.write(runs.add_results, start.id, results)
+    database.write(add_results, start.id, results)
     if duration is not None:
         database.write(runs.finish_run, start.id, start.started_at + timedelta(seconds=duration))
     return start

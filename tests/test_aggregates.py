@@ -35,12 +35,12 @@ class TestDayTests(SynchronousTestCase):
         start = run_start(started_at=DAY)
         self.db.write(runs.create_run, start)
         self.db.write(
-            runs.add_results,
+            runs.store_results,
             start.id,
             [result("t.a"), result("t.b", Outcome.FAILURE), result("t.c", Outcome.SKIP)],
         )
         self.db.write(
-            runs.add_results,
+            runs.store_results,
             start.id,
             [
                 result("t.a", Outcome.EXPECTED_FAILURE),

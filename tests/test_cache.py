@@ -11,9 +11,9 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from seedboard.db import aggregates, runs
 from seedboard.db.changes import change_count
-from seedboard.db.flaky import flaky_tests
 from seedboard.db.pool import SynchronousPool
 from seedboard.domain import Outcome
+from seedboard.services.flaky import flaky_tests
 from seedboard.web.cache import MAX_AGE, ReadCache
 from tests.support import record_run, result, run_start, temporary_database
 
@@ -34,7 +34,7 @@ class ChangeCountTests(SynchronousTestCase):
         finished = start.started_at + timedelta(seconds=1)
         steps: list[tuple[str, Callable[[], object]]] = [
             ("create", lambda: self.db.write(runs.create_run, start)),
-            ("add", lambda: self.db.write(runs.add_results, start.id, [result()])),
+            ("add", lambda: self.db.write(runs.store_results, start.id, [result()])),
             ("finish", lambda: self.db.write(runs.finish_run, start.id, finished)),
         ]
         for name, step in steps:
@@ -43,7 +43,7 @@ class ChangeCountTests(SynchronousTestCase):
             self.assertEqual(self.count(), before + 1, name)
         before = self.count()
         self.db.write(runs.create_run, start)
-        self.db.write(runs.add_results, start.id, [])
+        self.db.write(runs.store_results, start.id, [])
         self.assertEqual(self.count(), before)
         self.db.write(aggregates.rebuild)
         self.assertEqual(self.count(), before + 1)
@@ -52,7 +52,7 @@ class ChangeCountTests(SynchronousTestCase):
         """Results for an unknown run are refused, and the count stays."""
         before = self.count()
         with self.assertRaises(runs.UnknownRun):
-            self.db.write(runs.add_results, "no-such-run", [result()])
+            self.db.write(runs.store_results, "no-such-run", [result()])
         self.assertEqual(self.count(), before)
 
 

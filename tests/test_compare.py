@@ -1,4 +1,4 @@
-"""Tests for comparing runs: the pure diff, and the store finding a run's previous run."""
+"""Tests for the store finding a run's previous run on its branch."""
 
 from __future__ import annotations
 
@@ -6,66 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from seedboard.db.compare import NoSuchRun, compare_runs, compare_with_previous, previous_run
-from seedboard.domain import Outcome
-from seedboard.triage.compare import RunDiff, compare
+from seedboard.db.compare import NoSuchRun, previous_run
 from tests.support import record_run, result, run_start, temporary_database
 
-S, F, E, K = Outcome.SUCCESS, Outcome.FAILURE, Outcome.ERROR, Outcome.SKIP
 BASE = datetime(2026, 3, 1, 12, tzinfo=UTC)
-
-
-class CompareTests(SynchronousTestCase):
-    def test_sections(self) -> None:
-        """Each test lands in the section its two outcomes call for, sorted by id."""
-        a = [("broke", S), ("healed", F), ("still", E), ("gone", S), ("same", S)]
-        b = [("same", S), ("still", F), ("healed", S), ("broke", E), ("born", S)]
-        self.assertEqual(
-            compare(a, b),
-            RunDiff(
-                new_failures=("broke",),
-                fixed=("healed",),
-                still_failing=("still",),
-                new_tests=("born",),
-                removed_tests=("gone",),
-            ),
-        )
-
-    def test_new_test_failing(self) -> None:
-        """A test that is new and bad is both a new test and a new failure."""
-        diff = compare([("old", S)], [("old", S), ("fresh", F)])
-        self.assertEqual(diff.new_failures, ("fresh",))
-        self.assertEqual(diff.new_tests, ("fresh",))
-
-    def test_removed_failing_not_fixed(self) -> None:
-        """A bad test that did not run again is removed, not fixed."""
-        diff = compare([("went", F)], [])
-        self.assertEqual(diff.fixed, ())
-        self.assertEqual(diff.removed_tests, ("went",))
-
-    def test_bad_outcomes(self) -> None:
-        """Unexpected successes are bad; skips and expected failures are not."""
-        a = [("u", S), ("k", F), ("x", F)]
-        b = [("u", Outcome.UNEXPECTED_SUCCESS), ("k", K), ("x", Outcome.EXPECTED_FAILURE)]
-        diff = compare(a, b)
-        self.assertEqual(diff.new_failures, ("u",))
-        self.assertEqual(diff.fixed, ("k", "x"))
-
-    def test_repeated_test(self) -> None:
-        """A test with several results in a run is bad there if any of them is."""
-        diff = compare([("t", S), ("t", F)], [("t", S), ("t", S)])
-        self.assertEqual(diff.fixed, ("t",))
-
-    def test_unchanged(self) -> None:
-        """Two runs alike are unchanged, even with tests failing in both."""
-        diff = compare([("a", S), ("b", F)], [("b", F), ("a", S)])
-        self.assertTrue(diff.unchanged)
-        self.assertEqual(diff.still_failing, ("b",))
-        self.assertFalse(compare([("a", S)], [("a", F)]).unchanged)
-
-    def test_empty(self) -> None:
-        """Two empty runs have no differences."""
-        self.assertEqual(compare([], []), RunDiff((), (), (), (), ()))
 
 
 class PreviousRunTests(SynchronousTestCase):
@@ -116,20 +60,3 @@ class PreviousRunTests(SynchronousTestCase):
     def test_unknown(self) -> None:
         """Asking for the previous run of no run raises NoSuchRun."""
         self.assertRaises(NoSuchRun, self.db.read, previous_run, "nope")
-
-    def test_compare_runs(self) -> None:
-        """Comparing two stored runs diffs their results and carries both summaries."""
-        a = record_run(self.db, [result("x"), result("y", F)], run_start(BASE))
-        b = record_run(self.db, [result("x", F), result("y")], run_start(BASE + timedelta(1)))
-        comparison = self.db.read(compare_runs, a.id, b.id)
-        self.assertEqual((comparison.a.id, comparison.b.id), (a.id, b.id))
-        self.assertEqual(comparison.diff.new_failures, ("x",))
-        self.assertEqual(comparison.diff.fixed, ("y",))
-        self.assertEqual(self.db.read(compare_with_previous, b.id), comparison)
-        self.assertIsNone(self.db.read(compare_with_previous, a.id))
-
-    def test_compare_unknown(self) -> None:
-        """Comparing with a run that does not exist names it."""
-        a = self.record(0)
-        error = self.assertRaises(NoSuchRun, self.db.read, compare_runs, a, "nope")
-        self.assertEqual(error.run_id, "nope")

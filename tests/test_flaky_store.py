@@ -1,4 +1,4 @@
-"""Tests for the triage store functions, on a real SQLite file."""
+"""Tests for the flaky store functions: the tests that failed lately and their samples."""
 
 from __future__ import annotations
 
@@ -6,10 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from seedboard.db.flaky import flaky_tests, test_triage
-from seedboard.domain import Outcome
-from seedboard.triage.classify import Classification
-from seedboard.triage.trends import SPARKLINE
+from seedboard.db.flaky import failing_tests, find_test, latest_samples
+from seedboard.domain import Outcome, Sample
 from tests.support import record_run, result, run_start, temporary_database
 
 BASE = datetime(2026, 10, 1, tzinfo=UTC)
@@ -18,74 +16,37 @@ BASE = datetime(2026, 10, 1, tzinfo=UTC)
 class FlakyStoreTests(SynchronousTestCase):
     def setUp(self) -> None:
         self.db = temporary_database(self)
-        self.day = 0
 
-    def run_with(self, *results: tuple[str, Outcome, int | None], branch: str = "main") -> None:
-        self.day += 1
-        record_run(
-            self.db,
-            [result(name, outcome, seed=seed) for name, outcome, seed in results],
-            run_start(BASE + timedelta(days=self.day), branch=branch),
-        )
+    def test_find_test(self) -> None:
+        """A test is found by name with its key and place; one never seen is None."""
+        record_run(self.db, [result("t.A.test_x", file="t/a.py", line=7)])
+        found = self.db.read(find_test, "t.A.test_x")
+        assert found is not None
+        self.assertEqual((found.name, found.file, found.line), ("t.A.test_x", "t/a.py", 7))
+        self.assertIsNone(self.db.read(find_test, "t.Nope.test_x"))
 
-    def test_classes_and_ranking(self) -> None:
-        """Non-stable tests are listed most worrying first; stable ones are left out."""
-        for seed in (1, 2, 3):
-            self.run_with(
-                ("t.Broken.test_x", Outcome.ERROR, seed),
-                ("t.Seeded.test_x", Outcome.SUCCESS, seed),
-                ("t.Fine.test_x", Outcome.SUCCESS, seed),
-            )
-        for _ in range(2):
-            self.run_with(
-                ("t.Broken.test_x", Outcome.ERROR, 9),
-                ("t.Seeded.test_x", Outcome.FAILURE, 9),
-                ("t.Fine.test_x", Outcome.SUCCESS, 9),
-            )
-        found = self.db.read(flaky_tests)
-        self.assertEqual(
-            [(t.test_id, t.verdict.classification) for t in found],
-            [
-                ("t.Broken.test_x", Classification.BROKEN),
-                ("t.Seeded.test_x", Classification.SEED_DEPENDENT),
-            ],
-        )
-        seeded = found[1]
-        [failing] = [s for s in seeded.seeds if s.failed]
-        self.assertEqual((failing.seed, failing.failed), (9, 2))
-        self.assertEqual(failing.command, "SEEDBOARD_SEED=9 trial t.Seeded.test_x")
-        [group] = seeded.groups
-        self.assertEqual((group.count, group.seeds), (2, (9,)))
+    def test_failing_tests(self) -> None:
+        """The tests with a bad result in the latest runs, on the branch asked for, by name."""
+        record_run(self.db, [result("t.old", Outcome.FAILURE)], run_start(BASE))
+        later = run_start(BASE + timedelta(days=1), branch="dev")
+        record_run(self.db, [result("t.b", Outcome.ERROR), result("t.a", Outcome.FAILURE)], later)
+        record_run(self.db, [result("t.c", Outcome.SKIP)], run_start(BASE + timedelta(days=2)))
+        self.assertEqual([t.name for t in self.db.read(failing_tests, 2)], ["t.a", "t.b"])
+        self.assertEqual([t.name for t in self.db.read(failing_tests, 2, "main")], ["t.old"])
 
-    def test_window_and_branch(self) -> None:
-        """Old failures outside the window, or on another branch, do not count."""
-        self.run_with(("t.A.test_x", Outcome.FAILURE, 1), branch="feature")
-        for seed in range(3):
-            self.run_with(("t.A.test_x", Outcome.SUCCESS, seed), branch="main")
-        self.assertEqual(self.db.read(flaky_tests, 3), [])
-        self.assertEqual(self.db.read(flaky_tests, 50, "main"), [])
-        [on_feature] = self.db.read(flaky_tests, 50, "feature")
-        self.assertEqual(on_feature.verdict.classification, Classification.BROKEN)
-
-    def test_recent_outcomes(self) -> None:
-        """Each test carries its latest outcomes for a sparkline, oldest first, on the
-        branch asked for, however small the window it is judged on."""
-        outcomes = [Outcome.SUCCESS, Outcome.FAILURE, Outcome.SKIP] * 12
-        for seed, outcome in enumerate(outcomes):
-            self.run_with(("t.A.test_x", outcome, seed))
-        self.run_with(("t.A.test_x", Outcome.ERROR, 99), branch="dev")
-        [on_main] = self.db.read(flaky_tests, 3, "main")
-        self.assertEqual(on_main.recent, tuple(outcomes[-SPARKLINE:]))
-        self.assertEqual((on_main.verdict.runs, on_main.verdict.failures), (2, 1))
-        everywhere = self.db.read(test_triage, "t.A.test_x")
-        assert everywhere is not None
-        self.assertEqual(everywhere.recent, (*outcomes[-SPARKLINE + 1 :], Outcome.ERROR))
-
-    def test_one_test(self) -> None:
-        """One test's triage, stable or not; None for a test never seen."""
-        self.run_with(("t.A.test_x", Outcome.SUCCESS, 1))
-        triaged = self.db.read(test_triage, "t.A.test_x")
-        assert triaged is not None
-        self.assertEqual(triaged.verdict.classification, Classification.STABLE)
-        self.assertEqual((triaged.file, triaged.line), ("mypkg/test_a.py", 10))
-        self.assertIsNone(self.db.read(test_triage, "t.Nope.test_x"))
+    def test_latest_samples(self) -> None:
+        """A test's latest results come newest first, as samples with their run's facts."""
+        first = record_run(self.db, [result("t.x", seed=1)], run_start(BASE, order_seed=3))
+        second = run_start(BASE + timedelta(days=1), is_replay=True)
+        record_run(self.db, [result("t.x", Outcome.FAILURE, seed=2)], second)
+        test = self.db.read(find_test, "t.x")
+        assert test is not None
+        [samples] = self.db.read(latest_samples, [test.key], 10).values()
+        self.assertEqual([s.run_id for s in samples], [second.id, first.id])
+        newest = samples[0]
+        self.assertIsInstance(newest, Sample)
+        self.assertEqual(newest.started_at, second.started_at)
+        self.assertIs(newest.outcome, Outcome.FAILURE)
+        self.assertEqual((newest.seed, newest.is_replay), (2, True))
+        self.assertEqual((samples[1].order_seed, samples[1].fingerprint), (3, None))
+        self.assertEqual(self.db.read(latest_samples, [test.key], 1)[test.key], [newest])

@@ -33,6 +33,7 @@ from seedboard.db.migrate import ensure_schema
 from seedboard.db.models import Base
 from seedboard.db.pool import SynchronousPool, ThreadedPool
 from seedboard.ingest import DEFAULT_MAX_BODY
+from seedboard.services.results import add_results
 from seedboard.web.app import Dashboard
 from seedboard.web.server import access_log_line, listen, make_dashboard
 from seedboard.web.templates import make_environment
@@ -744,7 +745,7 @@ class BackgroundCheckpointTests(TestCase):
         start = run_start()
         await pool.write(runs.create_run, start)
         many = [result(f"t.T.test_{i}", message="x" * 2000) for i in range(2000)]
-        await pool.write(runs.add_results, start.id, many)
+        await pool.write(add_results, start.id, many)
         for _ in range(200):
             if path.stat().st_size > empty + 1000 * 1024:
                 break

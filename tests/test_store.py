@@ -12,9 +12,11 @@ from seedboard.db import batches, bulk, engine, runs
 from seedboard.db.engine import open_database
 from seedboard.db.history import test_history as history_of
 from seedboard.db.migrate import ensure_schema
+from seedboard.db.models import Result as ResultRow
 from seedboard.db.models import Test
 from seedboard.db.runs import OutcomeFilter, ReplayFilter, RunFilters
-from seedboard.domain import Outcome, OutcomeCounts, Result, ResultColumns
+from seedboard.domain import RESULT_FIELDS, Outcome, OutcomeCounts, Result, ResultColumns
+from seedboard.services.results import add_results
 from seedboard.triage.fingerprint import fingerprint
 from tests.support import on_postgres, record_run, result, run_start, temporary_database
 
@@ -55,7 +57,7 @@ class RunStoreTests(SynchronousTestCase):
         as_records, as_columns = run_start(), run_start()
         record_run(self.db, stored, as_records)
         self.db.write(runs.create_run, as_columns)
-        self.db.write(runs.add_results, as_columns.id, columns)
+        self.db.write(add_results, as_columns.id, columns)
         by_records = self.db.read(runs.get_run, as_records.id)
         by_columns = self.db.read(runs.get_run, as_columns.id)
         assert by_records is not None and by_columns is not None
@@ -73,8 +75,8 @@ class RunStoreTests(SynchronousTestCase):
         """Counts are kept current batch by batch; an unfinished run has no end."""
         start = run_start()
         self.db.write(runs.create_run, start)
-        self.db.write(runs.add_results, start.id, [result("t.a"), result("t.b", Outcome.SKIP)])
-        self.db.write(runs.add_results, start.id, [result("t.c", Outcome.ERROR)])
+        self.db.write(runs.store_results, start.id, [result("t.a"), result("t.b", Outcome.SKIP)])
+        self.db.write(runs.store_results, start.id, [result("t.c", Outcome.ERROR)])
         [summary] = self.db.read(runs.list_runs, 10).runs
         self.assertEqual(summary.counts, OutcomeCounts(success=1, skip=1, error=1))
         self.assertIsNone(summary.finished_at)
@@ -82,7 +84,7 @@ class RunStoreTests(SynchronousTestCase):
 
     def test_unknown_run(self) -> None:
         """Results or an end for a run never created are refused and store nothing."""
-        self.assertRaises(runs.UnknownRun, self.db.write, runs.add_results, "nope", [result()])
+        self.assertRaises(runs.UnknownRun, self.db.write, runs.store_results, "nope", [result()])
         self.assertRaises(
             runs.UnknownRun, self.db.write, runs.finish_run, "nope", datetime.now(UTC)
         )
@@ -125,6 +127,40 @@ class RunStoreTests(SynchronousTestCase):
         detail = self.db.read(runs.get_run, start.id)
         assert detail is not None
         self.assertEqual(len({r.test_id for r in detail.results}), 1234)
+
+
+class ResultMappingTests(SynchronousTestCase):
+    """Each field of ``seedboard.domain.Result`` is stored in exactly one column."""
+
+    def test_every_field_stored_once(self) -> None:
+        """A result's fields are those kept on its test's row and those on its own row."""
+        self.assertTrue(set(runs.ON_TEST).isdisjoint(runs.ON_RESULT))
+        self.assertEqual(sorted([*runs.ON_TEST, *runs.ON_RESULT]), sorted(RESULT_FIELDS))
+
+    def test_own_fields_are_columns_of_their_name(self) -> None:
+        """The results table has a column for each field kept on a result's row, of its
+        name, and no other column but its keys."""
+        columns = {column.name for column in ResultRow.__table__.columns}
+        self.assertEqual(columns - {"id", "run_id", "test_id"}, set(runs.ON_RESULT))
+
+    def test_test_fields_are_columns_of_tests(self) -> None:
+        """The fields kept once per test are columns of the tests table."""
+        tables = {column.table.name for column in runs.ON_TEST.values()}
+        self.assertEqual(tables, {"tests"})
+
+    def test_stored_as_given(self) -> None:
+        """The store keeps the fingerprints it is given, and computes none itself."""
+        start = run_start()
+        given = [
+            result("t.a", Outcome.FAILURE, fingerprint="0123456789abcdef"),
+            result("t.b", Outcome.FAILURE),
+        ]
+        db = temporary_database(self)
+        db.write(runs.create_run, start)
+        db.write(runs.store_results, start.id, given)
+        detail = db.read(runs.get_run, start.id)
+        assert detail is not None
+        self.assertEqual(detail.results, given)
 
 
 class BulkTests(SynchronousTestCase):
@@ -204,7 +240,7 @@ class BatchStoreTests(SynchronousTestCase):
 
     def add(self, number: int, names: list[str]) -> bool:
         stored: bool = self.db.write(
-            batches.add_batch, self.start.id, number, [result(n) for n in names], NOW
+            batches.store_batch, self.start.id, number, [result(n) for n in names], NOW
         )
         return stored
 
@@ -232,7 +268,7 @@ class BatchStoreTests(SynchronousTestCase):
     def test_unknown_run(self) -> None:
         """A batch for a run never created is refused and records nothing."""
         self.assertRaises(
-            runs.UnknownRun, self.db.write, batches.add_batch, "f" * 32, 0, [result()], NOW
+            runs.UnknownRun, self.db.write, batches.store_batch, "f" * 32, 0, [result()], NOW
         )
         self.assertEqual(self.db.read(batches.batch_numbers, "f" * 32), [])
 
@@ -241,7 +277,7 @@ class BatchStoreTests(SynchronousTestCase):
         # An outcome that is no Outcome fails after the batch row was inserted.
         broken = [result("t.a"), result("t.b", outcome="bogus")]  # type: ignore[arg-type]
         self.assertRaises(
-            AttributeError, self.db.write, batches.add_batch, self.start.id, 0, broken, NOW
+            AttributeError, self.db.write, batches.store_batch, self.start.id, 0, broken, NOW
         )
         self.assertEqual(self.db.read(batches.batch_numbers, self.start.id), [])
         self.assertTrue(self.add(0, ["t.a"]))

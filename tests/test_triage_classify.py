@@ -7,10 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from seedboard.domain import Outcome
+from seedboard.domain import Observation, Outcome
 from seedboard.triage.classify import (
     Classification,
-    Observation,
     SeedStats,
     Verdict,
     classify,

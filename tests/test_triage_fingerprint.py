@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from twisted.trial.unittest import SynchronousTestCase
 
+from seedboard.domain import Outcome, Result, ResultColumns
 from seedboard.triage.fingerprint import (
+    failure_fingerprints,
     fingerprint,
     is_temporary_path,
     is_user_code,
@@ -272,6 +274,17 @@ class FingerprintTests(SynchronousTestCase):
         """No type, message or traceback still fingerprints; None and empty agree."""
         self.assertEqual(fingerprint(None, None, None), fingerprint("", "", ""))
         self.assertNotEqual(fingerprint(None, None, None), fingerprint(FAIL_TEST, None, None))
+
+
+class FailureFingerprintsTests(SynchronousTestCase):
+    def test_bad_outcomes_only(self) -> None:
+        """Of many results, those with a bad outcome get their fingerprint, the rest None."""
+        results = [
+            Result(f"t.{o.value}", o, 0.1, exception_type=FAIL_TEST, message="1 != 2")
+            for o in Outcome
+        ]
+        expected = [fingerprint(FAIL_TEST, "1 != 2", None) if o.is_bad else None for o in Outcome]
+        self.assertEqual(failure_fingerprints(ResultColumns.of(results)), expected)
 
 
 class SummaryTests(SynchronousTestCase):

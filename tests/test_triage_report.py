@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from seedboard.domain import Outcome
+from seedboard.domain import Outcome, Sample
 from seedboard.triage.classify import Classification
-from seedboard.triage.report import Sample, failure_groups, triage
+from seedboard.triage.report import failure_groups, triage
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
 TEST = "pkg.test_mod.NetTests.test_partition"

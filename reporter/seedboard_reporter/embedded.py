@@ -12,6 +12,7 @@ from seedboard.db import runs
 from seedboard.db.engine import Database, open_database
 from seedboard.db.migrate import ensure_schema
 from seedboard.domain import Outcome, Result
+from seedboard.services.results import add_results
 from seedboard_reporter.recorder import Row, RunFacts
 
 
@@ -37,7 +38,7 @@ class EmbeddedTarget:
         self._database.write(runs.create_run, facts.start())
 
     def add_results(self, run_id: str, rows: list[Row]) -> None:
-        self._database.write(runs.add_results, run_id, [result_of(row) for row in rows])
+        self._database.write(add_results, run_id, [result_of(row) for row in rows])
 
     def finish_run(self, run_id: str, finished_at: datetime) -> None:
         self._database.write(runs.finish_run, run_id, finished_at)

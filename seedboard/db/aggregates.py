@@ -1,7 +1,7 @@
 """Aggregates kept up to date at ingest, so pages read a few summary rows instead of
 scanning history: each test's passes and failures per UTC day and branch.
 
-``add_results`` calls ``count_results`` in the same transaction as its insert, so an
+``runs.append_results`` calls ``count_results`` in the same transaction as its insert, so an
 aggregate never disagrees with the results it sums.
 """
 
@@ -53,7 +53,7 @@ def count_results(conn: Connection, run_id: str, results: Iterable[tuple[int, Ou
 
 def rebuild(conn: Connection) -> None:
     """Recount every test's days from the stored results: for a database filled by
-    other means than ``add_results`` (a bulk load, a restore)."""
+    other means than ``runs.append_results`` (a bulk load, a restore)."""
     conn.execute(delete(TestDay))
     day = func.date(Run.started_at)
     branch = func.coalesce(Run.branch, text(f"'{NO_BRANCH}'"))

@@ -2,7 +2,8 @@
 
 The batch's row and its results are stored in one write transaction; the
 primary key on (run, number) decides which of two copies is stored, even when
-two server processes receive them at the same moment.
+two server processes receive them at the same moment.  Results are stored as
+given: ``seedboard.services.results.add_batch`` fingerprints them first.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from seedboard.db.runs import append_results, require_run
 from seedboard.domain import Result, ResultColumns
 
 
-def add_batch(
+def store_batch(
     conn: Connection,
     run_id: str,
     number: int,

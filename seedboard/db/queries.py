@@ -3,7 +3,7 @@ in time that does not grow with history."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from operator import itemgetter
@@ -24,8 +24,13 @@ from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.selectable import Join
 
-from seedboard.db.bulk import CHUNK
-from seedboard.db.models import BAD_VALUES, Result, Run
+from seedboard.db.bulk import CHUNK, rows_by_key
+from seedboard.db.models import BAD_VALUES, Result, Run, Test
+
+
+def test_names(conn: Connection, tests: Iterable[int]) -> dict[int, str]:
+    """The names of the tests with these keys: pages name only the few tests they show."""
+    return dict(rows_by_key(conn, Test.id, sorted(tests), Test.id, Test.name))
 
 
 def is_bad() -> ColumnElement[bool]:

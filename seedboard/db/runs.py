@@ -2,7 +2,8 @@
 
 Each takes a connection first and blocks; ``Database.read``/``write`` supply
 the connection, the server runs them on its database threads.  Only domain
-records come out, never rows.
+records come out, never rows.  Results are stored as given: their fingerprints
+are computed above, by ``seedboard.services.results``.
 """
 
 from __future__ import annotations
@@ -30,9 +31,11 @@ from seedboard.db.aggregates import count_results
 from seedboard.db.bulk import insert_new, insert_rows, rows_by_key
 from seedboard.db.changes import note_change
 from seedboard.db.models import Result, Run, Test
+from seedboard.db.rows import Column, reading
 from seedboard.domain import (
     BAD_OUTCOMES,
     OUTCOME_OF,
+    RESULT_FIELDS,
     Outcome,
     OutcomeCounts,
     ResultColumns,
@@ -42,7 +45,6 @@ from seedboard.domain import (
     RunSummary,
 )
 from seedboard.domain import Result as ResultRecord
-from seedboard.triage.fingerprint import fingerprint
 
 _runs = Run.__table__
 _results = Result.__table__
@@ -105,57 +107,43 @@ def create_run(conn: Connection, run: RunStart) -> bool:
     return created
 
 
-def add_results(
+def store_results(
     conn: Connection, run_id: str, results: Sequence[ResultRecord] | ResultColumns
 ) -> None:
-    """Append results to a run with bulk inserts, keeping its counts current."""
+    """Append results to a run, as given, with bulk inserts, keeping its counts current."""
     require_run(conn, run_id)
     append_results(conn, run_id, results)
 
 
-_RESULT_COLUMNS = (
-    "run_id",
-    "test_id",
-    "outcome",
-    "duration",
-    "seed",
-    "exception_type",
-    "message",
-    "traceback",
-    "fingerprint",
+ON_TEST: dict[str, Column] = {"test_id": Test.name, "file": Test.file, "line": Test.line}
+"""The fields of a result that are kept on its test's row, once per test; every other
+field of ``seedboard.domain.Result`` is the results column of the same name."""
+ON_RESULT = tuple(name for name in RESULT_FIELDS if name not in ON_TEST)
+"""The fields of a result kept on its own row, in ``Result``'s order."""
+_INSERTED = ("run_id", "test_id", *ON_RESULT)
+"""A result's row: its run, its test's key, and its own fields."""
+
+_RESULTS = reading(
+    ResultRecord,
+    {**ON_TEST, **{name: getattr(Result, name) for name in ON_RESULT}},
+    convert={"outcome": OUTCOME_OF.__getitem__},
 )
 
 
 def append_results(
     conn: Connection, run_id: str, results: Sequence[ResultRecord] | ResultColumns
 ) -> None:
-    """``add_results`` for a run known to exist: one bulk insert, one update of its counts."""
+    """``store_results`` for a run known to exist: one bulk insert, one update of its counts."""
     columns = results if isinstance(results, ResultColumns) else ResultColumns.of(results)
     if not len(columns):
         return
     test_ids = _test_ids(conn, columns)
     keys = list(map(test_ids.__getitem__, columns.test_id))
     outcomes = columns.outcome
-    failures = zip(
-        outcomes, columns.exception_type, columns.message, columns.traceback, strict=True
-    )
-    fingerprints = [
-        fingerprint(exception_type, message, traceback) if outcome in BAD_OUTCOMES else None
-        for outcome, exception_type, message, traceback in failures
-    ]
-    # Outcome is a StrEnum, so each member goes to the driver as its text.
-    rows = zip(
-        repeat(run_id),
-        keys,
-        outcomes,
-        columns.duration,
-        columns.seed,
-        columns.exception_type,
-        columns.message,
-        columns.traceback,
-        fingerprints,
-    )
-    insert_rows(conn, Result, _RESULT_COLUMNS, list(rows))
+    # Outcome is a StrEnum, so each member goes to the driver as its text.  A column
+    # left as None (fingerprints not computed) is stored as NULL in every row.
+    rows = zip(repeat(run_id), keys, *(columns.values(name) for name in ON_RESULT))
+    insert_rows(conn, Result, _INSERTED, list(rows))
     count_results(conn, run_id, zip(keys, outcomes, strict=True))
     added = Counter(outcomes)
     conn.execute(
@@ -245,31 +233,16 @@ def listed_after(started_at: datetime, run_id: str) -> ColumnElement[bool]:
 
 
 def get_run(conn: Connection, run_id: str) -> RunDetail | None:
+    """A run with every result, failures first; None if there is no such run."""
     summary = run_summary(conn, run_id)
     if summary is None:
         return None
     query = (
-        select(
-            Test.name,
-            Result.outcome,
-            Result.duration,
-            Result.seed,
-            Result.exception_type,
-            Result.message,
-            Result.traceback,
-            Test.file,
-            Test.line,
-            Result.fingerprint,
-        )
+        select(*_RESULTS.columns)
         .join(Test, Test.id == Result.test_id)
         .where(Result.run_id == run_id)
     )
-    # A run has thousands of results: plain tuples in the order of Result's fields
-    # build them several times faster than rows read by name.
-    results = [
-        ResultRecord(name, OUTCOME_OF[outcome], *rest)
-        for name, outcome, *rest in conn.execute(query)
-    ]
+    results = _RESULTS.records(conn.execute(query))
     results.sort(key=lambda r: (_FAILURES_FIRST[r.outcome], r.test_id))
     return RunDetail(summary=summary, results=results)
 

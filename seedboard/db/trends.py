@@ -1,4 +1,5 @@
-"""Store functions for trends: counts per UTC day from SQL, bucketed and judged by
+"""Store functions for trends: counts per UTC day (or week) from SQL, and the most flaky
+tests' latest results; ``seedboard.services.trends`` buckets and judges them with
 ``seedboard.triage.trends`` (whose docstring defines every number)."""
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from seedboard.db.bulk import CHUNK
-from seedboard.db.models import Result, Run, Test, TestDay
+from seedboard.db.models import Result, Run, TestDay
 from seedboard.db.queries import (
     is_bad,
     latest_results,
@@ -32,52 +33,90 @@ from seedboard.db.queries import (
     started_at_of,
     stored_started_at,
 )
+from seedboard.db.rows import reading
 from seedboard.db.runs import ReplayFilter, RunFilters, run_conditions
-from seedboard.domain import BAD_OUTCOMES, OUTCOME_OF, Outcome
-from seedboard.triage.classify import Observation
-from seedboard.triage.trends import (
-    SAMPLE_LIMIT,
-    Bucket,
-    DayRuns,
-    DayTest,
-    Trends,
-    bucket_for,
-    first_day,
-    flaky_trend,
-    most_flaky_candidates,
-    trend_points,
-)
-
-_BAD = [outcome.value for outcome in BAD_OUTCOMES]
-_PASSED = [Outcome.SUCCESS.value, Outcome.EXPECTED_FAILURE.value]
+from seedboard.domain import BAD_OUTCOMES, OUTCOME_OF, DayRuns, DayTest, Observation, Outcome
 
 
-def trends(conn: Connection, days: int, last: date, branch: str | None = None) -> Trends:
-    """The ``days`` UTC days ending with ``last`` (on ``branch``, if given)."""
-    first = first_day(last, days)
-    suite = run_conditions(
+def _suite(first: date, last: date, branch: str | None) -> list[ColumnElement[bool]]:
+    """The runs of the suite in the range: replays re-run chosen seeds, not the suite."""
+    return run_conditions(
         RunFilters(branch=branch, since=first, until=last, replay=ReplayFilter.EXCLUDE)
     )
-    bucket = bucket_for(days)
-    day_tests = _day_tests(conn, first, last, bucket, branch, suite)
-    candidates = most_flaky_candidates(day_tests)
-    names = _names(conn, [test for test, _, _ in candidates])
-    # Replays count towards a test's class, so its samples keep them.
+
+
+def day_runs(conn: Connection, first: date, last: date, branch: str | None) -> list[DayRuns]:
+    """Per UTC day from ``first`` to ``last`` (on ``branch``, if given): the suite's runs,
+    and from their kept counts, their results and failures."""
+    day = _day()
+    results = reduce(operator.add, [getattr(Run, o.value) for o in Outcome])
+    failures = reduce(operator.add, [getattr(Run, o.value) for o in BAD_OUTCOMES])
+    read = reading(
+        DayRuns,
+        {
+            "day": day,
+            "runs": func.count(Run.id),
+            "results": func.sum(results),
+            "failures": func.sum(failures),
+        },
+        convert={"day": _as_date, "results": _or_zero, "failures": _or_zero},
+    )
+    query = select(*read.columns).where(*_suite(first, last, branch)).group_by(day)
+    return read.records(conn.execute(query))
+
+
+def day_tests(
+    conn: Connection, first: date, last: date, branch: str | None, weekly: bool
+) -> list[DayTest]:
+    """Per UTC day (or ``weekly``, per week under its Monday) and test: passes and
+    failures, for the tests that failed in the suite's runs of the range (only they can
+    be flaky, fixed or among the most flaky), from the counts kept at ingest; the
+    failing tests come from the partial index on failures.  Weeks are summed here, so a
+    year is read as 53 rows per test rather than 365."""
+    failing = (
+        select(Result.test_id)
+        .select_from(runs_then_results())
+        .where(*_suite(first, last, branch), is_bad())
+    )
+    if conn.dialect.name != "postgresql":
+        return _counts(conn, failing, first, last, branch, weekly)
+    # Given the subquery, PostgreSQL plans for thousands of tests where there are
+    # dozens, and scans every day row; given the tests, it looks up theirs.
+    tests = sorted(set(conn.scalars(failing)))
+    return [
+        row
+        for start in range(0, len(tests), CHUNK)
+        for row in _counts(conn, tests[start : start + CHUNK], first, last, branch, weekly)
+    ]
+
+
+_OBSERVATIONS = reading(
+    Observation,
+    {
+        "run_id": Run.id,
+        "started_at": stored_started_at(),
+        "outcome": Result.outcome,
+        "seed": Result.seed,
+        "fingerprint": Result.fingerprint,
+        "is_replay": Run.is_replay,
+    },
+    convert={"started_at": started_at_of, "outcome": OUTCOME_OF.__getitem__},
+)
+
+
+def observations(
+    conn: Connection,
+    tests: Sequence[int],
+    first: date,
+    last: date,
+    branch: str | None,
+    limit: int,
+) -> dict[int, list[Observation]]:
+    """Each test's latest ``limit`` results from ``first`` to ``last`` (on ``branch``, if
+    given), newest first, replays included: they count towards a test's class."""
     every_run = run_conditions(RunFilters(branch=branch, since=first, until=last))
-    samples = _samples(conn, [test for test, _, _ in candidates], every_run)
-    most_flaky = tuple(
-        flaky_trend(names[test], failures, runs, samples.get(test, []))
-        for test, failures, runs in candidates
-    )
-    return Trends(
-        branch=branch,
-        days=days,
-        first=first,
-        last=last,
-        bucket=bucket,
-        points=trend_points(first, last, bucket, _day_runs(conn, suite), day_tests),
-        most_flaky=most_flaky,
-    )
+    latest = latest_results(conn, _OBSERVATIONS.columns, tests, limit, runs_where=every_run)
+    return {test: _OBSERVATIONS.records(rows) for test, rows in latest.items()}
 
 
 def _day() -> ColumnElement[str]:
@@ -85,72 +124,35 @@ def _day() -> ColumnElement[str]:
     return func.date(Run.started_at)
 
 
-def _day_runs(conn: Connection, conditions: Sequence[ColumnElement[bool]]) -> list[DayRuns]:
-    """Per day: the runs, and from their kept counts, their results and failures."""
-    day = _day()
-    results = reduce(operator.add, [getattr(Run, o.value) for o in Outcome])
-    failures = reduce(operator.add, [getattr(Run, o.value) for o in BAD_OUTCOMES])
-    query = (
-        select(day, func.count(Run.id), func.sum(results), func.sum(failures))
-        .where(*conditions)
-        .group_by(day)
-    )
-    return [
-        DayRuns(_as_date(d), runs, results or 0, failures or 0)
-        for d, runs, results, failures in conn.execute(query)
-    ]
-
-
-def _day_tests(
-    conn: Connection,
-    first: date,
-    last: date,
-    bucket: Bucket,
-    branch: str | None,
-    conditions: Sequence[ColumnElement[bool]],
-) -> list[DayTest]:
-    """Per bucket and test: passes and failures, for the tests that failed in the range
-    (only they can be flaky, fixed or among the most flaky), from the counts kept at
-    ingest; the failing tests come from the partial index on failures.  Weekly buckets
-    are summed here, each under its Monday, so a year is read as 53 rows per test
-    rather than 365."""
-    failing = select(Result.test_id).select_from(runs_then_results()).where(*conditions, is_bad())
-    if conn.dialect.name != "postgresql":
-        return _counts(conn, failing, first, last, bucket, branch)
-    # Given the subquery, PostgreSQL plans for thousands of tests where there are
-    # dozens, and scans every day row; given the tests, it looks up theirs.
-    tests = sorted(set(conn.scalars(failing)))
-    return [
-        row
-        for start in range(0, len(tests), CHUNK)
-        for row in _counts(conn, tests[start : start + CHUNK], first, last, bucket, branch)
-    ]
-
-
 def _counts(
     conn: Connection,
     tests: Select[int] | Sequence[int],
     first: date,
     last: date,
-    bucket: Bucket,
     branch: str | None,
+    weekly: bool,
 ) -> list[DayTest]:
-    """``_day_tests`` for the given tests."""
+    """``day_tests`` for the given tests."""
     # Read as the stored text: thousands of rows parse faster with fromisoformat.
-    day = type_coerce(TestDay.day, String)
-    if bucket is Bucket.WEEK:
-        day = type_coerce(_WeekStart(TestDay.day), String)
+    day = type_coerce(_WeekStart(TestDay.day) if weekly else TestDay.day, String)
+    read = reading(
+        DayTest,
+        {
+            "day": day,
+            "test": TestDay.test_id,
+            "passes": func.sum(TestDay.passes),
+            "failures": func.sum(TestDay.failures),
+        },
+        convert={"day": _as_date},
+    )
     query = (
-        select(day, TestDay.test_id, func.sum(TestDay.passes), func.sum(TestDay.failures))
+        select(*read.columns)
         .where(TestDay.test_id.in_(tests), TestDay.day >= first, TestDay.day <= last)
         .group_by(TestDay.test_id, day)
     )
     if branch is not None:
         query = query.where(TestDay.branch == branch)
-    return [
-        DayTest(_as_date(d), test, passes, failures)
-        for d, test, passes, failures in conn.execute(query)
-    ]
+    return read.records(conn.execute(query))
 
 
 class _WeekStart(FunctionElement[date]):
@@ -172,37 +174,11 @@ def _postgres_week_start(element: _WeekStart, compiler: SQLCompiler, **kw: Any) 
     return f"CAST(date_trunc('week', {compiler.process(element.clauses, **kw)}) AS DATE)"
 
 
-def _names(conn: Connection, tests: list[int]) -> dict[int, str]:
-    if not tests:
-        return {}
-    rows = conn.execute(select(Test.id, Test.name).where(Test.id.in_(tests)))
-    return {test: name for test, name in rows}
-
-
-def _samples(
-    conn: Connection, tests: list[int], conditions: Sequence[ColumnElement[bool]]
-) -> dict[int, list[Observation]]:
-    """Each test's latest results in the range, at most ``SAMPLE_LIMIT``."""
-    columns = (  # in the order of Observation's fields
-        Run.id,
-        stored_started_at(),
-        Result.outcome,
-        Result.seed,
-        Result.fingerprint,
-        Run.is_replay,
-    )
-    latest = latest_results(conn, columns, tests, SAMPLE_LIMIT, runs_where=conditions)
-    return {
-        test: [
-            Observation(
-                run_id, started_at_of(started_at), OUTCOME_OF[outcome], seed, fingerprint, is_replay
-            )
-            for run_id, started_at, outcome, seed, fingerprint, is_replay in rows
-        ]
-        for test, rows in latest.items()
-    }
-
-
 def _as_date(value: date | str) -> date:
     """SQLite's ``date()`` answers text; other databases a date."""
     return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def _or_zero(total: int | None) -> int:
+    """A sum over no rows: SQL's NULL, counted as nothing."""
+    return total or 0

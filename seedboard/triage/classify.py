@@ -40,19 +40,6 @@ from typing import Protocol
 from seedboard.domain import Outcome
 
 
-@dataclass(frozen=True, slots=True)
-class Observation:
-    """One result of the test in one run, as the store gives it."""
-
-    run_id: str
-    started_at: datetime
-    outcome: Outcome
-    seed: int | None
-    fingerprint: str | None
-    """Which group the failure belongs to; None when the result is not a failure."""
-    is_replay: bool = False
-
-
 class Observed(Protocol):
     """What classifying reads of a result: an ``Observation``, or any record with its
     fields (the triage report's samples), so that none is copied to be judged."""

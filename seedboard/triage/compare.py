@@ -1,6 +1,6 @@
 """What changed between two runs: which tests started or stopped failing, came or went.
 
-Pure: the store hands in each run's (test, outcome) pairs.
+Pure: ``seedboard.services.compare`` hands in each run's stored (test, outcome) pairs.
 """
 
 from __future__ import annotations

@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import re
 
+from seedboard.domain import BAD_OUTCOMES, ResultColumns
+
 # The note seedboard.testing and the classic recipe append to failures.
 _SEED_NOTE = re.compile(r"\(random seed: *\d+\)|random seed: *\d+", re.IGNORECASE)
 _OBJECT_REPR = re.compile(r"<([\w.]+) object at 0x[0-9a-fA-F]+>")
@@ -115,6 +117,17 @@ def fingerprint(exception_type: str | None, message: str | None, traceback: str 
     ]
     digest = hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass"))
     return digest.hexdigest()[:FINGERPRINT_LENGTH]
+
+
+def failure_fingerprints(results: ResultColumns) -> list[str | None]:
+    """The fingerprint of each result with a bad outcome, None for the others."""
+    failures = zip(
+        results.outcome, results.exception_type, results.message, results.traceback, strict=True
+    )
+    return [
+        fingerprint(exception_type, message, traceback) if outcome in BAD_OUTCOMES else None
+        for outcome, exception_type, message, traceback in failures
+    ]
 
 
 def short_type_name(exception_type: str | None) -> str:

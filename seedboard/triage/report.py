@@ -1,6 +1,7 @@
 """One test's triage: its class and rates, its failure groups, and how to replay each seed.
 
-Pure: the store hands in the test's results in the window, newest first.
+Pure: ``seedboard.services.flaky`` hands in the test's stored results in the window,
+newest first.
 """
 
 from __future__ import annotations
@@ -9,25 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from seedboard.domain import Outcome
+from seedboard.domain import Outcome, Sample
 from seedboard.triage.classify import Verdict, classify
 from seedboard.triage.fingerprint import summary
 from seedboard.triage.snippets import replay_command, seed_snippet
-
-
-@dataclass(frozen=True, slots=True)
-class Sample:
-    """One result of the test in the window, with what the report needs of its run."""
-
-    run_id: str
-    started_at: datetime
-    outcome: Outcome
-    seed: int | None
-    fingerprint: str | None
-    exception_type: str | None
-    message: str | None
-    is_replay: bool
-    order_seed: int | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,7 @@
 """How a suite and its tests change over time: trends per day or week, and slowdowns.
 
-Pure: the store hands in counts per UTC day, this buckets and judges them.
+Pure: ``seedboard.services.trends`` hands in the store's counts per UTC day, this buckets
+and judges them.
 
 Definitions, per bucket (a UTC day, or an ISO week starting on Monday for ranges
 over ``MAX_DAILY_DAYS`` days; the first week starts where the range does):
@@ -32,14 +33,8 @@ from datetime import date, timedelta
 from enum import StrEnum
 from statistics import median
 
-from seedboard.domain import Outcome, TestRun
-from seedboard.triage.classify import (
-    Classification,
-    Observation,
-    classify,
-    flip_rate,
-    is_counted,
-)
+from seedboard.domain import DayRuns, DayTest, Observation, Outcome, TestRun
+from seedboard.triage.classify import Classification, classify, flip_rate, is_counted
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 365
@@ -82,28 +77,6 @@ def bucket_start(day: date, first: date, bucket: Bucket) -> date:
     if bucket is Bucket.DAY:
         return day
     return max(day - timedelta(days=day.weekday()), first)
-
-
-@dataclass(frozen=True, slots=True)
-class DayRuns:
-    """The runs started on one UTC day: how many, their results and failures."""
-
-    day: date
-    runs: int
-    results: int
-    failures: int
-
-
-@dataclass(frozen=True, slots=True)
-class DayTest:
-    """One test's passes and failures on one UTC day, or summed over a week (under its
-    Monday) for weekly buckets."""
-
-    day: date
-    test: int
-    """The test's key; only the most flaky get their names looked up."""
-    passes: int
-    failures: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,12 +23,13 @@ from twisted.python.filepath import FilePath
 from twisted.web.server import Request
 from werkzeug.routing import PathConverter
 
-from seedboard.db.compare import NoSuchRun, compare_runs, compare_with_previous, previous_run
-from seedboard.db.flaky import WINDOW, flaky_tests
-from seedboard.db.history import history_and_triage
+from seedboard.db.compare import NoSuchRun, previous_run
 from seedboard.db.pool import Pool
 from seedboard.db.runs import get_run, list_runs
-from seedboard.db.trends import trends
+from seedboard.services.compare import compare_runs, compare_with_previous
+from seedboard.services.flaky import WINDOW, flaky_tests
+from seedboard.services.history import history_and_triage
+from seedboard.services.trends import trends
 from seedboard.triage.report import TestTriage
 from seedboard.triage.trends import durations
 from seedboard.web.auth import Access

@@ -17,9 +17,9 @@ import msgspec
 import msgspec.inspect
 from msgspec import Meta, Struct
 
-from seedboard.db.flaky import WINDOW
 from seedboard.db.runs import OutcomeFilter, ReplayFilter, RunFilters
 from seedboard.decoding import Invalid, enumerations, invalid
+from seedboard.services.flaky import WINDOW
 from seedboard.triage.trends import DEFAULT_DAYS, MAX_DAYS
 
 RUNS_LIMIT = 50

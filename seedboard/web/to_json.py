@@ -14,8 +14,8 @@ import msgspec
 from msgspec import Struct
 
 from seedboard import domain
-from seedboard.db import compare
 from seedboard.domain import OutcomeCounts, RunSummary
+from seedboard.services import compare
 from seedboard.triage import report
 from seedboard.triage import trends as trending
 from seedboard.triage.trends import Durations

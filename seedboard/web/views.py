@@ -13,8 +13,8 @@ from typing import Any, ClassVar, Protocol
 
 from msgspec import Struct
 
-from seedboard.db.compare import Comparison
 from seedboard.domain import RunDetail, RunPage, TestHistory
+from seedboard.services.compare import Comparison
 from seedboard.triage.report import TestTriage
 from seedboard.triage.trends import MAX_DAYS, SPARKLINE, Durations, Trends
 from seedboard.web import to_json

@@ -11,10 +11,10 @@ from datetime import datetime
 
 from twisted.web.server import Request
 
-from seedboard.db.batches import add_batch
 from seedboard.db.pool import Pool
 from seedboard.db.runs import create_run, finish_run
 from seedboard.ingest import parse_batch, parse_batch_number, parse_finish, parse_run, parse_run_id
+from seedboard.services.results import add_batch
 from seedboard.web.answers import CreatedRun, FinishedRun, StoredBatch
 from seedboard.web.auth import Access
 from seedboard.web.requests import json_body

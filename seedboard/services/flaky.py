@@ -1,0 +1,53 @@
+"""The flaky page and a test's triage: stored samples (``seedboard.db.flaky``) judged
+by ``seedboard.triage``."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection
+
+from seedboard.db.flaky import StoredTest, failing_tests, find_test, latest_samples
+from seedboard.domain import Sample
+from seedboard.triage.classify import Classification, rank_key
+from seedboard.triage.report import TestTriage, triage
+from seedboard.triage.trends import SPARKLINE
+
+WINDOW = 50
+"""Runs of a test that its class is judged on, unless told otherwise."""
+
+
+def test_triage(
+    conn: Connection, name: str, window: int = WINDOW, branch: str | None = None
+) -> TestTriage | None:
+    """One test's triage over its last ``window`` results (on ``branch``, if given)."""
+    test = find_test(conn, name)
+    if test is None:
+        return None
+    latest = latest_samples(conn, [test.key], _wanted(window), branch)
+    return _triaged(test, latest.get(test.key, []), window)
+
+
+def flaky_tests(
+    conn: Connection, window: int = WINDOW, branch: str | None = None, limit: int = 200
+) -> list[TestTriage]:
+    """Tests that are not stable, most worrying first.
+
+    Candidates are the tests that failed in the latest ``window`` runs; each is then
+    judged on its own latest ``window`` results.
+    """
+    candidates = failing_tests(conn, window, branch)
+    latest = latest_samples(conn, [t.key for t in candidates], _wanted(window), branch)
+    triaged = [_triaged(t, latest.get(t.key, []), window) for t in candidates]
+    flaky = [t for t in triaged if t.verdict.classification is not Classification.STABLE]
+    flaky.sort(key=lambda t: rank_key(t.verdict))
+    return flaky[:limit]
+
+
+def _wanted(window: int) -> int:
+    """Results to read: the window, and enough more for the sparkline."""
+    return max(window, SPARKLINE)
+
+
+def _triaged(test: StoredTest, latest: list[Sample], window: int) -> TestTriage:
+    """A test judged on its latest ``window`` of ``latest`` (newest first), with a sparkline."""
+    recent = [sample.outcome for sample in reversed(latest[:SPARKLINE])]
+    return triage(test.name, test.file, test.line, latest[:window], recent)
