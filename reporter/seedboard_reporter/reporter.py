@@ -17,10 +17,11 @@ from typing import Any, TextIO, cast
 from uuid import uuid4
 
 from seedboard.errors import one_line
-from seedboard.seeds import RUN_SEED_ENV, SeedError, fresh_seed, seed_from_environment
+from seedboard.seeds import SeedError, fresh_seed, seed_from_environment
 from seedboard.settings import (
     DEFAULT_FLUSH_TIMEOUT,
     FLUSH_ENV,
+    RUN_SEED_ENV,
     TOKEN_ENV,
     URL_ENV,
     database_url_from,
