@@ -18,12 +18,12 @@ from seedboard_reporter.records import (
     UNEXPECTED_SUCCESS,
     Problem,
     make_row,
-    original_test,
     problem_of,
     reason_of,
     seed_of,
     test_id,
 )
+from seedboard_reporter.trial_private import original_test
 from tests import seeded_cases
 
 HERE = Path(__file__).resolve().parent

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from time import perf_counter
-from typing import Any, TextIO, cast
+from typing import Any, TextIO
 from uuid import uuid4
 
 from seedboard.errors import one_line
@@ -40,10 +40,18 @@ from seedboard_reporter.records import (
     UNEXPECTED_SUCCESS,
     Problem,
     make_row,
-    original_test,
     problem_of,
     reason_of,
     test_id,
+)
+from seedboard_reporter.trial_private import (
+    DRY_RUN,
+    JOBS,
+    RANDOM,
+    TEMP_DIRECTORY,
+    as_failure,
+    original_test,
+    trial_options,
 )
 from seedboard_reporter.writer import DatabaseSpec, ServerSpec, Spec, WriterProcess, open_target
 
@@ -58,28 +66,9 @@ def open_writer(spec: Spec) -> Target:
         return open_target(spec)
 
 
-def trial_options() -> Mapping[str, object] | None:
-    """trial's parsed command line, when running under the ``trial`` script.
-
-    No reporter is given trial's options, yet they hold facts only they know
-    (``--random=0`` picks its seed from the clock).  They are a local of
-    ``twisted.scripts.trial.run``, up the stack from whoever builds a reporter.
-    """
-    trial_script = sys.modules.get("twisted.scripts.trial")
-    if trial_script is None:
-        return None
-    frame = sys._getframe(1)
-    while frame is not None:
-        config = frame.f_locals.get("config")
-        if isinstance(config, trial_script.Options):
-            return cast(Mapping[str, object], config)
-        frame = frame.f_back  # type: ignore[assignment]
-    return None
-
-
 def order_seed(options: Mapping[str, object] | None) -> int | None:
     """The seed of ``trial --random``, if the tests were shuffled."""
-    seed = options.get("random") if options else None
+    seed = options.get(RANDOM) if options else None
     return seed if isinstance(seed, int) and seed else None
 
 
@@ -106,7 +95,7 @@ def governing_run_seed(
         given = seed_from_environment(environ, RUN_SEED_ENV)
     except SeedError:
         return None  # seedboard.testing reports it on every test
-    if given is not None or (options and options.get("jobs")):
+    if given is not None or (options and options.get(JOBS)):
         return given
     chosen = fresh_seed()
     environ[RUN_SEED_ENV] = str(chosen)  # read by seedboard.testing before each test
@@ -138,9 +127,9 @@ def open_recorder(
 
 def _worker_logs(options: Mapping[str, object] | None, cwd: Path) -> WorkerLogs | None:
     """Under ``trial -j``, the logs its workers keep in trial's temporary directory."""
-    if not options or not options.get("jobs"):
+    if not options or not options.get(JOBS):
         return None
-    return WorkerLogs(cwd / str(options.get("temp-directory") or "_trial_temp"))
+    return WorkerLogs(cwd / str(options.get(TEMP_DIRECTORY) or "_trial_temp"))
 
 
 class SeedboardReporter(TreeOutput):
@@ -156,7 +145,7 @@ class SeedboardReporter(TreeOutput):
         self._cwd = Path.cwd()
         self._cwd_text = str(self._cwd)
         options = trial_options()
-        self._dry_run = bool(options and options.get("dry-run"))
+        self._dry_run = bool(options and options.get(DRY_RUN))
         # A run seed this reporter chooses is its own: trial --until-failure builds a
         # reporter per pass, and each pass must get fresh seeds, not the last one's.
         self._chose_run_seed = RUN_SEED_ENV not in os.environ
@@ -255,13 +244,13 @@ class SeedboardReporter(TreeOutput):
         # Reported outside any test (e.g. a dirty reactor after the last one).
         self._record_pending(0.0)
         receipt = self._recorder.finish(datetime.now(UTC))
-        self._stream.write(receipt.line() + "\n")
+        self._put(receipt.line() + "\n")
 
     def _problem(self, error: Any) -> Problem:
         # Under trial -j an expected failure arrives as its text alone.
         if isinstance(error, str):
             return Problem(message=error)
-        return problem_of(self._getFailure(error))
+        return problem_of(as_failure(self, error))
 
     def _note(self, test: Any, outcome: str, problem: Callable[[], Problem]) -> None:
         """Keep a result until ``stopTest`` gives the test's duration (a failure may be
