@@ -109,6 +109,9 @@ def test_id(test: object) -> str:
     return str(identify()) if callable(identify) else str(test)
 
 
+_new_row = tuple.__new__
+
+
 def make_row(
     test: object, identity: str, outcome: str, problem: Problem, duration: float, cwd: str
 ) -> Row:
@@ -120,14 +123,19 @@ def make_row(
     costs a Python call, too much to pay once per test."""
     file, line = _location(test, cwd)
     seed = getattr(test, "seedboard_seed", None)  # seedboard's TestCase: the usual case
-    return (
-        identity,
-        outcome,
-        duration,
-        seed if isinstance(seed, int) else _seed(test, problem.message),
-        problem.exception_type,
-        problem.message,
-        problem.traceback,
-        file,
-        line,
+    # Row's fields in order, built by tuple.__new__ in C: calling Row(...) would run
+    # its Python __new__ once per test.  tests/test_records.py reads each field back.
+    return _new_row(
+        Row,
+        (
+            identity,
+            outcome,
+            duration,
+            seed if isinstance(seed, int) else _seed(test, problem.message),
+            problem.exception_type,
+            problem.message,
+            problem.traceback,
+            file,
+            line,
+        ),
     )

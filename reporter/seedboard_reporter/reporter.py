@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from time import perf_counter
-from typing import Any, TextIO
+from typing import Any, NamedTuple, TextIO
 from uuid import uuid4
 
 from seedboard.errors import one_line
@@ -56,6 +56,13 @@ from seedboard_reporter.trial_private import (
 from seedboard_reporter.writer import DatabaseSpec, ServerSpec, Spec, WriterProcess, open_target
 
 _NO_PROBLEM = Problem()
+
+
+class _LastNote(NamedTuple):
+    """The note a ``trial -j`` worker left for the test last recorded, if any."""
+
+    test: str
+    note: WorkerNote | None
 
 
 def open_writer(spec: Spec) -> Target:
@@ -157,7 +164,7 @@ class SeedboardReporter(TreeOutput):
         """The test as trial handed it to ``startTest``, maybe inside an adapter."""
         self._current: Any = None
         """That test itself, out of any adapter."""
-        self._last_note: tuple[str, WorkerNote | None] | None = None
+        self._last_note: _LastNote | None = None
         self._pending: list[tuple[Any, str, Problem]] = []
         if not self._dry_run:
             self._recorder.start()
@@ -207,13 +214,14 @@ class SeedboardReporter(TreeOutput):
     def _with_worker_note(self, row: Row, logs: WorkerLogs) -> Row:
         """Under ``trial -j``: the seed and duration the worker noted for the test
         (kept for the test's next result too: a failure and an error in tearDown)."""
-        if self._last_note is None or self._last_note[0] != row[0]:
-            self._last_note = (row[0], logs.take(row[0]))
-        note = self._last_note[1]
+        test = row.test_id
+        if self._last_note is None or self._last_note.test != test:
+            self._last_note = _LastNote(test, logs.take(test))
+        note = self._last_note.note
         if note is None:
             return row
-        seed = row[3] if row[3] is not None else note.seed
-        return (row[0], row[1], note.duration, seed, *row[4:])
+        seed = row.seed if row.seed is not None else note.seed
+        return row._replace(duration=note.duration, seed=seed)
 
     def addFailure(self, test: Any, fail: Any) -> None:
         super().addFailure(test, fail)
