@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from time import perf_counter
-from typing import Any, NamedTuple, TextIO
+from typing import Any, TextIO
 from uuid import uuid4
 
 from seedboard.errors import one_line
@@ -56,13 +56,6 @@ from seedboard_reporter.trial_private import (
 from seedboard_reporter.writer import DatabaseSpec, ServerSpec, Spec, WriterProcess, open_target
 
 _NO_PROBLEM = Problem()
-
-
-class _LastNote(NamedTuple):
-    """The note a ``trial -j`` worker left for the test last recorded, if any."""
-
-    test: str
-    note: WorkerNote | None
 
 
 def open_writer(spec: Spec) -> Target:
@@ -164,7 +157,9 @@ class SeedboardReporter(TreeOutput):
         """The test as trial handed it to ``startTest``, maybe inside an adapter."""
         self._current: Any = None
         """That test itself, out of any adapter."""
-        self._last_note: _LastNote | None = None
+        self._noted_test: str | None = None
+        self._worker_note: WorkerNote | None = None
+        """The note a ``trial -j`` worker left for the test recorded last, if any."""
         self._pending: list[tuple[Any, str, Problem]] = []
         if not self._dry_run:
             self._recorder.start()
@@ -214,10 +209,9 @@ class SeedboardReporter(TreeOutput):
     def _with_worker_note(self, row: Row, logs: WorkerLogs) -> Row:
         """Under ``trial -j``: the seed and duration the worker noted for the test
         (kept for the test's next result too: a failure and an error in tearDown)."""
-        test = row.test_id
-        if self._last_note is None or self._last_note.test != test:
-            self._last_note = _LastNote(test, logs.take(test))
-        note = self._last_note.note
+        if self._noted_test != row.test_id:
+            self._noted_test, self._worker_note = row.test_id, logs.take(row.test_id)
+        note = self._worker_note
         if note is None:
             return row
         seed = row.seed if row.seed is not None else note.seed

@@ -76,7 +76,7 @@ def written_segments(reporter: TreeReporter) -> list[str]:
 
 
 def set_written_segments(reporter: TreeReporter, segments: list[str]) -> None:
-    # Kept as TreeReporter keeps it, for its own methods that read it.
+    """Note the segments just written, where ``TreeReporter``'s own methods read them."""
     reporter._lastTest = segments
 
 
