@@ -13,9 +13,18 @@ from typing import TYPE_CHECKING
 from seedboard.errors import one_line
 from seedboard.ingest import DEFAULT_MAX_BODY
 from seedboard.replay import DEFAULT_TIMES, Pair, failing_pairs_from_server, replay
-from seedboard.settings import DB_ENV, DEFAULT_DB_FILE, database_url, describe_url
-from seedboard_reporter.spool import DEFAULT_SPOOL, SPOOL_ENV, spool_root
-from seedboard_reporter.uploader import TOKEN_ENV, URL_ENV, Sender, upload_spool
+from seedboard.settings import (
+    DB_ENV,
+    DEFAULT_DB_FILE,
+    DEFAULT_SPOOL,
+    SPOOL_ENV,
+    TOKEN_ENV,
+    URL_ENV,
+    database_url,
+    describe_url,
+    spool_root,
+)
+from seedboard_reporter.uploader import Sender, upload_spool
 
 if TYPE_CHECKING:
     from seedboard.db.engine import Database

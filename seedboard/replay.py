@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from seedboard.domain import BAD_OUTCOMES
-from seedboard.seeds import REPLAY_ENV, RUN_SEED_ENV, SEED_ENV
+from seedboard.settings import REPLAY_ENV, RUN_SEED_ENV, SEED_ENV
 
 DEFAULT_TIMES = 3
 

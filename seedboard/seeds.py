@@ -1,7 +1,8 @@
 """How a test's random seed is chosen, written into a message and read back.
 
 Shared by ``seedboard.testing`` (which seeds tests) and the reporter (which
-records seeds, including those of tests that use the classic recipe).
+records seeds, including those of tests that use the classic recipe).  Pure and
+standard library only; the variables' names are ``seedboard.settings``'s.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ import os
 import re
 from collections.abc import Mapping
 
-SEED_ENV = "SEEDBOARD_SEED"
-RUN_SEED_ENV = "SEEDBOARD_RUN_SEED"
-"""Derive every unpinned test's seed from this one and the test's id: replays a whole run."""
-REPLAY_ENV = "SEEDBOARD_REPLAY"
-"""Set to 1 by ``seedboard replay``, so the runs it makes are recorded as replays."""
+# ``as`` re-exports for seedboard.triage.snippets alone, which still imports these two
+# from here: once it imports them from seedboard.settings, drop the ``as``.
+from seedboard.settings import RUN_SEED_ENV as RUN_SEED_ENV
+from seedboard.settings import SEED_ENV as SEED_ENV
+
 SEED_ATTRIBUTE = "_random_seed"
 """Where ``@seed(N)`` puts N on a test method; the classic recipe used this name."""
 

@@ -1,6 +1,9 @@
-"""Names users configure seedboard with, and how a database setting becomes a URL.
+"""Every environment variable seedboard reads, named once, and how a database setting
+becomes a URL.
 
-Imported by the reporter inside every test run, so: standard library only.
+Shared by the server, the command and the reporter (which imports it inside
+every test run), so: standard library only.  No other module spells a
+``SEEDBOARD_`` name; ``tests/test_settings.py`` checks it.
 """
 
 from __future__ import annotations
@@ -9,15 +12,32 @@ from collections.abc import Mapping
 from pathlib import Path
 
 DB_ENV = "SEEDBOARD_DB"
+"""The database, a file or a SQLAlchemy URL: where the reporter records and the server reads."""
+DEFAULT_DB_FILE = "seedboard.db"
+"""The database both the reporter and ``seedboard serve`` use when none is named."""
+
 URL_ENV = "SEEDBOARD_URL"
+"""A seedboard server to record on instead of a database."""
 TOKEN_ENV = "SEEDBOARD_TOKEN"
+"""The token the reporter (and ``seedboard upload``/``replay``) send to that server."""
 FLUSH_ENV = "SEEDBOARD_FLUSH_TIMEOUT"
 DEFAULT_FLUSH_TIMEOUT = 5.0
 """How long a run may wait at its end for a server that has been answering."""
 SPOOL_ENV = "SEEDBOARD_SPOOL"
+"""Where requests wait until the server has acknowledged them."""
 DEFAULT_SPOOL = Path(".seedboard") / "spool"
-DEFAULT_DB_FILE = "seedboard.db"
-"""The database both the reporter and ``seedboard serve`` use when none is named."""
+
+SEED_ENV = "SEEDBOARD_SEED"
+"""Force every unpinned test's seed (``seedboard replay`` sets it)."""
+RUN_SEED_ENV = "SEEDBOARD_RUN_SEED"
+"""Derive every unpinned test's seed from this one and the test's id: replays a whole run."""
+REPLAY_ENV = "SEEDBOARD_REPLAY"
+"""Set to 1 by ``seedboard replay``, so the runs it makes are recorded as replays."""
+
+BRANCH_ENV = "SEEDBOARD_BRANCH"
+COMMIT_ENV = "SEEDBOARD_COMMIT"
+BUILD_URL_ENV = "SEEDBOARD_BUILD_URL"
+"""A run's branch, commit and build URL, when CI's own variables and git should not decide."""
 
 
 def database_url(setting: str | None, cwd: Path) -> str:

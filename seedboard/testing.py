@@ -27,7 +27,8 @@ from twisted.trial.itrial import IReporter
 from zope.interface import implementer
 
 from seedboard.seeds import SEED_ATTRIBUTE, SeedError, check_seed, choose_seed, seed_note
-from seedboard.workers import in_trial_worker, note_worker_result
+from seedboard.workers import note_worker_result
+from seedboard_reporter.trial_private import in_trial_worker, test_method
 
 __all__ = ["SynchronousTestCase", "TestCase", "seed"]
 
@@ -70,9 +71,8 @@ def _run_seeded(
     run: Callable[[Any], None],
 ) -> None:
     reporter = _as_reporter(result)
-    method = getattr(case, case._testMethodName, None)
     try:
-        chosen = choose_seed(method, os.environ, case.id())
+        chosen = choose_seed(test_method(case), os.environ, case.id())
     except SeedError:
         # A bad SEEDBOARD_SEED is the user's to fix: report it on every test
         # instead of crashing trial halfway through the suite.

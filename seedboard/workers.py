@@ -10,7 +10,6 @@ and the reporter reads those logs as results come in.  Standard library only.
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,12 +20,6 @@ WORKER_LOG = "seedboard-worker.jsonl"
 class WorkerNote:
     seed: int | None
     duration: float
-
-
-def in_trial_worker(reporter: object) -> bool:
-    """Whether ``reporter`` is the one a ``trial -j`` worker runs tests with."""
-    workerreporter = sys.modules.get("twisted.trial._dist.workerreporter")
-    return workerreporter is not None and isinstance(reporter, workerreporter.WorkerReporter)
 
 
 def note_worker_result(test_id: str, seed: int | None, duration: float) -> None:

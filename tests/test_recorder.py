@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import get_type_hints
 from uuid import uuid4
 
 from twisted.trial.unittest import SynchronousTestCase
@@ -52,17 +54,8 @@ def run_facts(run_id: str | None = None) -> RunFacts:
 
 def row_of(result: Result) -> Row:
     """A result as the reporter hands it over."""
-    return (
-        result.test_id,
-        result.outcome.value,
-        result.duration,
-        result.seed,
-        result.exception_type,
-        result.message,
-        result.traceback,
-        result.file,
-        result.line,
-    )
+    values = {name: getattr(result, name) for name in Row._fields}
+    return Row(**{**values, "outcome": result.outcome.value})
 
 
 def recorder(target: ListTarget, **options: float) -> tuple[Recorder, RunFacts]:
@@ -70,6 +63,27 @@ def recorder(target: ListTarget, **options: float) -> tuple[Recorder, RunFacts]:
     made = Recorder(lambda: target, start, "test.db", **options)  # type: ignore[arg-type]
     made.start()
     return made, start
+
+
+class RowTests(SynchronousTestCase):
+    def test_fields_are_results(self) -> None:
+        """A row's fields are Result's, in its order, less the fingerprint the store computes."""
+        fields = [field.name for field in dataclasses.fields(Result)]
+        self.assertEqual(list(Row._fields), [name for name in fields if name != "fingerprint"])
+
+    def test_types_are_results(self) -> None:
+        """Each field has Result's type, but the outcome: its plain value, not the enum."""
+        result_types = get_type_hints(Result)
+        for name, kind in get_type_hints(Row).items():
+            self.assertEqual(kind, str if name == "outcome" else result_types[name], name)
+
+    def test_row_of_a_result(self) -> None:
+        """A row made from a result carries each of its values under the same name."""
+        made = result(message="m", traceback="t", exception_type="E", seed=3)
+        row = row_of(made)
+        for name in Row._fields:
+            expected = getattr(made, name)
+            self.assertEqual(getattr(row, name), getattr(expected, "value", expected), name)
 
 
 class RecorderTests(SynchronousTestCase):

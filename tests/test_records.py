@@ -9,6 +9,7 @@ from twisted.trial.unittest import SynchronousTestCase, TestDecorator, Todo
 
 from seedboard.domain import Outcome, Result
 from seedboard_reporter.embedded import result_of
+from seedboard_reporter.recorder import Row
 from seedboard_reporter.records import (
     ERROR,
     EXPECTED_FAILURE,
@@ -18,12 +19,12 @@ from seedboard_reporter.records import (
     UNEXPECTED_SUCCESS,
     Problem,
     make_row,
-    original_test,
     problem_of,
     reason_of,
     seed_of,
     test_id,
 )
+from seedboard_reporter.trial_private import original_test
 from tests import seeded_cases
 
 HERE = Path(__file__).resolve().parent
@@ -81,6 +82,29 @@ class OutcomeTests(SynchronousTestCase):
 
 
 class MakeResultTests(SynchronousTestCase):
+    def test_each_value_in_its_field(self) -> None:
+        """make_row puts every value under its own name: no two fields are swapped."""
+        case = seeded_cases.Sampler("test_draw")
+        case.seedboard_seed = 5
+        problem = Problem(exception_type="E", message="M", traceback="T")
+        row = make_row(case, "the.id", Outcome.ERROR.value, problem, 0.25, str(HERE.parent))
+        self.assertIsInstance(row, Row)
+        self.assertEqual(
+            row._asdict(),
+            {
+                "test_id": "the.id",
+                "outcome": "error",
+                "duration": 0.25,
+                "seed": 5,
+                "exception_type": "E",
+                "message": "M",
+                "traceback": "T",
+                "file": "tests/seeded_cases.py",
+                "line": row.line,
+            },
+        )
+        self.assertIsInstance(row.line, int)
+
     def test_location_of_decorated_method(self) -> None:
         """File is relative to the working directory; line is where the test starts."""
         case = seeded_cases.Sampler("test_pinned")

@@ -7,7 +7,7 @@ import os
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from seedboard.seeds import RUN_SEED_ENV
+from seedboard.settings import RUN_SEED_ENV
 from seedboard_reporter.reporter import SeedboardReporter
 
 

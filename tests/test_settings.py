@@ -1,12 +1,47 @@
-"""Tests for turning --db / SEEDBOARD_DB into a URL, and printing it safely."""
+"""Tests for seedboard's environment names, and turning --db / SEEDBOARD_DB into a URL."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from twisted.trial.unittest import SynchronousTestCase
 
+from seedboard import settings
 from seedboard.settings import database_url, database_url_from, describe_url
+from tests.source import code_strings, modules, parse
+from tests.support import REPO
+
+ENVIRONMENT_NAME = re.compile(r"SEEDBOARD_[A-Z0-9_]*")
+
+
+class EnvironmentNameTests(SynchronousTestCase):
+    def test_names_are_distinct(self) -> None:
+        """Each ``*_ENV`` of settings names a variable of its own, under ``SEEDBOARD_``."""
+        names = {key: value for key, value in vars(settings).items() if key.endswith("_ENV")}
+        self.assertEqual(len(set(names.values())), len(names), names)
+        for key, value in names.items():
+            self.assertRegex(value, f"^{ENVIRONMENT_NAME.pattern}$", key)
+
+    def test_only_settings_spells_them(self) -> None:
+        """No module but seedboard.settings writes a ``"SEEDBOARD_…"`` literal; docstrings
+        and prose that mentions a variable (help text) are documentation, not names."""
+        own = REPO / "seedboard" / "settings.py"
+        found = [
+            f"{path.relative_to(REPO)}:{literal.line}: {literal.text!r}"
+            for path in modules("seedboard", "reporter")
+            if path != own
+            for literal in code_strings(parse(path))
+            if ENVIRONMENT_NAME.match(literal.text)
+        ]
+        self.assertEqual(found, [], "import these names from seedboard.settings")
+
+    def test_the_check_finds_a_name(self) -> None:
+        """The scan above notices a name spelled in code, and skips a docstring."""
+        tree = parse(REPO / "seedboard" / "settings.py")
+        texts = [literal.text for literal in code_strings(tree)]
+        self.assertIn(settings.DB_ENV, [text for text in texts if ENVIRONMENT_NAME.match(text)])
+        self.assertNotIn(settings.__doc__, texts)
 
 
 class DatabaseURLTests(SynchronousTestCase):

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from seedboard_reporter.spool import RunSpool, spool_root, spooled_runs
+from seedboard.settings import spool_root
+from seedboard_reporter.spool import RunSpool, spooled_runs
 
 
 class SpoolTests(SynchronousTestCase):

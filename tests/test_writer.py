@@ -15,7 +15,15 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from seedboard.domain import Outcome
 from seedboard_reporter.recorder import Unrecorded
-from seedboard_reporter.writer import FINISHED, DatabaseSpec, ServerSpec, WriterProcess, apply_calls
+from seedboard_reporter.writer import (
+    FINISHED,
+    DatabaseSpec,
+    ServerSpec,
+    WriterProcess,
+    apply_calls,
+    columns_of,
+    rows_of,
+)
 from tests.support import PYTHON, environment, result
 from tests.test_recorder import ListTarget, row_of, run_facts
 from tests.test_trial_runs import SAMPLES
@@ -124,6 +132,12 @@ def trial_with_module_probe(
 
 
 class ApplyCallsTests(SynchronousTestCase):
+    def test_columns_round_trip(self) -> None:
+        """Rows crossing the pipe as columns come back as the same rows, names and all."""
+        rows = [row_of(result(f"t.{n}", seed=n)) for n in range(3)]
+        self.assertEqual(rows_of(pickle.loads(pickle.dumps(columns_of(rows)))), rows)
+        self.assertEqual(rows_of(columns_of([])), [])
+
     def test_calls_in_order(self) -> None:
         """Pickled calls reach the target in order, results rebuilt as records."""
         start = run_facts()
@@ -131,7 +145,7 @@ class ApplyCallsTests(SynchronousTestCase):
         stream = io.BytesIO()
         for call in [
             ("create_run", start),
-            ("add_results", start.run_id, [row_of(result("t.a"))]),
+            ("add_results", start.run_id, columns_of([row_of(result("t.a"))])),
             ("finish_run", start.run_id, end),
         ]:
             pickle.dump(call, stream)

@@ -17,7 +17,8 @@ from seedboard_reporter.recorder import Row, RunFacts
 
 
 def result_of(row: Row) -> Result:
-    return Result(row[0], Outcome(row[1]), *row[2:])
+    """The row as a record, field by field by name."""
+    return Result(**{**row._asdict(), "outcome": Outcome(row.outcome)})
 
 
 class EmbeddedTarget:

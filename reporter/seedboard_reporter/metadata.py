@@ -19,7 +19,7 @@ from pathlib import Path
 import twisted
 
 from seedboard.domain import RunStart
-from seedboard.seeds import REPLAY_ENV
+from seedboard.settings import BRANCH_ENV, BUILD_URL_ENV, COMMIT_ENV, REPLAY_ENV
 
 GIT_TIMEOUT = 2.0
 
@@ -136,9 +136,9 @@ CI_SYSTEMS: Sequence[tuple[str, Callable[[Mapping[str, str]], SourceInfo]]] = (
 
 def overrides(environ: Mapping[str, str]) -> SourceInfo:
     return SourceInfo(
-        _first(environ, "SEEDBOARD_BRANCH"),
-        _first(environ, "SEEDBOARD_COMMIT"),
-        _first(environ, "SEEDBOARD_BUILD_URL"),
+        _first(environ, BRANCH_ENV),
+        _first(environ, COMMIT_ENV),
+        _first(environ, BUILD_URL_ENV),
     )
 
 

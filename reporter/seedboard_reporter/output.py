@@ -13,7 +13,16 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from twisted.trial.reporter import Reporter, TreeReporter, _AnsiColorizer, _NullColorizer
+from twisted.trial.reporter import Reporter, TreeReporter
+
+from seedboard_reporter.trial_private import (
+    TEXT_COLORIZERS,
+    colorizer_type,
+    prelude_segments,
+    raw_stream,
+    set_written_segments,
+    written_segments,
+)
 
 
 class TreeOutput(TreeReporter):
@@ -21,6 +30,7 @@ class TreeOutput(TreeReporter):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._out = raw_stream(self)
         self._painted: dict[tuple[str, str], str] = {}
         self._branch: str | None = None
         """The id of the latest test without its name: its module and class, usually."""
@@ -38,14 +48,14 @@ class TreeOutput(TreeReporter):
 
     def _new_branch(self, branch: str, test_id: str) -> str:
         """The module and class lines TreeReporter's _testPrelude writes, in one piece."""
-        segments = self._getPreludeSegments(test_id)
-        last = self._lastTest
+        segments = prelude_segments(self, test_id)
+        last = written_segments(self)
         prelude = "".join(
             f"{self.indent * level}{segment}\n"
             for level, segment in enumerate(segments)
             if level >= len(last) or segment != last[level]
         )
-        self._lastTest = segments
+        set_written_segments(self, segments)
         self._branch = branch
         self._leaf_indent = self.indent * len(segments)
         return prelude
@@ -60,16 +70,16 @@ class TreeOutput(TreeReporter):
 
     def _put(self, text: str) -> None:
         """``Reporter._write`` without its layers (Python itself retries interrupted writes)."""
-        stream = self._stream.original
-        stream.write(text)
-        stream.flush()
+        out = self._out
+        out.write(text)
+        out.flush()
 
     def _paint(self, message: str, color: str) -> str | None:
         """``message`` as this reporter's colorizer writes it, or None if it writes by calls."""
         painted = self._painted.get((message, color))
         if painted is None:
-            kind = type(self._colorizer)
-            if kind not in (_AnsiColorizer, _NullColorizer):
+            kind = colorizer_type(self)
+            if kind not in TEXT_COLORIZERS:
                 return None
             text = io.StringIO()
             kind(text).write(message, color)

@@ -30,11 +30,23 @@ if TYPE_CHECKING:
 BATCH_SIZE = 1000
 INTERVAL = 0.1
 
-Row = tuple[str, str, float, int | None, str | None, str | None, str | None, str | None, int | None]
-"""A result as a tuple of ``Result``'s fields in order, its outcome as the plain value.
 
-Built once per test in trial's process and pickled to the writer process: a
-tuple of plain values costs a fraction of a frozen dataclass to make and to pickle."""
+class Row(NamedTuple):
+    """A result as the reporter hands it over: ``seedboard.domain.Result``'s fields but
+    the fingerprint (the store computes it), its outcome as ``Outcome``'s value.
+
+    Built once per test in trial's process, where ``Result`` is not imported (see
+    above); ``tests/test_recorder.py`` holds these fields to ``Result``'s."""
+
+    test_id: str
+    outcome: str
+    duration: float
+    seed: int | None
+    exception_type: str | None
+    message: str | None
+    traceback: str | None
+    file: str | None
+    line: int | None
 
 
 class RunFacts(NamedTuple):
@@ -55,7 +67,7 @@ class RunFacts(NamedTuple):
     def start(self) -> RunStart:
         from seedboard_reporter.metadata import run_start  # the writer's side: git, platform
 
-        return run_start(*self)
+        return run_start(**self._asdict())
 
 
 class Target(Protocol):

@@ -5,12 +5,13 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 from types import FunctionType
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from twisted.python.failure import Failure
 
 from seedboard.seeds import pinned_seed, seed_in_message
 from seedboard_reporter.recorder import Row
+from seedboard_reporter.trial_private import TEST_METHOD_NAME, original_test, test_method
 
 SUCCESS = "success"
 FAILURE = "failure"
@@ -54,19 +55,6 @@ def storable(text: str) -> str:
     return text.replace("\x00", "\ufffd") if "\x00" in text else text
 
 
-def original_test(test: object) -> object:
-    """The test itself, out of the adapters trial wraps around it (``TestDecorator``)."""
-    while (inner := getattr(test, "_originalTest", None)) is not None:
-        test = inner
-    return test
-
-
-def test_method(test: object) -> Any:
-    test = original_test(test)
-    name = getattr(test, "_testMethodName", None)
-    return getattr(test, name, None) if isinstance(name, str) else None
-
-
 def seed_of(test: object, message: str | None) -> int | None:
     """Seed from seedboard's TestCase, else the classic ``_random_seed``, else the message."""
     return _seed(original_test(test), message)
@@ -82,7 +70,7 @@ def _seed(test: object, message: str | None) -> int | None:
 
 def _location(test: object, cwd: str) -> tuple[str | None, int | None]:
     """The test method's file (relative to ``cwd`` when inside it) and first line."""
-    name = getattr(test, "_testMethodName", None)
+    name = getattr(test, TEST_METHOD_NAME, None)
     function = getattr(type(test), name, None) if isinstance(name, str) else None
     if type(function) is not FunctionType or "__wrapped__" in function.__dict__:
         function = _unwrapped(function)  # rare: most test methods are plain functions
@@ -121,6 +109,9 @@ def test_id(test: object) -> str:
     return str(identify()) if callable(identify) else str(test)
 
 
+_new_row = tuple.__new__
+
+
 def make_row(
     test: object, identity: str, outcome: str, problem: Problem, duration: float, cwd: str
 ) -> Row:
@@ -132,14 +123,19 @@ def make_row(
     costs a Python call, too much to pay once per test."""
     file, line = _location(test, cwd)
     seed = getattr(test, "seedboard_seed", None)  # seedboard's TestCase: the usual case
-    return (
-        identity,
-        outcome,
-        duration,
-        seed if isinstance(seed, int) else _seed(test, problem.message),
-        problem.exception_type,
-        problem.message,
-        problem.traceback,
-        file,
-        line,
+    # Row's fields in order, built by tuple.__new__ in C: calling Row(...) would run
+    # its Python __new__ once per test.  tests/test_records.py reads each field back.
+    return _new_row(
+        Row,
+        (
+            identity,
+            outcome,
+            duration,
+            seed if isinstance(seed, int) else _seed(test, problem.message),
+            problem.exception_type,
+            problem.message,
+            problem.traceback,
+            file,
+            line,
+        ),
     )

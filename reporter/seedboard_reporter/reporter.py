@@ -13,14 +13,15 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from time import perf_counter
-from typing import Any, TextIO, cast
+from typing import Any, TextIO
 from uuid import uuid4
 
 from seedboard.errors import one_line
-from seedboard.seeds import RUN_SEED_ENV, SeedError, fresh_seed, seed_from_environment
+from seedboard.seeds import SeedError, fresh_seed, seed_from_environment
 from seedboard.settings import (
     DEFAULT_FLUSH_TIMEOUT,
     FLUSH_ENV,
+    RUN_SEED_ENV,
     TOKEN_ENV,
     URL_ENV,
     database_url_from,
@@ -39,10 +40,18 @@ from seedboard_reporter.records import (
     UNEXPECTED_SUCCESS,
     Problem,
     make_row,
-    original_test,
     problem_of,
     reason_of,
     test_id,
+)
+from seedboard_reporter.trial_private import (
+    DRY_RUN,
+    JOBS,
+    RANDOM,
+    TEMP_DIRECTORY,
+    as_failure,
+    original_test,
+    trial_options,
 )
 from seedboard_reporter.writer import DatabaseSpec, ServerSpec, Spec, WriterProcess, open_target
 
@@ -57,28 +66,9 @@ def open_writer(spec: Spec) -> Target:
         return open_target(spec)
 
 
-def trial_options() -> Mapping[str, object] | None:
-    """trial's parsed command line, when running under the ``trial`` script.
-
-    No reporter is given trial's options, yet they hold facts only they know
-    (``--random=0`` picks its seed from the clock).  They are a local of
-    ``twisted.scripts.trial.run``, up the stack from whoever builds a reporter.
-    """
-    trial_script = sys.modules.get("twisted.scripts.trial")
-    if trial_script is None:
-        return None
-    frame = sys._getframe(1)
-    while frame is not None:
-        config = frame.f_locals.get("config")
-        if isinstance(config, trial_script.Options):
-            return cast(Mapping[str, object], config)
-        frame = frame.f_back  # type: ignore[assignment]
-    return None
-
-
 def order_seed(options: Mapping[str, object] | None) -> int | None:
     """The seed of ``trial --random``, if the tests were shuffled."""
-    seed = options.get("random") if options else None
+    seed = options.get(RANDOM) if options else None
     return seed if isinstance(seed, int) and seed else None
 
 
@@ -105,7 +95,7 @@ def governing_run_seed(
         given = seed_from_environment(environ, RUN_SEED_ENV)
     except SeedError:
         return None  # seedboard.testing reports it on every test
-    if given is not None or (options and options.get("jobs")):
+    if given is not None or (options and options.get(JOBS)):
         return given
     chosen = fresh_seed()
     environ[RUN_SEED_ENV] = str(chosen)  # read by seedboard.testing before each test
@@ -137,9 +127,9 @@ def open_recorder(
 
 def _worker_logs(options: Mapping[str, object] | None, cwd: Path) -> WorkerLogs | None:
     """Under ``trial -j``, the logs its workers keep in trial's temporary directory."""
-    if not options or not options.get("jobs"):
+    if not options or not options.get(JOBS):
         return None
-    return WorkerLogs(cwd / str(options.get("temp-directory") or "_trial_temp"))
+    return WorkerLogs(cwd / str(options.get(TEMP_DIRECTORY) or "_trial_temp"))
 
 
 class SeedboardReporter(TreeOutput):
@@ -155,7 +145,7 @@ class SeedboardReporter(TreeOutput):
         self._cwd = Path.cwd()
         self._cwd_text = str(self._cwd)
         options = trial_options()
-        self._dry_run = bool(options and options.get("dry-run"))
+        self._dry_run = bool(options and options.get(DRY_RUN))
         # A run seed this reporter chooses is its own: trial --until-failure builds a
         # reporter per pass, and each pass must get fresh seeds, not the last one's.
         self._chose_run_seed = RUN_SEED_ENV not in os.environ
@@ -167,7 +157,9 @@ class SeedboardReporter(TreeOutput):
         """The test as trial handed it to ``startTest``, maybe inside an adapter."""
         self._current: Any = None
         """That test itself, out of any adapter."""
-        self._last_note: tuple[str, WorkerNote | None] | None = None
+        self._noted_test: str | None = None
+        self._worker_note: WorkerNote | None = None
+        """The note a ``trial -j`` worker left for the test recorded last, if any."""
         self._pending: list[tuple[Any, str, Problem]] = []
         if not self._dry_run:
             self._recorder.start()
@@ -217,13 +209,13 @@ class SeedboardReporter(TreeOutput):
     def _with_worker_note(self, row: Row, logs: WorkerLogs) -> Row:
         """Under ``trial -j``: the seed and duration the worker noted for the test
         (kept for the test's next result too: a failure and an error in tearDown)."""
-        if self._last_note is None or self._last_note[0] != row[0]:
-            self._last_note = (row[0], logs.take(row[0]))
-        note = self._last_note[1]
+        if self._noted_test != row.test_id:
+            self._noted_test, self._worker_note = row.test_id, logs.take(row.test_id)
+        note = self._worker_note
         if note is None:
             return row
-        seed = row[3] if row[3] is not None else note.seed
-        return (row[0], row[1], note.duration, seed, *row[4:])
+        seed = row.seed if row.seed is not None else note.seed
+        return row._replace(duration=note.duration, seed=seed)
 
     def addFailure(self, test: Any, fail: Any) -> None:
         super().addFailure(test, fail)
@@ -254,13 +246,13 @@ class SeedboardReporter(TreeOutput):
         # Reported outside any test (e.g. a dirty reactor after the last one).
         self._record_pending(0.0)
         receipt = self._recorder.finish(datetime.now(UTC))
-        self._stream.write(receipt.line() + "\n")
+        self._put(receipt.line() + "\n")
 
     def _problem(self, error: Any) -> Problem:
         # Under trial -j an expected failure arrives as its text alone.
         if isinstance(error, str):
             return Problem(message=error)
-        return problem_of(self._getFailure(error))
+        return problem_of(as_failure(self, error))
 
     def _note(self, test: Any, outcome: str, problem: Callable[[], Problem]) -> None:
         """Keep a result until ``stopTest`` gives the test's duration (a failure may be

@@ -17,10 +17,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from seedboard.settings import DEFAULT_SPOOL as DEFAULT_SPOOL
-from seedboard.settings import SPOOL_ENV as SPOOL_ENV
-from seedboard.settings import spool_root as spool_root
-
 _LOCK = ".lock"
 _CLAIM_TRIES = 5
 

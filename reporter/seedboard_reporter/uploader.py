@@ -22,10 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from seedboard.settings import DEFAULT_FLUSH_TIMEOUT as DEFAULT_FLUSH_TIMEOUT
-from seedboard.settings import FLUSH_ENV as FLUSH_ENV
-from seedboard.settings import TOKEN_ENV as TOKEN_ENV
-from seedboard.settings import URL_ENV as URL_ENV
+from seedboard.settings import DEFAULT_FLUSH_TIMEOUT
 from seedboard_reporter import wire
 from seedboard_reporter.recorder import Row, RunFacts, Unrecorded
 from seedboard_reporter.spool import Request, RunSpool, spooled_runs

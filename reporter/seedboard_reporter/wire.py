@@ -36,22 +36,9 @@ def run_body(run: RunStart) -> bytes:
     )
 
 
-RESULT_FIELDS = (
-    "test_id",
-    "outcome",
-    "duration",
-    "seed",
-    "exception_type",
-    "message",
-    "traceback",
-    "file",
-    "line",
-)
-"""A batch's result keys, in the order of a row's values."""
-
-
 def batch_body(rows: list[Row]) -> bytes:
-    return encode({"results": [dict(zip(RESULT_FIELDS, row, strict=True)) for row in rows]})
+    """A batch's results, each keyed by its row's field names: ``Result``'s."""
+    return encode({"results": [row._asdict() for row in rows]})
 
 
 def finish_body(finished_at: datetime) -> bytes:

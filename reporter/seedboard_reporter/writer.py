@@ -88,7 +88,7 @@ class WriterProcess:
         self._send(("create_run", facts))
 
     def add_results(self, run_id: str, rows: list[Row]) -> None:
-        self._send(("add_results", run_id, rows))
+        self._send(("add_results", run_id, columns_of(rows)))
 
     def finish_run(self, run_id: str, finished_at: datetime) -> None:
         """Send the finish and wait until the child says the run is stored."""
@@ -125,6 +125,21 @@ class WriterProcess:
         return said or _last_line(self._stderr.read()) or f"the writer process exited with {code}"
 
 
+Columns = list[tuple[object, ...]]
+"""A batch of rows as one tuple per field, in ``Row``'s order."""
+
+
+def columns_of(rows: list[Row]) -> Columns:
+    """Rows as columns, to cross the pipe: a tuple subclass like ``Row`` pickles through a
+    Python call per row, where these pickle as fast as plain tuples (in trial's process)."""
+    return list(zip(*rows, strict=True))
+
+
+def rows_of(columns: Columns) -> list[Row]:
+    """The rows again, on the writer's side."""
+    return list(map(Row._make, zip(*columns, strict=True)))
+
+
 def _last_line(text: bytes) -> str:
     lines = text.decode(errors="replace").strip().splitlines()
     return lines[-1] if lines else ""
@@ -143,7 +158,8 @@ def apply_calls(calls: IO[bytes], target: Target, answer: IO[bytes] | None = Non
         if verb == "create_run":
             target.create_run(*args)
         elif verb == "add_results":
-            target.add_results(*args)
+            run_id, columns = args
+            target.add_results(run_id, rows_of(columns))
         elif verb == "finish_run":
             target.finish_run(*args)
             if answer is not None:
