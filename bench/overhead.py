@@ -29,6 +29,8 @@ from typing import TypeVar
 import trial_phases
 from common import BIN, SAMPLES, environment, median_spread, new_token, start_server, timed
 
+from seedboard.settings import DB_ENV, TOKEN_ENV, URL_ENV
+
 T = TypeVar("T")
 
 Run = tuple[list[str], dict[str, str]]
@@ -45,8 +47,8 @@ def _runs(work: Path, tests: int, url: str, token: str) -> tuple[Path, dict[str,
     return project, {
         "text": (["--reporter=text", "manypkg"], base),
         "verbose": (["--reporter=verbose", "manypkg"], base),
-        "embedded": (seedboard, {**base, "SEEDBOARD_DB": str(work / "embedded.db")}),
-        "server": (seedboard, {**base, "SEEDBOARD_URL": url, "SEEDBOARD_TOKEN": token}),
+        "embedded": (seedboard, {**base, DB_ENV: str(work / "embedded.db")}),
+        "server": (seedboard, {**base, URL_ENV: url, TOKEN_ENV: token}),
     }
 
 

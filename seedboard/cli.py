@@ -269,7 +269,7 @@ def _create_token(database: Database, name: str) -> int:
     print(token)
     print(
         f"seedboard: token {name!r} created; it is shown only this once. Clients send it as "
-        "'Authorization: Bearer <token>' (the reporter reads SEEDBOARD_TOKEN).",
+        f"'Authorization: Bearer <token>' (the reporter reads {TOKEN_ENV}).",
         file=sys.stderr,
     )
     return 0

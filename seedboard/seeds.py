@@ -13,10 +13,7 @@ import os
 import re
 from collections.abc import Mapping
 
-# ``as`` re-exports for seedboard.triage.snippets alone, which still imports these two
-# from here: once it imports them from seedboard.settings, drop the ``as``.
-from seedboard.settings import RUN_SEED_ENV as RUN_SEED_ENV
-from seedboard.settings import SEED_ENV as SEED_ENV
+from seedboard.settings import RUN_SEED_ENV, SEED_ENV
 
 SEED_ATTRIBUTE = "_random_seed"
 """Where ``@seed(N)`` puts N on a test method; the classic recipe used this name."""

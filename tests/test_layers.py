@@ -17,7 +17,10 @@ PACKAGE = REPO / "seedboard"
 
 MAY_IMPORT: dict[str, frozenset[str]] = {
     "seedboard.domain": frozenset(),
-    "seedboard.triage": frozenset({"seedboard.triage", "seedboard.domain", "seedboard.seeds"}),
+    # seeds and settings: the seed rules and environment names, standard library only.
+    "seedboard.triage": frozenset(
+        {"seedboard.triage", "seedboard.domain", "seedboard.seeds", "seedboard.settings"}
+    ),
     # resources: where the installed package keeps alembic's scripts.
     "seedboard.db": frozenset({"seedboard.db", "seedboard.domain", "seedboard.resources"}),
     "seedboard.services": frozenset(
@@ -106,11 +109,16 @@ class LayerTests(SynchronousTestCase):
                 self.assertEqual(heavy, set(), module_name(path))
 
     def test_leaves_are_leaves(self) -> None:
-        """The seed rules (for triage) and the package data finder (for db) import nothing
-        else of seedboard, so allowing them lets no arrow point back."""
-        for leaf in ("seeds.py", "resources.py"):
+        """The seed rules and environment names (for triage) and the package data finder
+        (for db) import nothing else of seedboard but each other, so allowing them lets no
+        arrow point back."""
+        for leaf, allowed in [
+            ("seeds.py", {"seedboard.settings"}),
+            ("settings.py", set()),
+            ("resources.py", set()),
+        ]:
             found = {n for n in imports_of(PACKAGE / leaf) if within(n, "seedboard")}
-            self.assertEqual(found, set(), leaf)
+            self.assertEqual(found, allowed, leaf)
 
     def test_checker_sees_every_kind_of_import(self) -> None:
         """The checker finds plain, from, relative and function-level imports."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import shlex
 
-from seedboard.seeds import RUN_SEED_ENV, SEED_ENV
+from seedboard.settings import RUN_SEED_ENV, SEED_ENV
 
 # The program part of a recorded command: ``trial``, or ``python -m twisted.trial``.
 _PROGRAM = re.compile(r"\s*(?:\S*python\S*\s+-m\s+\S+|\S+)")
