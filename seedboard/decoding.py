@@ -19,7 +19,7 @@ from typing import Any, Final, TypeVar, cast
 
 import msgspec
 import msgspec.inspect
-from msgspec import Struct
+from msgspec import UNSET, Struct
 from msgspec.structs import astuple
 
 
@@ -72,31 +72,33 @@ def decode_quickly(body: bytes, kind: type[S]) -> S | None:
 
 def no_key_twice(body: bytes, quotes: int) -> bool:
     """Whether a decoded body has no key twice, given the ``quotes`` its decoded value
-    accounts for (``quotes``) before the nulls in the body.  A "null" inside a string,
-    or an escaped backslash before a closing quote, only sends the body the slow way."""
+    is written with (``quotes``).
+
+    Every quote beyond those is a repeated key (or its value) or a quote escaped
+    inside a string.  The escaped ones are counted as ``\\"``, which is exact but
+    for an escaped backslash before a closing quote (``\\\\"``): a body with one
+    goes the slow way.
+    """
     found = body.count(b'"')
     if found == quotes:
-        return True  # the common case, as the reporter writes: no null, no quote in a text
-    expected = quotes + 2 * body.count(b"null")
-    if found == expected:
-        return True
-    return found - body.count(b'\\"') == expected and b'\\\\"' not in body
+        return True  # the common case: no quote inside any text
+    return found - body.count(b'\\"') == quotes and b'\\\\"' not in body
 
 
 def quotes(value: Struct) -> int:
-    """The quotes of ``value`` written as JSON, but for the keys of null fields."""
-    each = field_quotes(type(value))
-    return sum(each[name] for name, field in _items(value) if field is not None)
+    """The quotes ``value`` is written with in JSON: two for each field present (an
+    optional field left out is ``UNSET``, so a null one counts), two more for a string."""
+    return sum(2 + 2 * isinstance(field, str) for field in astuple(value) if field is not UNSET)
 
 
 @functools.cache
-def field_quotes(kind: type[Struct]) -> dict[str, int]:
-    """The quotes each field of ``kind`` is written with when not null: two for its key,
-    two more when its value is a string."""
-    return {
-        field.name: 2 + 2 * any(isinstance(one, _STRINGS) for one in _types(field.type))
+def string_fields(kind: type[Struct]) -> frozenset[str]:
+    """The fields of ``kind`` whose values JSON writes as strings (text, enumerations)."""
+    return frozenset(
+        field.name
         for field in cast(msgspec.inspect.StructType, msgspec.inspect.type_info(kind)).fields
-    }
+        if any(isinstance(one, _STRINGS) for one in _types(field.type))
+    )
 
 
 _STRINGS = (msgspec.inspect.StrType, msgspec.inspect.EnumType)
@@ -112,9 +114,16 @@ def _types(kind: msgspec.inspect.Type) -> Iterator[msgspec.inspect.Type]:
         yield kind
 
 
+def unset_to_none(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``values`` with each field left out (``UNSET``) as None, as the domain has it."""
+    if UNSET not in values:
+        return values
+    return tuple(None if value is UNSET else value for value in values)
+
+
 def decode_slowly(body: bytes, kind: type[S]) -> S:
     value = parse_json(body)
-    _refuse_bad_text(value, "")
+    _refuse_what_msgspec_lets_pass(value, "")
     try:
         return msgspec.convert(value, kind)
     except msgspec.ValidationError as error:
@@ -122,8 +131,10 @@ def decode_slowly(body: bytes, kind: type[S]) -> S:
 
 
 def parse_json(body: bytes) -> object:
-    """The body as plain JSON values: UTF-8 only, no NaN or Infinity, no key twice in
-    one object; a number no field holds is kept as ``OUT_OF_RANGE``."""
+    """The body as plain JSON values, UTF-8 only.  What the API refuses but can name the
+    field of is kept for ``_refuse_what_msgspec_lets_pass`` to find: an object with a
+    key twice (``_Object.repeated``), NaN or Infinity (``NOT_A_NUMBER``), a number no
+    field holds (``OUT_OF_RANGE``)."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -131,8 +142,8 @@ def parse_json(body: bytes) -> object:
     try:
         return json.loads(
             text,
-            parse_constant=_no_constant,
-            object_pairs_hook=_unique_keys,
+            parse_constant=_not_a_number,
+            object_pairs_hook=_Object.of,
             parse_int=_integer,
             parse_float=_float,
         )
@@ -142,27 +153,52 @@ def parse_json(body: bytes) -> object:
         raise Invalid(f"The body is not valid JSON: {error}.", code="bad_json") from None
 
 
-class _OutOfRange:
-    """A number no field holds: an integer of more digits than any (``int()`` refuses
-    thousands), or one too large for a float (``1e999``)."""
+class _Marker:
+    """A JSON value the API refuses, kept in its place so that the refusal names it."""
+
+    def __init__(self, refusal: str) -> None:
+        self.refusal = refusal
 
 
-OUT_OF_RANGE: Final = _OutOfRange()
+OUT_OF_RANGE: Final = _Marker("is out of range")
+"""A number no field holds: an integer of more digits than any (``int()`` refuses
+thousands), or one too large for a float (``1e999``)."""
+NOT_A_NUMBER: Final = _Marker("must be a number: NaN and Infinity are not JSON")
+
+
+class _Object(dict[str, object]):
+    """A JSON object, and the first key it was given twice, if any."""
+
+    repeated: str | None = None
+
+    @classmethod
+    def of(cls, pairs: list[tuple[str, object]]) -> _Object:
+        found = cls(pairs)
+        if len(found) != len(pairs):
+            found.repeated = _first_repeat(pairs)
+        return found
+
+
 _LONGEST_INTEGER = len(str(-(2**63)))
 """No field holds an integer longer than a 64-bit one."""
 
 
-def _integer(digits: str) -> int | _OutOfRange:
+def _integer(digits: str) -> int | _Marker:
     return OUT_OF_RANGE if len(digits) > _LONGEST_INTEGER else int(digits)
 
 
-def _float(text: str) -> float | _OutOfRange:
+def _float(text: str) -> float | _Marker:
     number = float(text)
     return number if math.isfinite(number) else OUT_OF_RANGE
 
 
-def _refuse_bad_text(value: object, path: str) -> None:
-    """Refuse what msgspec would accept but no database stores: NUL, lone surrogates."""
+def _not_a_number(name: str) -> _Marker:
+    return NOT_A_NUMBER
+
+
+def _refuse_what_msgspec_lets_pass(value: object, path: str) -> None:
+    """Refuse, naming the field, what msgspec would accept or could not name: a key
+    twice, NUL, lone surrogates (which no database stores), numbers out of range."""
     if isinstance(value, str):
         if "\x00" in value:
             # PostgreSQL's text cannot hold NUL; refused on every database alike.
@@ -170,16 +206,18 @@ def _refuse_bad_text(value: object, path: str) -> None:
         if not _encodable(value):
             # JSON's \ud800 escapes decode to lone surrogates, which no database can store.
             raise Invalid("must be valid Unicode text", path or None)
-    elif isinstance(value, _OutOfRange):
-        raise Invalid("is out of range", path or None)
-    elif isinstance(value, dict):
+    elif isinstance(value, _Marker):
+        raise Invalid(value.refusal, path or None)
+    elif isinstance(value, _Object):
+        if value.repeated is not None:
+            raise Invalid("appears twice in one object", _join(path, value.repeated))
         for key, item in value.items():
             if not _encodable(key) or "\x00" in key:
                 raise Invalid("unknown field", _join(path, _printable(key)))
-            _refuse_bad_text(item, _join(path, key))
+            _refuse_what_msgspec_lets_pass(item, _join(path, key))
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            _refuse_bad_text(item, f"{path}[{index}]")
+            _refuse_what_msgspec_lets_pass(item, f"{path}[{index}]")
 
 
 def _items(value: Struct) -> Iterator[tuple[str, Any]]:
@@ -276,17 +314,6 @@ def _encodable(value: str) -> bool:
 def _printable(key: str) -> str:
     """A key fit to name in an error: lone surrogates and NUL written as escapes."""
     return key.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
-
-
-def _no_constant(name: str) -> object:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        raise ValueError(f"the key {_first_repeat(pairs)!r} appears twice in one object")
-    return result
 
 
 def _first_repeat(pairs: list[tuple[str, object]]) -> str:

@@ -9,11 +9,10 @@ JSON Schema, so what is published and what is enforced cannot disagree.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 
-from msgspec import Meta, Struct
+from msgspec import UNSET, Meta, Struct, UnsetType
 from msgspec.structs import asdict, astuple
 
 from seedboard.decoding import (
@@ -21,8 +20,9 @@ from seedboard.decoding import (
     decode,
     decode_quickly,
     decode_slowly,
-    field_quotes,
     no_key_twice,
+    string_fields,
+    unset_to_none,
 )
 from seedboard.domain import Outcome, ResultColumns, RunStart
 
@@ -78,22 +78,26 @@ class RunBody(Struct, forbid_unknown_fields=True):
     commit: Commit | None
     build_url: str | None
     # Added after v1 was first published, so optional: older reporters omit them.
-    run_seed: Seed | None = None
-    is_replay: bool | None = None
+    run_seed: Seed | UnsetType | None = UNSET
+    is_replay: bool | UnsetType | None = UNSET
 
 
-class ResultBody(Struct, forbid_unknown_fields=True):
-    """One test's result; the fields are ``seedboard.domain.Result``'s, less the fingerprint."""
+class ResultBody(Struct, forbid_unknown_fields=True, gc=False):
+    """One test's result; the fields are ``seedboard.domain.Result``'s, less the fingerprint.
+
+    Not tracked by the garbage collector (it holds only scalars, so it can be in no
+    cycle): a batch makes thousands, and tracking them cost a tenth of its decoding.
+    """
 
     test_id: TestId
     outcome: Outcome
     duration: Seconds
-    seed: Seed | None = None
-    exception_type: str | None = None
-    message: str | None = None
-    traceback: str | None = None
-    file: str | None = None
-    line: Line | None = None
+    seed: Seed | UnsetType | None = UNSET
+    exception_type: str | UnsetType | None = UNSET
+    message: str | UnsetType | None = UNSET
+    traceback: str | UnsetType | None = UNSET
+    file: str | UnsetType | None = UNSET
+    line: Line | UnsetType | None = UNSET
 
 
 class BatchBody(Struct, forbid_unknown_fields=True):
@@ -120,7 +124,9 @@ def parse_run(run_id: str, body: bytes) -> RunStart:
     """The run a ``PUT /api/v1/runs/<run_id>`` creates."""
     checked_id = parse_run_id(run_id)
     run = decode(body, RunBody)
-    values = asdict(run)
+    values: dict[str, Any] = {
+        name: None if value is UNSET else value for name, value in asdict(run).items()
+    }
     values["started_at"] = _utc(run.started_at, "started_at")
     values["is_replay"] = bool(run.is_replay)
     return RunStart(id=checked_id, **values)
@@ -131,15 +137,43 @@ def parse_batch(body: bytes) -> ResultColumns:
     batch holds thousands, and the store wants them so."""
     batch = decode_quickly(body, BatchBody)
     if batch is not None:
-        columns = _columns(batch)
-        if no_key_twice(body, _batch_quotes(columns)):
-            return columns
-    return _columns(decode_slowly(body, BatchBody))
+        columns = _Columns(batch)
+        if no_key_twice(body, columns.quotes()):
+            return columns.result_columns()
+    return _Columns(decode_slowly(body, BatchBody)).result_columns()
 
 
-def _columns(batch: BatchBody) -> ResultColumns:
-    rows = map(astuple, batch.results)
-    return ResultColumns(**dict(zip(RESULT_NAMES, zip(*rows, strict=True), strict=True)))
+class _Columns:
+    """A decoded batch's results as one tuple per field, fields left out as ``UNSET``."""
+
+    def __init__(self, batch: BatchBody) -> None:
+        rows = map(astuple, batch.results)
+        self.count = len(batch.results)
+        self.values = dict(zip(RESULT_NAMES, zip(*rows, strict=True), strict=True))
+        # Only the optional fields can be left out.
+        self.absent = {name: self.values[name].count(UNSET) for name in _OPTIONAL_FIELDS}
+
+    def quotes(self) -> int:
+        """``decoding.quotes`` for the batch: two for "results", and for each result two
+        per field present and two more per string."""
+        keys = self.count * len(RESULT_NAMES) - sum(self.absent.values())
+        strings = self.count * len(_REQUIRED_TEXT)
+        for name in _OPTIONAL_TEXT:
+            strings += self.count - self.absent[name] - self.values[name].count(None)
+        return 2 + 2 * keys + 2 * strings
+
+    def result_columns(self) -> ResultColumns:
+        values = dict(self.values)
+        for name, absent in self.absent.items():
+            if absent:
+                values[name] = unset_to_none(values[name])
+        return ResultColumns(**values)
+
+
+_OPTIONAL_FIELDS: Final = RESULT_NAMES[len(RESULT_NAMES) - len(ResultBody.__struct_defaults__) :]
+"""A Struct's fields with defaults come last: these a result may leave out."""
+_REQUIRED_TEXT: Final = string_fields(ResultBody) - set(_OPTIONAL_FIELDS)
+_OPTIONAL_TEXT: Final = string_fields(ResultBody) & set(_OPTIONAL_FIELDS)
 
 
 def parse_finish(body: bytes) -> datetime:
@@ -161,16 +195,6 @@ def parse_batch_number(text: str) -> int:
     if _DIGITS.fullmatch(text) is None or int(text) > MAX_INT:
         raise Invalid(f"must be at most {MAX_INT}", "number")
     return int(text)
-
-
-def _batch_quotes(columns: ResultColumns) -> int:
-    """``decoding.quotes`` for a batch, from its columns: a None there is a null or absent."""
-    count = len(columns)
-    quotes = field_quotes(BatchBody)["results"]
-    for name, each in field_quotes(ResultBody).items():
-        column: Sequence[object] = getattr(columns, name)
-        quotes += each * (count - column.count(None))
-    return quotes
 
 
 def _utc(text: str, field: str) -> datetime:

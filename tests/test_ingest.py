@@ -194,14 +194,31 @@ class DecodeTests(SynchronousTestCase):
         self.bad_json('{"finished_at": "2026-11-25T16:49:36Z"}'.encode("utf-16"))
 
     def test_constants(self) -> None:
-        """NaN and Infinity are not JSON."""
+        """NaN and Infinity are not JSON: refused, naming the field."""
         for constant in (b"NaN", b"Infinity", b"-Infinity"):
-            self.bad_json(b'{"finished_at": ' + constant + b"}")
+            body = b'{"finished_at": ' + constant + b"}"
+            error = self.assertRaises(Invalid, ingest.parse_finish, body)
+            self.assertEqual(error.field, "finished_at")
+            self.assertIn("NaN and Infinity are not JSON", error.message)
 
     def test_duplicate_key(self) -> None:
-        """A key twice in one object is refused rather than silently taking the last."""
-        error = self.bad_json(b'{"finished_at": "2026-11-25T16:49:36Z", "finished_at": "x"}')
-        self.assertIn("'finished_at' appears twice", error.message)
+        """A key twice in one object is refused, naming it, rather than silently taking the
+        last; also when both values are valid, and inside a batch's result."""
+        for body in (
+            b'{"finished_at": "2026-11-25T16:49:36Z", "finished_at": "x"}',
+            b'{"finished_at": "2026-11-25T16:49:36Z", "finished_at": "2026-11-25T16:49:37Z"}',
+            b'{"finished_at":"2026-11-25T16:49:36Z","finished_at" :"2026-11-25T16:49:36Z"}',
+            b'{"finished_at":"2026-11-25T16:49:36Z","finished\u005fat":"2026-11-25T16:49:36Z"}',
+        ):
+            error = self.assertRaises(Invalid, ingest.parse_finish, body)
+            self.assertEqual(
+                (error.field, error.message), ("finished_at", "appears twice in one object"), body
+            )
+        result = b'{"test_id":"a","outcome":"success","duration":1,"seed":1,"seed":2}'
+        error = self.assertRaises(
+            Invalid, ingest.parse_batch, b'{"results":[' + result[:-1] + b',"line":null}]}'
+        )
+        self.assertEqual(error.field, "results[0].seed")
 
     def test_deep_nesting(self) -> None:
         """Deeply nested JSON is refused, not a crash."""
