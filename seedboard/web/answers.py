@@ -25,6 +25,7 @@ from seedboard.triage.trends import (
     SPARKLINE,
     Bucket,
 )
+from seedboard.web.urls import path_to_test
 
 A = TypeVar("A", bound=Struct)
 
@@ -94,7 +95,12 @@ class Result(Answer):
     file: str | None
     line: int | None
     fingerprint: str | None
-    url: str
+    url: str = ""
+
+    def __post_init__(self) -> None:
+        # Made here, so that a run's thousands of results convert from their records in
+        # one msgspec call (``to_json.result_answers``) rather than a Python call each.
+        self.url = path_to_test(self.test_id)
 
 
 class RunPage(Answer):

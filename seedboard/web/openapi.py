@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Final
+from typing import Any, Final, TypeVar, cast
 
 import msgspec
 import msgspec.inspect
@@ -247,14 +247,22 @@ def _schemas() -> JSONObject:
     meaning: outcomes from success, classes from stable."""
     kinds = (*REQUEST_BODIES, *answers.RESPONSE_BODIES, *QUERIES)
     _, schemas = msgspec.json.schema_components(kinds, ref_template=REF)
-    for enum in _enumerations(msgspec.inspect.multi_type_info(kinds)):
+    for enum in _classes(msgspec.inspect.multi_type_info(kinds), Enum):
         schemas[enum.__name__]["enum"] = [member.value for member in enum]
+    # An answer is written whole, even a field with a default (one its Struct computes),
+    # unless its Struct leaves defaults out.
+    for answer in _classes(msgspec.inspect.multi_type_info(answers.RESPONSE_BODIES), Struct):
+        if not answer.__struct_config__.omit_defaults:
+            schemas[answer.__name__]["required"] = list(schemas[answer.__name__]["properties"])
     return schemas
 
 
-def _enumerations(types: Iterable[msgspec.inspect.Type]) -> set[type[Enum]]:
-    """Every enumeration the types use, however deep."""
-    found: set[type[Enum]] = set()
+C = TypeVar("C", bound=type)
+
+
+def _classes(types: Iterable[msgspec.inspect.Type], base: C) -> set[C]:
+    """Every enumeration or Struct (subclasses of ``base``) the types use, however deep."""
+    found: set[C] = set()
     seen: set[int] = set()
     pending = list(types)
     while pending:
@@ -262,14 +270,16 @@ def _enumerations(types: Iterable[msgspec.inspect.Type]) -> set[type[Enum]]:
         if id(kind) in seen:
             continue
         seen.add(id(kind))
-        if isinstance(kind, msgspec.inspect.EnumType):
-            found.add(kind.cls)
-        elif isinstance(kind, msgspec.inspect.StructType):
+        if isinstance(kind, msgspec.inspect.EnumType | msgspec.inspect.StructType) and issubclass(
+            kind.cls, base
+        ):
+            found.add(cast(C, kind.cls))
+        if isinstance(kind, msgspec.inspect.StructType):
             pending += [field.type for field in kind.fields]
-        elif isinstance(kind, msgspec.inspect.Metadata | msgspec.inspect.ListType):
-            pending.append(
-                kind.type if isinstance(kind, msgspec.inspect.Metadata) else kind.item_type
-            )
+        elif isinstance(kind, msgspec.inspect.Metadata):
+            pending.append(kind.type)
+        elif isinstance(kind, msgspec.inspect.ListType):
+            pending.append(kind.item_type)
         elif isinstance(kind, msgspec.inspect.UnionType):
             pending += kind.types
     return found

@@ -77,7 +77,8 @@ def counts_answer(counts: OutcomeCounts) -> Any:
 
 
 def result_answers(results: Sequence[domain.Result]) -> list[Result]:
-    return [answer(Result, result, url=path_to_test(result.test_id)) for result in results]
+    """A run's results: every field from the record's attribute, its link made as it is."""
+    return msgspec.convert(results, list[Result], from_attributes=True)
 
 
 def run_page(runs: Sequence[RunSummary], next_url: str | None) -> RunPage:
