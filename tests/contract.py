@@ -3,15 +3,25 @@
 ``checked_client`` wraps the site so that every answer under ``/api/v1`` a
 test receives is validated, with the ``jsonschema`` library, against the
 response the generated document declares for its operation and status; a
-mismatch fails the test.  ``schema_errors`` checks one value against one schema.
+mismatch fails the test.  ``fetch`` does the same for a real server over
+loopback, with the standard library, and ``check_answer`` for an answer read any
+other way.  ``schema_errors`` checks one value against one schema.
 """
 
 from __future__ import annotations
 
 import functools
+import io
 import json
 import re
+import threading
+from dataclasses import dataclass
+from email.message import Message
 from typing import Any, cast
+from urllib.error import HTTPError
+from urllib.parse import unquote, urlsplit
+from urllib.request import Request as URLRequest
+from urllib.request import urlopen
 
 from jsonschema import Draft202012Validator
 from treq.testing import StubTreq
@@ -84,6 +94,91 @@ def _template_pattern(template: str) -> re.Pattern[str]:
     )
 
 
+def _in_api(path: str) -> bool:
+    return path.startswith("/api/v1/") and path != "/api/v1/openapi.json"
+
+
+_errors_lock = threading.Lock()
+
+
+def check_answer(
+    case: SynchronousTestCase, method: str, path: str, status: int, body: bytes
+) -> None:
+    """Check one answer to ``method path`` (unquoted, no query); a mismatch fails ``case``."""
+    if not _in_api(path):
+        return
+    errors = answer_errors(method, path, status, body)
+    kept = vars(case)
+    with _errors_lock:  # answers may arrive on several threads at once
+        if "_answers_off_contract" not in kept:
+            kept["_answers_off_contract"] = []
+            case.addCleanup(_assert_on_contract, case)
+        kept["_answers_off_contract"] += errors
+
+
+def _assert_on_contract(case: SynchronousTestCase) -> None:
+    with _errors_lock:
+        errors = vars(case).pop("_answers_off_contract")
+    case.assertEqual(errors, [], "answers off the contract")
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """One answer from a real server: the final URL, status, reason, headers and body."""
+
+    url: str
+    status: int
+    reason: str
+    headers: Message
+    body: bytes
+
+    def json(self) -> Any:
+        """The body, decoded as JSON."""
+        return json.loads(self.body)
+
+    def or_raise(self) -> Fetched:
+        """This answer if it is no error, else the ``HTTPError`` ``urlopen`` would raise."""
+        if self.status >= 400:
+            body = io.BytesIO(self.body)
+            raise HTTPError(self.url, self.status, self.reason, self.headers, body)
+        return self
+
+
+def fetch(
+    case: SynchronousTestCase,
+    url: str,
+    method: str = "GET",
+    data: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 10,
+) -> Fetched:
+    """One request to a real server with ``urlopen``, its API answer checked (see above);
+    an error status is returned like any other."""
+    request = URLRequest(url, data=data, headers=headers or {}, method=method)
+    try:
+        with urlopen(request, timeout=timeout) as response:
+            answer = Fetched(
+                response.geturl(),
+                response.status,
+                response.reason,
+                response.headers,
+                response.read(),
+            )
+    except HTTPError as error:
+        answer = Fetched(error.geturl(), error.code, error.reason, error.headers, error.read())
+    if answer.url != url:
+        method = "GET"  # urllib follows a redirect of a GET or POST with a GET
+    path = urlsplit(answer.url).path
+    if _in_api(path):
+        check_answer(case, method, unquote(path), answer.status, answer.body)
+    return answer
+
+
+def fetch_json(case: SynchronousTestCase, url: str, timeout: float = 10) -> Any:
+    """GET ``url``'s JSON from a real server, checked; an error status raises as ``urlopen``."""
+    return fetch(case, url, timeout=timeout).or_raise().json()
+
+
 class CheckedResource(Resource):
     """``inner``, with every JSON answer under /api/v1 checked against the document."""
 
@@ -92,8 +187,7 @@ class CheckedResource(Resource):
     def __init__(self, inner: Resource, case: SynchronousTestCase) -> None:
         super().__init__()
         self._inner = inner
-        self._errors: list[str] = []
-        case.addCleanup(lambda: case.assertEqual(self._errors, [], "answers off the contract"))
+        self._case = case
 
     def render(self, request: Request) -> Any:
         chunks: list[bytes] = []
@@ -112,11 +206,10 @@ class CheckedResource(Resource):
         return cast(Any, self._inner).render(request)
 
     def _check(self, request: Request, body: bytes) -> None:
-        path = request.path.decode("latin-1")
-        if not path.startswith("/api/v1/") or path == "/api/v1/openapi.json":
+        if not _in_api(request.path.decode("latin-1")):
             return
         method = request.method.decode("ascii")
-        self._errors += answer_errors(method, _unquoted(request), request.code, body)
+        check_answer(self._case, method, _unquoted(request), request.code, body)
 
 
 def _unquoted(request: Request) -> str:

@@ -330,6 +330,7 @@ class Reply:
 
 
 def exchange(
+    case: SynchronousTestCase,
     base: str,
     method: str,
     path: str,
@@ -337,20 +338,17 @@ def exchange(
     token: str | None = None,
     timeout: float = 30,
 ) -> Reply:
-    """One request with the standard library, as the reporter sends it; never raises on 4xx/5xx."""
+    """One request with the standard library, as the reporter sends it, its API answer checked
+    against the document; never raises on 4xx/5xx."""
     import json
-    from urllib.error import HTTPError
-    from urllib.request import Request, urlopen
+
+    from tests.contract import fetch
 
     data = None if body is None else body if isinstance(body, bytes) else json.dumps(body).encode()
     headers = {"Content-Type": "application/json"}
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
-    request = Request(base + path, data=data, method=method, headers=headers)
-    try:
-        with urlopen(request, timeout=timeout) as response:
-            status, answer, raw = response.status, dict(response.headers), response.read()
-    except HTTPError as error:
-        status, answer, raw = error.code, dict(error.headers), error.read()
+    fetched = fetch(case, base + path, method, data, headers, timeout)
+    status, answer, raw = fetched.status, dict(fetched.headers), fetched.body
     is_json = answer.get("Content-Type", "").startswith("application/json")
     return Reply(status, answer, json.loads(raw) if raw and is_json else None)

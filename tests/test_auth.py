@@ -6,8 +6,6 @@ import contextlib
 import io
 import json
 import re
-import urllib.error
-import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -24,6 +22,7 @@ from seedboard.db.pool import SynchronousPool
 from seedboard.web import auth, requests
 from seedboard.web.app import Dashboard
 from seedboard.web.templates import make_environment
+from tests import contract
 from tests.contract import checked_client
 from tests.support import record_run, result, start_server, temporary_database
 from tests.test_ingest import run_body
@@ -376,12 +375,8 @@ class ServeCommandTests(SynchronousTestCase):
 
         def fetch(path: str, body: bytes | None = None, **headers: str) -> tuple[int, str]:
             method = "GET" if body is None else "PUT"
-            request = urllib.request.Request(base + path, body, headers, method=method)
-            try:
-                with urllib.request.urlopen(request, timeout=10) as response:
-                    return response.status, response.geturl()
-            except urllib.error.HTTPError as error:
-                return error.code, error.read().decode()
+            answer = contract.fetch(self, base + path, method, body, headers)
+            return answer.status, answer.url if answer.status < 400 else answer.body.decode()
 
         self.assertEqual(fetch("/api/v1/runs")[0], 401)
         self.assertEqual(fetch("/api/v1/runs", Authorization=f"Bearer {token}")[0], 200)

@@ -18,7 +18,6 @@ it these tests are skipped, except in CI (``CI=true``), where they fail.
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import struct
@@ -27,7 +26,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
-from urllib.request import urlopen
 
 from playwright.sync_api import Locator, Page, expect
 from twisted.trial.unittest import SynchronousTestCase
@@ -37,6 +35,7 @@ from seedboard.db.migrate import ensure_schema
 from seedboard.domain import Outcome
 from seedboard.web.urls import path_to_test
 from tests.browser_support import Browser, require_chromium, screenshot
+from tests.contract import fetch_json
 from tests.support import REPO, record_run, result, run_start, start_server
 from tests.test_triage_runs import fails_with_run_seed
 from tests.test_trial_runs import trial
@@ -188,8 +187,7 @@ class BrowserTests(SynchronousTestCase):
         return parts.path + (f"?{parts.query}" if parts.query else "")
 
     def api(self, path: str) -> Any:
-        with urlopen(self.base + path, timeout=10) as response:
-            return json.load(response)
+        return fetch_json(self, self.base + path)
 
     def listed_runs(self, page: Page) -> list[str]:
         """The run ids the runs list shows, top to bottom: each row's first link to a run."""

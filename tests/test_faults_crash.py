@@ -271,8 +271,9 @@ class PagePoller(threading.Thread):
 
     PATHS = ("/", "/api/v1/runs", "/flaky", "/api/v1/trends")
 
-    def __init__(self, base: str) -> None:
+    def __init__(self, case: SynchronousTestCase, base: str) -> None:
         super().__init__(daemon=True)
+        self._case = case
         self._base = base
         self._halt = threading.Event()
         self.statuses: list[int] = []
@@ -282,7 +283,9 @@ class PagePoller(threading.Thread):
         while not self._halt.is_set():
             for path in self.PATHS:
                 began = time.monotonic()
-                self.statuses.append(exchange(self._base, "GET", path, timeout=60).status)
+                self.statuses.append(
+                    exchange(self._case, self._base, "GET", path, timeout=60).status
+                )
                 self.slowest = max(self.slowest, time.monotonic() - began)
 
     def stop(self) -> None:
@@ -296,7 +299,7 @@ class LoadTests(FaultCase):
         locked, and pages asked for meanwhile all answer 200."""
         reporters, tests = by_mode(4, 16), by_mode(1000, 10000)
         self.server.start()
-        poller = PagePoller(self.server.base)
+        poller = PagePoller(self, self.server.base)
         poller.start()
         self.addCleanup(poller.stop)
         running = [self.reporter(tests, SEEDBOARD_FLUSH_TIMEOUT="300") for _ in range(reporters)]

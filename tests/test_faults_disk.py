@@ -109,20 +109,20 @@ class DiskFullTests(SynchronousTestCase):
         base = self.server.base
         probe = uuid4().hex
         self.assertEqual(
-            exchange(base, "PUT", f"/api/v1/runs/{probe}", run_body(), self.token).status, 201
+            exchange(self, base, "PUT", f"/api/v1/runs/{probe}", run_body(), self.token).status, 201
         )
         filler = fill(self.disk)
 
         refused = exchange(
-            base, "PUT", f"/api/v1/runs/{probe}/batches/0", big_batch(1000), self.token
+            self, base, "PUT", f"/api/v1/runs/{probe}/batches/0", big_batch(1000), self.token
         )
         self.assertEqual(refused.status, 503, refused)
         self.assertEqual(refused.headers.get("Retry-After"), "5")
         error = cast(dict[str, dict[str, str]], refused.body)["error"]
         self.assertEqual(error["code"], "unavailable")
         self.assertIn("disk is full", error["message"])
-        self.assertEqual(exchange(base, "GET", "/api/v1/runs").status, 200)
-        self.assertEqual(exchange(base, "GET", "/").status, 200)
+        self.assertEqual(exchange(self, base, "GET", "/api/v1/runs").status, 200)
+        self.assertEqual(exchange(self, base, "GET", "/").status, 200)
 
         done = trial(
             self.project,
@@ -149,10 +149,12 @@ class DiskFullTests(SynchronousTestCase):
         )
         self.assertEqual(uploaded.returncode, 0, uploaded.stdout + uploaded.stderr)
         again = exchange(
-            base, "PUT", f"/api/v1/runs/{probe}/batches/0", big_batch(1000), self.token
+            self, base, "PUT", f"/api/v1/runs/{probe}/batches/0", big_batch(1000), self.token
         )
         self.assertEqual((again.status, again.body), (201, {"stored": 1000, "duplicate": False}))
-        runs = cast(dict[str, list[dict[str, object]]], exchange(base, "GET", "/api/v1/runs").body)
+        runs = cast(
+            dict[str, list[dict[str, object]]], exchange(self, base, "GET", "/api/v1/runs").body
+        )
         reported = [run for run in runs["runs"] if run["id"] != probe]
         self.assertEqual(len(reported), 1)
         self.assertIsNotNone(reported[0]["finished_at"])

@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import socket
 import threading
-import urllib.error
-import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, cast
+from urllib.parse import unquote
 from uuid import uuid4
 
 import treq
@@ -37,7 +36,7 @@ from seedboard.services.results import add_results
 from seedboard.web.app import Dashboard
 from seedboard.web.server import access_log_line, listen, make_dashboard
 from seedboard.web.templates import make_environment
-from tests.contract import checked_client, schema_errors
+from tests.contract import check_answer, checked_client, fetch, schema_errors
 from tests.support import everything_stored, result, run_start, temporary_database
 from tests.test_ingest import result_body, run_body
 
@@ -484,14 +483,21 @@ class ReadsStayOpenTests(APICase):
         self.assertEqual(self.send("GET", "/login", token=None).status, 404)
 
 
-def raw_exchange(port: int, message: bytes) -> bytes:
-    """Send raw bytes to the server and read until it closes the connection."""
+def raw_exchange(case: SynchronousTestCase, port: int, message: bytes) -> bytes:
+    """Send raw bytes to the server and read until it closes the connection; the answer is
+    checked against the document for the request line's method and path."""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
         connection.sendall(message)
         received = []
         while chunk := connection.recv(65536):
             received.append(chunk)
-    return b"".join(received)
+    raw = b"".join(received)
+    method, path, _ = message.decode("latin-1").split(" ", 2)
+    status, headers, body = split_response(raw)
+    if headers.get("transfer-encoding") == "chunked":
+        body = dechunked(body)
+    check_answer(case, method, unquote(path), int(status.split()[1]), body)
+    return raw
 
 
 def split_response(raw: bytes) -> tuple[str, dict[str, str], bytes]:
@@ -505,6 +511,18 @@ def split_response(raw: bytes) -> tuple[str, dict[str, str], bytes]:
     return status, headers, body
 
 
+def dechunked(body: bytes) -> bytes:
+    """The data a chunked body carries."""
+    data: list[bytes] = []
+    while True:
+        size, _, rest = body.partition(b"\r\n")
+        length = int(size.split(b";")[0], 16)
+        if length == 0:
+            return b"".join(data)
+        data.append(rest[:length])
+        body = rest[length + 2 :]
+
+
 def chunked(*chunks: bytes) -> bytes:
     return b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for chunk in chunks) + b"0\r\n\r\n"
 
@@ -513,22 +531,16 @@ def chunked(*chunks: bytes) -> bytes:
 class Client:
     """One uploader in its own thread, with the standard library, as the reporter does it."""
 
+    case: SynchronousTestCase
     base: str
     token: str
     answers: list[tuple[int, bytes]]
 
     def send(self, method: str, path: str, body: object) -> tuple[int, Any]:
-        request = urllib.request.Request(
-            self.base + path,
-            data=json.dumps(body).encode(),
-            method=method,
-            headers={"Authorization": f"Bearer {self.token}", "Content-Type": JSON_TYPE},
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                status, raw = response.status, response.read()
-        except urllib.error.HTTPError as error:
-            status, raw = error.code, error.read()
+        headers = {"Authorization": f"Bearer {self.token}", "Content-Type": JSON_TYPE}
+        data = json.dumps(body).encode()
+        answer = fetch(self.case, self.base + path, method, data, headers, timeout=60)
+        status, raw = answer.status, answer.body
         self.answers.append((status, raw))
         return status, json.loads(raw)
 
@@ -575,7 +587,7 @@ class RealServerTests(TestCase):
             + b'{"started_at": '
         )
         # The server must answer and hang up although most of the body never comes.
-        raw = await deferToThread(raw_exchange, port, message)
+        raw = await deferToThread(raw_exchange, self, port, message)
         self.assert_too_large(raw)
         self.assertEqual(row_counts(self.database), before)
 
@@ -585,7 +597,7 @@ class RealServerTests(TestCase):
         message = self.head(
             "PUT", f"/api/v1/runs/{uuid4().hex}", "Content-Length: 5000", "Expect: 100-continue"
         )
-        raw = await deferToThread(raw_exchange, port, message)
+        raw = await deferToThread(raw_exchange, self, port, message)
         self.assertNotIn(b"100 Continue", raw)
         self.assert_too_large(raw)
 
@@ -596,7 +608,7 @@ class RealServerTests(TestCase):
         message = self.head(
             "PUT", f"/api/v1/runs/{uuid4().hex}", "Transfer-Encoding: chunked"
         ) + chunked(b" " * 600, b" " * 600, json.dumps(run_body()).encode())
-        raw = await deferToThread(raw_exchange, port, message)
+        raw = await deferToThread(raw_exchange, self, port, message)
         self.assert_too_large(raw)
         self.assertEqual(row_counts(self.database), before)
 
@@ -607,7 +619,7 @@ class RealServerTests(TestCase):
         message = self.head(
             "PUT", f"/api/v1/runs/{uuid4().hex}", "Transfer-Encoding: chunked", "Connection: close"
         ) + chunked(body[:100], body[100:])
-        status, _, answer = split_response(await deferToThread(raw_exchange, port, message))
+        status, _, answer = split_response(await deferToThread(raw_exchange, self, port, message))
         self.assertEqual(status, "HTTP/1.1 201 Created", answer)
         self.assertEqual(row_counts(self.database)["runs"], 1)
 
@@ -624,7 +636,7 @@ class RealServerTests(TestCase):
             )
             + body
         )
-        status, _, _ = split_response(await deferToThread(raw_exchange, port, message))
+        status, _, _ = split_response(await deferToThread(raw_exchange, self, port, message))
         self.assertEqual(status, "HTTP/1.1 201 Created")
 
     async def test_concurrent_clients(self) -> None:
@@ -652,7 +664,7 @@ class RealServerTests(TestCase):
             )
             return run_id
 
-        uploaders = [Client(base, self.token, []) for _ in range(clients)]
+        uploaders = [Client(self, base, self.token, []) for _ in range(clients)]
         run_ids = await gatherResults([deferToThread(upload, client) for client in uploaders])
 
         answers = [answer for client in uploaders for answer in client.answers]
@@ -675,7 +687,7 @@ class RealServerTests(TestCase):
         """Eight copies of one batch sent at once are stored exactly once."""
         port = await self.serve()
         base, run_id, copies = f"http://127.0.0.1:{port}", uuid4().hex, 8
-        creator = Client(base, self.token, [])
+        creator = Client(self, base, self.token, [])
         await deferToThread(creator.send, "PUT", f"/api/v1/runs/{run_id}", run_body())
         start = threading.Barrier(copies)
         names = [f"pkg.T.test_{i}" for i in range(500)]
@@ -686,7 +698,7 @@ class RealServerTests(TestCase):
                 "PUT", f"/api/v1/runs/{run_id}/batches/0", {"results": results(*names)}
             )
 
-        senders = [Client(base, self.token, []) for _ in range(copies)]
+        senders = [Client(self, base, self.token, []) for _ in range(copies)]
         answers = await gatherResults([deferToThread(send_copy, client) for client in senders])
         self.assertEqual(sorted(status for status, _ in answers), [200] * (copies - 1) + [201])
         self.assertEqual(sum(body["stored"] for _, body in answers), 500)

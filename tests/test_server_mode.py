@@ -13,11 +13,10 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.error import HTTPError
-from urllib.request import Request, urlopen
 
 from twisted.trial.unittest import SynchronousTestCase
 
+from tests.contract import fetch, fetch_json
 from tests.support import BIN, REPO, environment, sample_run, seedboard_command, start_server
 from tests.test_ingest import run_body
 from tests.test_ingest_api import RUN, UNKNOWN, bad_requests
@@ -57,9 +56,8 @@ class ServerModeTests(SynchronousTestCase):
         return trial(self.project, "--reporter=seedboard", *args, **env)
 
     def api(self, path: str) -> dict:  # type: ignore[type-arg]
-        with urlopen(self.base + path, timeout=10) as response:
-            found: dict = json.load(response)  # type: ignore[type-arg]
-            return found
+        found: dict = fetch_json(self, self.base + path)  # type: ignore[type-arg]
+        return found
 
     def stored_runs(self) -> list[dict]:  # type: ignore[type-arg]
         runs: list[dict] = self.api("/api/v1/runs")["runs"]  # type: ignore[type-arg]
@@ -229,32 +227,26 @@ class RealServerBadInputTests(SynchronousTestCase):
             check=True,
         ).stdout.strip()
         base = start_server(self, project, "--db", str(db), "--port", "0")
-        created = send(base, "PUT", f"/api/v1/runs/{RUN}", run_body(), token)
+        created = send(self, base, "PUT", f"/api/v1/runs/{RUN}", run_body(), token)
         self.assertEqual(created[0], 201)
         before = table_counts(db)
         for bad in bad_requests():
-            status, answer = send(base, bad.method, bad.path, bad.body, token)
+            status, answer = send(self, base, bad.method, bad.path, bad.body, token)
             self.assertEqual((status, answer["error"]["code"]), (bad.status, bad.code), bad)
             if bad.field is not None:
                 self.assertEqual(answer["error"].get("field"), bad.field, bad)
-        status, answer = send(base, "PUT", f"/api/v1/runs/{UNKNOWN}", run_body(), "wrong")
+        status, answer = send(self, base, "PUT", f"/api/v1/runs/{UNKNOWN}", run_body(), "wrong")
         self.assertEqual((status, answer["error"]["code"]), (401, "unauthorized"))
         self.assertEqual(table_counts(db), before)
 
 
-def send(base: str, method: str, path: str, body: object, token: str) -> tuple[int, Any]:
+def send(
+    case: SynchronousTestCase, base: str, method: str, path: str, body: object, token: str
+) -> tuple[int, Any]:
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    request = Request(
-        base + path,
-        data=data,
-        method=method,
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
-    )
-    try:
-        with urlopen(request, timeout=10) as response:
-            return response.status, json.load(response)
-    except HTTPError as error:
-        return error.code, json.load(error)
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+    answer = fetch(case, base + path, method, data, headers)
+    return answer.status, answer.json()
 
 
 def table_counts(db: Path) -> dict[str, int]:
@@ -361,6 +353,5 @@ class ServerReplayTests(SynchronousTestCase):
             check=True,
         )
         self.assertRegex(done.stdout, r"reproduced 2/2: \S+test_always_fails with seed \d+")
-        with urlopen(base + "/api/v1/runs", timeout=10) as response:
-            runs = json.load(response)["runs"]
+        runs = fetch_json(self, base + "/api/v1/runs")["runs"]
         self.assertEqual(sorted(run["is_replay"] for run in runs), [False, True, True])

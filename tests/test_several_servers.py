@@ -13,13 +13,12 @@ import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.error import HTTPError
-from urllib.request import Request, urlopen
 from uuid import uuid4
 
 from twisted.trial.unittest import SynchronousTestCase
 
 from seedboard.db.engine import open_database
+from tests.contract import fetch, fetch_json
 from tests.support import REPO, database_url, sample_run, seedboard_command, start_server
 from tests.test_ingest import run_body
 
@@ -55,18 +54,8 @@ class SeveralServersTests(SynchronousTestCase):
         return seedboard_command(self.project, self.url, *args, check=True)
 
     def send(self, base: str, method: str, path: str, body: bytes) -> int:
-        request = Request(
-            base + path,
-            data=body,
-            method=method,
-            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
-        )
-        try:
-            with urlopen(request, timeout=60) as response:
-                status: int = response.status
-        except HTTPError as error:
-            status = error.code
-        return status
+        headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"}
+        return fetch(self, base + path, method, body, headers, timeout=60).status
 
     def on_every_server(self, method: str, path: str, body: bytes) -> list[int]:
         """Send one request to all servers at the same moment, as a retry through a proxy may."""
@@ -105,8 +94,7 @@ class SeveralServersTests(SynchronousTestCase):
         self.assertEqual(
             self.on_every_server("POST", f"/api/v1/runs/{run_id}/finish", finish), [200, 200]
         )
-        with urlopen(f"{self.servers[1]}/api/v1/runs/{run_id}", timeout=10) as response:
-            run = json.load(response)["run"]
+        run = fetch_json(self, f"{self.servers[1]}/api/v1/runs/{run_id}")["run"]
         self.assertEqual(run["counts"]["total"], RESULTS_PER_BATCH * BATCHES)
         self.assertEqual(run["counts"]["failure"], RESULTS_PER_BATCH * BATCHES // 10)
         self.assertEqual(
@@ -132,10 +120,8 @@ class SeveralServersTests(SynchronousTestCase):
 
     def flaky_and_runs(self, base: str) -> tuple[list[str], int]:
         """The flaky tests' ids, and the runs the trends count."""
-        with urlopen(f"{base}/api/v1/flaky", timeout=10) as response:
-            flaky = [test["test_id"] for test in json.load(response)["tests"]]
-        with urlopen(f"{base}/api/v1/trends", timeout=10) as response:
-            runs = sum(point["runs"] for point in json.load(response)["points"])
+        flaky = [test["test_id"] for test in fetch_json(self, f"{base}/api/v1/flaky")["tests"]]
+        runs = sum(point["runs"] for point in fetch_json(self, f"{base}/api/v1/trends")["points"])
         return flaky, runs
 
     def test_kept_pages_follow_other_servers_writes(self) -> None:
@@ -163,8 +149,7 @@ class SeveralServersTests(SynchronousTestCase):
         outputs = [reporter.communicate(timeout=300)[0] for reporter in reporters]
         for output in outputs:
             self.assertRegex(output.splitlines()[-1], r"recorded run .* \(300 results\)")
-        with urlopen(f"{self.servers[0]}/api/v1/runs", timeout=10) as response:
-            runs = json.load(response)["runs"]
+        runs = fetch_json(self, f"{self.servers[0]}/api/v1/runs")["runs"]
         self.assertEqual([run["counts"]["total"] for run in runs], [300] * 4)
         stored_runs, results, _, tests = self.counts()
         self.assertEqual((stored_runs, results, tests), (4, 1200, 300))

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
-from urllib.request import urlopen
 
 from twisted.trial.unittest import SynchronousTestCase
 
 from seedboard.seeds import derived_seed
+from tests.contract import fetch_json
 from tests.support import BIN, REPO, database_url, environment, start_server
 from tests.test_trial_runs import trial
 
@@ -38,8 +37,7 @@ class TriageEndToEndTests(SynchronousTestCase):
 
     def flaky(self, base: str) -> dict[str, Any]:
         """The non-stable tests by id, from the server's /api/v1/flaky."""
-        with urlopen(base + "/api/v1/flaky", timeout=10) as response:
-            return {test["test_id"]: test for test in json.load(response)["tests"]}
+        return {test["test_id"]: test for test in fetch_json(self, base + "/api/v1/flaky")["tests"]}
 
     def test_replay_settles_each_class(self) -> None:
         """Four runs leave two tests unconfirmed; replaying their failing seeds makes one

@@ -9,10 +9,10 @@ import sqlite3
 import subprocess
 from pathlib import Path
 from urllib.error import HTTPError
-from urllib.request import urlopen
 
 from twisted.trial.unittest import SynchronousTestCase
 
+from tests import contract
 from tests.support import BIN, REPO, environment, start_server
 
 SAMPLES = REPO / "tests" / "samples"
@@ -271,33 +271,32 @@ class ServeTests(SynchronousTestCase):
             trial(self.project, "--reporter=seedboard", "samplepkg")
         base = self.serve()
 
-        listing = json.loads(fetch(base + "api/v1/runs"))
+        listing = json.loads(self.fetch(base + "api/v1/runs"))
         self.assertEqual(len(listing["runs"]), 2)
         newest = listing["runs"][0]
         self.assertEqual(newest["counts"]["total"], 11)
-        self.assertIn(newest["id"], fetch(base))
+        self.assertIn(newest["id"], self.fetch(base))
 
-        detail = json.loads(fetch(base + f"api/v1/runs/{newest['id']}"))
+        detail = json.loads(self.fetch(base + f"api/v1/runs/{newest['id']}"))
         by_name = {r["test_id"].rsplit(".", 1)[-1]: r for r in detail["results"]}
         self.assertEqual(by_name["test_pinned"]["seed"], 1234)
-        page = fetch(base + f"runs/{newest['id']}")
+        page = self.fetch(base + f"runs/{newest['id']}")
         self.assertIn("kaboom (random seed: ", page)
 
         test_id = "samplepkg.test_sample.SeededTests.test_pinned"
-        history = json.loads(fetch(base + f"api/v1/tests/{test_id}"))
+        history = json.loads(self.fetch(base + f"api/v1/tests/{test_id}"))
         self.assertEqual([r["seed"] for r in history["runs"]], [1234, 1234])
-        self.assertIn(test_id, fetch(base + f"tests/{test_id}"))
+        self.assertIn(test_id, self.fetch(base + f"tests/{test_id}"))
 
     def test_unknown_run_is_404(self) -> None:
         """An unknown run id is a 404 page from the real server, not a traceback."""
         base = self.serve()
         with self.assertRaises(HTTPError) as raised:
-            fetch(base + "runs/nope")
+            self.fetch(base + "runs/nope")
         self.assertEqual(raised.exception.code, 404)
         self.assertNotIn("Traceback", raised.exception.read().decode())
 
-
-def fetch(url: str) -> str:
-    with urlopen(url, timeout=10) as response:
-        body: bytes = response.read()
+    def fetch(self, url: str) -> str:
+        """The page or API answer at ``url`` as text (the API's checked); errors raise."""
+        body: bytes = contract.fetch(self, url).or_raise().body
         return body.decode("utf-8")

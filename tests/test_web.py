@@ -31,7 +31,7 @@ from seedboard.web.server import listen, make_dashboard
 from seedboard.web.templates import make_environment
 from seedboard.web.text import iso_utc
 from seedboard.web.urls import path_to_test
-from tests.contract import checked_client, schema_errors
+from tests.contract import check_answer, checked_client, schema_errors
 from tests.support import record_run, result, run_start, temporary_database
 
 P = ParamSpec("P")
@@ -529,7 +529,9 @@ class ServerTests(TestCase):
 
         async def fetch(path: str) -> tuple[int, bytes]:
             response = await treq.get(base + path, pool=connections)
-            return response.code, await treq.content(response)
+            body: bytes = await treq.content(response)
+            check_answer(self, "GET", path, response.code, body)
+            return response.code, body
 
         code, body = await fetch("/")
         self.assertEqual(code, 200)
