@@ -22,6 +22,8 @@ import msgspec.inspect
 from msgspec import UNSET, Struct
 from msgspec.structs import astuple
 
+from seedboard.domain import CONTROL_CHARACTERS
+
 
 class Invalid(ValueError):
     """A request the server refuses: what is wrong, and which field, when one is at fault.
@@ -224,6 +226,12 @@ def _items(value: Struct) -> Iterator[tuple[str, Any]]:
     return zip(value.__struct_fields__, astuple(value), strict=True)
 
 
+ONE_LINE_PATTERN: Final = f"^[^{CONTROL_CHARACTERS}]*$(?!\\n)"
+"""Text fit for one line of a page or a shell: no control character (C0, tab and
+newline included, DEL, or C1).  A field declares it with ``Meta(pattern=...)``.  The
+lookahead is for Python, whose ``$`` also matches before a final newline."""
+ONE_LINE_WORDS: Final = "must be one line without control characters (no newline, tab or escape)"
+
 # msgspec's errors in the API's words.
 
 _ERROR = re.compile(r"(?P<what>.*?)(?: - at `\$(?P<path>.*)`)?", re.DOTALL)
@@ -255,7 +263,10 @@ _PHRASES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
     (re.compile(r"Expected `(?:int|float)` >= (\S+)"), lambda m: f"must be at least {m[1]}"),
     (re.compile(r"Expected `(?:int|float)` <= (\S+)"), lambda m: f"must be at most {m[1]}"),
     (re.compile(r"(?:Integer value|Number) out of range"), lambda m: "is out of range"),
-    (re.compile(r"Expected `str` matching regex"), lambda m: _EXPECTED["time"]),
+    (
+        re.compile(r"Expected `str` matching regex (.*)", re.DOTALL),
+        lambda m: ONE_LINE_WORDS if m[1] == repr(ONE_LINE_PATTERN) else _EXPECTED["time"],
+    ),
     (re.compile(r"Invalid RFC3339 encoded date"), lambda m: "must be a date written YYYY-MM-DD"),
 )
 

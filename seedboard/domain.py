@@ -38,6 +38,12 @@ OUTCOME_OF: dict[str, Outcome] = {outcome.value: outcome for outcome in Outcome}
 for the thousands of rows of a page."""
 
 
+CONTROL_CHARACTERS = "\\x00-\\x1f\\x7f-\\x9f"
+"""Control characters (C0 with tab and newline, DEL, C1) as the inside of a regular
+expression's character class, in the syntax Python and JSON Schema share.  A run's
+metadata holds none: it is shown on one line, and its command goes into a shell."""
+
+
 @dataclass(frozen=True, slots=True)
 class RunStart:
     """What is known about a run when it begins."""

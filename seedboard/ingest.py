@@ -16,6 +16,7 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 from msgspec.structs import asdict, astuple
 
 from seedboard.decoding import (
+    ONE_LINE_PATTERN,
     Invalid,
     decode,
     decode_quickly,
@@ -58,9 +59,19 @@ Time = Annotated[
 Seed = Annotated[int, Meta(ge=0, le=MAX_BIGINT)]
 BigInt = Annotated[int, Meta(ge=MIN_BIGINT, le=MAX_BIGINT)]
 Line = Annotated[int, Meta(ge=0, le=MAX_INT)]
-Name = Annotated[str, Meta(max_length=255)]
-Version = Annotated[str, Meta(max_length=64)]
-Commit = Annotated[str, Meta(max_length=64)]
+# A run's metadata is shown on one line and goes into shell commands (the replay
+# command, ``seedboard replay``): no control characters, newlines and tabs included.
+Name = Annotated[str, Meta(max_length=255, pattern=ONE_LINE_PATTERN)]
+Version = Annotated[str, Meta(max_length=64, pattern=ONE_LINE_PATTERN)]
+Commit = Annotated[str, Meta(max_length=64, pattern=ONE_LINE_PATTERN)]
+Command = Annotated[
+    str,
+    Meta(
+        pattern=ONE_LINE_PATTERN,
+        description="The command line the run was started with, shell-quoted, on one line",
+    ),
+]
+Url = Annotated[str, Meta(pattern=ONE_LINE_PATTERN)]
 TestId = Annotated[str, Meta(min_length=1)]
 Seconds = Annotated[float, Meta(ge=0)]
 
@@ -72,11 +83,11 @@ class RunBody(Struct, forbid_unknown_fields=True):
     host: Name
     python_version: Version
     twisted_version: Version
-    command: str
+    command: Command
     order_seed: BigInt | None
     branch: Name | None
     commit: Commit | None
-    build_url: str | None
+    build_url: Url | None
     # Added after v1 was first published, so optional: older reporters omit them.
     run_seed: Seed | UnsetType | None = UNSET
     is_replay: bool | UnsetType | None = UNSET

@@ -29,7 +29,7 @@ class ChangeCountTests(SynchronousTestCase):
 
     def test_every_write_of_runs_counts(self) -> None:
         """Creating a run, adding results, finishing it and recounting each move the count;
-        a retried create and an empty batch do not."""
+        a retried create, an empty batch and a retried finish do not."""
         start = run_start()
         finished = start.started_at + timedelta(seconds=1)
         steps: list[tuple[str, Callable[[], object]]] = [
@@ -41,9 +41,12 @@ class ChangeCountTests(SynchronousTestCase):
             before = self.count()
             step()
             self.assertEqual(self.count(), before + 1, name)
+            if name == "add":
+                self.db.write(runs.store_results, start.id, [])
+                self.assertEqual(self.count(), before + 1, "empty batch")
         before = self.count()
         self.db.write(runs.create_run, start)
-        self.db.write(runs.store_results, start.id, [])
+        self.db.write(runs.finish_run, start.id, finished)
         self.assertEqual(self.count(), before)
         self.db.write(aggregates.rebuild)
         self.assertEqual(self.count(), before + 1)

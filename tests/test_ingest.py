@@ -167,6 +167,28 @@ class ParseRunTests(SynchronousTestCase):
             (error.field, error.message), ("host", "must not contain NUL characters (U+0000)")
         )
 
+    def test_control_characters(self) -> None:
+        """The metadata that goes on one line or into a shell (command, host, versions,
+        branch, commit, build URL) refuses every control character, a final newline and
+        C1 included, naming the field; other text (U+2028, accents, quotes) is kept."""
+        fields = (
+            "command",
+            "host",
+            "python_version",
+            "twisted_version",
+            "branch",
+            "commit",
+            "build_url",
+        )
+        for field in fields:
+            for bad in ("\n", "a\nb", "a\n", "\tx", "x\r", "\x1b[2J", "\x7f", "\x85", "\x9b"):
+                error = self.invalid(encode(run_body(**{field: bad})))
+                self.assertEqual(error.field, field, repr(bad))
+                self.assertIn("without control characters", error.message)
+            kept = "a b 'c' \"d\" $(e) \u00e9 \u2028 \ufffd"
+            run = ingest.parse_run(RUN_ID, encode(run_body(**{field: kept})))
+            self.assertEqual(getattr(run, field), kept)
+
     def test_not_an_object(self) -> None:
         """A body that is JSON but no object is invalid, with no field named."""
         for body in (b"[]", b"null", b'"run"', b"3"):

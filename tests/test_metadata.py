@@ -129,6 +129,12 @@ class CommandLineTests(SynchronousTestCase):
             "trial --reporter=seedboard 'my pkg'",
         )
 
+    def test_control_characters_replaced(self) -> None:
+        """An argument holding a newline, tab or escape is recorded with U+FFFD in their
+        place: the server refuses control characters, and the run must not be lost."""
+        recorded = command_line(["/venv/bin/trial", "a\nb", "\tc\x1b"])
+        self.assertEqual(recorded, "trial 'a\ufffdb' '\ufffdc\ufffd'")
+
     def test_module(self) -> None:
         """python -m twisted.trial is shown as such."""
         self.assertEqual(

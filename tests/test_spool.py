@@ -3,12 +3,72 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 from twisted.trial.unittest import SynchronousTestCase
 
 from seedboard.settings import spool_root
 from seedboard_reporter.spool import RunSpool, spooled_runs
+
+
+class SpoolModeTests(SynchronousTestCase):
+    """Spooled requests hold test output: files 0600, folders 0700, whatever the umask."""
+
+    def spool_under(self, umask: int) -> tuple[Path, RunSpool]:
+        base = Path(self.mktemp())
+        base.mkdir()
+        root = base / ".seedboard" / "spool"
+        old = os.umask(umask)
+        try:
+            spool = RunSpool(root, "r1")
+            self.assertTrue(spool.claim())
+            self.addCleanup(spool.release)
+            spool.add_run(b"{}")
+            spool.add_batch(0, b"{}")
+            spool.add_finish(b"{}")
+        finally:
+            os.umask(old)
+        return base, spool
+
+    def modes(self, base: Path) -> dict[str, int]:
+        return {
+            str(path.relative_to(base)): stat.S_IMODE(path.stat().st_mode)
+            for path in sorted(base.rglob("*"))
+        }
+
+    def test_private_whatever_the_umask(self) -> None:
+        """Under a permissive umask (0) and a strange one (0o277: no write for the owner)
+        every folder the spool makes is 0700 and every file, the lock included, 0600."""
+        for umask in (0, 0o022, 0o277):
+            base, _ = self.spool_under(umask)
+            modes = self.modes(base)
+            self.assertEqual(
+                sorted(modes),
+                [
+                    ".seedboard",
+                    ".seedboard/spool",
+                    ".seedboard/spool/r1",
+                    ".seedboard/spool/r1/.lock",
+                    ".seedboard/spool/r1/0-run.json",
+                    ".seedboard/spool/r1/1-batch-00000000.json",
+                    ".seedboard/spool/r1/2-finish.json",
+                ],
+            )
+            for name, mode in modes.items():
+                wanted = 0o600 if name.endswith((".json", ".lock")) else 0o700
+                self.assertEqual(mode, wanted, f"umask {umask:o}: {name} is {mode:o}")
+
+    def test_old_files_made_private(self) -> None:
+        """A half-written request an older version left readable to all is rewritten 0600."""
+        base = Path(self.mktemp())
+        folder = base / "r1"
+        folder.mkdir(parents=True)
+        stale = folder / "0-run.part"
+        stale.write_bytes(b"old")
+        stale.chmod(0o644)
+        RunSpool(base, "r1").add_run(b"{}")
+        self.assertEqual(stat.S_IMODE((folder / "0-run.json").stat().st_mode), 0o600)
 
 
 class SpoolTests(SynchronousTestCase):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -281,6 +282,144 @@ class BatchStoreTests(SynchronousTestCase):
         )
         self.assertEqual(self.db.read(batches.batch_numbers, self.start.id), [])
         self.assertTrue(self.add(0, ["t.a"]))
+
+
+class LifecycleStoreTests(SynchronousTestCase):
+    """A finished run is closed: the store functions check it in the write transaction."""
+
+    def setUp(self) -> None:
+        self.db = temporary_database(self)
+        self.start = run_start(started_at=NOW)
+        self.end = NOW + timedelta(seconds=3)
+        self.db.write(runs.create_run, self.start)
+        self.db.write(batches.store_batch, self.start.id, 0, [result("t.a")], NOW)
+        self.db.write(runs.finish_run, self.start.id, self.end)
+
+    def finished_at(self) -> datetime | None:
+        summary = self.db.read(runs.run_summary, self.start.id)
+        assert summary is not None
+        return summary.finished_at
+
+    def test_new_batch_refused(self) -> None:
+        """A new batch for a finished run raises RunFinished naming run_id, and stores nothing."""
+        error = self.assertRaises(
+            runs.RunFinished,
+            self.db.write,
+            batches.store_batch,
+            self.start.id,
+            1,
+            [result("t.b")],
+            NOW,
+        )
+        self.assertEqual((error.field, error.finished_at), ("run_id", self.end))
+        self.assertEqual(self.db.read(batches.batch_numbers, self.start.id), [0])
+        self.assertRaises(
+            runs.RunFinished, self.db.write, runs.store_results, self.start.id, [result("t.c")]
+        )
+        detail = self.db.read(runs.get_run, self.start.id)
+        assert detail is not None
+        self.assertEqual([r.test_id for r in detail.results], ["t.a"])
+
+    def test_stored_batch_still_a_duplicate(self) -> None:
+        """A batch stored before the finish, sent again, is still just a duplicate."""
+        stored = self.db.write(batches.store_batch, self.start.id, 0, [result("t.a")], NOW)
+        self.assertFalse(stored)
+
+    def test_finish_again(self) -> None:
+        """The same finish again changes nothing; another time raises RunFinished."""
+        self.db.write(runs.finish_run, self.start.id, self.end)
+        later = self.end + timedelta(seconds=1)
+        error = self.assertRaises(
+            runs.RunFinished, self.db.write, runs.finish_run, self.start.id, later
+        )
+        self.assertEqual(error.field, "finished_at")
+        self.assertEqual(self.finished_at(), self.end)
+
+    def test_finish_before_start(self) -> None:
+        """A finish before the start is an ImpossibleTime; a finish at the start is not."""
+        start = run_start(started_at=NOW)
+        self.db.write(runs.create_run, start)
+        early = NOW - timedelta(microseconds=1)
+        error = self.assertRaises(
+            runs.ImpossibleTime, self.db.write, runs.finish_run, start.id, early
+        )
+        self.assertEqual(error.field, "finished_at")
+        self.db.write(runs.finish_run, start.id, NOW)
+
+    def test_far_ahead_of_the_clock(self) -> None:
+        """Given the clock, a start or finish more than MAX_AHEAD after it is refused."""
+        ahead = NOW + runs.MAX_AHEAD
+        too_far = ahead + timedelta(microseconds=1)
+        error = self.assertRaises(
+            runs.ImpossibleTime,
+            self.db.write,
+            runs.create_run,
+            run_start(started_at=too_far),
+            NOW,
+        )
+        self.assertEqual(error.field, "started_at")
+        start = run_start(started_at=ahead)
+        self.assertTrue(self.db.write(runs.create_run, start, NOW))
+        error = self.assertRaises(
+            runs.ImpossibleTime, self.db.write, runs.finish_run, start.id, too_far, NOW
+        )
+        self.assertEqual(error.field, "finished_at")
+        self.db.write(runs.finish_run, start.id, ahead, NOW)
+
+    def other_process(self) -> engine.Database:
+        """The same database opened again, as another server process would."""
+        other = open_database(self.db.writer.url.render_as_string(hide_password=False))
+        self.addCleanup(other.dispose)
+        return other
+
+    def test_finish_waits_for_a_batch_in_flight(self) -> None:
+        """A finish arriving while a batch's transaction is open waits for it, so the batch
+        is stored whole and the run finished after it; nothing slips past the check."""
+        start = run_start(started_at=NOW)
+        self.db.write(runs.create_run, start)
+        other = self.other_process()
+        done = threading.Event()
+
+        def finish() -> None:
+            other.write(runs.finish_run, start.id, self.end)
+            done.set()
+
+        with self.db.writer.begin() as conn:
+            self.assertTrue(batches.store_batch(conn, start.id, 0, [result("t.a")], NOW))
+            finisher = threading.Thread(target=finish)
+            finisher.start()
+            self.assertFalse(done.wait(0.3), "the finish did not wait for the batch")
+        finisher.join(30)
+        self.assertTrue(done.is_set())
+        self.assertEqual(self.db.read(batches.batch_numbers, start.id), [0])
+        self.assertRaises(
+            runs.RunFinished, self.db.write, batches.store_batch, start.id, 1, [result()], NOW
+        )
+
+    def test_batch_waits_for_a_finish_in_flight(self) -> None:
+        """A batch arriving while a finish's transaction is open waits for it, then is
+        refused: it cannot read the run as open and store after the finish."""
+        start = run_start(started_at=NOW)
+        self.db.write(runs.create_run, start)
+        other = self.other_process()
+        outcome: list[BaseException | bool] = []
+
+        def add() -> None:
+            try:
+                outcome.append(other.write(batches.store_batch, start.id, 0, [result("t.a")], NOW))
+            except BaseException as error:
+                outcome.append(error)
+
+        with self.db.writer.begin() as conn:
+            runs.finish_run(conn, start.id, self.end)
+            adder = threading.Thread(target=add)
+            adder.start()
+            adder.join(0.3)
+            self.assertEqual(outcome, [], "the batch did not wait for the finish")
+        adder.join(30)
+        [refused] = outcome
+        self.assertIsInstance(refused, runs.RunFinished, repr(refused))
+        self.assertEqual(self.db.read(batches.batch_numbers, start.id), [])
 
 
 class HistoryStoreTests(SynchronousTestCase):

@@ -242,6 +242,10 @@ class SeedStatsTests(SynchronousTestCase):
         self.assertEqual(found.seeds, (SeedStats(3, 0, 1, ()),))
 
 
+def by_rank(verdict: Verdict) -> tuple[bool, float, float, int, str]:
+    return rank_key(verdict, "pkg.test")
+
+
 class RankKeyTests(SynchronousTestCase):
     def test_order(self) -> None:
         """Non-stable first, then higher failure rate, then higher flip rate."""
@@ -250,18 +254,26 @@ class RankKeyTests(SynchronousTestCase):
         flaky_often = verdict(Classification.FLAKY, 0.5, 0.2)
         flaky_flipping = verdict(Classification.FLAKY, 0.2, 0.9)
         flaky_steady = verdict(Classification.SEED_DEPENDENT, 0.2, 0.1)
-        ranked = sorted([stable, flaky_steady, flaky_flipping, broken, flaky_often], key=rank_key)
+        ranked = sorted([stable, flaky_steady, flaky_flipping, broken, flaky_often], key=by_rank)
         self.assertEqual(ranked, [broken, flaky_often, flaky_flipping, flaky_steady, stable])
 
     def test_more_runs_first_on_ties(self) -> None:
         """With equal rates, the test with more evidence comes first."""
         few = Verdict(Classification.UNCONFIRMED, 4, 2, 0.5, 0.5, ())
         many = Verdict(Classification.UNCONFIRMED, 40, 20, 0.5, 0.5, ())
-        self.assertEqual(sorted([few, many], key=rank_key), [many, few])
+        self.assertEqual(sorted([few, many], key=by_rank), [many, few])
+
+    def test_ties_by_test_id(self) -> None:
+        """Tests tied on every other criterion are ranked by test id."""
+        same = Verdict(Classification.FLAKY, 10, 5, 0.5, 0.4, ())
+        names = ["pkg.c", "pkg.a", "pkg.b"]
+        self.assertEqual(sorted(names, key=lambda name: rank_key(same, name)), sorted(names))
+        less = Verdict(Classification.FLAKY, 9, 4, 0.5, 0.4, ())
+        self.assertLess(rank_key(same, "pkg.z"), rank_key(less, "pkg.a"))
 
     def test_classified_verdicts(self) -> None:
         """Verdicts from ``classify`` rank a broken test above a flaky one above a stable one."""
         broken = classify(history((F, 1)))
         flaky = classify(history((P, None), (F, None)))
         stable = classify(history((P, 1)))
-        self.assertEqual(sorted([stable, flaky, broken], key=rank_key), [broken, flaky, stable])
+        self.assertEqual(sorted([stable, flaky, broken], key=by_rank), [broken, flaky, stable])

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import random
+import shlex
+
 from twisted.trial.unittest import SynchronousTestCase
 
 from seedboard.triage.snippets import (
@@ -112,6 +115,64 @@ class RunReplayCommandTests(SynchronousTestCase):
     def test_empty_command(self) -> None:
         """A run with no recorded command is replayed with plain trial."""
         self.assertEqual(run_replay_command(5, "  "), "SEEDBOARD_RUN_SEED=5 trial")
+
+    def test_quoted_again(self) -> None:
+        """Each recorded argument is quoted again, so shell syntax in one is only text:
+        the command runs the recorded program with exactly the arguments shown."""
+        cases = {
+            "trial x; rm -rf ~": "trial 'x;' rm -rf '~'",
+            "trial $(id) `id` x|y >z &": "trial '$(id)' '`id`' 'x|y' '>z' '&'",
+            'trial "a b"   c': "trial 'a b' c",
+            'trial "it\'s"': "trial 'it'\"'\"'s'",
+        }
+        for command, built in cases.items():
+            replay = run_replay_command(1, command)
+            self.assertEqual(replay, f"SEEDBOARD_RUN_SEED=1 {built}", command)
+            assert replay is not None
+            self.assertEqual(shlex.split(replay)[1:], shlex.split(command), command)
+
+    def test_control_characters(self) -> None:
+        """A stored command holding a control character (newline, tab, escape, DEL, C1),
+        quoted or not, gets no replay command rather than its raw text."""
+        for command in (
+            "trial x\nrm -rf ~",
+            "trial 'a\nb'",
+            "trial\tx",
+            "trial x\r",
+            "trial \x1b[2Jx",
+            "trial \x7f",
+            "trial \x9b31m",
+            "trial \x00",
+        ):
+            self.assertIsNone(run_replay_command(1, command, order_seed=3), repr(command))
+
+    def test_cannot_split(self) -> None:
+        """A command with unbalanced quotes gets no replay command."""
+        for command in ("trial 'x", 'trial "x', "trial x\\"):
+            self.assertIsNone(run_replay_command(1, command), command)
+
+    def test_assignment_as_program(self) -> None:
+        """A program word that reads as an assignment is quoted, so the shell cannot take
+        it as one more variable set for the next word."""
+        self.assertEqual(
+            run_replay_command(1, "PATH=/tmp/x trial mypkg"),
+            "SEEDBOARD_RUN_SEED=1 'PATH=/tmp/x' trial mypkg",
+        )
+
+    def test_one_line_always(self) -> None:
+        """Whatever was recorded, the replay command is None or one line of printable
+        text that splits back into the seed, then the recorded words."""
+        alphabet = ["a", " ", "'", '"', "\\", "$", ";", "\n", "\t", "=", "|", "-", "\x1b"]
+        rng = random.Random(15)
+        for _ in range(2000):
+            command = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+            replay = run_replay_command(3, command)
+            if replay is None:
+                continue
+            self.assertTrue(replay.isprintable(), repr(command))
+            words = shlex.split(replay)
+            self.assertEqual(words[0], "SEEDBOARD_RUN_SEED=3")
+            self.assertEqual(words[1:], shlex.split(command) or ["trial"], repr(command))
 
 
 class HasOrderOptionTests(SynchronousTestCase):

@@ -16,7 +16,8 @@ from seedboard.triage.trends import (
     bucket_starts,
     first_day,
     flaky_trend,
-    most_flaky_candidates,
+    most_flaky,
+    most_flaky_contenders,
     outcome_point,
     trend_points,
 )
@@ -136,8 +137,25 @@ class MostFlakyTests(SynchronousTestCase):
         rows = [day_test(D1, 1, passes=1, failures=2), day_test(D2, 1, failures=1)]
         rows += [day_test(D1, 2, failures=9)]  # never passed: broken, not flaky
         rows += [day_test(D1, 3, passes=5, failures=1), day_test(D1, 4, passes=1, failures=3)]
-        self.assertEqual(most_flaky_candidates(rows), [(1, 3, 4), (4, 3, 4), (3, 1, 6)])
-        self.assertEqual(most_flaky_candidates(rows, limit=1), [(1, 3, 4)])
+        self.assertEqual(most_flaky_contenders(rows), [(1, 3, 4), (4, 3, 4), (3, 1, 6)])
+        # Tests tied with the last one kept stay contenders: their names decide.
+        self.assertEqual(most_flaky_contenders(rows, limit=1), [(1, 3, 4), (4, 3, 4)])
+        self.assertEqual(most_flaky_contenders(rows, limit=2), [(1, 3, 4), (4, 3, 4)])
+        self.assertEqual(most_flaky_contenders(rows, limit=0), [])
+
+    def test_ties_by_name(self) -> None:
+        """Tests with as many failures are ranked by test id, whatever their keys: the
+        database that numbered the tests in another order shows the same list."""
+        rows = [day_test(D1, key, passes=1, failures=2) for key in (7, 3, 5)]
+        rows += [day_test(D1, 9, passes=1, failures=4)]
+        for names in (
+            {7: "pkg.a", 3: "pkg.b", 5: "pkg.c", 9: "pkg.z"},
+            {7: "pkg.c", 3: "pkg.a", 5: "pkg.b", 9: "pkg.z"},
+        ):
+            ranked = most_flaky(most_flaky_contenders(rows, limit=2), names, limit=2)
+            self.assertEqual([names[t] for t, _, _ in ranked], ["pkg.z", "pkg.a"])
+            ranked = most_flaky(most_flaky_contenders(rows), names)
+            self.assertEqual([names[t] for t, _, _ in ranked], ["pkg.z", "pkg.a", "pkg.b", "pkg.c"])
 
     def test_sparkline_and_rates(self) -> None:
         """The sparkline shows the latest results oldest first, skips as null, no replays."""

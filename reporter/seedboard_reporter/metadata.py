@@ -8,6 +8,7 @@ Worked out in the writer process, from the ``RunFacts`` the reporter sends.
 from __future__ import annotations
 
 import platform
+import re
 import shlex
 import socket
 import subprocess
@@ -18,10 +19,23 @@ from pathlib import Path
 
 import twisted
 
-from seedboard.domain import RunStart
+from seedboard.domain import CONTROL_CHARACTERS, RunStart
 from seedboard.settings import BRANCH_ENV, BUILD_URL_ENV, COMMIT_ENV, REPLAY_ENV
 
 GIT_TIMEOUT = 2.0
+
+_CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")
+
+
+def one_line(text: str) -> str:
+    """``text`` with each control character (newline, tab, escape...) as U+FFFD: the
+    server refuses them in a run's metadata, which is shown on one line and put into
+    shell commands, and a run should not be lost for an odd argument."""
+    return _CONTROL.sub("\ufffd", text)
+
+
+def _one_line_or_none(text: str | None) -> str | None:
+    return None if text is None else one_line(text)
 
 
 @dataclass(frozen=True)
@@ -181,7 +195,7 @@ def command_line(argv: Sequence[str]) -> str:
     program = Path(argv[0]).name if argv else "trial"
     if program == "__main__.py":
         program = "python -m twisted.trial"
-    return " ".join([program, *(shlex.quote(arg) for arg in argv[1:])])
+    return one_line(" ".join([program, *(shlex.quote(arg) for arg in argv[1:])]))
 
 
 def run_start(
@@ -197,14 +211,14 @@ def run_start(
     return RunStart(
         id=run_id,
         started_at=started_at,
-        host=socket.gethostname(),
+        host=one_line(socket.gethostname()),
         python_version=platform.python_version(),
         twisted_version=twisted.__version__,
         command=command_line(argv),
         order_seed=order_seed,
-        branch=source.branch,
-        commit=source.commit,
-        build_url=source.build_url,
+        branch=_one_line_or_none(source.branch),
+        commit=_one_line_or_none(source.commit),
+        build_url=_one_line_or_none(source.build_url),
         run_seed=run_seed,
         is_replay=environ.get(REPLAY_ENV) == "1",
     )

@@ -5,6 +5,9 @@ order they must be sent in.  Whatever the server has not acknowledged when a
 run ends (server down, killed process) stays on disk, and the next run or
 ``seedboard upload`` sends it.  Sending twice is harmless: the server ignores a
 run it has and a batch number it has stored.
+
+Requests hold test output and failure text, so the spool is private to its user:
+files are made 0600 and the folders it makes 0700, whatever the umask.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from pathlib import Path
 
 _LOCK = ".lock"
 _CLAIM_TRIES = 5
+FILE_MODE = 0o600
+FOLDER_MODE = 0o700
 
 
 @dataclass(frozen=True)
@@ -58,11 +63,11 @@ class RunSpool:
         # Another process tidying the spool may remove an empty run folder between
         # our mkdir and our open; make it again.
         for _ in range(_CLAIM_TRIES - 1):
-            self.folder.mkdir(parents=True, exist_ok=True)
+            make_folder(self.folder)
             with contextlib.suppress(FileNotFoundError):
-                return os.open(self.folder / _LOCK, os.O_CREAT | os.O_RDWR, 0o600)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        return os.open(self.folder / _LOCK, os.O_CREAT | os.O_RDWR, 0o600)
+                return _open_private(self.folder / _LOCK, os.O_RDWR)
+        make_folder(self.folder)
+        return _open_private(self.folder / _LOCK, os.O_RDWR)
 
     def release(self) -> None:
         if self._lock_fd is None:
@@ -102,10 +107,12 @@ class RunSpool:
         ]
 
     def _write(self, name: str, method: str, path: str, body: bytes) -> Request:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        make_folder(self.folder)
         file = self.folder / name
         partial = file.with_suffix(".part")
-        partial.write_bytes(body)
+        fd = _open_private(partial, os.O_WRONLY | os.O_TRUNC)
+        with open(fd, "wb") as written:
+            written.write(body)
         os.replace(partial, file)  # a reader never sees half a request
         return Request(method, path, body, file)
 
@@ -142,6 +149,33 @@ def _mtime(folder: Path) -> float | None:
     except FileNotFoundError:
         return None
     return found.st_mtime if stat.S_ISDIR(found.st_mode) else None
+
+
+def make_folder(folder: Path) -> None:
+    """Make ``folder`` and its missing parents, each ``FOLDER_MODE`` whatever the umask;
+    folders that exist already are left as they are."""
+    missing: list[Path] = []
+    while not folder.is_dir():
+        missing.append(folder)
+        folder = folder.parent
+    for made in reversed(missing):
+        try:
+            made.mkdir(FOLDER_MODE)
+        except FileExistsError:  # another process made it first, the same way
+            continue
+        os.chmod(made, FOLDER_MODE)  # the umask may have taken bits away
+
+
+def _open_private(file: Path, flags: int) -> int:
+    """``os.open`` creating ``file`` if need be, with exactly ``FILE_MODE`` (a file
+    left by an older version or made under another umask is set right too)."""
+    fd = os.open(file, flags | os.O_CREAT, FILE_MODE)
+    try:
+        os.fchmod(fd, FILE_MODE)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 def _remove_quietly(path: Path) -> None:

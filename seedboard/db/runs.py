@@ -99,8 +99,52 @@ class UnknownRun(LookupError):
         self.run_id = run_id
 
 
-def create_run(conn: Connection, run: RunStart) -> bool:
-    """Store a new run; False if it exists already (a retried create is harmless)."""
+class RunFinished(Exception):
+    """A new batch, or a finish at another time, for a run that has finished: a finished
+    run is closed.  ``field`` names what the request got wrong: ``run_id`` for a batch,
+    ``finished_at`` for a finish."""
+
+    def __init__(self, run_id: str, finished_at: datetime, field: str) -> None:
+        super().__init__(f"run {run_id!r} finished at {finished_at.isoformat()}")
+        self.run_id = run_id
+        self.finished_at = finished_at
+        self.field = field
+
+
+class ImpossibleTime(ValueError):
+    """A time a run cannot have: a finish before its start, or a time far ahead of the clock."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.message = message
+        self.field = field
+
+
+MAX_AHEAD = timedelta(days=1)
+"""How far ahead of the server's clock a run's start or finish may be.  A time further
+ahead is a client's clock gone wrong or a made-up time, and is refused: it would sit at
+the top of every list, with durations no one can read.  A day leaves room for clocks
+that are merely off, by hours or time zones."""
+
+
+def not_ahead(when: datetime, now: datetime, field: str) -> None:
+    """Raise ``ImpossibleTime`` if ``when`` is more than ``MAX_AHEAD`` after ``now``."""
+    if when > now + MAX_AHEAD:
+        raise ImpossibleTime(
+            f"is more than {MAX_AHEAD.days} day ahead of the server's clock "
+            f"({now.astimezone(UTC).isoformat()})",
+            field,
+        )
+
+
+def create_run(conn: Connection, run: RunStart, now: datetime | None = None) -> bool:
+    """Store a new run; False if it exists already (a retried create is harmless).
+
+    With the server's clock ``now``, a start more than ``MAX_AHEAD`` after it is refused
+    (``ImpossibleTime``).
+    """
+    if now is not None:
+        not_ahead(run.started_at, now, "started_at")
     created = insert_new(conn, Run, {**asdict(run), **OutcomeCounts().as_dict()})
     if created:
         note_change(conn)
@@ -110,8 +154,13 @@ def create_run(conn: Connection, run: RunStart) -> bool:
 def store_results(
     conn: Connection, run_id: str, results: Sequence[ResultRecord] | ResultColumns
 ) -> None:
-    """Append results to a run, as given, with bulk inserts, keeping its counts current."""
-    require_run(conn, run_id)
+    """Append results to a run, as given, with bulk inserts, keeping its counts current.
+
+    Raises ``UnknownRun`` for a run never created, ``RunFinished`` for one finished.
+    """
+    finished_at = lock_run(conn, run_id).finished_at
+    if finished_at is not None:
+        raise RunFinished(run_id, finished_at, "run_id")
     append_results(conn, run_id, results)
 
 
@@ -154,9 +203,27 @@ def append_results(
     note_change(conn)
 
 
-def finish_run(conn: Connection, run_id: str, finished_at: datetime) -> None:
-    """Record when a run ended; finishing again just records the later call's time."""
-    require_run(conn, run_id)
+def finish_run(
+    conn: Connection, run_id: str, finished_at: datetime, now: datetime | None = None
+) -> None:
+    """Record when a run ended, closing it to new results.
+
+    Finishing again at the same time changes nothing (a retried finish is harmless); at
+    another time it raises ``RunFinished``.  A finish before the run's start, or (given
+    the server's clock ``now``) more than ``MAX_AHEAD`` after ``now``, raises
+    ``ImpossibleTime``; one for a run never created, ``UnknownRun``.
+    """
+    if now is not None:
+        not_ahead(finished_at, now, "finished_at")
+    run = lock_run(conn, run_id)
+    if finished_at < run.started_at:
+        raise ImpossibleTime(
+            f"is before the run started ({run.started_at.isoformat()})", "finished_at"
+        )
+    if run.finished_at is not None:
+        if run.finished_at == finished_at:
+            return
+        raise RunFinished(run_id, run.finished_at, "finished_at")
     conn.execute(update(Run).where(Run.id == run_id).values(finished_at=finished_at))
     note_change(conn)
 
@@ -280,10 +347,25 @@ def failing_seeds(
     return summary_of(row).start, [(name, seed) for name, seed in pairs if seed is not None]
 
 
-def require_run(conn: Connection, run_id: str) -> None:
-    """Raise ``UnknownRun`` unless the run exists."""
-    if conn.execute(select(Run.id).where(Run.id == run_id)).first() is None:
+@dataclass(frozen=True, slots=True)
+class RunTimes:
+    started_at: datetime
+    finished_at: datetime | None
+
+
+def lock_run(conn: Connection, run_id: str) -> RunTimes:
+    """When a run started and finished, its row locked until the transaction ends; raises
+    ``UnknownRun`` if there is no such run.
+
+    The lock (``FOR UPDATE`` on PostgreSQL; SQLite's writes take the whole database
+    anyway) holds a finish back until a batch read as open is stored, and a batch until
+    a finish is stored, so none slips past the check.
+    """
+    query = select(Run.started_at, Run.finished_at).where(Run.id == run_id).with_for_update()
+    row = conn.execute(query).first()
+    if row is None:
         raise UnknownRun(run_id)
+    return RunTimes(row.started_at, row.finished_at)
 
 
 def _test_ids(conn: Connection, results: ResultColumns) -> dict[str, int]:

@@ -29,7 +29,7 @@ def test_triage(
 def flaky_tests(
     conn: Connection, window: int = WINDOW, branch: str | None = None, limit: int = 200
 ) -> list[TestTriage]:
-    """Tests that are not stable, most worrying first.
+    """Tests that are not stable, most worrying first (``rank_key``: ties by test id).
 
     Candidates are the tests that failed in the latest ``window`` runs; each is then
     judged on its own latest ``window`` results.
@@ -38,7 +38,7 @@ def flaky_tests(
     latest = latest_samples(conn, [t.key for t in candidates], _wanted(window), branch)
     triaged = [_triaged(t, latest.get(t.key, []), window) for t in candidates]
     flaky = [t for t in triaged if t.verdict.classification is not Classification.STABLE]
-    flaky.sort(key=lambda t: rank_key(t.verdict))
+    flaky.sort(key=lambda t: rank_key(t.verdict, t.test_id))
     return flaky[:limit]
 
 

@@ -18,7 +18,8 @@ from seedboard.triage.fingerprint import failure_fingerprints
 def add_results(conn: Connection, run_id: str, results: Sequence[Result] | ResultColumns) -> None:
     """Append results to a run, their failures fingerprinted, keeping its counts current.
 
-    Raises ``seedboard.db.runs.UnknownRun`` for a run never created.
+    Raises ``seedboard.db.runs.UnknownRun`` for a run never created, ``RunFinished``
+    for one finished.
     """
     store_results(conn, run_id, fingerprinted(results))
 
@@ -33,8 +34,9 @@ def add_batch(
     """Store batch ``number`` of a run and its results, their failures fingerprinted;
     False if it was stored before.
 
-    Raises ``seedboard.db.runs.UnknownRun`` for a run never created.  Call it inside
-    one write transaction, so that nothing of a refused batch is kept.
+    Raises ``seedboard.db.runs.UnknownRun`` for a run never created, ``RunFinished``
+    for a new batch of a finished run.  Call it inside one write transaction, so that
+    nothing of a refused batch is kept.
     """
     return store_batch(conn, run_id, number, fingerprinted(results), stored_at)
 

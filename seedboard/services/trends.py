@@ -16,7 +16,8 @@ from seedboard.triage.trends import (
     bucket_for,
     first_day,
     flaky_trend,
-    most_flaky_candidates,
+    most_flaky,
+    most_flaky_contenders,
     trend_points,
 )
 
@@ -26,11 +27,12 @@ def trends(conn: Connection, days: int, last: date, branch: str | None = None) -
     first = first_day(last, days)
     bucket = bucket_for(days)
     by_test = day_tests(conn, first, last, branch, weekly=bucket is Bucket.WEEK)
-    candidates = most_flaky_candidates(by_test)
+    contenders = most_flaky_contenders(by_test)
+    names = test_names(conn, [test for test, _, _ in contenders])
+    candidates = most_flaky(contenders, names)
     keys = [test for test, _, _ in candidates]
-    names = test_names(conn, keys)
     samples = observations(conn, keys, first, last, branch, SAMPLE_LIMIT)
-    most_flaky = tuple(
+    ranked = tuple(
         flaky_trend(names[test], failures, runs, samples.get(test, []))
         for test, failures, runs in candidates
     )
@@ -41,5 +43,5 @@ def trends(conn: Connection, days: int, last: date, branch: str | None = None) -
         last=last,
         bucket=bucket,
         points=trend_points(first, last, bucket, day_runs(conn, first, last, branch), by_test),
-        most_flaky=most_flaky,
+        most_flaky=ranked,
     )

@@ -177,15 +177,18 @@ def _classification(
     return Classification.UNCONFIRMED
 
 
-def rank_key(verdict: Verdict) -> tuple[bool, float, float, int]:
+def rank_key(verdict: Verdict, test_id: str) -> tuple[bool, float, float, int, str]:
     """Sort key putting the most worrying tests first.
 
     Anything not stable comes before stable, then the higher failure rate, then
-    the higher flip rate, then the test with more counted runs (more evidence).
+    the higher flip rate, then the test with more counted runs (more evidence), and
+    last the test id, so that tests tied on all of these keep one order on every
+    database, whatever order it stores them in.
     """
     return (
         verdict.classification is Classification.STABLE,
         -verdict.failure_rate,
         -verdict.flip_rate,
         -verdict.runs,
+        test_id,
     )

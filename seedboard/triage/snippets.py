@@ -5,10 +5,15 @@ from __future__ import annotations
 import re
 import shlex
 
+from seedboard.domain import CONTROL_CHARACTERS
 from seedboard.settings import RUN_SEED_ENV, SEED_ENV
 
-# The program part of a recorded command: ``trial``, or ``python -m twisted.trial``.
-_PROGRAM = re.compile(r"\s*(?:\S*python\S*\s+-m\s+\S+|\S+)")
+_PYTHON = re.compile(r"\S*python\S*")
+"""A Python interpreter, as in ``python -m twisted.trial``."""
+_CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")
+"""Control characters: no word of a command a developer copies holds one."""
+_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+"""A word the shell reads as a variable assignment when it comes before the program."""
 
 
 def split_test_id(test_id: str) -> tuple[str, str | None, str]:
@@ -47,18 +52,39 @@ def replay_command(test_id: str, seed: int, order_seed: int | None = None) -> st
     return " ".join(words)
 
 
-def run_replay_command(run_seed: int, command: str, order_seed: int | None = None) -> str:
+def run_replay_command(run_seed: int, command: str, order_seed: int | None = None) -> str | None:
     """The shell command that replays a whole run: its command line under its run seed.
 
-    When the run was shuffled and the command does not already say so, the
-    order seed is added right after the program name, where trial reads options.
+    Built, not repeated: the recorded command is split into its arguments and each is
+    quoted again (``shlex.join``), so what a developer copies is one command line that
+    runs the recorded program with exactly the arguments shown, whatever the reporter
+    sent (rows stored before ingest refused control characters included).  None, rather
+    than the raw text, when the command holds a control character or cannot be split
+    (unbalanced quotes).
+
+    When the run was shuffled and the command does not already say so, the order seed
+    is added right after the program name, where trial reads options.
     """
-    command = command.strip() or "trial"
-    if order_seed is not None and not has_order_option(command):
-        program = _PROGRAM.match(command)
-        end = program.end() if program else 0
-        command = f"{command[:end]} --random={order_seed}{command[end:]}"
-    return f"{RUN_SEED_ENV}={run_seed} {command}"
+    if _CONTROL.search(command):
+        return None
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return None
+    words = words or ["trial"]
+    if order_seed is not None and not _shuffles(words):
+        end = _program_length(words)
+        words[end:end] = [f"--random={order_seed}"]
+    return " ".join(
+        [f"{RUN_SEED_ENV}={run_seed}", _program(words[0]), *map(shlex.quote, words[1:])]
+    )
+
+
+def _program(word: str) -> str:
+    """The program's word, quoted: also when it reads as an assignment (``PATH=/x``), which
+    the shell would take as one more variable set for another program."""
+    quoted = shlex.quote(word)
+    return f"'{word}'" if quoted == word and _ASSIGNMENT.match(word) else quoted
 
 
 def has_order_option(command: str) -> bool:
@@ -67,4 +93,15 @@ def has_order_option(command: str) -> bool:
         words = shlex.split(command)
     except ValueError:  # unbalanced quotes: whitespace is the best we can do
         words = command.split()
+    return _shuffles(words)
+
+
+def _shuffles(words: list[str]) -> bool:
     return any(word == "--random" or word.startswith(("--random=", "-z")) for word in words)
+
+
+def _program_length(words: list[str]) -> int:
+    """How many words name the program: ``trial`` is one, ``python -m twisted.trial`` three."""
+    if len(words) >= 3 and _PYTHON.fullmatch(words[0]) and words[1] == "-m":
+        return 3
+    return 1

@@ -18,16 +18,17 @@ over ``MAX_DAILY_DAYS`` days; the first week starts where the range does):
   (so never in the first bucket: the one before it is outside the range).
 
 **Most flaky**: the tests with the most failures over the range that also passed
-at least once in it, at most ``MOST_FLAKY``; each with its failures, runs (passes
-and failures) and failure rate over the range, and, judged on its latest
-``SAMPLE_LIMIT`` results in the range, its flip rate (like the flaky page's) and
-class (replays do count for the class: they are what confirms a seed); and a
-sparkline of its latest ``SPARKLINE`` results: 1 failed, 0 passed, None skipped.
+at least once in it, at most ``MOST_FLAKY``, tied ones in test id order; each with
+its failures, runs (passes and failures) and failure rate over the range, and,
+judged on its latest ``SAMPLE_LIMIT`` results in the range, its flip rate (like the
+flaky page's) and class (replays do count for the class: they are what confirms a
+seed); and a sparkline of its latest ``SPARKLINE`` results: 1 failed, 0 passed, None
+skipped.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
@@ -183,19 +184,35 @@ def _tests_by_bucket(
     return passed, failed
 
 
-def most_flaky_candidates(
+def most_flaky_contenders(
     day_tests: Iterable[DayTest], limit: int = MOST_FLAKY
 ) -> list[tuple[int, int, int]]:
     """(test, failures, passes + failures) of the tests with the most failures that
-    also passed, most failures first; ties go to the lower key, for a stable order."""
+    also passed, most failures first: the first ``limit``, and every test tied with the
+    last of them, whose names decide which are shown (``most_flaky``)."""
     passes: dict[int, int] = {}
     failures: dict[int, int] = {}
     for row in day_tests:
         passes[row.test] = passes.get(row.test, 0) + row.passes
         failures[row.test] = failures.get(row.test, 0) + row.failures
     both = [t for t in failures if failures[t] and passes[t]]
-    both.sort(key=lambda t: (-failures[t], t))
-    return [(t, failures[t], failures[t] + passes[t]) for t in both[:limit]]
+    both.sort(key=lambda t: -failures[t])
+    if limit <= 0:
+        return []
+    if len(both) > limit:
+        least = failures[both[limit - 1]]
+        both = [t for t in both if failures[t] >= least]
+    return [(t, failures[t], failures[t] + passes[t]) for t in both]
+
+
+def most_flaky(
+    contenders: Sequence[tuple[int, int, int]], names: Mapping[int, str], limit: int = MOST_FLAKY
+) -> list[tuple[int, int, int]]:
+    """The ``limit`` most flaky of ``most_flaky_contenders``: most failures first, then by
+    test id, so that the order follows names, never the keys a database happened to
+    give (a migrated database and a fresh one agree)."""
+    ranked = sorted(contenders, key=lambda c: (-c[1], names[c[0]]))
+    return ranked[:limit]
 
 
 def flaky_trend(

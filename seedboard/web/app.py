@@ -50,6 +50,7 @@ from seedboard.web.requests import html_headers, is_api, json_headers, query
 from seedboard.web.static import serve_static
 from seedboard.web.templates import static_directory
 from seedboard.web.to_json import encode_json, error_answer
+from seedboard.web.urls import test_id_in_path
 from seedboard.web.views import (
     CompareView,
     FlakyView,
@@ -63,10 +64,14 @@ from seedboard.web.writes import Writes
 
 
 class AnyPathConverter(PathConverter):
-    """Like werkzeug's ``path``, but also matching a leading ``/``: any test id is routable."""
+    """Like werkzeug's ``path``, but also matching a leading ``/``: any test id is routable,
+    ``.`` and ``..`` as ``path_to_test`` links them (``urls.test_id_in_path``)."""
 
     regex = ".+"
     part_isolating = False
+
+    def to_python(self, value: str) -> str:
+        return test_id_in_path(value)
 
 
 def utc_now() -> datetime:

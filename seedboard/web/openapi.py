@@ -120,7 +120,7 @@ OPERATIONS: Final = (
         "Add a batch of results to a run; a batch sent again stores nothing",
         answers.StoredBatch,
         BEARER,
-        ("400", "401", "413", "415", "503"),
+        ("400", "401", "409", "413", "415", "503"),
         status="201",
         body=BatchBody,
         path_parameters=(RUN_ID, BATCH_NUMBER),
@@ -130,10 +130,10 @@ OPERATIONS: Final = (
         "post",
         "/api/v1/runs/{run_id}/finish",
         "finishRun",
-        "Say when a run ended",
+        "Say when a run ended; the same finish again changes nothing",
         answers.FinishedRun,
         BEARER,
-        ("400", "401", "413", "415", "503"),
+        ("400", "401", "409", "413", "415", "503"),
         body=FinishBody,
         path_parameters=(RUN_ID,),
     ),
@@ -184,10 +184,18 @@ _ERRORS: Final = {
     "400": (
         "BadRequest",
         "The request is malformed: `bad_json`, `invalid` or `bad_request` (each with "
-        "`field` when one part is at fault), or `unknown_run` (field `run_id`).",
+        "`field` when one part is at fault), or `unknown_run` (field `run_id`).  A time "
+        "before the run's start, or more than a day ahead of the server's clock, is "
+        "`invalid`.",
     ),
     "401": ("Unauthorized", "No valid bearer token: `unauthorized`."),
     "404": ("NotFound", "No such run or test: `not_found`."),
+    "409": (
+        "Conflict",
+        "The run has finished, and a finished run is closed: `run_finished`, with `field` "
+        "`run_id` for a new batch, `finished_at` for a finish at another time.  Nothing "
+        "was stored.",
+    ),
     "413": ("TooLarge", "The body is larger than the server's `--max-body`: `too_large`."),
     "415": ("UnsupportedMediaType", "The body is not application/json in UTF-8."),
     "500": (

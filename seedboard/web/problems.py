@@ -17,7 +17,7 @@ from twisted.web.server import Request
 from werkzeug.exceptions import HTTPException, NotFound
 
 from seedboard.db.compare import NoSuchRun
-from seedboard.db.runs import UnknownCursor, UnknownRun
+from seedboard.db.runs import ImpossibleTime, RunFinished, UnknownCursor, UnknownRun
 from seedboard.db.trouble import RETRY_AFTER_SECONDS, storage_trouble
 from seedboard.decoding import Invalid
 
@@ -84,6 +84,16 @@ def unavailable(message: str) -> Problem:
     return Problem(503, "unavailable", message, [("Retry-After", str(RETRY_AFTER_SECONDS))])
 
 
+def run_finished(error: RunFinished) -> Problem:
+    """A conflict with the run's lifecycle: it has finished, and a finished run is closed."""
+    when = error.finished_at.isoformat().replace("+00:00", "Z")
+    if error.field == "finished_at":
+        message = f"Run {error.run_id!r} finished at {when}; it cannot finish at another time."
+    else:
+        message = f"Run {error.run_id!r} finished at {when}; a finished run takes no new batch."
+    return Problem(409, "run_finished", message, field=error.field)
+
+
 INTERNAL_ERROR = Problem(
     500, "internal_error", "Something went wrong on the server; the details are in its log."
 )
@@ -104,6 +114,10 @@ def problem_of(request: Request, failure: Failure) -> Problem:
             f"PUT /api/v1/runs/{error.run_id}.",
             field="run_id",
         )
+    if isinstance(error, RunFinished):
+        return run_finished(error)
+    if isinstance(error, ImpossibleTime):
+        return Problem(400, "invalid", error.message, field=error.field)
     if isinstance(error, UnknownCursor):
         return bad_request(
             f"No run with id {error.run_id!r}: before must be the id of the last run "

@@ -3,11 +3,17 @@ filtered and paged lists."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 from urllib.parse import quote, urlencode
 
 from seedboard.db.runs import RunFilters
+
+_DOTS_ESCAPED = re.compile(r"\A\.\.?~*\Z")
+"""Test ids ``path_to_test`` writes with a ``~`` after them: ``.``, ``..``, and those
+followed by tildes."""
+_DOTS_TILDED = re.compile(r"\.\.?~+")
 
 
 @lru_cache(maxsize=4096)
@@ -20,7 +26,22 @@ def path_to_run(run_id: str) -> str:
 def path_to_test(test_id: str) -> str:
     """Kept per test id: a run's page or JSON links each of its thousands of tests."""
     # Nothing is safe: a "/" or "?" in a test id must stay part of the id.
-    return "/tests/" + quote(test_id, safe="")
+    return "/tests/" + quote(_DOTS_ESCAPED.sub(r"\g<0>~", test_id), safe="")
+
+
+def test_id_in_path(text: str) -> str:
+    """The test id of the (percent-decoded) rest of a ``/tests/`` path: the inverse of
+    ``path_to_test``, which escapes the ids ``.`` and ``..``.
+
+    Browsers drop a path segment ``.`` or ``..`` and the one before it, spelt with
+    ``%2E`` too (the URL standard counts ``%2e`` as a dot), so no percent-encoding
+    makes a link to those ids survive.  ``path_to_test`` writes them with a ``~``
+    after them (``/tests/..~``), and so that every id keeps its own path, adds one
+    more to an id that already is one or two dots and tildes (``..~`` is linked as
+    ``..~~``); this takes it away again.  ``/tests/%2E%2E`` (as curl or a script may
+    send it) and ``/tests/..`` still name the test ``..``.
+    """
+    return text[:-1] if _DOTS_TILDED.fullmatch(text) else text
 
 
 def page_url(

@@ -1,7 +1,8 @@
 """The write API: create a run, add a batch of results, finish the run.
 
 Each write checks the bearer token, then the whole request (``seedboard.ingest``),
-and only then writes, in one transaction on the database's writer thread.
+and only then writes, in one transaction on the database's writer thread, where the
+run's lifecycle is checked too: a finished run takes no new batch, nor another finish.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ class Writes:
         """``PUT /api/v1/runs/<run_id>``: 201 for a new run, 200 for one already there."""
         await self._access.require_writer(request)
         run = parse_run(run_id, json_body(request))
-        created = await self._pool.write(create_run, run)
+        created = await self._pool.write(create_run, run, self._clock())
         request.setResponseCode(201 if created else 200)
         if created:
             request.setHeader("location", f"/api/v1/runs/{run.id}")
@@ -52,9 +53,10 @@ class Writes:
         return StoredBatch(stored=len(results) if stored else 0, duplicate=not stored)
 
     async def finish(self, request: Request, run_id: str) -> FinishedRun:
-        """``POST /api/v1/runs/<run_id>/finish``."""
+        """``POST /api/v1/runs/<run_id>/finish``: the same finish again changes nothing,
+        another one is a conflict (``seedboard.db.runs.finish_run``)."""
         await self._access.require_writer(request)
         body = json_body(request)
         checked_id = parse_run_id(run_id)
-        await self._pool.write(finish_run, checked_id, parse_finish(body))
+        await self._pool.write(finish_run, checked_id, parse_finish(body), self._clock())
         return FinishedRun(run=run_ref(checked_id), finished=True)
