@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -24,6 +25,7 @@ from seedboard.settings import (
     describe_url,
     spool_root,
 )
+from seedboard.web.limits import HEAVY_QUEUE, HEAVY_READERS, HEAVY_TIMEOUT, HeavyLimits
 from seedboard_reporter.uploader import Sender, upload_spool
 
 if TYPE_CHECKING:
@@ -65,6 +67,29 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_MAX_BODY,
         metavar="BYTES",
         help=f"largest request body accepted (default {DEFAULT_MAX_BODY}, 16 MiB)",
+    )
+    serve.add_argument(
+        "--heavy-readers",
+        type=_positive_int,
+        default=HEAVY_READERS,
+        metavar="N",
+        help="heavy reads (flaky tests, trends, comparisons) run at once, on threads of "
+        f"their own (default {HEAVY_READERS})",
+    )
+    serve.add_argument(
+        "--heavy-queue",
+        type=_natural_int,
+        default=HEAVY_QUEUE,
+        metavar="N",
+        help=f"heavy reads that may wait for one; more get a 503 (default {HEAVY_QUEUE})",
+    )
+    serve.add_argument(
+        "--heavy-timeout",
+        type=_positive_seconds,
+        default=HEAVY_TIMEOUT,
+        metavar="SECONDS",
+        help="seconds a heavy read may take, waiting included, before it is stopped "
+        f"and answered 503 (default {HEAVY_TIMEOUT:g})",
     )
 
     db = verbs.add_parser("db", help="manage the database")
@@ -132,7 +157,8 @@ def _serve(args: argparse.Namespace, url: str) -> int:
     from seedboard.web.server import serve
 
     try:
-        serve(url, args.host, args.port, private=args.private, max_body=args.max_body)
+        heavy = HeavyLimits(args.heavy_readers, args.heavy_queue, args.heavy_timeout)
+        serve(url, args.host, args.port, private=args.private, max_body=args.max_body, heavy=heavy)
     except SQLAlchemyError as error:
         # Say why in one line: a read-only directory, a server that refuses, a bad URL.
         print(f"seedboard: cannot serve {describe_url(url)}: {one_line(error)}", file=sys.stderr)
@@ -326,6 +352,26 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _natural_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be at least 0")
+    return value
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError("must be more than 0 seconds")
     return value
 
 

@@ -1,12 +1,13 @@
-"""Tests for the change count and the cache of slow reads, on the suite's real database."""
+"""Tests for the change count, the cache of slow reads (on the suite's real database) and
+the sharing of identical reads at once."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import CancelledError, Deferred, succeed
 from twisted.trial.unittest import SynchronousTestCase
 
 from seedboard.db import aggregates, runs
@@ -14,7 +15,7 @@ from seedboard.db.changes import change_count
 from seedboard.db.pool import SynchronousPool
 from seedboard.domain import Outcome
 from seedboard.services.flaky import flaky_tests
-from seedboard.web.cache import MAX_AGE, ReadCache
+from seedboard.web.cache import MAX_AGE, ReadCache, SingleFlight
 from tests.support import record_run, result, run_start, temporary_database
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
@@ -138,3 +139,99 @@ class ReadCacheTests(SynchronousTestCase):
         self.assertEqual(flaky(), [])
         record_run(self.db, [result("pkg.t", Outcome.FAILURE)], run_start(NOW - timedelta(hours=1)))
         self.assertEqual(flaky(), ["pkg.t"])
+
+
+class SingleFlightTests(SynchronousTestCase):
+    def setUp(self) -> None:
+        self.flights: SingleFlight[str] = SingleFlight()
+        self.started: list[Deferred[int]] = []
+        self.cancelled: list[Deferred[int]] = []
+
+    def start(self) -> Deferred[int]:
+        call: Deferred[int] = Deferred(self.cancelled.append)
+        self.started.append(call)
+        return call
+
+    def test_shared_answer(self) -> None:
+        """Calls with one key at once start one call, and each gets its answer."""
+        waiters = [self.flights.run("a", self.start) for _ in range(3)]
+        other = self.flights.run("b", self.start)
+        self.assertEqual(len(self.started), 2)
+        self.started[0].callback(7)
+        self.assertEqual([self.successResultOf(w) for w in waiters], [7, 7, 7])
+        self.assertNoResult(other)
+        self.assertEqual(len(self.flights), 1)
+
+    def test_shared_failure(self) -> None:
+        """A failed call fails every waiter, and the next call starts afresh."""
+        waiters = [self.flights.run("a", self.start) for _ in range(2)]
+        self.started[0].errback(RuntimeError("database trouble"))
+        for waiter in waiters:
+            self.failureResultOf(waiter, RuntimeError)
+        self.flights.run("a", self.start)
+        self.assertEqual(len(self.started), 2)
+
+    def test_at_once(self) -> None:
+        """A call that ends as it starts answers its caller, and is not kept."""
+        self.assertEqual(self.successResultOf(self.flights.run("a", lambda: succeed(1))), 1)
+        self.assertEqual(len(self.flights), 0)
+
+    def test_one_gives_up(self) -> None:
+        """A waiter that cancels leaves the others waiting; when all have, the call is
+        cancelled."""
+        first, second = (self.flights.run("a", self.start) for _ in range(2))
+        first.cancel()
+        self.failureResultOf(first, CancelledError)
+        self.assertEqual(self.cancelled, [])
+        second.cancel()
+        self.failureResultOf(second, CancelledError)
+        self.assertEqual(self.cancelled, self.started)
+        self.assertEqual(len(self.flights), 0)
+
+
+class SharedReadTests(SynchronousTestCase):
+    def setUp(self) -> None:
+        self.db = temporary_database(self)
+        self.computing: list[Deferred[object]] = []
+        self.cache = ReadCache(SynchronousPool(self.db), lambda: NOW, compute=self.compute)
+
+    def compute(self, fn: object, *args: object) -> Deferred[object]:
+        computing: Deferred[object] = Deferred()
+        self.computing.append(computing)
+        return computing
+
+    def read(self, *args: Hashable) -> Deferred[object]:
+        return Deferred.fromCoroutine(self.cache.read(flaky_tests, *args))
+
+    def test_identical_reads_computed_once(self) -> None:
+        """Eight identical reads at once are computed once, and the answer is kept."""
+        reads = [self.read(50) for _ in range(8)]
+        self.assertEqual(len(self.computing), 1)
+        self.computing[0].callback(["answer"])
+        self.assertEqual([self.successResultOf(r) for r in reads], [["answer"]] * 8)
+        self.assertEqual(self.successResultOf(self.read(50)), ["answer"])
+        self.assertEqual(len(self.computing), 1)
+
+    def test_not_shared_across_a_write(self) -> None:
+        """A read made after a write does not wait for a computation started before it."""
+        before = self.read(50)
+        record_run(self.db, [result()])
+        after = self.read(50)
+        self.assertEqual(len(self.computing), 2)
+        self.computing[1].callback(["new"])
+        self.computing[0].callback(["old"])
+        self.assertEqual(self.successResultOf(before), ["old"])
+        self.assertEqual(self.successResultOf(after), ["new"])
+
+    def test_not_kept(self) -> None:
+        """With keep=False reads at once are still shared, but the answer is not kept."""
+
+        def read() -> Deferred[object]:
+            return Deferred.fromCoroutine(self.cache.read(flaky_tests, 50, keep=False))
+
+        first, second = read(), read()
+        self.computing[0].callback(["answer"])
+        self.assertEqual(self.successResultOf(second), ["answer"])
+        self.successResultOf(first)
+        read()
+        self.assertEqual(len(self.computing), 2)

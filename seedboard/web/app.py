@@ -34,6 +34,7 @@ from seedboard.triage.report import TestTriage
 from seedboard.triage.trends import durations
 from seedboard.web.auth import Access
 from seedboard.web.cache import ReadCache
+from seedboard.web.lanes import HeavyLane
 from seedboard.web.login import Login
 from seedboard.web.openapi import openapi_document
 from seedboard.web.problems import Problem, bad_request, not_found, problem_of
@@ -82,7 +83,9 @@ class Dashboard:
     """The web dashboard and API over one database, reached only through ``pool``.
 
     With ``private``, reading needs a token too: a bearer header, or a login
-    session started with one at ``/login``.
+    session started with one at ``/login``.  The heavy reads (flaky tests, trends,
+    comparisons) go through ``heavy``, their own lane (by default one over ``pool``
+    with the default limits), and are shared while identical.
     """
 
     app = Klein()
@@ -95,9 +98,11 @@ class Dashboard:
         clock: Callable[[], datetime] = utc_now,
         private: bool = False,
         static: Path | None = None,
+        heavy: HeavyLane | None = None,
     ) -> None:
         self._pool = pool
-        self._cache = ReadCache(pool, clock)
+        self._heavy = heavy or HeavyLane(pool)
+        self._cache = ReadCache(pool, clock, compute=self._heavy.read)
         self._templates = templates
         self._static = FilePath(str(static or static_directory()))
         self._clock = clock
@@ -144,7 +149,7 @@ class Dashboard:
                 return self.reply(request, CompareView(None, None, None))
         runs = query(request, CompareQuery)
         try:
-            comparison = await self._pool.read(compare_runs, runs.a, runs.b)
+            comparison = await self._cache.read(compare_runs, runs.a, runs.b, keep=False)
         except NoSuchRun as missing:
             field = "a" if missing.run_id == runs.a else "b"
             raise Problem(

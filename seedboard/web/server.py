@@ -27,6 +27,8 @@ from seedboard.db.tokens import list_tokens
 from seedboard.ingest import DEFAULT_MAX_BODY
 from seedboard.settings import describe_url
 from seedboard.web.app import Dashboard
+from seedboard.web.lanes import HeavyLane, Timers
+from seedboard.web.limits import DEFAULT_LIMITS, HeavyLimits
 from seedboard.web.templates import make_environment
 from seedboard.web.to_json import encode_json, error_answer
 
@@ -141,8 +143,8 @@ class _WithoutQuery:
         return getattr(self._request, name)
 
 
-def make_dashboard(pool: Pool, private: bool = False) -> Dashboard:
-    return Dashboard(pool, make_environment(), private=private)
+def make_dashboard(pool: Pool, private: bool = False, heavy: HeavyLane | None = None) -> Dashboard:
+    return Dashboard(pool, make_environment(), private=private, heavy=heavy)
 
 
 def make_site(dashboard: Dashboard, max_body: int = DEFAULT_MAX_BODY) -> Site:
@@ -175,8 +177,11 @@ def serve(
     reactor: ServingReactor | None = None,
     private: bool = False,
     max_body: int = DEFAULT_MAX_BODY,
+    heavy: HeavyLimits = DEFAULT_LIMITS,
 ) -> None:
-    """Serve the dashboard until the reactor stops; SystemExit if the port cannot be had."""
+    """Serve the dashboard until the reactor stops; SystemExit if the port cannot be had.
+
+    Heavy reads run within ``heavy``'s limits, on database threads of their own."""
     if reactor is None:
         from twisted.internet import reactor as default_reactor
 
@@ -192,7 +197,7 @@ def serve(
             flush=True,
         )
     # Any real reactor provides these interfaces too.
-    pool = ThreadedPool(database, cast(IReactorFromThreads, reactor))
+    pool = ThreadedPool(database, cast(IReactorFromThreads, reactor), heavy_threads=heavy.readers)
     reactor.callWhenRunning(pool.start)
     reactor.addSystemEventTrigger("before", "shutdown", pool.stop)
 
@@ -210,7 +215,7 @@ def serve(
         # Listening fails before the reactor runs, when stopping at once would be an error.
         reactor.callWhenRunning(reactor.stop)
 
-    dashboard = make_dashboard(pool, private)
+    dashboard = make_dashboard(pool, private, HeavyLane(pool.heavy, heavy, cast(Timers, reactor)))
     listen(cast(IReactorTCP, reactor), dashboard, host, port, max_body).addCallbacks(
         listening, failed
     )
