@@ -627,8 +627,8 @@ class RealServerTests(TestCase):
         self.assertEqual(status, "HTTP/1.1 201 Created")
 
     async def test_bodies_in_flight(self) -> None:
-        """Past the budget of bodies in flight a write is a 503 with Retry-After; the budget
-        comes back when a request finishes and when a connection is lost."""
+        """Past the budget of bodies in flight a write is a 503 with Retry-After, a form is
+        not; the budget comes back when a request finishes and when a connection is lost."""
         body = json.dumps(run_body()).encode().ljust(1000)
         port = await self.serve(max_body=len(body), max_bodies_in_flight=2 * len(body))
 
@@ -656,6 +656,10 @@ class RealServerTests(TestCase):
         first, second = await start(), await start()
         await assert_busy(f"Content-Length: {len(body)}")
         await assert_busy("Transfer-Encoding: chunked", chunked(b"x" * 16))  # counted as it comes
+        # Bodies that are not writes do not count: no one without a token can use it up.
+        form = self.head("POST", "/login", "Content-Length: 3", "Connection: close", token=None)
+        status, _, _ = split_response(await deferToThread(raw_exchange, port, form + b"a=1"))
+        self.assertEqual(status, "HTTP/1.1 404 Not Found")
 
         status, _, _ = split_response(await deferToThread(send_rest, first, body))
         self.assertEqual(status, "HTTP/1.1 201 Created")  # finished: its part comes back

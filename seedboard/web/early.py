@@ -9,8 +9,11 @@ request factory, and answered straight on the connection, which then closes:
 - an API write without a valid bearer token is refused with 401: reading
   pauses while the token's hash is looked up, and a client that sent
   ``Expect: 100-continue`` gets the 401 instead of ``100 Continue``;
-- a body that would take the bytes being received at once past the server's
-  budget is refused with 503 and ``Retry-After``.
+- a write whose body would take the bytes being received at once past the
+  server's budget is refused with 503 and ``Retry-After``.  Only writes let
+  in past the token check count: other bodies are held to ``FORM_MAX_BODY``
+  each, like a request's headers, so that no one without a token can use the
+  budget up.
 
 The app checks the token again (``Access.require_writer``): this is the early
 answer, not the only one.
@@ -105,9 +108,9 @@ class EarlyRequests:
 class EarlyRequest(Request):
     """A request that may be refused between its headers and its body (see the module).
 
-    Its body's bytes are held in the budget from the moment it is let in
-    (the declared length, or each chunk as it comes) until the request
-    finishes or its connection is lost.
+    A write's body is held in the budget from the moment it is let in (the
+    declared length, or each chunk as it comes) until the request finishes or
+    its connection is lost.
     """
 
     def __init__(self, channel: HTTPChannel, rules: EarlyRequests) -> None:
@@ -116,6 +119,7 @@ class EarlyRequest(Request):
         self.limit = FORM_MAX_BODY
         self.refused = False
         self._length: int | None = None
+        self._write = False
         self._method = self._target = b""
         self._received = 0
         self._held = 0
@@ -131,7 +135,7 @@ class EarlyRequest(Request):
         super().gotLength(0)
         self._length = length
         self._method, self._target = _request_line(self.channel)
-        write = is_api_write(self._method, self._target)
+        self._write = write = is_api_write(self._method, self._target)
         self.limit = self._rules.max_body if write else FORM_MAX_BODY
         if length is not None and length > self.limit:
             self._refuse(too_large(self.limit))
@@ -166,7 +170,7 @@ class EarlyRequest(Request):
         if self._received > self.limit:
             self._refuse(too_large(self.limit))
             return
-        if self._length is None and not self._take(len(data)):
+        if self._write and self._length is None and not self._take(len(data)):
             self._refuse(_busy())
             return
         super().handleContentChunk(data)
@@ -209,8 +213,8 @@ class EarlyRequest(Request):
             self._refuse(unavailable("Tokens cannot be checked right now; try again later."))
 
     def _let_in(self) -> None:
-        """Start receiving the body, holding its declared length in the budget."""
-        if self._length and not self._take(self._length):
+        """Start receiving the body; a write's declared length is held in the budget."""
+        if self._write and self._length and not self._take(self._length):
             self._refuse(_busy())
             return
         super().gotLength(self._length)
