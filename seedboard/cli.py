@@ -91,6 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds a heavy read may take, waiting included, before it is stopped "
         f"and answered 503 (default {HEAVY_TIMEOUT:g})",
     )
+    serve.add_argument(
+        "--max-bodies-in-flight",
+        type=_positive_int,
+        metavar="BYTES",
+        help="request body bytes received at once, beyond which requests get a 503 "
+        "(default 4 x --max-body)",
+    )
 
     db = verbs.add_parser("db", help="manage the database")
     db_verbs = db.add_subparsers(dest="db_verb", required=True, metavar="COMMAND")
@@ -156,9 +163,21 @@ def _serve(args: argparse.Namespace, url: str) -> int:
 
     from seedboard.web.server import serve
 
+    in_flight = args.max_bodies_in_flight
+    if in_flight is not None and in_flight < args.max_body:
+        print("seedboard: --max-bodies-in-flight must be at least --max-body", file=sys.stderr)
+        return 2
     try:
         heavy = HeavyLimits(args.heavy_readers, args.heavy_queue, args.heavy_timeout)
-        serve(url, args.host, args.port, private=args.private, max_body=args.max_body, heavy=heavy)
+        serve(
+            url,
+            args.host,
+            args.port,
+            private=args.private,
+            max_body=args.max_body,
+            max_bodies_in_flight=in_flight,
+            heavy=heavy,
+        )
     except SQLAlchemyError as error:
         # Say why in one line: a read-only directory, a server that refuses, a bad URL.
         print(f"seedboard: cannot serve {describe_url(url)}: {one_line(error)}", file=sys.stderr)

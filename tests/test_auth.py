@@ -280,6 +280,31 @@ class LoginTests(PrivateCase):
             self.assertEqual(answer.status, 403)
         self.assertEqual(self.request("GET", "/", self.with_session(session)).status, 200)
 
+    def test_forms_refused_before_parsing(self) -> None:
+        """A login without its CSRF cookie, or a logout without a session, is a 403 whose
+        body is never parsed: even one over the form limit."""
+        body = b"a=1&" * (requests.FORM_MAX_BODY // 2)
+        for path in ("/login", "/logout"):
+            answer = self.request("POST", path, {"Content-Type": FORM}, body)
+            self.assertEqual(answer.status, 403, path)
+
+    def test_form_over_limit(self) -> None:
+        """A form body over ``FORM_MAX_BODY`` is a 413, read no further than the limit."""
+        csrf_cookie, csrf_field = self.login_form()
+        fields = {"csrf": csrf_field, "token": self.token, "pad": "x" * requests.FORM_MAX_BODY}
+        answer = self.post_form("/login", fields, {auth.LOGIN_CSRF_COOKIE: csrf_cookie})
+        self.assertEqual(answer.status, 413)
+        self.assertIn(b"larger than this server&#39;s limit of 16384 bytes", answer.body)
+
+    def test_form_with_too_many_fields(self) -> None:
+        """A form with more fields than any of this site's has none of them: a 403."""
+        csrf_cookie, csrf_field = self.login_form()
+        fields = {"csrf": csrf_field, "token": self.token}
+        fields.update((f"f{i}", "1") for i in range(requests.FORM_MAX_FIELDS))
+        answer = self.post_form("/login", fields, {auth.LOGIN_CSRF_COOKIE: csrf_cookie})
+        self.assertEqual(answer.status, 403)
+        self.assertNotIn(auth.SESSION_COOKIE, set_cookies(answer))
+
     def test_session_expires(self) -> None:
         """A session ends 12 hours after logging in."""
         session = self.session_cookie()
@@ -389,3 +414,12 @@ class ServeCommandTests(SynchronousTestCase):
         )
         self.assertEqual(status, 413)
         self.assertEqual(json.loads(answer)["error"]["code"], "too_large")
+
+    def test_bodies_in_flight_option(self) -> None:
+        """``--max-bodies-in-flight`` smaller than ``--max-body`` is refused at start."""
+        with contextlib.redirect_stderr(io.StringIO()) as err:
+            status = cli.main(
+                ["serve", "--max-body", "1000", "--max-bodies-in-flight", "999", "--db", "x.db"]
+            )
+        self.assertEqual(status, 2)
+        self.assertIn("--max-bodies-in-flight must be at least --max-body", err.getvalue())

@@ -115,7 +115,7 @@ class DotTestIdTests(SynchronousTestCase):
         return unescape(found.group(1))
 
     def api_test_id(self, path: str) -> str:
-        reply = exchange(self.base, "GET", "/api/v1" + path)
+        reply = exchange(self, self.base, "GET", "/api/v1" + path)
         self.assertEqual(reply.status, 200, path)
         assert isinstance(reply.body, dict)
         return str(reply.body["test_id"])
@@ -133,7 +133,7 @@ class DotTestIdTests(SynchronousTestCase):
             link = path_to_test(test_id)
             self.assertEqual(self.page_test_id(link), test_id, link)
             self.assertEqual(self.api_test_id(link), test_id, link)
-        reply = exchange(self.base, "GET", f"/api/v1/runs/{self.start.id}")
+        reply = exchange(self, self.base, "GET", f"/api/v1/runs/{self.start.id}")
         assert isinstance(reply.body, dict)
         for shown in reply.body["results"]:
             self.assertEqual(self.api_test_id(shown["url"]), shown["test_id"])

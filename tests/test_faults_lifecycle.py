@@ -142,7 +142,7 @@ class RealServerLifecycleTests(SynchronousTestCase):
         run = f"/api/v1/runs/{uuid4().hex}"
 
         def send(method: str, path: str, body: object) -> tuple[int, Any]:
-            reply = exchange(base, method, run + path, body, token)
+            reply = exchange(self, base, method, run + path, body, token)
             return reply.status, reply.body
 
         self.assertEqual(send("PUT", "", run_body(started_at=STARTED))[0], 201)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +34,7 @@ from seedboard.db.pool import SynchronousPool, ThreadedPool
 from seedboard.ingest import DEFAULT_MAX_BODY
 from seedboard.services.results import add_results
 from seedboard.web.app import Dashboard
+from seedboard.web.requests import FORM_MAX_BODY
 from seedboard.web.server import access_log_line, listen, make_dashboard
 from seedboard.web.templates import make_environment
 from tests.contract import check_answer, checked_client, fetch, schema_errors
@@ -43,6 +44,11 @@ from tests.test_ingest import result_body, run_body
 NOW = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)
 BASE = "http://seedboard.test"
 JSON_TYPE = "application/json"
+APP_UNAUTHORIZED = {
+    "code": "unauthorized",
+    "message": "Send a valid token in an 'Authorization: Bearer <token>' header.",
+}
+"""The error the app answers a write without a valid token, from the site too."""
 
 
 class HTTPClient(Protocol):
@@ -523,6 +529,23 @@ def dechunked(body: bytes) -> bytes:
         body = rest[length + 2 :]
 
 
+def send_head(port: int, head: bytes) -> tuple[socket.socket, bytes]:
+    """Open a connection, send a request's head and return the first bytes answered."""
+    connection = socket.create_connection(("127.0.0.1", port), timeout=10)
+    connection.sendall(head)
+    return connection, connection.recv(65536)
+
+
+def send_rest(connection: socket.socket, body: bytes) -> bytes:
+    """Send the body of a request whose head went first; read until the server closes."""
+    with connection:
+        connection.sendall(body)
+        received = []
+        while chunk := connection.recv(65536):
+            received.append(chunk)
+    return b"".join(received)
+
+
 def chunked(*chunks: bytes) -> bytes:
     return b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for chunk in chunks) + b"0\r\n\r\n"
 
@@ -548,27 +571,133 @@ class Client:
 class RealServerTests(TestCase):
     """The write API through a real listening site, real database threads and a real file."""
 
-    async def serve(self, max_body: int = DEFAULT_MAX_BODY) -> int:
+    async def serve(
+        self, max_body: int = DEFAULT_MAX_BODY, max_bodies_in_flight: int | None = None
+    ) -> int:
         self.database = temporary_database(self)
         self.token = add_token(self.database)
         pool = ThreadedPool(self.database, cast(IReactorFromThreads, reactor))
         pool.start()
         self.addCleanup(pool.stop)
         dashboard = make_dashboard(pool)
-        port = cast(Port, await listen(reactor, dashboard, "127.0.0.1", 0, max_body))
+        port = cast(
+            Port,
+            await listen(reactor, dashboard, "127.0.0.1", 0, max_body, max_bodies_in_flight),
+        )
         self.addCleanup(port.stopListening)
         number: int = port.getHost().port
         return number
 
-    def head(self, method: str, path: str, *extra: str) -> bytes:
+    def head(self, method: str, path: str, *extra: str, token: str | None = "") -> bytes:
+        """A request's head; with the test's token unless ``token`` is another, or None."""
         lines = [
             f"{method} {path} HTTP/1.1",
             "Host: 127.0.0.1",
-            f"Authorization: Bearer {self.token}",
+            *([] if token is None else [f"Authorization: Bearer {token or self.token}"]),
             f"Content-Type: {JSON_TYPE}",
             *extra,
         ]
         return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+    def assert_unauthorized(self, raw: bytes) -> None:
+        """The app's own 401, answered on a connection then closed."""
+        status, headers, body = split_response(raw)
+        self.assertEqual(status, "HTTP/1.1 401 Unauthorized")
+        self.assertEqual(headers["www-authenticate"], "Bearer")
+        self.assertEqual(headers["connection"], "close")
+        self.assertEqual(json.loads(body), {"error": APP_UNAUTHORIZED})
+
+    async def test_write_refused_at_headers(self) -> None:
+        """A write with no token or a wrong one is a 401 before its 16 MiB body is sent."""
+        port = await self.serve()
+        before = row_counts(self.database)
+        for token in (None, "wrong"):
+            message = self.head(
+                "PUT", f"/api/v1/runs/{uuid4().hex}", "Content-Length: 16777216", token=token
+            )
+            raw = await deferToThread(raw_exchange, self, port, message + b'{"started_at": ')
+            self.assert_unauthorized(raw)
+        self.assertEqual(row_counts(self.database), before)
+
+    async def test_no_continue_before_the_token(self) -> None:
+        """``Expect: 100-continue`` gets the 401 alone with a wrong token; with a good one,
+        ``100 Continue`` once the token is checked, then the answer."""
+        port = await self.serve()
+        path = f"/api/v1/runs/{uuid4().hex}"
+        refused = self.head("PUT", path, "Content-Length: 5000", "Expect: 100-continue", token="x")
+        raw = await deferToThread(raw_exchange, self, port, refused)
+        self.assertNotIn(b"100 Continue", raw)
+        self.assert_unauthorized(raw)
+
+        body = json.dumps(run_body()).encode()
+        head = self.head(
+            "PUT", path, f"Content-Length: {len(body)}", "Expect: 100-continue", "Connection: close"
+        )
+        connection, first = await deferToThread(send_head, port, head)
+        self.assertEqual(first, b"HTTP/1.1 100 Continue\r\n\r\n")
+        status, _, _ = split_response(await deferToThread(send_rest, connection, body))
+        self.assertEqual(status, "HTTP/1.1 201 Created")
+
+    async def test_bodies_in_flight(self) -> None:
+        """Past the budget of bodies in flight a write is a 503 with Retry-After, a form is
+        not; the budget comes back when a request finishes and when a connection is lost."""
+        body = json.dumps(run_body()).encode().ljust(1000)
+        port = await self.serve(max_body=len(body), max_bodies_in_flight=2 * len(body))
+
+        async def start() -> socket.socket:
+            head = self.head(
+                "PUT",
+                f"/api/v1/runs/{uuid4().hex}",
+                f"Content-Length: {len(body)}",
+                "Expect: 100-continue",
+                "Connection: close",
+            )
+            connection, first = await deferToThread(send_head, port, head)
+            self.addCleanup(connection.close)
+            self.assertEqual(first, b"HTTP/1.1 100 Continue\r\n\r\n")
+            return connection
+
+        async def assert_busy(header: str, content: bytes = b"") -> None:
+            head = self.head("PUT", f"/api/v1/runs/{uuid4().hex}", "Connection: close", header)
+            raw = await deferToThread(raw_exchange, self, port, head + content)
+            status, headers, answer = split_response(raw)
+            self.assertEqual(status, "HTTP/1.1 503 Service Unavailable")
+            self.assertEqual(headers["retry-after"], "5")
+            self.assertEqual(json.loads(answer)["error"]["code"], "unavailable")
+
+        first, second = await start(), await start()
+        await assert_busy(f"Content-Length: {len(body)}")
+        await assert_busy("Transfer-Encoding: chunked", chunked(b"x" * 16))  # counted as it comes
+        # Bodies that are not writes do not count: no one without a token can use it up.
+        form = self.head("POST", "/login", "Content-Length: 3", "Connection: close", token=None)
+        status, _, _ = split_response(await deferToThread(raw_exchange, self, port, form + b"a=1"))
+        self.assertEqual(status, "HTTP/1.1 404 Not Found")
+
+        status, _, _ = split_response(await deferToThread(send_rest, first, body))
+        self.assertEqual(status, "HTTP/1.1 201 Created")  # finished: its part comes back
+        await start()
+        second.close()  # lost: its part comes back too
+        await self.eventually(start)
+        await assert_busy(f"Content-Length: {len(body)}")
+
+    async def eventually(self, attempt: Callable[[], Awaitable[object]]) -> None:
+        """``attempt`` passes within a second: the server sees a closed connection soon."""
+        for _ in range(50):
+            try:
+                await attempt()
+                return
+            except self.failureException:
+                await deferLater(reactor, 0.02, lambda: None)
+        await attempt()
+
+    async def test_other_bodies_are_small(self) -> None:
+        """A body that is not an API write, login forms included, is held to FORM_MAX_BODY."""
+        port = await self.serve()
+        for method, path in (("POST", "/login"), ("POST", "/logout"), ("GET", "/")):
+            head = self.head(method, path, f"Content-Length: {FORM_MAX_BODY + 1}", token=None)
+            raw = await deferToThread(raw_exchange, self, port, head)
+            self.assert_too_large(raw)
+            self.assertIn(b"limit of 16384 bytes", raw)
 
     def assert_too_large(self, raw: bytes) -> None:
         status, headers, body = split_response(raw)

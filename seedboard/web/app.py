@@ -106,7 +106,7 @@ class Dashboard:
         self._templates = templates
         self._static = FilePath(str(static or static_directory()))
         self._clock = clock
-        self._access = Access(pool, clock, private)
+        self._access = self.access = Access(pool, clock, private)  # the site checks writers too
         self._writes = Writes(pool, self._access, clock)
         self._login = Login(pool, self._access, clock, self.render)
         self._openapi = encode_json(openapi_document())

@@ -2,7 +2,8 @@
 
 The login form is protected by a double-submit CSRF secret (a cookie no other
 site can read or set, and the same value in the form); the logout form by the
-session's own secret.
+session's own secret.  A post without the cookie or the session is refused
+before its body is parsed.
 """
 
 from __future__ import annotations
@@ -52,8 +53,11 @@ class Login:
 
     async def log_in(self, request: Request) -> bytes:
         self._require_private()
+        expected = cookie(request, LOGIN_CSRF_COOKIE)
+        if expected is None:  # refused before the body is parsed
+            raise forbidden(EXPIRED_FORM)
         form = form_fields(request)
-        if not same_secret(cookie(request, LOGIN_CSRF_COOKIE), form.get("csrf")):
+        if not same_secret(expected, form.get("csrf")):
             raise forbidden(EXPIRED_FORM)
         next_path = safe_next(form.get("next"))
         token_hash = hash_token(form.get("token", "").strip())
@@ -71,8 +75,9 @@ class Login:
     async def log_out(self, request: Request) -> bytes:
         self._require_private()
         session = await self._access.session(request)
-        csrf = form_fields(request).get("csrf")
-        if session is None or not same_secret(session.stored.csrf, csrf):
+        if session is None:  # refused before the body is parsed
+            raise forbidden(EXPIRED_FORM)
+        if not same_secret(session.stored.csrf, form_fields(request).get("csrf")):
             raise forbidden(EXPIRED_FORM)
         await self._access.end_session(request)
         return redirect(request, "/login")

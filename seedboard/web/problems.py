@@ -79,6 +79,12 @@ def unsupported_media_type(message: str) -> Problem:
     return Problem(415, "unsupported_media_type", message)
 
 
+def too_large(limit: int) -> Problem:
+    return Problem(
+        413, "too_large", f"The request body is larger than this server's limit of {limit} bytes."
+    )
+
+
 def unavailable(message: str) -> Problem:
     """Storage trouble (disk full, read-only, locked): nothing was done; try again later."""
     return Problem(503, "unavailable", message, [("Retry-After", str(RETRY_AFTER_SECONDS))])

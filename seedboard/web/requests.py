@@ -14,12 +14,19 @@ from urllib.parse import parse_qs
 from msgspec import Struct
 from twisted.web.server import Request
 
-from seedboard.web.problems import unsupported_media_type
+from seedboard.web.problems import too_large, unsupported_media_type
 from seedboard.web.queries import read_query
 
 Q = TypeVar("Q", bound=Struct)
 
 FORM_TYPE = "application/x-www-form-urlencoded"
+
+FORM_MAX_BODY = 16 * 1024
+"""The largest body of a form post (login, logout, any future form) and of any other
+request that is not an API write; the site refuses more as the headers arrive."""
+
+FORM_MAX_FIELDS = 20
+"""More fields than a form of this site has: such a body is not one of its forms."""
 
 # The only scripts and styles are this site's own files, never inline ones, and
 # nothing is loaded from elsewhere or may frame a page: an escaping mistake
@@ -73,14 +80,20 @@ def _is_json_type(header: str | None) -> bool:
 
 
 def form_fields(request: Request) -> dict[str, str]:
-    """The fields of a URL-encoded form body; never the query string, which gets logged."""
+    """The fields of a URL-encoded form body; never the query string, which gets logged.
+
+    At most ``FORM_MAX_BODY`` bytes and ``FORM_MAX_FIELDS`` fields are parsed:
+    a longer body is a 413, one with more fields has none of this site's.
+    """
     content_type = header_text(request, b"content-type") or ""
-    if content_type.split(";")[0].strip().lower() != FORM_TYPE:
+    if content_type.split(";")[0].strip().lower() != FORM_TYPE or request.content is None:
         return {}
-    body = request_body(request)
+    body: bytes = request.content.read(FORM_MAX_BODY + 1)
+    if len(body) > FORM_MAX_BODY:
+        raise too_large(FORM_MAX_BODY)
     try:
-        parsed = parse_qs(body.decode("utf-8"), strict_parsing=False)
-    except UnicodeDecodeError:
+        parsed = parse_qs(body.decode("utf-8"), max_num_fields=FORM_MAX_FIELDS)
+    except (UnicodeDecodeError, ValueError):
         return {}
     return {name: values[0] for name, values in parsed.items()}
 

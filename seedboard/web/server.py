@@ -1,7 +1,8 @@
 """Serving the dashboard: open the database, start the thread pool, listen, run the reactor.
 
-The site refuses request bodies over ``max_body`` bytes as they arrive (see
-``BodyLimitedRequest``) and leaves query strings out of its access log.
+The site refuses requests as their headers arrive when their bodies are too
+large, their writes have no valid token, or too many bodies are being received
+at once (``seedboard.web.early``), and leaves query strings out of its access log.
 """
 
 from __future__ import annotations
@@ -15,10 +16,8 @@ from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import TCP4ServerEndpoint
 from twisted.internet.interfaces import IListeningPort, IReactorFromThreads, IReactorTCP
 from twisted.python.failure import Failure
-from twisted.web.http import HTTPChannel, combinedLogFormatter
-from twisted.web.iweb import INonQueuedRequestFactory
+from twisted.web.http import combinedLogFormatter
 from twisted.web.server import Request, Site
-from zope.interface import implementer
 
 from seedboard.db.engine import open_database
 from seedboard.db.migrate import ensure_schema
@@ -27,10 +26,10 @@ from seedboard.db.tokens import list_tokens
 from seedboard.ingest import DEFAULT_MAX_BODY
 from seedboard.settings import describe_url
 from seedboard.web.app import Dashboard
+from seedboard.web.early import EarlyRequests
 from seedboard.web.lanes import HeavyLane, Timers
 from seedboard.web.limits import DEFAULT_LIMITS, HeavyLimits
 from seedboard.web.templates import make_environment
-from seedboard.web.to_json import encode_json, error_answer
 
 
 class ServingReactor(Protocol):
@@ -52,75 +51,6 @@ class ServingReactor(Protocol):
     def run(self) -> None: ...
 
     def stop(self) -> None: ...
-
-
-class BodyLimitedRequest(Request):
-    """A request that refuses a body over ``max_body`` bytes with a 413, then hangs up.
-
-    twisted.web reads a whole body before any resource sees the request, so the
-    limit is kept here, as the body arrives: a ``Content-Length`` over the limit
-    is refused before a byte of the body is read, and a chunked body as soon as
-    its running total passes the limit.
-    """
-
-    def __init__(self, channel: HTTPChannel, max_body: int) -> None:
-        super().__init__(channel)
-        self.max_body = max_body
-        self.refused = False
-        self._received = 0
-
-    def gotLength(self, length: int | None) -> None:
-        if length is not None and length > self.max_body:
-            # Otherwise the channel would answer "100 Continue" after the 413.
-            self.requestHeaders.removeHeader(b"expect")
-            super().gotLength(0)
-            self._refuse()
-            return
-        super().gotLength(length)
-
-    def handleContentChunk(self, data: bytes) -> None:
-        if self.refused:
-            return
-        self._received += len(data)
-        if self._received > self.max_body:
-            self._refuse()
-            return
-        super().handleContentChunk(data)
-
-    def process(self) -> None:
-        # A refused body may still end within the bytes already read; it is answered already.
-        if not self.refused:
-            super().process()
-
-    def _refuse(self) -> None:
-        """Answer 413 straight on the connection and close it, reading no more of the body."""
-        self.refused = True
-        message = f"The request body is larger than this server's limit of {self.max_body} bytes."
-        body = encode_json(error_answer("too_large", message))
-        head = (
-            b"HTTP/1.1 413 Content Too Large\r\n"
-            b"Content-Type: application/json; charset=utf-8\r\n"
-            b"X-Content-Type-Options: nosniff\r\n"
-            b"Connection: close\r\n"
-            b"Content-Length: %d\r\n\r\n" % len(body)
-        )
-        cast(_Writable, self.channel.transport).write(head + body)
-        self.channel.loseConnection()
-
-
-class _Writable(Protocol):
-    def write(self, data: bytes) -> None: ...
-
-
-@implementer(INonQueuedRequestFactory)
-class BodyLimitedRequests:
-    """The site's request factory: each request refuses bodies over ``max_body`` bytes."""
-
-    def __init__(self, max_body: int) -> None:
-        self.max_body = max_body
-
-    def __call__(self, channel: HTTPChannel) -> BodyLimitedRequest:
-        return BodyLimitedRequest(channel, self.max_body)
 
 
 def access_log_line(timestamp: str, request: Request) -> str:
@@ -147,10 +77,15 @@ def make_dashboard(pool: Pool, private: bool = False, heavy: HeavyLane | None = 
     return Dashboard(pool, make_environment(), private=private, heavy=heavy)
 
 
-def make_site(dashboard: Dashboard, max_body: int = DEFAULT_MAX_BODY) -> Site:
+def make_site(
+    dashboard: Dashboard,
+    max_body: int = DEFAULT_MAX_BODY,
+    max_bodies_in_flight: int | None = None,
+) -> Site:
+    """The dashboard as a site; ``max_bodies_in_flight`` defaults to a few ``max_body``s."""
     return Site(
         dashboard.resource(),
-        requestFactory=BodyLimitedRequests(max_body),
+        requestFactory=EarlyRequests(dashboard.access.is_active, max_body, max_bodies_in_flight),
         logFormatter=access_log_line,
         # The login form is read by the app itself, from the body only.
         parsePOSTFormSubmission=False,
@@ -163,10 +98,12 @@ def listen(
     host: str,
     port: int,
     max_body: int = DEFAULT_MAX_BODY,
+    max_bodies_in_flight: int | None = None,
 ) -> Deferred[IListeningPort]:
     """Answer HTTP on ``host``:``port`` (0 picks a free port); the reactor need not run yet."""
     endpoint = TCP4ServerEndpoint(reactor, port, interface=host)
-    listening: Deferred[IListeningPort] = endpoint.listen(make_site(dashboard, max_body))
+    site = make_site(dashboard, max_body, max_bodies_in_flight)
+    listening: Deferred[IListeningPort] = endpoint.listen(site)
     return listening
 
 
@@ -177,6 +114,7 @@ def serve(
     reactor: ServingReactor | None = None,
     private: bool = False,
     max_body: int = DEFAULT_MAX_BODY,
+    max_bodies_in_flight: int | None = None,
     heavy: HeavyLimits = DEFAULT_LIMITS,
 ) -> None:
     """Serve the dashboard until the reactor stops; SystemExit if the port cannot be had.
@@ -216,9 +154,9 @@ def serve(
         reactor.callWhenRunning(reactor.stop)
 
     dashboard = make_dashboard(pool, private, HeavyLane(pool.heavy, heavy, cast(Timers, reactor)))
-    listen(cast(IReactorTCP, reactor), dashboard, host, port, max_body).addCallbacks(
-        listening, failed
-    )
+    listen(
+        cast(IReactorTCP, reactor), dashboard, host, port, max_body, max_bodies_in_flight
+    ).addCallbacks(listening, failed)
     # What startup made (modules, the schema, templates) lives as long as the server:
     # full garbage collections need not walk it again each time.
     gc.freeze()
