@@ -204,8 +204,10 @@ _ERRORS: Final = {
     ),
     "503": (
         "Unavailable",
-        "The server's storage is in trouble (disk full, read-only, busy): `unavailable`; "
-        "nothing was stored, retry after `Retry-After` seconds.",
+        "The server's storage is in trouble (disk full, read-only, busy), it is receiving "
+        "as many bodies as it takes at once, or a heavy read (flaky, trends, compare) found "
+        "its lane full or ran out of time: `unavailable`; nothing was stored, retry after "
+        "`Retry-After` seconds.",
     ),
 }
 
