@@ -54,3 +54,33 @@ class EarlyTests(SynchronousTestCase):
         self.assertIn(b"Connection: close", lines)
         self.assertIn(b"Content-Length: %d" % len(body), lines)
         self.assertEqual(json.loads(body)["error"]["code"], "unauthorized")
+
+
+class TwistedPrivateNamesTests(SynchronousTestCase):
+    """The one private name of twisted.web the early checks rely on, checked so that a
+    Twisted upgrade that renames it fails here, by name, rather than somewhere else."""
+
+    def test_channel_keeps_the_request_line(self) -> None:
+        """Once a request's headers are in, its channel holds its method and target as
+        ``_command`` and ``_path`` (read by ``early._request_line``)."""
+        from twisted.internet.testing import StringTransport
+        from twisted.web.http import HTTPChannel
+
+        from seedboard.web.early import _request_line
+
+        seen: list[tuple[bytes, bytes]] = []
+
+        class Channel(HTTPChannel):
+            def allHeadersReceived(self) -> None:
+                for name in ("_command", "_path"):
+                    self_attributes = vars(self)
+                    if name not in self_attributes:
+                        raise AssertionError(f"twisted.web's HTTPChannel has no {name!r} any more")
+                seen.append(_request_line(self))
+                super().allHeadersReceived()
+
+        channel = Channel()
+        channel.makeConnection(StringTransport())
+        channel.dataReceived(b"PUT /api/v1/runs/x HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n")
+        self.assertEqual(seen, [(b"PUT", b"/api/v1/runs/x")])
+        channel.connectionLost(None)
