@@ -167,7 +167,9 @@ class RunSummary:
 
     @property
     def duration(self) -> float | None:
-        if self.finished_at is None:
+        """Seconds from start to finish; None unfinished, or when a run stored before
+        finishes were checked against starts ended before it began."""
+        if self.finished_at is None or self.finished_at < self.start.started_at:
             return None
         return (self.finished_at - self.start.started_at).total_seconds()
 

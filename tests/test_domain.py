@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import MISSING, fields
+from datetime import timedelta
 from types import GenericAlias
 from typing import get_type_hints
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from seedboard.domain import RESULT_FIELDS, Outcome, Result, ResultColumns
-from tests.support import result
+from seedboard.domain import (
+    RESULT_FIELDS,
+    Outcome,
+    OutcomeCounts,
+    Result,
+    ResultColumns,
+    RunSummary,
+)
+from tests.support import result, run_start
 
 
 class ResultFieldsTests(SynchronousTestCase):
@@ -59,3 +67,15 @@ class ResultColumnsTests(SynchronousTestCase):
         columns = ResultColumns.of([])
         self.assertEqual(len(columns), 0)
         self.assertEqual(columns.records(), [])
+
+
+class RunSummaryTests(SynchronousTestCase):
+    def test_duration(self) -> None:
+        """A run's duration is finish less start; none while unfinished, and none for a
+        run stored (before finishes were checked) as ending before it began."""
+        start = run_start()
+        later = start.started_at + timedelta(seconds=2.5)
+        earlier = start.started_at - timedelta(days=3)
+        self.assertEqual(RunSummary(start, later, OutcomeCounts()).duration, 2.5)
+        self.assertIsNone(RunSummary(start, None, OutcomeCounts()).duration)
+        self.assertIsNone(RunSummary(start, earlier, OutcomeCounts()).duration)

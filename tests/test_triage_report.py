@@ -70,6 +70,14 @@ class TriageReportTests(SynchronousTestCase):
         self.assertEqual(first.summary, "FailTest: late by <n> ms")
         self.assertEqual((second.fingerprint, second.count), ("fp2", 1))
 
+    def test_group_ties_by_fingerprint(self) -> None:
+        """Groups alike in count and last time seen come in fingerprint order, whatever
+        order their samples came in."""
+        for order in (["fpB", "fpA"], ["fpA", "fpB"]):
+            samples = [sample(0, Outcome.FAILURE, 5, fp, "boom") for fp in order]
+            fingerprints = [group.fingerprint for group in failure_groups(samples)]
+            self.assertEqual(fingerprints, ["fpA", "fpB"], order)
+
     def test_no_results(self) -> None:
         """A test with no results in the window is stable, with nothing to show."""
         report = triage(TEST, None, None, [])
