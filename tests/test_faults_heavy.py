@@ -202,7 +202,7 @@ class HeavyReadTests(SynchronousTestCase):
         """A heavy read past its budget is a 503 (JSON under /api, the error page
         otherwise) with Retry-After, and its thread is freed: the next one is refused for
         its time, not because the lane is still busy."""
-        base = self.serve("--heavy-queue", "0", "--heavy-timeout", "0.05")
+        base = self.serve("--heavy-queue", "0", "--heavy-timeout", "0.001")
         for window in (MAX_WINDOW, MAX_WINDOW - 1):
             started = time.perf_counter()
             status, headers, body, _ = ask(base, f"/api/v1/flaky?window={window}&limit=500")
