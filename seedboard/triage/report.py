@@ -87,9 +87,7 @@ def failure_groups(samples: Sequence[Sample]) -> tuple[FailureGroup, ...]:
             by_print.setdefault(sample.fingerprint, []).append(sample)
     groups = [_group(fingerprint, members) for fingerprint, members in by_print.items()]
     # The fingerprint last, so that groups alike in count and time keep one order.
-    return tuple(
-        sorted(groups, key=lambda g: (-g.count, -g.last_seen.timestamp(), g.fingerprint))
-    )
+    return tuple(sorted(groups, key=lambda g: (-g.count, -g.last_seen.timestamp(), g.fingerprint)))
 
 
 def _group(fingerprint: str, members: list[Sample]) -> FailureGroup:
