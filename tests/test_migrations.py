@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -70,9 +71,9 @@ class MigrationTests(SynchronousTestCase):
         migrate.ensure_schema(self.db)
         with self.db.writer.begin() as conn:
             command.downgrade(migrate.alembic_config(conn), "-1")
-        self.assertEqual(self.db.read(migrate.current_revision), "0006")
+        self.assertEqual(self.db.read(migrate.current_revision), "0007")
         tables = self.db.read(lambda conn: inspect(conn).get_table_names())
-        self.assertNotIn("changes", tables)
+        self.assertIn("changes", tables)
 
     def test_downgrade_to_nothing(self) -> None:
         """Every revision downgrades, down to an empty database."""
@@ -106,6 +107,42 @@ class MigrationTests(SynchronousTestCase):
         self.assertEqual(
             [(*day[:1], str(day[1]), *day[2:]) for day in days], [(1, "2026-01-01", "", 0, 1)]
         )
+
+    def test_upgrade_recomputes_fingerprints(self) -> None:
+        """Failures stored at 0007, more than one batch of them, get the fingerprint of
+        today's rule, so failures that differ only in an address join one group."""
+        from alembic import command
+
+        addresses = ("127.0.0.1:1605", "10.0.0.2:80", "[::1]:8")
+        count = _revision_0008()._BATCH + 2
+        migrate.ensure_schema(self.db)
+        with self.db.writer.begin() as conn:
+            command.downgrade(migrate.alembic_config(conn), "0007")
+            conn.execute(text(OLD_RUN))
+            conn.execute(text("INSERT INTO tests (id, name) VALUES (1, 'pkg.T.test_a')"))
+            conn.execute(
+                text(
+                    OLD_RESULT.replace("'bad 3')", ":message, :old)").replace(
+                        "message)", "message, fingerprint)"
+                    )
+                ),
+                [
+                    {"message": f"refused by {addresses[n % 3]}", "old": f"old{n % 3}"}
+                    for n in range(count)
+                ],
+            )
+        migrate.ensure_schema(self.db)
+        prints = self.db.read(
+            lambda conn: conn.execute(text("SELECT DISTINCT fingerprint FROM results")).all()
+        )
+        self.assertEqual(prints, [(fingerprint("ValueError", "refused by 10.0.0.2:80", None),)])
+
+
+def _revision_0008() -> Any:
+    scripts = ScriptDirectory.from_config(migrate.alembic_config())
+    revision = scripts.get_revision("0008")
+    assert revision is not None
+    return revision.module
 
 
 OLD_RUN = """INSERT INTO runs (id, started_at, host, python_version, twisted_version, command,

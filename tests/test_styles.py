@@ -83,6 +83,7 @@ class InlineStyleTests(DashboardCase):
             "/tests/pkg.T.test_%3Cscript%3Ealert(1)%3C%2Fscript%3E",
             "/flaky",
             "/trends",
+            "/clusters",
             "/compare",
             f"/compare?a={earlier}&b={later}",
         ]

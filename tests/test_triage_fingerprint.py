@@ -6,10 +6,13 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from seedboard.domain import Outcome, Result, ResultColumns
 from seedboard.triage.fingerprint import (
+    ADDRESS,
+    NODE,
     failure_fingerprints,
     fingerprint,
     is_temporary_path,
     is_user_code,
+    mask_addresses,
     mask_message,
     summary,
     user_frames,
@@ -136,6 +139,101 @@ class MaskMessageTests(SynchronousTestCase):
         self.assertEqual(mask_message(""), "")
 
 
+class AddressMaskTests(SynchronousTestCase):
+    def test_ipv4_with_and_without_port(self) -> None:
+        """An IPv4 address, with or without its port, is one <addr>, not digits masked apart."""
+        self.assertEqual(
+            mask_message("connection refused to 127.0.0.1:1605"), "connection refused to <addr>"
+        )
+        self.assertEqual(mask_message("host 10.0.0.2 is down."), "host <addr> is down.")
+        self.assertEqual(mask_message("lost 10.0.0.2."), "lost <addr>.")
+        self.assertEqual(mask_message("dial tcp 0.0.0.0:0"), "dial tcp <addr>")
+
+    def test_twisted_address_reprs(self) -> None:
+        """Twisted's address objects keep their shape and lose host and port."""
+        self.assertEqual(
+            mask_message("IPv4Address(type='TCP', host='192.168.1.20', port=51234)"),
+            "IPv4Address(type='TCP', host='<addr>', port=<n>)",
+        )
+        self.assertEqual(
+            mask_message(
+                "ConnectionRefusedError: Connection was refused by other side: "
+                "111: Connection refused. ('10.0.3.7', 8080)"
+            ),
+            "ConnectionRefusedError: Connection was refused by other side: "
+            "<n>: Connection refused. ('<addr>', <n>)",
+        )
+
+    def test_ipv6(self) -> None:
+        """IPv6 addresses, bare, bracketed with a port, with a zone or an IPv4 tail, are <addr>."""
+        for text in (
+            "::1",
+            "[::1]:8080",
+            "fe80::1%eth0",
+            "2001:db8::8a2e:370:7334",
+            "2001:0db8:0000:0000:0000:ff00:0042:8329",
+            "::ffff:192.0.2.1",
+            "[2001:db8::1]:443",
+        ):
+            self.assertEqual(mask_message(f"peer {text} gone"), "peer <addr> gone", text)
+        self.assertEqual(
+            mask_message("GET http://[2001:db8::1]:443/x failed"), "GET http://<addr>/x failed"
+        )
+        self.assertEqual(mask_message("bound to ::1."), "bound to <addr>.")
+
+    def test_localhost_with_port(self) -> None:
+        """localhost with a port is an address like any other."""
+        self.assertEqual(mask_message("localhost:9000 refused"), "<addr> refused")
+        self.assertEqual(mask_message("localhost refused"), "localhost refused")
+
+    def test_not_addresses(self) -> None:
+        """Times, MACs, slices, versions and out-of-range quads are not addresses."""
+        self.assertEqual(mask_message("at 12:34:56"), "at <time>")
+        self.assertEqual(mask_message("mac aa:bb:cc:dd:ee:ff"), "mac aa:bb:cc:dd:ee:ff")
+        self.assertEqual(mask_message("x[1::2] and a[::2]"), "x[<n>::<n>] and a[::<n>]")
+        self.assertEqual(mask_message("needs v1.2.3 or 1.2.3"), "needs v1.2.3 or 1.2.3")
+        self.assertNotIn(ADDRESS, mask_message("bad quad 300.1.1.1"))
+        self.assertNotIn(ADDRESS, mask_message("see test_x.py:42"))
+
+    def test_numbered_node_names(self) -> None:
+        """node-3, node3, n3, worker-12, worker_7 and server1 are <node>, whatever the case."""
+        self.assertEqual(
+            mask_addresses("node-3 node3 n3 worker-12 worker_7 server1 Node2 replica-0"),
+            " ".join([NODE] * 8),
+        )
+        self.assertEqual(
+            mask_message("Lists differ: [['node1', 'node2']] != []"),
+            "Lists differ: [['<node>', '<node>']] != []",
+        )
+
+    def test_ordinary_words_with_digits_stay(self) -> None:
+        """Words with digits that are not numbered members of a cluster are left alone."""
+        for text in (
+            "md5",
+            "utf8",
+            "sha256",
+            "test_2",
+            "h2",
+            "python3",
+            "x509",
+            "nodes",
+            "n",
+            "node",
+            "noded3",
+            "node-3-data",
+            "hostname2x",
+            "ec2",
+            "n3a",
+        ):
+            self.assertEqual(mask_addresses(text), text, text)
+
+    def test_node_names_in_host_names(self) -> None:
+        """A numbered node's host name keeps its domain and loses its number."""
+        self.assertEqual(
+            mask_message("node3.cluster.local:7000 down"), "<node>.cluster.local:<n> down"
+        )
+
+
 class TemporaryPathTests(SynchronousTestCase):
     def test_temporary(self) -> None:
         """Temporary roots, trial and pytest directories and mkdtemp names are temporary."""
@@ -229,6 +327,42 @@ class FingerprintTests(SynchronousTestCase):
         self.assertSameFingerprint("at 2026-11-25T16:49:36.42Z", "at 2027-01-01T00:00:00Z")
         self.assertSameFingerprint("open /tmp/tmpab12cd34/x", "open /tmp/tmpzz99yy00/x")
         self.assertSameFingerprint("a  b\n", "a b")
+
+    def test_cluster_addresses_ignored(self) -> None:
+        """Failures that differ only in which node, address or port they hit agree."""
+        self.assertSameFingerprint(
+            "connection refused to 127.0.0.1:1605", "connection refused to 10.0.0.2:80"
+        )
+        self.assertSameFingerprint("host 10.0.0.2 timed out", "host 192.168.7.31 timed out")
+        self.assertSameFingerprint("peer [::1]:8080 reset", "peer [fe80::2a:1]:9090 reset")
+        self.assertSameFingerprint("peer 10.0.0.2:80 reset", "peer [2001:db8::5]:80 reset")
+        self.assertSameFingerprint(
+            "Lists differ: [['node1', 'node2']] != []", "Lists differ: [['node0', 'node1']] != []"
+        )
+        self.assertSameFingerprint("'node-3' != 'node-1'", "'node-0' != 'node-7'")
+        self.assertSameFingerprint("n3 did not join", "n12 did not join")
+        self.assertSameFingerprint(
+            "worker-12 lost lease to worker-3 (random seed: 1)",
+            "worker-2 lost lease to worker-9 (random seed: 44)",
+        )
+
+    def test_unrelated_cluster_failures_apart(self) -> None:
+        """Masking addresses does not merge different problems."""
+        refused = "connection refused to 127.0.0.1:1605"
+        for other in (
+            "connection timed out to 127.0.0.1:1605",
+            "host 10.0.0.2 is unreachable",
+            "leader is node-1",
+            "Lists differ: [['node1']] != [['node2', 'node3']]",
+            "connection refused to db.example.com:5432",
+        ):
+            self.assertNotEqual(
+                fingerprint(FAIL_TEST, refused, None), fingerprint(FAIL_TEST, other, None), other
+            )
+        self.assertNotEqual(
+            fingerprint(FAIL_TEST, "leader is node-1", None),
+            fingerprint(FAIL_TEST, "leader is None", None),
+        )
 
     def test_line_numbers_ignored(self) -> None:
         """Moving the failing code within its file keeps the fingerprint."""

@@ -9,6 +9,7 @@ together say whether two failures are the same problem.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
 
 from seedboard.domain import BAD_OUTCOMES, ResultColumns
@@ -29,6 +30,29 @@ _TIME = re.compile(
     """,
     re.VERBOSE,
 )
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+_PORT = r"(?::\d{1,5})?"
+_IPV4 = re.compile(rf"(?<![\w.])(?:{_OCTET}\.){{3}}{_OCTET}{_PORT}(?!\w|\.\d)")
+# Candidates only: whether one is an IPv6 address is for the ipaddress module to say.
+# Bracketed ("[::1]:8080", as URLs write them) or bare ("fe80::1%eth0"), never after a
+# name, so "x[1::2]" stays a slice.
+_IPV6 = re.compile(
+    rf"""
+    (?<![\w\]])\[(?P<bracketed>[0-9A-Fa-f:.]+)(?:%[\w.-]+)?\]{_PORT}
+    | (?<![\w:.%])(?P<bare>[0-9A-Fa-f:]*:[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)(?:%[\w-]+)?(?![\w:])
+    """,
+    re.VERBOSE,
+)
+_LOCALHOST = re.compile(r"(?<![\w.-])localhost:\d{1,5}(?!\w|\.\d)", re.IGNORECASE)
+# A numbered name that only says which of several nodes it was: node-3, node3, n3, worker_12.
+# The prefixes are the words clusters use for their members; other words with digits
+# (md5, utf8, test_2, h2) stay as they are.
+_NODE_NAME = re.compile(
+    r"(?<![\w-])(?:node|n|worker|replica|peer|member|server|host|broker)[-_]?\d+(?![\w-])",
+    re.IGNORECASE,
+)
+ADDRESS = "<addr>"
+NODE = "<node>"
 # A run of characters that could be a path; quotes, brackets and separators end it,
 # and a sentence's final full stop is not part of it.
 _PATH_LIKE = re.compile(r"""[^\s'"`<>()\[\]{},;:=]+(?<!\.)""")
@@ -58,11 +82,52 @@ def mask_message(message: str) -> str:
     masked = _OBJECT_REPR.sub(r"<\1 object>", masked)
     # Paths go before addresses, times and numbers, which would otherwise cut them up.
     masked = _PATH_LIKE.sub(_mask_temporary_path, masked)
+    # Addresses and node names go before hex addresses, times and numbers, which would
+    # otherwise mask their digits one by one ("<n>7.0.0.1:<n>").
+    masked = mask_addresses(masked)
     masked = _HEX_ADDRESS.sub("0x…", masked)
     masked = _UUID.sub("<uuid>", masked)
     masked = _TIME.sub("<time>", masked)
     masked = _NUMBER.sub("<n>", masked)
     return " ".join(masked.split())
+
+
+def mask_addresses(text: str) -> str:
+    """``text`` with IP addresses, ``host:port`` and numbered node names masked whole.
+
+    ``127.0.0.1:1605``, ``10.0.0.2``, ``[::1]:8080``, ``fe80::1%eth0`` and
+    ``localhost:9000`` each become ``<addr>``; ``node-3``, ``n3`` and ``worker_12``
+    become ``<node>``, so failures that differ only in which member of a cluster
+    they hit share a group.
+    """
+    masked = _IPV6.sub(_mask_ipv6, text)
+    masked = _IPV4.sub(ADDRESS, masked)
+    masked = _LOCALHOST.sub(ADDRESS, masked)
+    return _NODE_NAME.sub(NODE, masked)
+
+
+def _mask_ipv6(match: re.Match[str]) -> str:
+    if match["bracketed"] is not None:
+        return ADDRESS if _is_ipv6(match["bracketed"]) else match.group()
+    candidate = match["bare"]
+    # A sentence's final full stop is not part of the address.
+    address = candidate.rstrip(".")
+    if not _is_ipv6(address) or not _looks_like_an_address(address):
+        return match.group()
+    return ADDRESS + candidate[len(address) :]
+
+
+def _is_ipv6(text: str) -> bool:
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _looks_like_an_address(address: str) -> bool:
+    # "1::2" is an address too, but more often a slice; a real one has a longer group.
+    return address == "::1" or any(len(group) > 1 for group in re.split(r"[:.]", address))
 
 
 def _mask_temporary_path(match: re.Match[str]) -> str:

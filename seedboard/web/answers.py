@@ -311,6 +311,48 @@ class Trends(Answer):
     ]
 
 
+class ClusterTest(Answer):
+    """A test a cluster hits."""
+
+    test_id: str
+    failures: Count
+    url: str
+
+
+class ClusterExample(Answer):
+    """A cluster's newest failure."""
+
+    run_id: str
+    test_id: str
+    started_at: Time
+    exception_type: str | None
+    message: str | None
+    url: Annotated[str, Meta(description="The run it failed in.")]
+
+
+class Cluster(Answer):
+    """Failures sharing one fingerprint, whichever tests they are in."""
+
+    fingerprint: str
+    summary: Annotated[str, Meta(description="The newest failure's type and masked first line.")]
+    tests: Annotated[
+        list[ClusterTest], Meta(description="The tests it hits, most failures first, ties by id.")
+    ]
+    failures: Annotated[Count, Meta(description="Its failures in all those tests.")]
+    first_seen: Time
+    last_seen: Time
+    example: ClusterExample
+
+
+class Clusters(Answer):
+    """Failures grouped by fingerprint across tests over the latest ``window`` runs:
+    most tests hit first, then most failures, ties by fingerprint."""
+
+    window: Annotated[int, Meta(description="Runs looked at, replays left out.")]
+    branch: str | None
+    clusters: list[Cluster]
+
+
 class RunRef(Answer):
     id: str
     url: str
@@ -352,6 +394,7 @@ RESPONSE_BODIES: Final = (
     TestHistory,
     FlakyPage,
     Trends,
+    Clusters,
     CreatedRun,
     StoredBatch,
     FinishedRun,

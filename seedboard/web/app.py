@@ -26,6 +26,7 @@ from werkzeug.routing import PathConverter
 from seedboard.db.compare import NoSuchRun, previous_run
 from seedboard.db.pool import Pool
 from seedboard.db.runs import get_run, list_runs
+from seedboard.services.clusters import Cluster, failure_clusters
 from seedboard.services.compare import compare_runs, compare_with_previous
 from seedboard.services.flaky import WINDOW, flaky_tests
 from seedboard.services.history import history_and_triage
@@ -39,6 +40,7 @@ from seedboard.web.login import Login
 from seedboard.web.openapi import openapi_document
 from seedboard.web.problems import Problem, bad_request, not_found, problem_of
 from seedboard.web.queries import (
+    ClustersQuery,
     CompareQuery,
     FlakyQuery,
     LoginQuery,
@@ -53,6 +55,7 @@ from seedboard.web.templates import static_directory
 from seedboard.web.to_json import encode_json, error_answer
 from seedboard.web.urls import test_id_in_path
 from seedboard.web.views import (
+    ClustersView,
     CompareView,
     FlakyView,
     RunsView,
@@ -188,6 +191,16 @@ class Dashboard:
         found = await self._cache.read(trends, wanted.days, self._today(), wanted.branch)
         return self.reply(request, TrendsView(found))
 
+    @app.route("/clusters", methods=["GET"])
+    @app.route("/api/v1/clusters", methods=["GET"])
+    async def clusters(self, request: Request) -> bytes:
+        await self._access.require_reader(request)
+        wanted = query(request, ClustersQuery)
+        found = await self._cache.read(
+            failure_clusters, wanted.window, wanted.branch, wanted.limit, weight=_clusters_weight
+        )
+        return self.reply(request, ClustersView(found, wanted))
+
     @app.route("/api/v1/openapi.json", methods=["GET"])
     def openapi(self, request: Request) -> bytes:
         # Public even on a private server: it describes the API, not the data.
@@ -289,6 +302,11 @@ class DashboardResource(KleinResource):
                 request, bad_request("The address must not contain NUL characters.")
             )
         return super().render(request)  # type: ignore[arg-type]
+
+
+def _clusters_weight(clusters: list[Cluster]) -> int:
+    """What clusters cost to keep: their tests are most of it."""
+    return sum(1 + len(c.tests) for c in clusters)
 
 
 def _flaky_weight(tests: list[TestTriage]) -> int:

@@ -21,6 +21,7 @@ from seedboard.ingest import REQUEST_BODIES, RUN_ID_PATTERN, BatchBody, FinishBo
 from seedboard.web import answers
 from seedboard.web.queries import (
     QUERIES,
+    ClustersQuery,
     CompareQuery,
     FlakyQuery,
     RunsQuery,
@@ -178,6 +179,16 @@ OPERATIONS: Final = (
         ("400", "401"),
         query=TrendsQuery,
     ),
+    Operation(
+        "get",
+        "/api/v1/clusters",
+        "getClusters",
+        "Failures grouped by fingerprint across tests",
+        answers.Clusters,
+        BEARER_IF_PRIVATE,
+        ("400", "401"),
+        query=ClustersQuery,
+    ),
 )
 
 _ERRORS: Final = {
@@ -205,8 +216,9 @@ _ERRORS: Final = {
     "503": (
         "Unavailable",
         "The server's storage is in trouble (disk full, read-only, busy), it is receiving "
-        "as many bodies as it takes at once, or a heavy read (flaky, trends, compare) found "
-        "its lane full or ran out of time: `unavailable`; nothing was stored, retry after "
+        "as many bodies as it takes at once, or a heavy read (flaky, trends, clusters, "
+        "compare) found its lane full or ran out of time: `unavailable`; nothing was stored, "
+        "retry after "
         "`Retry-After` seconds.",
     ),
 }

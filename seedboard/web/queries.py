@@ -19,12 +19,14 @@ from msgspec import Meta, Struct
 
 from seedboard.db.runs import OutcomeFilter, ReplayFilter, RunFilters
 from seedboard.decoding import Invalid, enumerations, invalid
+from seedboard.services.clusters import WINDOW as CLUSTERS_WINDOW
 from seedboard.services.flaky import WINDOW
 from seedboard.triage.trends import DEFAULT_DAYS, MAX_DAYS
 
 RUNS_LIMIT = 50
 HISTORY_LIMIT = 100
 FLAKY_LIMIT = 200
+CLUSTERS_LIMIT = 100
 MAX_LIMIT = 500
 MAX_WINDOW = 500
 
@@ -114,6 +116,21 @@ class TrendsQuery(Query):
     branch: Branch = None
 
 
+class ClustersQuery(Query):
+    """The failure clusters."""
+
+    window: Annotated[
+        int,
+        Meta(
+            ge=1,
+            le=MAX_WINDOW,
+            description="How many of the latest runs to look at, replays left out.",
+        ),
+    ] = CLUSTERS_WINDOW
+    branch: Branch = None
+    limit: Limit = CLUSTERS_LIMIT
+
+
 class CompareQuery(Query):
     """Two runs to compare; both are required."""
 
@@ -132,7 +149,7 @@ class LoginQuery(Query):
     next: str | None = None
 
 
-QUERIES: Final = (RunsQuery, TestQuery, FlakyQuery, TrendsQuery, CompareQuery)
+QUERIES: Final = (RunsQuery, TestQuery, FlakyQuery, TrendsQuery, ClustersQuery, CompareQuery)
 
 
 def read_query(args: dict[bytes, list[bytes]], kind: type[Q]) -> Q:

@@ -15,11 +15,15 @@ from msgspec import Struct
 
 from seedboard import domain
 from seedboard.domain import OutcomeCounts, RunSummary
-from seedboard.services import compare
+from seedboard.services import clusters, compare
 from seedboard.triage import report
 from seedboard.triage import trends as trending
 from seedboard.triage.trends import Durations
 from seedboard.web.answers import (
+    Cluster,
+    ClusterExample,
+    Clusters,
+    ClusterTest,
     Comparison,
     Counts,
     Error,
@@ -157,6 +161,27 @@ def trends_answer(trends: trending.Trends) -> Trends:
 
 def flaky_trend_answer(test: trending.FlakyTrend) -> FlakyTrend:
     return answer(FlakyTrend, test, sparkline=list(test.sparkline), url=path_to_test(test.test_id))
+
+
+def clusters_answer(window: int, branch: str | None, found: Sequence[clusters.Cluster]) -> Clusters:
+    return Clusters(window=window, branch=branch, clusters=[cluster_answer(c) for c in found])
+
+
+def cluster_answer(cluster: clusters.Cluster) -> Cluster:
+    example = cluster.example
+    return answer(
+        Cluster,
+        cluster,
+        tests=[answer(ClusterTest, test, url=path_to_test(test.test_id)) for test in cluster.tests],
+        first_seen=iso_utc(cluster.first_seen),
+        last_seen=iso_utc(cluster.last_seen),
+        example=answer(
+            ClusterExample,
+            example,
+            started_at=iso_utc(example.started_at),
+            url=path_to_run(example.run_id),
+        ),
+    )
 
 
 def run_ref(run_id: str) -> RunRef:

@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Protocol
 from msgspec import Struct
 
 from seedboard.domain import RunDetail, RunPage, TestHistory
+from seedboard.services.clusters import Cluster
 from seedboard.services.compare import Comparison
 from seedboard.triage.report import TestTriage
 from seedboard.triage.trends import MAX_DAYS, SPARKLINE, Durations, Trends
@@ -22,6 +23,7 @@ from seedboard.web.queries import (
     MAX_LIMIT,
     MAX_WINDOW,
     RUNS_LIMIT,
+    ClustersQuery,
     FlakyQuery,
     RunsQuery,
 )
@@ -156,3 +158,23 @@ class TrendsView:
 
     def answer(self) -> Struct:
         return to_json.trends_answer(self.trends)
+
+
+@dataclass(frozen=True, slots=True)
+class ClustersView:
+    template: ClassVar[str] = "clusters.html"
+    clusters: list[Cluster]
+    query: ClustersQuery
+
+    def context(self) -> dict[str, Any]:
+        return {
+            "clusters": self.clusters,
+            "window": self.query.window,
+            "branch": self.query.branch,
+            "limit": self.query.limit,
+            "max_window": MAX_WINDOW,
+            "max_limit": MAX_LIMIT,
+        }
+
+    def answer(self) -> Struct:
+        return to_json.clusters_answer(self.query.window, self.query.branch, self.clusters)
