@@ -71,10 +71,6 @@ def filter_query(filters: RunFilters) -> list[tuple[str, str]]:
     return [(name, str(value)) for name, value in values if value is not None]
 
 
-def compare_url(a: str, b: str) -> str:
-    return with_query("/compare", [("a", a), ("b", b)])
-
-
 def is_web_url(url: object) -> bool:
     """Whether a URL is safe to put in an href: only http(s), never javascript: and friends."""
     return isinstance(url, str) and url.lower().startswith(("http://", "https://"))
