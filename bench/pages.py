@@ -36,6 +36,7 @@ PAGE_TARGETS_MS = {
     "compare": 50.0,
     "flaky": 150.0,
     "trends": 150.0,
+    "clusters": 150.0,
 }
 RSS_TARGET_MB = 150.0
 RATIO_TARGET = 1.5
@@ -204,7 +205,8 @@ def _pages(made: History, rng: random.Random) -> dict[str, list[str]]:
         pages[f"{prefix}flaky"] = [f"{api}/flaky"]
         pages[f"{prefix}trends"] = [f"{api}/trends"]
         pages[f"{prefix}trends 365d"] = [f"{api}/trends?days=365"]
-        for kept in ("flaky", "trends", "trends 365d"):
+        pages[f"{prefix}clusters"] = [f"{api}/clusters"]
+        for kept in ("flaky", "trends", "trends 365d", "clusters"):
             pages[f"{prefix}{kept}{AFTER_A_WRITE}"] = pages[f"{prefix}{kept}"]
         pages[f"{prefix}compare"] = [f"{api}/compare?a={a}&b={b}" for a, b in pairs]
     return pages

@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import html
 import re
+import subprocess
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
+
+from twisted.trial.unittest import SynchronousTestCase
 
 from seedboard.domain import Outcome, Result
 from seedboard.services.clusters import failure_clusters
 from seedboard.triage.fingerprint import fingerprint
 from seedboard.web.text import iso_utc
-from tests.support import result
+from tests.contract import fetch_json
+from tests.support import BIN, database_url, environment, result, start_server
 from tests.test_web import NOW, SCRIPT, DashboardCase
 
 A = "pkg.test_net.NetTests.test_a"
@@ -178,3 +183,77 @@ class ClustersWebTests(ClustersCase):
         page = self.page("/clusters")
         self.assertNotIn(SCRIPT, page)
         self.assertIn(html.escape(SCRIPT, quote=False), page)
+
+
+NETWORK_SUITE = '''
+import random
+
+from seedboard.testing import TestCase
+
+
+def connect():
+    """A simulated node at a random address that refuses the connection, three calls deep
+    in the cluster's code, as a shared library fails under many tests."""
+    send(random.randrange(256), random.randrange(1, 255), random.randrange(1024, 65536))
+
+
+def send(subnet, host, port):
+    dial("10.0.{}.{}:{}".format(subnet, host, port))
+
+
+def dial(address):
+    raise ConnectionRefusedError("connection refused to " + address)
+
+
+class {name}(TestCase):
+    def test_connect(self):
+        connect()
+'''
+
+
+class ClustersThroughTrialTests(SynchronousTestCase):
+    """Real ``trial --reporter=seedboard`` runs, read back from a real server."""
+
+    def test_addresses_share_a_fingerprint(self) -> None:
+        """Failures that differ only in IP and port, in two tests and two runs, share one
+        fingerprint and make one cluster hitting both tests (their innermost three frames
+        are the shared code's, so the tests' own frames do not split them)."""
+        project = Path(self.mktemp()).resolve()
+        package = project / "netpkg"
+        package.mkdir(parents=True)
+        (package / "__init__.py").write_text("")
+        (package / "nodes.py").write_text(NETWORK_SUITE.split("\n\nclass")[0])
+        for module, name in (("test_alpha", "AlphaTests"), ("test_beta", "BetaTests")):
+            body = "from netpkg.nodes import TestCase, connect\n\n\nclass" + (
+                NETWORK_SUITE.split("\n\nclass", 1)[1].replace("{name}", name)
+            )
+            (package / f"{module}.py").write_text(body)
+        url = database_url(self)
+        for run_seed in ("1", "2"):
+            done = subprocess.run(
+                [str(BIN / "trial"), "--reporter=seedboard", "netpkg"],
+                cwd=project,
+                env=environment(
+                    PYTHONPATH=str(project), SEEDBOARD_DB=url, SEEDBOARD_RUN_SEED=run_seed
+                ),
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+            self.assertEqual(done.returncode, 1, done.stdout + done.stderr)
+        base = start_server(self, project, "--db", url, "--port", "0")
+        (cluster,) = fetch_json(self, f"{base}/api/v1/clusters")["clusters"]
+        self.assertEqual(
+            [(t["test_id"], t["failures"]) for t in cluster["tests"]],
+            [
+                ("netpkg.test_alpha.AlphaTests.test_connect", 2),
+                ("netpkg.test_beta.BetaTests.test_connect", 2),
+            ],
+        )
+        self.assertEqual(cluster["summary"], "ConnectionRefusedError: connection refused to <addr>")
+        messages = set()
+        for test in cluster["tests"]:
+            for run in fetch_json(self, f"{base}/api/v1/tests/{test['test_id']}")["runs"]:
+                messages.add(run["message"])
+        self.assertEqual(len(messages), 4, "four different addresses")
