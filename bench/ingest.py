@@ -28,13 +28,15 @@ from seedboard.db.models import Base
 
 
 def result_rows(count: int, tests: int = 2000) -> list[dict[str, object]]:
-    """``count`` results of ``tests`` distinct tests, one in fifty failing."""
+    """``count`` results of ``tests`` distinct tests, one in fifty failing, with every
+    field the reporter writes (``seedboard_reporter.recorder.Row``'s)."""
     return [
         {
             "test_id": f"pkg.test_mod.Tests.test_{i % tests:06d}",
             "outcome": "failure" if i % 50 == 0 else "success",
             "duration": 0.001 * (i % 7),
             "seed": i * 7919 % 2**32,
+            "exception_type": "twisted.trial.unittest.FailTest" if i % 50 == 0 else None,
             "message": "1 != 2 (random seed: 5)" if i % 50 == 0 else None,
             "traceback": "Traceback (most recent call last):\n  File ...\n"
             if i % 50 == 0

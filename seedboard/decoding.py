@@ -13,7 +13,7 @@ import functools
 import json
 import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from enum import Enum
 from typing import Any, Final, TypeVar, cast
 
@@ -116,7 +116,7 @@ def _types(kind: msgspec.inspect.Type) -> Iterator[msgspec.inspect.Type]:
         yield kind
 
 
-def unset_to_none(values: tuple[Any, ...]) -> tuple[Any, ...]:
+def unset_to_none(values: Sequence[Any]) -> Sequence[Any]:
     """``values`` with each field left out (``UNSET``) as None, as the domain has it."""
     if UNSET not in values:
         return values
