@@ -71,7 +71,7 @@ def value_for(table: Table, column: Any, row: int) -> Any:
     raise AssertionError(f"no sample value for {table.name}.{column.name} ({kind!r})")
 
 
-FINGERPRINTS_RECOMPUTED = "0008"
+FINGERPRINTS_RECOMPUTED = "0009"
 """The revision that recomputes stored failures' fingerprints (a value derived from the
 failure's type, message and traceback) under a new masking rule."""
 

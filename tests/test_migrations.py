@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
+from alembic.script import Script, ScriptDirectory
 from sqlalchemy import Connection, inspect, text
 from twisted.trial.unittest import SynchronousTestCase
 
 from seedboard.db import migrate, runs
 from seedboard.db.engine import open_database
 from seedboard.db.models import Base
+from seedboard.services import refingerprint
 from seedboard.triage.fingerprint import fingerprint
 from tests.support import database_url
 
@@ -71,7 +71,8 @@ class MigrationTests(SynchronousTestCase):
         migrate.ensure_schema(self.db)
         with self.db.writer.begin() as conn:
             command.downgrade(migrate.alembic_config(conn), "-1")
-        self.assertEqual(self.db.read(migrate.current_revision), "0007")
+        previous = _revision(migrate.HEAD).down_revision
+        self.assertEqual(self.db.read(migrate.current_revision), previous)
         tables = self.db.read(lambda conn: inspect(conn).get_table_names())
         self.assertIn("changes", tables)
 
@@ -114,7 +115,7 @@ class MigrationTests(SynchronousTestCase):
         from alembic import command
 
         addresses = ("127.0.0.1:1605", "10.0.0.2:80", "[::1]:8")
-        count = _revision_0008()._BATCH + 2
+        count = refingerprint.BATCH + 2
         migrate.ensure_schema(self.db)
         with self.db.writer.begin() as conn:
             command.downgrade(migrate.alembic_config(conn), "0007")
@@ -137,14 +138,46 @@ class MigrationTests(SynchronousTestCase):
         )
         self.assertEqual(prints, [(fingerprint("ValueError", "refused by 10.0.0.2:80", None),)])
 
+    def test_upgrade_masks_compared_values(self) -> None:
+        """Failed assertions stored at 0008 that differ only in the values they compared
+        share one fingerprint after the upgrade; other failures keep theirs."""
+        from alembic import command
 
-def _revision_0008() -> Any:
-    scripts = ScriptDirectory.from_config(migrate.alembic_config())
-    revision = scripts.get_revision("0008")
+        compared = ("Lists differ: [['node1', 'node2']] != []", "Lists differ: [['n0']] != []")
+        migrate.ensure_schema(self.db)
+        with self.db.writer.begin() as conn:
+            command.downgrade(migrate.alembic_config(conn), "0008")
+            conn.execute(text(OLD_RUN))
+            conn.execute(text("INSERT INTO tests (id, name) VALUES (1, 'pkg.T.test_a')"))
+            insert = OLD_RESULT.replace("'ValueError', 'bad 3')", ":type, :message, 'old')")
+            conn.execute(
+                text(insert.replace("message)", "message, fingerprint)")),
+                [{"type": FAIL_TEST, "message": m} for m in compared]
+                + [{"type": "ValueError", "message": m} for m in compared],
+            )
+        migrate.ensure_schema(self.db)
+        prints = self.db.read(
+            lambda conn: conn.execute(
+                text("SELECT exception_type, fingerprint FROM results ORDER BY id")
+            ).all()
+        )
+        self.assertEqual(
+            prints,
+            [
+                *[(FAIL_TEST, fingerprint(FAIL_TEST, compared[0], None))] * 2,
+                *[("ValueError", fingerprint("ValueError", m, None)) for m in compared],
+            ],
+        )
+        self.assertNotEqual(prints[2], prints[3])
+
+
+def _revision(name: str) -> Script:
+    revision = ScriptDirectory.from_config(migrate.alembic_config()).get_revision(name)
     assert revision is not None
-    return revision.module
+    return revision
 
 
+FAIL_TEST = "twisted.trial.unittest.FailTest"
 OLD_RUN = """INSERT INTO runs (id, started_at, host, python_version, twisted_version, command,
     success, failure, error, skip, expected_failure, unexpected_success)
     VALUES ('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', '2026-01-01 00:00:00', 'h', '3.11', '26', 'trial x',

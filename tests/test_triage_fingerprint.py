@@ -10,10 +10,12 @@ from seedboard.triage.fingerprint import (
     NODE,
     failure_fingerprints,
     fingerprint,
+    is_assertion,
     is_temporary_path,
     is_user_code,
     mask_addresses,
     mask_message,
+    mask_values,
     summary,
     user_frames,
 )
@@ -452,3 +454,73 @@ class SummaryTests(SynchronousTestCase):
     def test_not_truncated_at_limit(self) -> None:
         """A summary exactly ``limit`` long is left whole."""
         self.assertEqual(summary("E", "abcde", limit=8), "E: abcde")
+
+
+FAIL_TEST = "twisted.trial.unittest.FailTest"
+
+
+def failed_assert_equal(first: object, second: object) -> str:
+    """The message a real ``assertEqual`` of ``first`` and ``second`` fails with."""
+    case = SynchronousTestCase()
+    case.maxDiff = None
+    try:
+        case.assertEqual(first, second)
+    except case.failureException as failure:
+        return str(failure)
+    raise AssertionError(f"{first!r} == {second!r}")
+
+
+class ValueMaskTests(SynchronousTestCase):
+    def test_one_bug_one_group(self) -> None:
+        """One failed assertion that compared different values run after run is one group:
+        the lock test's five groups of ``Lists differ: [['node1','node2']] != []``."""
+        holders = ([["node1", "node2"]], [["node0", "node1"]], [["n2", "n4", "n5"]], [["a"]])
+        prints = {fingerprint(FAIL_TEST, failed_assert_equal(h, []), None) for h in holders}
+        self.assertEqual(len(prints), 1)
+
+    def test_other_comparisons_stay_apart(self) -> None:
+        """What was compared still shows: an empty side against a full one, a list against
+        a dict, and a different assertion are different groups."""
+        messages = [
+            failed_assert_equal([1], []),
+            failed_assert_equal([], [1]),
+            failed_assert_equal({"a": 1}, {}),
+            "'n1' not in ['n2', 'n3']",
+        ]
+        prints = {fingerprint(FAIL_TEST, message, None) for message in messages}
+        self.assertEqual(len(prints), len(messages))
+
+    def test_strings_and_their_diff(self) -> None:
+        """Compared strings are masked, and the diff written under them is left out."""
+        message = failed_assert_equal("hello world", "hello there")
+        self.assertIn("\n- hello world", message)
+        self.assertEqual(mask_message(message, values=True), "'…' != '…'")
+
+    def test_shortened_values(self) -> None:
+        """A value unittest shortened (its brackets cut in half) is masked whole."""
+        long = {"a": list(range(40)), "b": "x" * 60}
+        first, second = (failed_assert_equal(v, {"a": [1]}) for v in (long, {**long, "c": 1}))
+        self.assertIn(" chars]", first)
+        self.assertEqual(mask_message(first, values=True), mask_message(second, values=True))
+
+    def test_words_calls_and_empty_values_stay(self) -> None:
+        """Apostrophes in words, calls, and empty values are not values to mask."""
+        self.assertEqual(
+            mask_values("doesn't match 'x' at f(a, b): () [] {} (1, 2)"),
+            "doesn't match '…' at f(a, b): () [] {} (…)",
+        )
+
+    def test_only_assertions(self) -> None:
+        """Other exceptions keep their values: a KeyError's key says which key."""
+        self.assertNotEqual(
+            fingerprint("builtins.KeyError", "'alpha'", None),
+            fingerprint("builtins.KeyError", "'beta'", None),
+        )
+        self.assertTrue(is_assertion("builtins.AssertionError"))
+        self.assertTrue(is_assertion(FAIL_TEST))
+        self.assertFalse(is_assertion("builtins.KeyError"))
+
+    def test_summary_shows_the_masked_comparison(self) -> None:
+        """A group's summary line reads as the comparison with its values masked."""
+        message = failed_assert_equal([["node1", "node2"]], [])
+        self.assertEqual(summary(FAIL_TEST, message), "FailTest: Lists differ: […] != []")

@@ -3,7 +3,10 @@
 A failure's message and traceback change between runs in ways that do not
 matter (the seed, addresses, temporary paths, times, numbers); masking those
 leaves the exception type, the wording and the user's code that failed, which
-together say whether two failures are the same problem.
+together say whether two failures are the same problem.  A failed assertion's
+message also shows the values it compared, which a seed changes from run to run
+(``[['node1', 'node2']] != []``, then ``[['node0', 'node1']] != []``): those are
+masked too, so one broken assertion is one group.
 """
 
 from __future__ import annotations
@@ -69,6 +72,24 @@ _NUMBER = re.compile(
     """,
     re.VERBOSE,
 )
+# The values a failed assertion shows: quoted strings, and bracketed reprs of lists,
+# dicts, sets and tuples (a parenthesis after a name is a call, and stays).
+_QUOTED = re.compile(r"""(?<![\w'"])(?:'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")(?!\w)""")
+_INNERMOST = {
+    "[…]": re.compile(r"\[[^\[\]{}()]+\]"),
+    "{…}": re.compile(r"\{[^\[\]{}()]+\}"),
+    "(…)": re.compile(r"(?<!\w)\([^\[\]{}()]+\)"),
+}
+# Stand-ins for masked groups while outer ones are found: no bracket in them.
+_STAND_IN = {masked: chr(0xE000 + i) for i, masked in enumerate(_INNERMOST)}
+# unittest's assertEqual writes the values again as a diff under a first line that
+# compares them ("Lists differ: … != …", "'a' != 'b'").
+_COMPARISON = re.compile(r" != |differ:")
+_DIFF_LINE = re.compile(r"^[-+?] ")
+# unittest shortens long values ("[1, 2, 3, [102 chars]xxx'}"), cutting their brackets
+# in half: such a value is masked whole.
+_SHORTENED = re.compile(r"\[\d+ chars\]")
+ASSERTIONS = frozenset({"AssertionError", "FailTest"})
 _FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line \d+, in (?P<function>.+?)\s*$')
 _NOT_USER_CODE = ("site-packages", "dist-packages", "/lib/python3", "<frozen ", "/twisted/")
 
@@ -76,8 +97,9 @@ NO_MESSAGE = "(no message)"
 FINGERPRINT_LENGTH = 16
 
 
-def mask_message(message: str) -> str:
-    """``message`` with its volatile parts masked and its whitespace collapsed."""
+def mask_message(message: str, values: bool = False) -> str:
+    """``message`` with its volatile parts masked and its whitespace collapsed; with
+    ``values``, a failed assertion's message, the values it compared masked too."""
     masked = _SEED_NOTE.sub("", message)
     masked = _OBJECT_REPR.sub(r"<\1 object>", masked)
     # Paths go before addresses, times and numbers, which would otherwise cut them up.
@@ -85,6 +107,8 @@ def mask_message(message: str) -> str:
     # Addresses and node names go before hex addresses, times and numbers, which would
     # otherwise mask their digits one by one ("<n>7.0.0.1:<n>").
     masked = mask_addresses(masked)
+    if values:
+        masked = mask_values(masked)
     masked = _HEX_ADDRESS.sub("0x…", masked)
     masked = _UUID.sub("<uuid>", masked)
     masked = _TIME.sub("<time>", masked)
@@ -104,6 +128,39 @@ def mask_addresses(text: str) -> str:
     masked = _IPV4.sub(ADDRESS, masked)
     masked = _LOCALHOST.sub(ADDRESS, masked)
     return _NODE_NAME.sub(NODE, masked)
+
+
+def is_assertion(exception_type: str | None) -> bool:
+    """Whether a failure is a failed assertion, whose message shows compared values."""
+    return short_type_name(exception_type) in ASSERTIONS
+
+
+def mask_values(message: str) -> str:
+    """``message`` with quoted strings as ``'…'``, non-empty bracketed values as
+    ``[…]``, ``{…}`` or ``(…)`` (empty ones say something, and stay), and the diff
+    under a comparison left out."""
+    lines = message.splitlines()
+    if lines and _COMPARISON.search(lines[0]):
+        lines = [_mask_shortened(lines[0])] + [
+            line for line in lines[1:] if not _DIFF_LINE.match(line)
+        ]
+    masked = _QUOTED.sub("'…'", "\n".join(lines))
+    # Innermost groups first, until no group is left that holds no other.
+    while True:
+        before = masked
+        for group, innermost in _INNERMOST.items():
+            masked = innermost.sub(_STAND_IN[group], masked)
+        if masked == before:
+            break
+    for group, stand_in in _STAND_IN.items():
+        masked = masked.replace(stand_in, group)
+    return masked
+
+
+def _mask_shortened(comparison: str) -> str:
+    return " != ".join(
+        "…" if _SHORTENED.search(side) else side for side in comparison.split(" != ")
+    )
 
 
 def _mask_ipv6(match: re.Match[str]) -> str:
@@ -177,7 +234,7 @@ def fingerprint(exception_type: str | None, message: str | None, traceback: str 
     """A short hex digest shared by failures that differ only in volatile details."""
     parts = [
         (exception_type or "").strip(),
-        mask_message(message or ""),
+        mask_message(message or "", values=is_assertion(exception_type)),
         *user_frames(traceback),
     ]
     digest = hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass"))
@@ -202,15 +259,15 @@ def short_type_name(exception_type: str | None) -> str:
 
 def summary(exception_type: str | None, message: str | None, limit: int = 160) -> str:
     """One readable line for a group: ``FailTest: <n> != <n>``, at most ``limit`` characters."""
-    line = first_masked_line(message) or NO_MESSAGE
+    line = first_masked_line(message, values=is_assertion(exception_type)) or NO_MESSAGE
     name = short_type_name(exception_type)
     return truncate(f"{name}: {line}" if name else line, limit)
 
 
-def first_masked_line(message: str | None) -> str:
+def first_masked_line(message: str | None, values: bool = False) -> str:
     """The first line of ``message`` that says something once masked, or ``""``."""
     for line in (message or "").splitlines():
-        masked = mask_message(line)
+        masked = mask_message(line, values)
         if masked:
             return masked
     return ""
