@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 import twisted
+from twisted.python.filepath import FilePath
 from twisted.scripts import trial as trial_script
 from twisted.trial import reporter as trial_reporter
 from twisted.trial.unittest import SynchronousTestCase, TestDecorator
@@ -28,6 +29,10 @@ def missing_names() -> list[str]:
     case = Sample("sample")
     options: Any = trial_script.Options()
     workers = _module(trial_private.WORKER_REPORTER_MODULE)
+    disttrial: Any = _module(trial_private.DIST_TRIAL_MODULE)
+    pool = getattr(disttrial, "StartedWorkerPool", None)
+    worker: Any = _module("twisted.trial._dist.worker")
+    process = worker.LocalWorker(worker.LocalWorkerAMP(), FilePath("unused"), io.StringIO())
     wanted: list[tuple[str, object, str]] = [
         ("twisted.trial.reporter", trial_reporter, "_AnsiColorizer"),
         ("twisted.trial.reporter", trial_reporter, "_NullColorizer"),
@@ -41,12 +46,25 @@ def missing_names() -> list[str]:
         ("a TestDecorator", TestDecorator(case), trial_private.ORIGINAL_TEST),
         ("twisted.scripts.trial", trial_script, "Options"),
         (trial_private.WORKER_REPORTER_MODULE, workers, "WorkerReporter"),
+        (trial_private.DIST_TRIAL_MODULE, disttrial, "StartedWorkerPool"),
+        ("a StartedWorkerPool", pool, trial_private.AMP_WORKERS),
+        ("a StartedWorkerPool", pool, trial_private.WORKERS),
+        ("a LocalWorker", process, trial_private.LOG_DIRECTORY),
+        ("a LocalWorkerAMP", worker.LocalWorkerAMP, "run"),
+        (
+            trial_private.WORKER_COMMANDS_MODULE,
+            _module(trial_private.WORKER_COMMANDS_MODULE),
+            "Start",
+        ),
     ]
     missing = [
         f"{owner} has no {name!r}" for owner, value, name in wanted if not hasattr(value, name)
     ]
     if "config" not in trial_script.run.__code__.co_varnames:
         missing.append("twisted.scripts.trial.run has no local 'config' (its parsed options)")
+    run_async = disttrial.DistTrialRunner.runAsync.__code__
+    if trial_private.STARTED_POOL not in run_async.co_varnames + run_async.co_cellvars:
+        missing.append(f"DistTrialRunner.runAsync has no local {trial_private.STARTED_POOL!r}")
     keys = (
         trial_private.RANDOM,
         trial_private.JOBS,

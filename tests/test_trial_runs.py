@@ -240,6 +240,30 @@ class RecordedRunTests(SynchronousTestCase):
         [run] = rows(self.db, "SELECT * FROM runs")
         self.assertEqual({k: run[k] for k in TRIAL_COUNTS.values() if run[k]}, expected)
 
+    def test_parallel_durations_of_plain_tests(self) -> None:
+        """Under trial -j 2, plain trial tests (no seedboard TestCase, so no worker note)
+        get their real duration too: not the zero trial's DistReporter leaves, nor the
+        start-up of the worker that runs them first."""
+        sleeps = {"test_a": 0.3, "test_b": 0.2, "test_c": 0.25, "test_d": 0.2}
+        (self.project / "samplepkg" / "test_slow.py").write_text(
+            "import time\n"
+            "from twisted.internet import reactor, task\n"
+            "from twisted.trial import unittest\n\n"
+            "class Slow(unittest.TestCase):\n"
+            + "".join(
+                f"    def {name}(self):\n        time.sleep({sleep})\n"
+                for name, sleep in list(sleeps.items())[:3]
+            )
+            + f"    def test_d(self):\n"
+            f"        return task.deferLater(reactor, {sleeps['test_d']}, lambda: None)\n"
+        )
+        self.recorded_run("-j", "2", "samplepkg.test_slow")
+        durations = {name.split(".")[-1]: row["duration"] for name, row in self.results().items()}
+        self.assertEqual(durations.keys(), sleeps.keys())
+        for name, sleep in sleeps.items():
+            self.assertGreaterEqual(durations[name], sleep, name)
+            self.assertLess(durations[name], sleep + 0.5, name)
+
     def test_dry_run_records_nothing(self) -> None:
         """trial --dry-run runs no test, so no run is recorded."""
         done = self.recorded_run("--dry-run")

@@ -50,6 +50,7 @@ from seedboard_reporter.trial_private import (
     RANDOM,
     TEMP_DIRECTORY,
     as_failure,
+    note_worker_starts,
     original_test,
     trial_options,
 )
@@ -152,6 +153,10 @@ class SeedboardReporter(TreeOutput):
         run_seed = governing_run_seed(os.environ, options)
         self._recorder = open_recorder(os.environ, self._cwd, sys.argv, options, run_seed)
         self._worker_logs = _worker_logs(options, self._cwd)
+        self._worker_starts: dict[str, float] = {}
+        """Under ``trial -j``: when each test was sent to a worker (``note_worker_starts``)."""
+        if self._worker_logs is not None:
+            note_worker_starts(self._worker_starts)
         self._test_started: float | None = None
         self._started: Any = None
         """The test as trial handed it to ``startTest``, maybe inside an adapter."""
@@ -168,7 +173,10 @@ class SeedboardReporter(TreeOutput):
         super().startTest(test)
         self._started = test
         self._current = original_test(test)
-        self._test_started = perf_counter()
+        now = perf_counter()
+        self._test_started = (
+            self._worker_starts.pop(self.test_id, now) if self._worker_starts else now
+        )
 
     def stopTest(self, test: Any) -> None:
         super().stopTest(test)

@@ -10,7 +10,10 @@ Imported inside every trial run: standard library and Twisted only.
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from contextlib import suppress
+from functools import partial
+from time import perf_counter
 from typing import Any, TextIO, cast
 
 from twisted.python.failure import Failure
@@ -35,6 +38,19 @@ in its parsed options."""
 
 WORKER_REPORTER_MODULE = "twisted.trial._dist.workerreporter"
 """Where ``trial -j`` keeps ``WorkerReporter``, the reporter its workers run tests with."""
+
+DIST_TRIAL_MODULE = "twisted.trial._dist.disttrial"
+STARTED_POOL = "startedPool"
+"""``DistTrialRunner.runAsync``'s local holding the ``StartedWorkerPool`` of ``trial -j``."""
+AMP_WORKERS = "ampWorkers"
+"""The pool's ``LocalWorkerAMP``s: ``run(case, result)`` on one sends it a test."""
+WORKERS = "workers"
+"""The pool's ``LocalWorker``s, the worker processes, in the order of its ``ampWorkers``."""
+LOG_DIRECTORY = "_logDirectory"
+"""A ``LocalWorker``'s own directory, which ``Start`` moves its process into."""
+WORKER_COMMANDS_MODULE = "twisted.trial._dist.workercommands"
+"""Where ``trial -j`` keeps its commands to workers: ``Start`` is answered once the
+worker's process is up, and moves it into its directory again (which changes nothing)."""
 
 
 def original_test(test: object) -> object:
@@ -103,3 +119,56 @@ def in_trial_worker(reporter: object) -> bool:
     """Whether ``reporter`` is the one a ``trial -j`` worker runs tests with."""
     workerreporter = sys.modules.get(WORKER_REPORTER_MODULE)
     return workerreporter is not None and isinstance(reporter, workerreporter.WorkerReporter)
+
+
+def note_worker_starts(starts: MutableMapping[str, float]) -> bool:
+    """Under ``trial -j``, in the manager: note in ``starts`` when each test starts in
+    its worker, by its id; whether that could be arranged.
+
+    trial's ``DistReporter`` holds back a test's ``startTest`` until the test has
+    stopped, and then replays it, so a reporter's own clock sees no time pass.  A
+    worker runs one test at a time, so a test starts when it is sent, but for the
+    first: trial sends it before the worker's process is up, so it waits for a
+    ``Start`` answered first (a worker's log lines cannot tell: a test that blocks
+    holds them back until it ends).  The pool is a local of
+    ``DistTrialRunner.runAsync``, up the stack from the reporter being built, before
+    any test is sent.
+    """
+    disttrial = sys.modules.get(DIST_TRIAL_MODULE)
+    if disttrial is None:
+        return False
+    frame = sys._getframe(1)
+    while frame is not None:
+        pool = frame.f_locals.get(STARTED_POOL)
+        if isinstance(pool, disttrial.StartedWorkerPool):
+            start = sys.modules[WORKER_COMMANDS_MODULE].Start
+            for amp, process in zip(
+                getattr(pool, AMP_WORKERS), getattr(pool, WORKERS), strict=True
+            ):
+                directory = getattr(process, LOG_DIRECTORY).path
+                amp.run = _noting_starts(
+                    amp, partial(amp.callRemote, start, directory=directory), starts
+                )
+            return True
+        frame = frame.f_back  # type: ignore[assignment]
+    return False
+
+
+def _noting_starts(
+    amp: Any, worker_up: Callable[[], Awaitable[object]], starts: MutableMapping[str, float]
+) -> Callable[[Any, Any], Awaitable[Any]]:
+    """``amp.run``, noting each test's start; the first waits for ``worker_up``."""
+    run = amp.run
+    up = False
+
+    async def run_noted(case: Any, result: Any) -> Any:
+        nonlocal up
+        if not up:
+            up = True
+            # trial's own run of the test says what is wrong with the worker, if anything.
+            with suppress(Exception):
+                await worker_up()
+        starts[case.id()] = perf_counter()
+        return await run(case, result)
+
+    return run_noted
