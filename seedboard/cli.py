@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from seedboard.errors import one_line
+from seedboard import __version__
+from seedboard.errors import UnusableDatabase, one_line
 from seedboard.ingest import DEFAULT_MAX_BODY
 from seedboard.replay import DEFAULT_TIMES, Pair, failing_pairs_from_server, replay
 from seedboard.settings import (
@@ -50,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="seedboard", description="Record seeded trial runs and browse them."
     )
+    parser.add_argument("--version", action="version", version=f"seedboard {__version__}")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="COMMAND")
 
     serve = verbs.add_parser("serve", help="serve the dashboard and the JSON API")
@@ -141,11 +143,37 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help=f"the spool folder (default: ${SPOOL_ENV}, else ./{DEFAULT_SPOOL})",
     )
+    _each_verb_says_its_own_usage(parser)
     return parser
 
 
+def _each_verb_says_its_own_usage(parser: argparse.ArgumentParser) -> None:
+    """Give every command's parser to ``parse``: an argument it does not know is then
+    refused with that command's usage, not the top-level one (argparse's way)."""
+    for action in parser._subparsers._group_actions if parser._subparsers else ():
+        if isinstance(action, argparse._SubParsersAction):
+            for verb in action.choices.values():
+                verb.set_defaults(verb_parser=verb)
+                _each_verb_says_its_own_usage(verb)
+
+
+def parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        getattr(args, "verb_parser", parser).error(f"unrecognized arguments: {' '.join(unknown)}")
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse(build_parser(), argv)
+    try:
+        return _run(args)
+    except UnusableDatabase as error:
+        print(f"seedboard: {error}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.verb == "upload":
         return _upload(args.url, args.spool or spool_root(os.environ, Path.cwd()))
     url = database_url(args.db, Path.cwd())
@@ -167,6 +195,13 @@ def _serve(args: argparse.Namespace, url: str) -> int:
     if in_flight is not None and in_flight < args.max_body:
         print("seedboard: --max-bodies-in-flight must be at least --max-body", file=sys.stderr)
         return 2
+    new_file = _new_sqlite_file(url)
+    if new_file is not None:
+        print(
+            f"seedboard: {new_file} did not exist; serving a new, empty database there "
+            f"(pass --db or set ${DB_ENV} for another)",
+            file=sys.stderr,
+        )
     try:
         heavy = HeavyLimits(args.heavy_readers, args.heavy_queue, args.heavy_timeout)
         serve(
@@ -183,6 +218,14 @@ def _serve(args: argparse.Namespace, url: str) -> int:
         print(f"seedboard: cannot serve {describe_url(url)}: {one_line(error)}", file=sys.stderr)
         return 1
     return 0
+
+
+def _new_sqlite_file(url: str) -> Path | None:
+    """The SQLite file ``url`` names, if it does not exist yet (a mistyped ``--db``)."""
+    if not url.startswith("sqlite:///"):
+        return None
+    path = Path(describe_url(url))
+    return None if path.exists() else path
 
 
 REPLAY_USAGE = "seedboard: replay TEST_ID --seed N, or replay --failing [--run RUN_ID]"

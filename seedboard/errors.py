@@ -8,3 +8,7 @@ def one_line(error: BaseException) -> str:
     cause = getattr(error, "orig", None) or error
     text = str(cause).strip().splitlines()
     return f"{type(cause).__name__}: {text[0]}" if text else type(cause).__name__
+
+
+class UnusableDatabase(ValueError):
+    """A database seedboard cannot open, whatever is in it; the message says what to do."""

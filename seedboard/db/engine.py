@@ -16,7 +16,10 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import StaticPool
+
+from seedboard.errors import UnusableDatabase
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -83,11 +86,9 @@ def open_database(url: str, background_checkpoints: bool = False) -> Database:
     """The database at ``url``.  With ``background_checkpoints`` a SQLite file's writer
     checkpoints its write-ahead log itself only past ``LOG_LIMIT_PAGES``: the caller
     must call ``checkpoint`` after writes (the server's pool does, on a thread of its own)."""
-    parsed = make_url(url)
+    parsed = usable_url(url)
     if parsed.get_backend_name() == "postgresql":
         return _postgres_database(parsed.set(drivername=POSTGRES_DRIVER))
-    if parsed.get_backend_name() != "sqlite":
-        return Database(reader=create_engine(url), writer=create_engine(url, pool_size=1))
     if parsed.database in (None, "", ":memory:"):
         engine = _sqlite_engine(
             url, immediate=True, poolclass=StaticPool, connect_args={"check_same_thread": False}
@@ -104,6 +105,34 @@ def open_database(url: str, background_checkpoints: bool = False) -> Database:
         ),
         background_checkpoints=background_checkpoints,
     )
+
+
+_WHAT_TO_GIVE = "give a file path, sqlite:///PATH or postgresql://USER@HOST/NAME"
+
+
+def usable_url(url: str) -> URL:
+    """``url`` parsed, if seedboard can store into it: SQLite, or PostgreSQL with psycopg.
+
+    Raises ``UnusableDatabase`` otherwise, rather than leaving SQLAlchemy to fail
+    later with a driver's traceback.
+    """
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+        raise UnusableDatabase(f"{url!r} is not a database URL: {_WHAT_TO_GIVE}") from None
+    backend = parsed.get_backend_name()
+    if backend == "postgresql":
+        try:
+            import psycopg  # noqa: F401
+        except ImportError:
+            raise UnusableDatabase(
+                "PostgreSQL needs the psycopg driver: pip install 'seedboard[postgresql]'"
+            ) from None
+    elif backend != "sqlite":
+        raise UnusableDatabase(
+            f"seedboard stores into SQLite or PostgreSQL, not {backend}: {_WHAT_TO_GIVE}"
+        )
+    return parsed
 
 
 def _postgres_database(url: URL) -> Database:
