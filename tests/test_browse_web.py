@@ -244,6 +244,23 @@ class RunSummaryTests(DashboardCase):
         self.assertIn("made by <code>seedboard replay</code>", page)
 
 
+def offered(page: str, name: str) -> list[str]:
+    """The run ids the compare page's ``name`` picker offers, in order."""
+    picker = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', page, re.DOTALL)
+    assert picker is not None, name
+    return re.findall(r'<option value="([0-9a-f]{32})"', picker.group(1))
+
+
+def picked(page: str) -> dict[str, str]:
+    """The run each of the compare page's pickers has chosen."""
+    chosen = {}
+    for name in ("a", "b"):
+        picker = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', page, re.DOTALL)
+        assert picker is not None, name
+        [chosen[name]] = re.findall(r'<option value="([0-9a-f]{32})" selected>', picker.group(1))
+    return chosen
+
+
 class RunComparisonTests(DashboardCase):
     def setUp(self) -> None:
         super().setUp()
@@ -257,7 +274,7 @@ class RunComparisonTests(DashboardCase):
             ],
             minutes_ago=60,
         )
-        self.record([result("t.broke", Outcome.FAILURE)], minutes_ago=40, branch="dev")
+        self.dev = self.record([result("t.broke", Outcome.FAILURE)], minutes_ago=40, branch="dev")
         self.record([result("t.broke", Outcome.FAILURE)], minutes_ago=30, is_replay=True)
         self.after = self.record(
             [
@@ -325,15 +342,24 @@ class RunComparisonTests(DashboardCase):
         self.assertEqual(section(page, "new-failures"), ["t.fixed"])
         self.assertEqual(section(page, "fixed"), ["t.broke"])
         self.assertEqual(section(page, "new-tests"), ["t.gone"])
-        self.assertIn(f'name="a" value="{self.after}"', page)
-        self.assertIn(f'name="b" value="{self.before}"', page)
+        self.assertEqual(picked(page), {"a": self.after, "b": self.before})
         self.assertIn(f'href="/api/v1/compare?a={self.after}&amp;b={self.before}"', page)
 
     def test_compare_form_only(self) -> None:
-        """Without runs, /compare shows its form and explains what it does."""
+        """Without runs, /compare offers the latest runs to pick, the newest as b and
+        the one before as a, and explains what it does."""
         page = self.page("/compare")
         self.assertIn('<form method="get" action="/compare"', page)
-        self.assertIn("Pick two runs.", page)
+        self.assertIn("Pick two runs", page)
+        self.assertEqual(picked(page), {"a": self.dev, "b": self.after})
+
+    def test_compare_picker_offers_the_branch(self) -> None:
+        """Once runs are compared, the pickers offer the later run's branch's runs, newest
+        first, replays left out; a chosen run of another branch is kept as an option."""
+        page = self.page(f"/compare?a={self.dev}&b={self.after}")
+        self.assertEqual(offered(page, "b"), [self.after, self.before])
+        self.assertEqual(offered(page, "a"), [self.dev, self.after, self.before])
+        self.assertEqual(picked(page), {"a": self.dev, "b": self.after})
 
     def test_compare_missing_argument(self) -> None:
         """Comparing needs both runs: a missing one is a 400 naming it."""

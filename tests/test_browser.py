@@ -313,6 +313,24 @@ class BrowserTests(SynchronousTestCase):
         self.assertEqual(self.listed_runs(page), self.history.release_runs)
         self.browser.assert_quiet(self)
 
+    def test_compare_picker(self) -> None:
+        """Two runs are compared by picking them from the latest runs, no ids pasted: the
+        page opens on the newest two, and a pick from the lists shows their comparison."""
+        page = self.open(self.browser.page(), "/compare")
+        newest, before, *_ = self.history.triage_runs[::-1]
+        expect(page.locator("select[name=b]")).to_have_value(newest)
+        expect(page.locator("select[name=a]")).to_have_value(before)
+        oldest_triage = self.history.triage_runs[0]
+        page.locator("select[name=a]").select_option(oldest_triage)
+        with page.expect_navigation():
+            page.get_by_role("button", name="Compare").click()
+        self.assertIn(f"a={oldest_triage}", page.url)
+        self.assertIn(f"b={newest}", page.url)
+        expect(page.get_by_role("heading", name="What changed from a to b")).to_be_visible()
+        expect(page.locator("select[name=a]")).to_have_value(oldest_triage)
+        screenshot(page, "compare-picker")
+        self.browser.assert_quiet(self)
+
     def test_copy_buttons(self) -> None:
         """A replay command's and a snippet's Copy buttons put exactly the shown text on the
         clipboard, the same as the API gives, and say "Copied" for a moment."""

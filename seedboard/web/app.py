@@ -25,7 +25,8 @@ from werkzeug.routing import PathConverter
 
 from seedboard.db.compare import NoSuchRun, previous_run
 from seedboard.db.pool import Pool
-from seedboard.db.runs import get_run, list_runs
+from seedboard.db.runs import ReplayFilter, RunFilters, get_run, list_runs
+from seedboard.domain import RunSummary
 from seedboard.services.clusters import Cluster, failure_clusters
 from seedboard.services.compare import compare_runs, compare_with_previous
 from seedboard.services.flaky import WINDOW, flaky_tests
@@ -65,6 +66,9 @@ from seedboard.web.views import (
     View,
 )
 from seedboard.web.writes import Writes
+
+PICKABLE_RUNS = 50
+"""Recent runs the compare page offers to pick from."""
 
 
 class AnyPathConverter(PathConverter):
@@ -149,7 +153,7 @@ class Dashboard:
         if not is_api(request):
             given = query(request, OptionalCompareQuery)
             if given.a is None and given.b is None:
-                return self.reply(request, CompareView(None, None, None))
+                return self.reply(request, CompareView(None, None, None, await self._pickable()))
         runs = query(request, CompareQuery)
         try:
             comparison = await self._cache.read(compare_runs, runs.a, runs.b, keep=False)
@@ -158,7 +162,17 @@ class Dashboard:
             raise Problem(
                 404, "not_found", f"No run with id {missing.run_id!r}.", field=field
             ) from None
-        return self.reply(request, CompareView(runs.a, runs.b, comparison))
+        if is_api(request):
+            return self.reply(request, CompareView(runs.a, runs.b, comparison))
+        pickable = await self._pickable(comparison.b.start.branch)
+        return self.reply(request, CompareView(runs.a, runs.b, comparison, pickable))
+
+    async def _pickable(self, branch: str | None = None) -> list[RunSummary]:
+        """The runs the compare page offers to pick from: the latest of ``branch`` (the
+        later run's, once there is one), replays left out."""
+        chosen = RunFilters(branch=branch, replay=ReplayFilter.EXCLUDE)
+        page = await self._pool.read(list_runs, PICKABLE_RUNS, None, chosen)
+        return page.runs
 
     @app.route("/tests/<any_path:test_id>", methods=["GET"])
     @app.route("/api/v1/tests/<any_path:test_id>", methods=["GET"])

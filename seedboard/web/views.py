@@ -8,12 +8,13 @@ disagree.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
 from msgspec import Struct
 
-from seedboard.domain import RunDetail, RunPage, TestHistory
+from seedboard.domain import RunDetail, RunPage, RunSummary, TestHistory
 from seedboard.services.clusters import Cluster
 from seedboard.services.compare import Comparison
 from seedboard.triage.report import TestTriage
@@ -98,9 +99,11 @@ class CompareView:
     a: str | None
     b: str | None
     comparison: Comparison | None
+    pickable: Sequence[RunSummary] = ()
+    """Recent runs the page offers in its pickers (the JSON twin has none)."""
 
     def context(self) -> dict[str, Any]:
-        return {"a": self.a, "b": self.b, "comparison": self.comparison}
+        return {"a": self.a, "b": self.b, "comparison": self.comparison, "pickable": self.pickable}
 
     def answer(self) -> Struct:
         assert self.comparison is not None  # the API requires both runs
