@@ -75,7 +75,8 @@ class ReplayCommandTests(APICase):
         run_id = self.create(command=HOSTILE_COMMAND, run_seed=7, order_seed=None)
         replay = self.replay_of(run_id)
         self.assertEqual(
-            shlex.split(replay), ["SEEDBOARD_RUN_SEED=7", *shlex.split(HOSTILE_COMMAND)]
+            shlex.split(replay),
+            ["SEEDBOARD_RUN_SEED=7", "SEEDBOARD_REPLAY=1", *shlex.split(HOSTILE_COMMAND)],
         )
         self.assertIn("'x;'", replay)
         self.assertIn("'$(id)'", replay)

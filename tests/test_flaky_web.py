@@ -505,12 +505,13 @@ class RunPageReplayTests(DashboardCase):
         page = self.page(f"/runs/{run_id}")
         self.assertIn("<h2>Replay this whole run</h2>", page)
         self.assertEqual(
-            element_text(page, "run-replay"), "SEEDBOARD_RUN_SEED=77 trial --random=5 pkg"
+            element_text(page, "run-replay"),
+            "SEEDBOARD_RUN_SEED=77 SEEDBOARD_REPLAY=1 trial --random=5 pkg",
         )
         self.assertIn("run-replay", copy_targets(page))
         self.assertIn('<dt>Run seed</dt><dd class="mono">77</dd>', page)
         replay = self.api(f"/api/v1/runs/{run_id}")["run"]["replay_command"]
-        self.assertEqual(replay, "SEEDBOARD_RUN_SEED=77 trial --random=5 pkg")
+        self.assertEqual(replay, "SEEDBOARD_RUN_SEED=77 SEEDBOARD_REPLAY=1 trial --random=5 pkg")
 
     def test_no_run_seed(self) -> None:
         """Without a run seed there is no whole-run replay, on the page or in JSON."""

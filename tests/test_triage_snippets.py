@@ -81,40 +81,43 @@ class RunReplayCommandTests(SynchronousTestCase):
         """The run seed goes in SEEDBOARD_RUN_SEED in front of the recorded command."""
         self.assertEqual(
             run_replay_command(42, "trial --reporter=seedboard mypkg"),
-            "SEEDBOARD_RUN_SEED=42 trial --reporter=seedboard mypkg",
+            "SEEDBOARD_RUN_SEED=42 SEEDBOARD_REPLAY=1 trial --reporter=seedboard mypkg",
         )
 
     def test_order_seed_after_program(self) -> None:
         """A shuffled run gets --random right after the program name."""
         self.assertEqual(
             run_replay_command(42, "trial --reporter=seedboard mypkg", order_seed=7),
-            "SEEDBOARD_RUN_SEED=42 trial --random=7 --reporter=seedboard mypkg",
+            "SEEDBOARD_RUN_SEED=42 SEEDBOARD_REPLAY=1 trial --random=7 --reporter=seedboard mypkg",
         )
 
     def test_order_seed_after_python_module(self) -> None:
         """With ``python -m twisted.trial`` the option goes after the module name."""
         self.assertEqual(
             run_replay_command(42, "python -m twisted.trial mypkg", order_seed=7),
-            "SEEDBOARD_RUN_SEED=42 python -m twisted.trial --random=7 mypkg",
+            "SEEDBOARD_RUN_SEED=42 SEEDBOARD_REPLAY=1 python -m twisted.trial --random=7 mypkg",
         )
 
     def test_order_option_already_there(self) -> None:
         """A command that already shuffles is left as it was recorded."""
         for command in ("trial --random=7 mypkg", "trial --random 7 mypkg", "trial -z 7 mypkg"):
             self.assertEqual(
-                run_replay_command(1, command, order_seed=7), f"SEEDBOARD_RUN_SEED=1 {command}"
+                run_replay_command(1, command, order_seed=7),
+                f"SEEDBOARD_RUN_SEED=1 SEEDBOARD_REPLAY=1 {command}",
             )
 
     def test_quoting_kept(self) -> None:
         """The recorded command's quoting is kept as it was."""
         self.assertEqual(
             run_replay_command(1, "trial 'a b' mypkg", order_seed=3),
-            "SEEDBOARD_RUN_SEED=1 trial --random=3 'a b' mypkg",
+            "SEEDBOARD_RUN_SEED=1 SEEDBOARD_REPLAY=1 trial --random=3 'a b' mypkg",
         )
 
     def test_empty_command(self) -> None:
         """A run with no recorded command is replayed with plain trial."""
-        self.assertEqual(run_replay_command(5, "  "), "SEEDBOARD_RUN_SEED=5 trial")
+        self.assertEqual(
+            run_replay_command(5, "  "), "SEEDBOARD_RUN_SEED=5 SEEDBOARD_REPLAY=1 trial"
+        )
 
     def test_quoted_again(self) -> None:
         """Each recorded argument is quoted again, so shell syntax in one is only text:
@@ -127,9 +130,9 @@ class RunReplayCommandTests(SynchronousTestCase):
         }
         for command, built in cases.items():
             replay = run_replay_command(1, command)
-            self.assertEqual(replay, f"SEEDBOARD_RUN_SEED=1 {built}", command)
+            self.assertEqual(replay, f"SEEDBOARD_RUN_SEED=1 SEEDBOARD_REPLAY=1 {built}", command)
             assert replay is not None
-            self.assertEqual(shlex.split(replay)[1:], shlex.split(command), command)
+            self.assertEqual(shlex.split(replay)[2:], shlex.split(command), command)
 
     def test_control_characters(self) -> None:
         """A stored command holding a control character (newline, tab, escape, DEL, C1),
@@ -156,7 +159,7 @@ class RunReplayCommandTests(SynchronousTestCase):
         it as one more variable set for the next word."""
         self.assertEqual(
             run_replay_command(1, "PATH=/tmp/x trial mypkg"),
-            "SEEDBOARD_RUN_SEED=1 'PATH=/tmp/x' trial mypkg",
+            "SEEDBOARD_RUN_SEED=1 SEEDBOARD_REPLAY=1 'PATH=/tmp/x' trial mypkg",
         )
 
     def test_one_line_always(self) -> None:
@@ -171,8 +174,8 @@ class RunReplayCommandTests(SynchronousTestCase):
                 continue
             self.assertTrue(replay.isprintable(), repr(command))
             words = shlex.split(replay)
-            self.assertEqual(words[0], "SEEDBOARD_RUN_SEED=3")
-            self.assertEqual(words[1:], shlex.split(command) or ["trial"], repr(command))
+            self.assertEqual(words[:2], ["SEEDBOARD_RUN_SEED=3", "SEEDBOARD_REPLAY=1"])
+            self.assertEqual(words[2:], shlex.split(command) or ["trial"], repr(command))
 
 
 class HasOrderOptionTests(SynchronousTestCase):

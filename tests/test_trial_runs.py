@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import sqlite3
@@ -12,6 +13,7 @@ from urllib.error import HTTPError
 
 from twisted.trial.unittest import SynchronousTestCase
 
+from seedboard.triage.snippets import run_replay_command
 from tests import contract
 from tests.support import BIN, REPO, environment, start_server
 
@@ -201,13 +203,31 @@ class RecordedRunTests(SynchronousTestCase):
         self.assertEqual(done.returncode, 0, done.stdout)
 
     def test_whole_run_replay(self) -> None:
-        """The run seed the reporter chose replays every test's seed when given back."""
+        """The command a run's page shows to replay it whole gives every test its seed
+        again, and is recorded as a replay."""
         self.recorded_run()
-        [first] = rows(self.db, "SELECT id, run_seed FROM runs")
+        [first] = rows(self.db, "SELECT id, run_seed, command FROM runs")
         self.assertIsNotNone(first["run_seed"])
-        self.recorded_run(SEEDBOARD_RUN_SEED=str(first["run_seed"]))
-        [second] = rows(self.db, f"SELECT id, run_seed FROM runs WHERE id != '{first['id']}'")
+        command = run_replay_command(first["run_seed"], first["command"])
+        assert command is not None
+        subprocess.run(
+            command,
+            shell=True,
+            cwd=self.project,
+            # As in an activated virtualenv: its trial is the one the command names.
+            env=environment(
+                PYTHONPATH=str(self.project),
+                SEEDBOARD_DB=str(self.db),
+                PATH=f"{BIN}:{os.environ.get('PATH', '')}",
+            ),
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+        query = f"SELECT id, run_seed, is_replay FROM runs WHERE id != '{first['id']}'"
+        [second] = rows(self.db, query)
         self.assertEqual(second["run_seed"], first["run_seed"])
+        self.assertTrue(second["is_replay"])
         seeds = rows(
             self.db,
             "SELECT r.run_id, t.name, r.seed FROM results r JOIN tests t ON t.id = r.test_id",

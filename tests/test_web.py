@@ -324,7 +324,9 @@ class RunPageTests(DashboardCase):
                     "build_url": "https://ci.example/1",
                     "run_seed": 77,
                     "is_replay": False,
-                    "replay_command": "SEEDBOARD_RUN_SEED=77 trial --random=5 mypkg",
+                    "replay_command": (
+                        "SEEDBOARD_RUN_SEED=77 SEEDBOARD_REPLAY=1 trial --random=5 mypkg"
+                    ),
                     "counts": {
                         "success": 0,
                         "failure": 0,

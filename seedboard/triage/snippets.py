@@ -6,7 +6,7 @@ import re
 import shlex
 
 from seedboard.domain import CONTROL_CHARACTERS
-from seedboard.settings import RUN_SEED_ENV, SEED_ENV
+from seedboard.settings import REPLAY_ENV, RUN_SEED_ENV, SEED_ENV
 
 _PYTHON = re.compile(r"\S*python\S*")
 """A Python interpreter, as in ``python -m twisted.trial``."""
@@ -53,7 +53,8 @@ def replay_command(test_id: str, seed: int, order_seed: int | None = None) -> st
 
 
 def run_replay_command(run_seed: int, command: str, order_seed: int | None = None) -> str | None:
-    """The shell command that replays a whole run: its command line under its run seed.
+    """The shell command that replays a whole run: its command line under its run seed,
+    recorded as a replay (so that it counts as one in trends and the runs list).
 
     Built, not repeated: the recorded command is split into its arguments and each is
     quoted again (``shlex.join``), so what a developer copies is one command line that
@@ -76,7 +77,12 @@ def run_replay_command(run_seed: int, command: str, order_seed: int | None = Non
         end = _program_length(words)
         words[end:end] = [f"--random={order_seed}"]
     return " ".join(
-        [f"{RUN_SEED_ENV}={run_seed}", _program(words[0]), *map(shlex.quote, words[1:])]
+        [
+            f"{RUN_SEED_ENV}={run_seed}",
+            f"{REPLAY_ENV}=1",
+            _program(words[0]),
+            *map(shlex.quote, words[1:]),
+        ]
     )
 
 
