@@ -212,6 +212,9 @@ class RunPage:
 
     runs: list[RunSummary]
     next_cursor: str | None
+    replayed: dict[str, str] = field(default_factory=dict)
+    """The test each listed replay re-ran, by run id: a replay of one test, as
+    ``seedboard replay`` makes them (a whole run replayed has none)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -78,7 +78,7 @@ class RunFilterTests(FilteredCase):
         """``outcome=failing`` and ``outcome=green`` split the runs between them."""
         self.assertEqual(self.listed("outcome=failing"), [self.failing, self.old_failing])
         self.assertEqual(
-            self.listed("outcome=green"),
+            self.listed("outcome=green&replay=include"),
             [self.dev_green, self.green, self.replay, self.old_green],
         )
 
@@ -88,14 +88,36 @@ class RunFilterTests(FilteredCase):
         self.assertEqual(self.listed("until=2026-11-23"), [self.old_failing, self.old_green])
         self.assertEqual(self.listed("since=2026-11-25"), [self.dev_green, self.failing])
         self.assertEqual(
-            self.listed("since=2026-11-24&until=2026-11-24"), [self.green, self.replay]
+            self.listed("since=2026-11-24&until=2026-11-24&replay=include"),
+            [self.green, self.replay],
         )
 
     def test_replay(self) -> None:
-        """``replay=only`` lists the replays, ``replay=exclude`` everything else."""
+        """Replays are left out unless asked for: ``replay=only`` lists them alone,
+        ``replay=include`` with every other run."""
         self.assertEqual(self.listed("replay=only"), [self.replay])
-        self.assertNotIn(self.replay, self.listed("replay=exclude"))
-        self.assertEqual(len(self.listed("replay=exclude")), 5)
+        self.assertNotIn(self.replay, self.listed(""))
+        self.assertEqual(self.listed(""), self.listed("replay=exclude"))
+        self.assertEqual(len(self.listed("")), 5)
+        self.assertEqual(len(self.listed("replay=include")), 6)
+
+    def test_replay_rows_name_their_test(self) -> None:
+        """A listed replay of one test names and links that test; every row counts its
+        tests."""
+        page = self.page("/?replay=only")
+        self.assertIn(
+            '<span class="replayed">of <a href="/tests/pkg.a.test_x"><code>pkg.a.test_x</code>',
+            page,
+        )
+        whole = self.record(
+            [result("pkg.a.test_x"), result("pkg.b.test_y")], minutes_ago=1, is_replay=True
+        )
+        row = re.search(
+            rf'(?s)<tr>\s*<td><a href="/runs/{whole}">.*?</tr>', self.page("/?replay=only")
+        )
+        assert row is not None
+        self.assertNotIn('class="replayed"', row.group())
+        self.assertIn('<td class="num">2</td>', row.group())
 
     def test_test(self) -> None:
         """``test=`` keeps runs that ran a test whose id contains the text."""
@@ -111,22 +133,24 @@ class RunFilterTests(FilteredCase):
         self.assertEqual(self.listed("branch=dev&outcome=failing&since=2026-11-24"), [])
 
     def test_empty_values_ignored(self) -> None:
-        """An empty parameter, as an unfilled form field sends it, filters nothing."""
-        self.assertEqual(len(self.listed("branch=&outcome=&since=&until=&replay=&test=")), 6)
+        """An empty parameter, as an unfilled form field sends it, is its default: only
+        replays are left out."""
+        self.assertEqual(len(self.listed("branch=&outcome=&since=&until=&replay=&test=")), 5)
 
     def test_pages_keep_filters(self) -> None:
         """Following ``next`` keeps the filters and visits every match once, in HTML and JSON."""
         expected = [self.dev_green, self.green, self.replay, self.old_green]
         seen: list[str] = []
-        path: str | None = "/api/v1/runs?outcome=green&limit=1"
+        path: str | None = "/api/v1/runs?outcome=green&replay=include&limit=1"
         while path is not None:
             body = self.api(path)
             seen += [run["id"] for run in body["runs"]]
             path = body["next"]
             if path is not None:
                 self.assertEqual(query_of(path)["outcome"], "green")
+                self.assertEqual(query_of(path)["replay"], "include")
         self.assertEqual(seen, expected)
-        seen, page_path = [], "/?outcome=green&limit=1"
+        seen, page_path = [], "/?outcome=green&replay=include&limit=1"
         for _ in expected:
             page = self.page(page_path)
             seen += run_links(page)
@@ -173,7 +197,7 @@ class RunFilterTests(FilteredCase):
             },
         )
         body = self.api("/api/v1/runs?replay=yes", status=400)
-        self.assertEqual(body["error"]["message"], "replay must be only or exclude")
+        self.assertEqual(body["error"]["message"], "replay must be only or exclude or include")
 
     def test_form(self) -> None:
         """The page has a GET form showing the filters in force, escaped."""

@@ -353,5 +353,5 @@ class ServerReplayTests(SynchronousTestCase):
             check=True,
         )
         self.assertRegex(done.stdout, r"reproduced 2/2: \S+test_always_fails with seed \d+")
-        runs = fetch_json(self, base + "/api/v1/runs")["runs"]
+        runs = fetch_json(self, base + "/api/v1/runs?replay=include")["runs"]
         self.assertEqual(sorted(run["is_replay"] for run in runs), [False, True, True])

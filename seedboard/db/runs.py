@@ -22,6 +22,7 @@ from sqlalchemy import (
     Row,
     and_,
     bindparam,
+    func,
     or_,
     select,
     update,
@@ -67,10 +68,11 @@ class OutcomeFilter(StrEnum):
 
 
 class ReplayFilter(StrEnum):
-    """Only the runs ``seedboard replay`` made, or none of them."""
+    """Only the runs ``seedboard replay`` made, none of them, or every run."""
 
     ONLY = "only"
     EXCLUDE = "exclude"
+    INCLUDE = "include"
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,7 +253,24 @@ def list_runs(
         query = query.where(_older_than(conn, before))
     rows = conn.execute(query).all()
     runs = [summary_of(row) for row in rows[:limit]]
-    return RunPage(runs=runs, next_cursor=runs[-1].id if len(rows) > limit else None)
+    replays = [run.id for run in runs if run.start.is_replay]
+    return RunPage(
+        runs=runs,
+        next_cursor=runs[-1].id if len(rows) > limit else None,
+        replayed=_replayed_tests(conn, replays) if replays else {},
+    )
+
+
+def _replayed_tests(conn: Connection, run_ids: list[str]) -> dict[str, str]:
+    """The one test each of these replays ran, for those that ran one."""
+    query = (
+        select(Result.run_id, func.min(Test.name))
+        .join(Test, Test.id == Result.test_id)
+        .where(Result.run_id.in_(run_ids))
+        .group_by(Result.run_id)
+        .having(func.count(func.distinct(Result.test_id)) == 1)
+    )
+    return {run_id: name for run_id, name in conn.execute(query).all()}
 
 
 def run_conditions(filters: RunFilters) -> list[ColumnElement[bool]]:
@@ -266,7 +285,7 @@ def run_conditions(filters: RunFilters) -> list[ColumnElement[bool]]:
         conditions.append(Run.started_at >= start_of_day(filters.since))
     if filters.until is not None:
         conditions.append(Run.started_at < start_of_day(filters.until + timedelta(days=1)))
-    if filters.replay is not None:
+    if filters.replay in (ReplayFilter.ONLY, ReplayFilter.EXCLUDE):
         conditions.append(Run.is_replay.is_(filters.replay is ReplayFilter.ONLY))
     if filters.test is not None:
         # Matching test ids first, then their results by the (test_id, run_id) index.

@@ -68,11 +68,12 @@ class RunsQuery(Query):
         None
     )
     replay: Annotated[
-        ReplayFilter | None,
+        ReplayFilter,
         Meta(
-            description="`only`: just the runs `seedboard replay` made; `exclude`: all but those."
+            description="`exclude` (the default): all but the runs `seedboard replay` made; "
+            "`only`: just those; `include`: every run."
         ),
-    ] = None
+    ] = ReplayFilter.EXCLUDE
     test: Annotated[str | None, Meta(description="Runs that have a result of this test id.")] = None
 
     def filters(self) -> RunFilters:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from urllib.parse import quote, urlencode
 
-from seedboard.db.runs import RunFilters
+from seedboard.db.runs import ReplayFilter, RunFilters
 
 _DOTS_ESCAPED = re.compile(r"\A\.\.?~*\Z")
 """Test ids ``path_to_test`` writes with a ``~`` after them: ``.``, ``..``, and those
@@ -65,7 +65,8 @@ def filter_query(filters: RunFilters) -> list[tuple[str, str]]:
         ("outcome", filters.outcome),
         ("since", filters.since and filters.since.isoformat()),
         ("until", filters.until and filters.until.isoformat()),
-        ("replay", filters.replay),
+        # Left out is the runs list's default: only another choice is written.
+        ("replay", None if filters.replay is ReplayFilter.EXCLUDE else filters.replay),
         ("test", filters.test),
     ]
     return [(name, str(value)) for name, value in values if value is not None]
