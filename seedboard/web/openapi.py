@@ -17,7 +17,8 @@ import msgspec
 import msgspec.inspect
 from msgspec import Struct
 
-from seedboard.ingest import REQUEST_BODIES, RUN_ID_PATTERN, BatchBody, FinishBody, RunBody
+from seedboard.ingest import REQUEST_BODIES, BatchBody, FinishBody, RunBody
+from seedboard.settings import RUN_ID_PATTERN
 from seedboard.web import answers
 from seedboard.web.queries import (
     QUERIES,
