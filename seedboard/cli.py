@@ -6,14 +6,30 @@ import argparse
 import math
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from seedboard.errors import one_line
 from seedboard.ingest import DEFAULT_MAX_BODY
-from seedboard.replay import DEFAULT_TIMES, Pair, failing_pairs_from_server, replay
+from seedboard.replay import (
+    DEFAULT_TIMES,
+    DatabaseRecords,
+    Pair,
+    Records,
+    ReplayError,
+    ServerRecords,
+    check_loadable,
+    failing_pairs_from_server,
+    known_row,
+    original_of,
+    replay,
+    still_open,
+    table,
+)
 from seedboard.settings import (
     DB_ENV,
     DEFAULT_DB_FILE,
@@ -118,12 +134,20 @@ def build_parser() -> argparse.ArgumentParser:
     replay = verbs.add_parser(
         "replay", help="run failing seeds again, recorded as replays, and say if they reproduce"
     )
-    replay.add_argument("test_id", nargs="?", help="a test id, with --seed")
+    replay.add_argument(
+        "test_id", nargs="?", help="a test id, with --seed; with --known, a pattern of test ids"
+    )
     replay.add_argument("--seed", type=int, help="the seed to replay TEST_ID with")
     replay.add_argument(
         "--failing", action="store_true", help="every failing seed of the latest run (or --run)"
     )
     replay.add_argument("--run", metavar="RUN_ID", help="with --failing: this run, not the latest")
+    replay.add_argument(
+        "--known",
+        action="store_true",
+        help="every seed that ever failed and is not fixed yet (of tests matching the "
+        "pattern, e.g. 'pkg.test_x.*'), at the current commit",
+    )
     replay.add_argument(
         "-k", "--times", type=_positive, default=DEFAULT_TIMES, help="runs per seed (default 3)"
     )
@@ -185,7 +209,10 @@ def _serve(args: argparse.Namespace, url: str) -> int:
     return 0
 
 
-REPLAY_USAGE = "seedboard: replay TEST_ID --seed N, or replay --failing [--run RUN_ID]"
+REPLAY_USAGE = (
+    "seedboard: replay TEST_ID --seed N, replay --failing [--run RUN_ID], "
+    "or replay --known [PATTERN]"
+)
 
 
 def _positive(text: str) -> int:
@@ -196,41 +223,103 @@ def _positive(text: str) -> int:
 
 
 def _replay(args: argparse.Namespace, url: str) -> int:
-    """Replay one pair or every failing pair of a run; runs are recorded where trial records."""
+    """Replay one pair, every failing pair of a run, or every known failing seed; the runs
+    are recorded where trial records, and read back from there to be judged."""
     one_pair = args.test_id is not None and args.seed is not None
-    if args.failing == one_pair or (not args.failing and args.run is not None):
+    modes = [one_pair, args.failing, args.known]
+    if sum(modes) != 1 or (args.run is not None and not args.failing):
         print(REPLAY_USAGE, file=sys.stderr)
         return 2
+    # The replays are recorded where this command reads: the same --db, or the server.
+    environ = {**os.environ, DB_ENV: args.db} if args.db else dict(os.environ)
+    try:
+        with _records(url) as records:
+            if args.known:
+                return _replay_known(records, args.test_id, args.times, environ)
+            return _replay_pairs(records, args, environ)
+    except ReplayError as error:
+        print(f"seedboard: {error}", file=sys.stderr)
+        return 1
+
+
+def _replay_pairs(records: Records, args: argparse.Namespace, environ: dict[str, str]) -> int:
     if args.failing:
-        found = _failing_pairs(url, args.run)
+        found = _failing_pairs(records, args.run)
         if found is None:
             print(f"seedboard: no run {args.run or 'recorded yet'} to replay", file=sys.stderr)
             return 1
         run_id, pairs = found
-        print(f"seedboard: replaying {len(pairs)} failing seeds of run {run_id}")
     else:
         pairs = [Pair(args.test_id, args.seed)]
-    # The replays are recorded where this command reads: the same --db.
-    environ = {**os.environ, DB_ENV: args.db} if args.db else dict(os.environ)
+    cwd = Path.cwd()
+    for test_id in sorted({pair.test_id for pair in pairs}):
+        check_loadable(test_id, environ, cwd)  # before anything runs: nothing recorded
+    if args.failing:
+        print(f"seedboard: replaying {len(pairs)} failing seeds of run {run_id}", flush=True)
     for pair in pairs:
-        print(replay(pair, args.times, environ, Path.cwd()).line(), flush=True)
+        verdict = replay(pair, args.times, environ, cwd, records, original_of(records, pair))
+        print(verdict.line(), flush=True)
     return 0
 
 
-def _failing_pairs(url: str, run_id: str | None) -> tuple[str, list[Pair]] | None:
+def _replay_known(
+    records: Records, pattern: str | None, times: int, environ: dict[str, str]
+) -> int:
+    """Replay every failing seed not fixed yet, at the current commit, and print a table."""
+    seeds = still_open(
+        records.known_seeds(), lambda test_id: pattern is None or fnmatchcase(test_id, pattern)
+    )
+    if not seeds:
+        print(f"seedboard: no failing seed to replay{f' among {pattern}' if pattern else ''}")
+        return 0
+    print(f"seedboard: replaying {len(seeds)} known failing seeds at the current commit")
+    cwd = Path.cwd()
+    rows = [("STATUS", "TEST", "SEED", "")]
+    unloadable: dict[str, str] = {}
+    for known in seeds:
+        test_id = known.pair.test_id
+        if test_id not in unloadable:
+            try:
+                check_loadable(test_id, environ, cwd)
+                unloadable[test_id] = ""
+            except ReplayError as error:
+                unloadable[test_id] = str(error)
+        if unloadable[test_id]:
+            rows.append(("not replayed", test_id, str(known.pair.seed), unloadable[test_id]))
+            continue
+        verdict = replay(known.pair, times, environ, cwd, records, known.original)
+        rows.append((known_row(verdict)[0], test_id, str(known.pair.seed), known_row(verdict)[1]))
+    for line in table(rows):
+        print(line.rstrip(), flush=True)
+    return 0
+
+
+@contextmanager
+def _records(url: str) -> Iterator[Records]:
+    """Where trial records in this environment: the server if one is set, else ``url``."""
     server = os.environ.get(URL_ENV)
     if server:
-        return failing_pairs_from_server(server, os.environ.get(TOKEN_ENV), run_id)
+        yield ServerRecords(server, os.environ.get(TOKEN_ENV))
+        return
     from seedboard.db.engine import open_database
     from seedboard.db.migrate import ensure_schema
-    from seedboard.db.runs import failing_seeds
 
     database = open_database(url)
     try:
         ensure_schema(database)
-        found = database.read(failing_seeds, run_id)
+        yield DatabaseRecords(database, url)
     finally:
         database.dispose()
+
+
+def _failing_pairs(records: Records, run_id: str | None) -> tuple[str, list[Pair]] | None:
+    if isinstance(records, ServerRecords):
+        server = os.environ[URL_ENV]
+        return failing_pairs_from_server(server, os.environ.get(TOKEN_ENV), run_id)
+    assert isinstance(records, DatabaseRecords)
+    from seedboard.db.runs import failing_seeds
+
+    found = records.database.read(failing_seeds, run_id)
     if found is None:
         return None
     run, pairs = found
