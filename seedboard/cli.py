@@ -10,11 +10,13 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from seedboard.errors import one_line
 from seedboard.ingest import DEFAULT_MAX_BODY
+from seedboard.remote import delete_on_server
 from seedboard.replay import (
     DEFAULT_TIMES,
     DatabaseRecords,
@@ -46,6 +48,8 @@ from seedboard_reporter.uploader import Sender, upload_spool
 
 if TYPE_CHECKING:
     from seedboard.db.engine import Database
+
+T = TypeVar("T")
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
@@ -153,6 +157,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _database_option(replay)
 
+    runs = verbs.add_parser("runs", help="manage recorded runs")
+    runs_verbs = runs.add_subparsers(dest="runs_verb", required=True, metavar="COMMAND")
+    delete = runs_verbs.add_parser(
+        "delete", help="delete runs and their results (a replay that recorded a mistake, say)"
+    )
+    delete.add_argument("run_ids", nargs="+", metavar="RUN_ID")
+    _database_option(delete)
+    delete.add_argument(
+        "--url",
+        default=None,
+        help=f"delete on this server (default: ${URL_ENV} unless --db is given), with the "
+        f"token in ${TOKEN_ENV}",
+    )
+
     upload = verbs.add_parser(
         "upload", help="send what the reporter left in its spool (server down, run killed)"
     )
@@ -175,6 +193,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     url = database_url(args.db, Path.cwd())
     if args.verb == "replay":
         return _replay(args, url)
+    if args.verb == "runs":
+        return _delete_runs(args, url)
     if args.verb == "serve":
         return _serve(args, url)
     if args.verb == "token":
@@ -239,6 +259,11 @@ def _replay(args: argparse.Namespace, url: str) -> int:
             return _replay_pairs(records, args, environ)
     except ReplayError as error:
         print(f"seedboard: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:  # the server: down, refusing, or not a seedboard
+        print(
+            f"seedboard: cannot replay through {os.environ.get(URL_ENV)}: {error}", file=sys.stderr
+        )
         return 1
 
 
@@ -326,6 +351,36 @@ def _failing_pairs(records: Records, run_id: str | None) -> tuple[str, list[Pair
     return run.id, [Pair(test_id, seed) for test_id, seed in pairs]
 
 
+def _delete_runs(args: argparse.Namespace, url: str) -> int:
+    """Delete each run named, on the server if one is named, else in the database."""
+    server = args.url or (None if args.db else os.environ.get(URL_ENV))
+    problems: list[str | None] | None
+    if server:
+        token = os.environ.get(TOKEN_ENV)
+        problems = [delete_on_server(server, token, run_id) for run_id in args.run_ids]
+        where = server
+    else:
+        problems, where = _on_database_do(url, partial(_delete, args.run_ids)), describe_url(url)
+        if problems is None:
+            return 1
+    for run_id, problem in zip(args.run_ids, problems, strict=True):
+        if problem is None:
+            print(f"seedboard: deleted run {run_id} from {where}")
+        else:
+            print(f"seedboard: {problem}", file=sys.stderr)
+    return 1 if any(problems) else 0
+
+
+def _delete(run_ids: list[str], database: Database) -> list[str | None]:
+    """Delete each run; for each, None once deleted, else what went wrong."""
+    from seedboard.db.deletes import delete_run
+
+    return [
+        None if database.write(delete_run, run_id) else f"no run with id {run_id!r}"
+        for run_id in run_ids
+    ]
+
+
 def _upload(server: str | None, spool: Path) -> int:
     """Send the spool now; the token comes from the environment only, never argv."""
     if not server:
@@ -382,6 +437,24 @@ def _on_database(url: str, command: Callable[..., int], *args: str) -> int:
     except SQLAlchemyError as error:
         print(f"seedboard: cannot use {describe_url(url)}: {one_line(error)}", file=sys.stderr)
         return 1
+    finally:
+        database.dispose()
+
+
+def _on_database_do(url: str, work: Callable[[Database], T]) -> T | None:
+    """``work`` on the (created or upgraded) database; None, said why, if it cannot be used."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from seedboard.db.engine import open_database
+    from seedboard.db.migrate import ensure_schema
+
+    database = open_database(url)
+    try:
+        ensure_schema(database)
+        return work(database)
+    except SQLAlchemyError as error:
+        print(f"seedboard: cannot use {describe_url(url)}: {one_line(error)}", file=sys.stderr)
+        return None
     finally:
         database.dispose()
 

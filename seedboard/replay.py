@@ -17,7 +17,6 @@ import subprocess
 import sys
 import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +24,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 from uuid import uuid4
 
 from seedboard.domain import BAD_OUTCOMES, Outcome, Result
-from seedboard.settings import REPLAY_ENV, RUN_ID_ENV, RUN_SEED_ENV, SEED_ENV, describe_url
+from seedboard.remote import get_json
+from seedboard.settings import (
+    REPLAY_ENV,
+    RUN_ID_ENV,
+    RUN_SEED_ENV,
+    SEED_ENV,
+    describe_url,
+)
 from seedboard.triage.replays import Original, Tried, Try, Verdict, judge_try, short
 from seedboard.triage.seed_life import SeedLife, SeedState
 
@@ -210,7 +216,7 @@ class ServerRecords:
 
     def known_seeds(self, test_id: str | None = None) -> list[KnownSeed]:
         query = "" if test_id is None else "?" + urllib.parse.urlencode({"test": test_id})
-        listing = _get_json(f"{self._base}/api/v1/seeds{query}", self._token)
+        listing = get_json(f"{self._base}/api/v1/seeds{query}", self._token)
         return [
             KnownSeed(
                 Pair(s["test_id"], s["seed"]),
@@ -222,7 +228,7 @@ class ServerRecords:
 
     def run(self, run_id: str) -> RecordedRun | None:
         try:
-            detail = _get_json(f"{self._base}/api/v1/runs/{run_id}", self._token)
+            detail = get_json(f"{self._base}/api/v1/runs/{run_id}", self._token)
         except urllib.error.HTTPError as error:
             if error.code == 404:
                 return None
@@ -248,12 +254,12 @@ def failing_pairs_from_server(
     """The failing pairs of a run on a server: ``run_id``, else its latest non-replay run."""
     base = server.rstrip("/")
     if run_id is None:
-        listing = _get_json(f"{base}/api/v1/runs?limit=100", token)
+        listing = get_json(f"{base}/api/v1/runs?limit=100", token)
         originals = [run for run in listing["runs"] if not run.get("is_replay")]
         if not originals:
             return None
         run_id = str(originals[0]["id"])
-    detail = _get_json(f"{base}/api/v1/runs/{run_id}", token)
+    detail = get_json(f"{base}/api/v1/runs/{run_id}", token)
     bad = {outcome.value for outcome in BAD_OUTCOMES}
     pairs = {
         Pair(result["test_id"], result["seed"])
@@ -261,9 +267,3 @@ def failing_pairs_from_server(
         if result["outcome"] in bad and result["seed"] is not None
     }
     return run_id, sorted(pairs, key=lambda p: (p.test_id, p.seed))
-
-
-def _get_json(url: str, token: str | None) -> Any:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=30) as got:
-        return json.load(got)
