@@ -112,9 +112,8 @@ class Verdict:
     def line(self) -> str:
         """What ``seedboard replay`` prints for the pair."""
         pair = f"{self.test_id} with seed {self.seed}"
-        if self.is_fix_check:
-            return f"{self._fix_check()}: {pair}"
-        return f"{self._reproduction()}: {pair}{self._differently()}{self._not_run()}"
+        verdict = self._fix_check() if self.is_fix_check else self._reproduction()
+        return f"{verdict}: {pair}{self._differently()}{self._not_run()}"
 
     def _reproduction(self) -> str:
         same, tries = self.count(Try.SAME), len(self.tries)
@@ -129,9 +128,8 @@ class Verdict:
         where = f"fix check at {short(self.commit)} (failed at {short(self.original.commit)})"
         tries = len(self.tries)
         if self.still_fails:
-            return f"{where}: still fails, {self.failed}/{tries}{self._differently()}"
-        passed = self.count(Try.PASSED)
-        return f"{where}: passes here, {passed}/{tries}{self._not_run()}"
+            return f"{where}: still fails, {self.failed}/{tries}"
+        return f"{where}: passes here, {self.count(Try.PASSED)}/{tries}"
 
     def _differently(self) -> str:
         different = [t for t in self.tries if t.kind is Try.DIFFERENT]
