@@ -208,9 +208,9 @@ class Dashboard:
         """Every failing seed and where it stands: what ``seedboard replay`` reads."""
         await self._access.require_reader(request)
         wanted = query(request, SeedsQuery)
-        return self.json(
-            request, known_seeds_answer(await self._pool.read(known_seeds, wanted.test))
-        )
+        # Every result of every failing seed: a heavy read, kept until the next write.
+        found = await self._cache.read(known_seeds, wanted.test, weight=len)
+        return self.json(request, known_seeds_answer(found))
 
     @app.route("/api/v1/openapi.json", methods=["GET"])
     def openapi(self, request: Request) -> bytes:
