@@ -25,7 +25,6 @@ from seedboard.replay import (
     ReplayError,
     ServerRecords,
     check_loadable,
-    failing_pairs_from_server,
     known_row,
     original_of,
     replay,
@@ -269,7 +268,7 @@ def _replay(args: argparse.Namespace, url: str) -> int:
 
 def _replay_pairs(records: Records, args: argparse.Namespace, environ: dict[str, str]) -> int:
     if args.failing:
-        found = _failing_pairs(records, args.run)
+        found = records.failing_pairs(args.run)
         if found is None:
             print(f"seedboard: no run {args.run or 'recorded yet'} to replay", file=sys.stderr)
             return 1
@@ -335,20 +334,6 @@ def _records(url: str) -> Iterator[Records]:
         yield DatabaseRecords(database, url)
     finally:
         database.dispose()
-
-
-def _failing_pairs(records: Records, run_id: str | None) -> tuple[str, list[Pair]] | None:
-    if isinstance(records, ServerRecords):
-        server = os.environ[URL_ENV]
-        return failing_pairs_from_server(server, os.environ.get(TOKEN_ENV), run_id)
-    assert isinstance(records, DatabaseRecords)
-    from seedboard.db.runs import failing_seeds
-
-    found = records.database.read(failing_seeds, run_id)
-    if found is None:
-        return None
-    run, pairs = found
-    return run.id, [Pair(test_id, seed) for test_id, seed in pairs]
 
 
 def _delete_runs(args: argparse.Namespace, url: str) -> int:

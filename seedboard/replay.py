@@ -78,6 +78,11 @@ class Records(Protocol):
 
     def known_seeds(self, test_id: str | None = None) -> list[KnownSeed]: ...
 
+    def failing_pairs(self, run_id: str | None) -> tuple[str, list[Pair]] | None:
+        """A run's failing pairs: of ``run_id``, else of the latest run that is not a
+        replay; None when there is no such run."""
+        ...
+
     def run(self, run_id: str) -> RecordedRun | None: ...
 
 
@@ -197,6 +202,15 @@ class DatabaseRecords:
             for k in self.database.read(known_seeds, test_id)
         ]
 
+    def failing_pairs(self, run_id: str | None) -> tuple[str, list[Pair]] | None:
+        from seedboard.db.runs import failing_seeds
+
+        found = self.database.read(failing_seeds, run_id)
+        if found is None:
+            return None
+        run, pairs = found
+        return run.id, [Pair(test_id, seed) for test_id, seed in pairs]
+
     def run(self, run_id: str) -> RecordedRun | None:
         from seedboard.db.runs import get_run
 
@@ -226,14 +240,39 @@ class ServerRecords:
             for s in listing["seeds"]
         ]
 
+    def failing_pairs(self, run_id: str | None) -> tuple[str, list[Pair]] | None:
+        if run_id is None:
+            listing = get_json(f"{self._base}/api/v1/runs?limit=1&replay=exclude", self._token)
+            if not listing["runs"]:
+                return None
+            run_id = str(listing["runs"][0]["id"])
+        detail = self._run_detail(run_id)
+        if detail is None:
+            return None
+        bad = {outcome.value for outcome in BAD_OUTCOMES}
+        pairs = {
+            Pair(result["test_id"], result["seed"])
+            for result in detail["results"]
+            if result["outcome"] in bad and result["seed"] is not None
+        }
+        return run_id, sorted(pairs, key=lambda p: (p.test_id, p.seed))
+
     def run(self, run_id: str) -> RecordedRun | None:
+        detail = self._run_detail(run_id)
+        if detail is None:
+            return None
+        return RecordedRun(detail["run"]["commit"], [_result(r) for r in detail["results"]])
+
+    def _run_detail(self, run_id: str) -> Any:
+        """``GET /api/v1/runs/<run_id>``'s answer; None for a 404."""
         try:
-            detail = get_json(f"{self._base}/api/v1/runs/{run_id}", self._token)
+            return get_json(
+                f"{self._base}/api/v1/runs/{urllib.parse.quote(run_id, safe='')}", self._token
+            )
         except urllib.error.HTTPError as error:
             if error.code == 404:
                 return None
             raise
-        return RecordedRun(detail["run"]["commit"], [_result(r) for r in detail["results"]])
 
 
 def _result(answer: Mapping[str, Any]) -> Result:
@@ -246,24 +285,3 @@ def _result(answer: Mapping[str, Any]) -> Result:
         message=answer["message"],
         fingerprint=answer["fingerprint"],
     )
-
-
-def failing_pairs_from_server(
-    server: str, token: str | None, run_id: str | None
-) -> tuple[str, list[Pair]] | None:
-    """The failing pairs of a run on a server: ``run_id``, else its latest non-replay run."""
-    base = server.rstrip("/")
-    if run_id is None:
-        listing = get_json(f"{base}/api/v1/runs?limit=100", token)
-        originals = [run for run in listing["runs"] if not run.get("is_replay")]
-        if not originals:
-            return None
-        run_id = str(originals[0]["id"])
-    detail = get_json(f"{base}/api/v1/runs/{run_id}", token)
-    bad = {outcome.value for outcome in BAD_OUTCOMES}
-    pairs = {
-        Pair(result["test_id"], result["seed"])
-        for result in detail["results"]
-        if result["outcome"] in bad and result["seed"] is not None
-    }
-    return run_id, sorted(pairs, key=lambda p: (p.test_id, p.seed))

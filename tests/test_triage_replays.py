@@ -150,6 +150,9 @@ class FakeRecords:
     def known_seeds(self, test_id: str | None = None) -> list[KnownSeed]:
         return []
 
+    def failing_pairs(self, run_id: str | None) -> tuple[str, list[Pair]] | None:
+        return None
+
     def run(self, run_id: str) -> RecordedRun | None:
         return self.runs.get(run_id)
 
