@@ -53,9 +53,13 @@ def failing_seed_results(conn: Connection, test_id: str | None = None) -> list[S
         select(*_SEED_RESULTS.columns)
         .join(Test, Test.id == Result.test_id)
         .join(Run, Run.id == Result.run_id)
-        .where(tuple_(Result.test_id, Result.seed).in_(failed))
         .order_by(Run.started_at, Run.id)
     )
     if test_id is not None:
-        query = query.where(Test.name == test_id)
-    return _SEED_RESULTS.records(conn.execute(query))
+        # One test's failures alone, not every test's then filtered: a few results, not all.
+        key = select(Test.id).where(Test.name == test_id).scalar_subquery()
+        failed = failed.where(Result.test_id == key)
+        query = query.where(Result.test_id == key)
+    return _SEED_RESULTS.records(
+        conn.execute(query.where(tuple_(Result.test_id, Result.seed).in_(failed)))
+    )
