@@ -170,7 +170,8 @@ def known_row(verdict: Verdict) -> tuple[str, str]:
     """``replay --known``'s status of a replayed seed, and what it adds."""
     tries = len(verdict.tries)
     if verdict.still_fails:
-        return "still failing", f"failed {verdict.failed}/{tries}"
+        unsteady = "" if verdict.seed_controls else " — the seed does not control it"
+        return "still failing", f"failed {verdict.failed}/{tries}{unsteady}"
     if verdict.tries and verdict.count(Try.PASSED) == tries:
         if verdict.is_fix_check:
             return "passes here", f"fixed at {short(verdict.commit)}"

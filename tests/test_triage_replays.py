@@ -105,10 +105,15 @@ class VerdictLineTests(SynchronousTestCase):
         )
 
     def test_not_run(self) -> None:
-        """Tries that recorded nothing of the test are counted apart."""
+        """Tries that recorded nothing of the test are counted apart and say nothing of
+        the seed; when none ran, that is all the line says."""
         self.assertEqual(
             verdict(Try.SAME, Try.NOT_RUN).line(),
-            f"reproduced 1/2 — the seed does not control it: {TEST} with seed 5; did not run 1/2",
+            f"reproduced 1/2: {TEST} with seed 5; did not run 1/2",
+        )
+        self.assertEqual(
+            verdict(Try.NOT_RUN, Try.NOT_RUN, commit="bbb").line(),
+            f"did not run 2/2: {TEST} with seed 5 (skipped, or no result recorded)",
         )
 
     def test_fix_check(self) -> None:
@@ -130,7 +135,13 @@ class VerdictLineTests(SynchronousTestCase):
 
     def test_known_rows(self) -> None:
         """``--known``'s status: still failing, or passes here (fixed at the new commit)."""
-        self.assertEqual(known_row(verdict(Try.SAME, Try.PASSED)), ("still failing", "failed 1/2"))
+        self.assertEqual(
+            known_row(verdict(Try.SAME, Try.PASSED)),
+            ("still failing", "failed 1/2 — the seed does not control it"),
+        )
+        self.assertEqual(
+            known_row(verdict(Try.SAME, Try.PASSED, commit="bbb")), ("still failing", "failed 1/2")
+        )
         self.assertEqual(
             known_row(verdict(Try.PASSED, commit="bbbbbbbbbbbbbbbbbbbb")),
             ("passes here", "fixed at bbbbbbbbbbbb"),

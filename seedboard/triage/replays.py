@@ -109,19 +109,28 @@ class Verdict:
     def still_fails(self) -> bool:
         return self.failed > 0
 
+    @property
+    def seed_controls(self) -> bool:
+        """Whether the seed decides the failure, as far as these tries show: at the
+        failure's commit, every try that ran failed the same way, or none did."""
+        same, ran = self.count(Try.SAME), len(self.tries) - self.count(Try.NOT_RUN)
+        return self.is_fix_check or same in (0, ran)
+
     def line(self) -> str:
         """What ``seedboard replay`` prints for the pair."""
         pair = f"{self.test_id} with seed {self.seed}"
+        tries = len(self.tries)
+        if self.count(Try.NOT_RUN) == tries:
+            return f"did not run {tries}/{tries}: {pair} (skipped, or no result recorded)"
         verdict = self._fix_check() if self.is_fix_check else self._reproduction()
         return f"{verdict}: {pair}{self._differently()}{self._not_run()}"
 
     def _reproduction(self) -> str:
         same, tries = self.count(Try.SAME), len(self.tries)
-        if same == tries:
-            return f"reproduced {same}/{tries}"
-        if same:
-            return f"reproduced {same}/{tries} — the seed does not control it"
-        return f"did not reproduce 0/{tries}"
+        if not same:
+            return f"did not reproduce 0/{tries}"
+        unsteady = "" if self.seed_controls else " — the seed does not control it"
+        return f"reproduced {same}/{tries}{unsteady}"
 
     def _fix_check(self) -> str:
         assert self.original is not None and self.original.commit is not None
