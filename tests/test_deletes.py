@@ -129,6 +129,8 @@ class DeleteWebTests(PrivateCase):
         self.assertEqual(self.request("GET", path, self.bearer()).status, 404)
         again = self.request("DELETE", path, self.bearer())
         self.assertEqual((again.status, again.body["error"]["code"]), (404, "not_found"))
+        malformed = self.request("DELETE", "/api/v1/runs/not-a-run-id", self.bearer())
+        self.assertEqual((malformed.status, malformed.body["error"]["field"]), (400, "run_id"))
 
     def test_button_for_logged_in_only(self) -> None:
         """The run page has a delete form, with the session's CSRF secret, only when

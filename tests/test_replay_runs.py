@@ -195,6 +195,11 @@ class ServerReplayAndDeleteTests(ReplayCase):
             {"test_fixed_later": "fixed at bbb", "test_fails_differently_later": "failing"},
         )
 
+        [one] = fetch_json(self, f"{base}/api/v1/seeds?test={FIX}test_fixed_later")["seeds"]
+        self.assertEqual(
+            (one["status"], one["status_commit"], one["commit"]), ("fixed", "bbb", "aaa")
+        )
+
         runs = [r["id"] for r in fetch_json(self, base + "/api/v1/runs")["runs"]]
         self.assertEqual(len(runs), 3)
         refused = self.seedboard("runs", "delete", runs[0], "--url", base, SEEDBOARD_TOKEN="")

@@ -69,9 +69,10 @@ class Writes:
     async def delete(self, request: Request, run_id: str) -> DeletedRun:
         """``DELETE /api/v1/runs/<run_id>``: the run and its results are gone; 404 if none."""
         await self._access.require_writer(request)
-        if not await self._pool.write(delete_run, run_id):
-            raise not_found(f"No run with id {run_id!r}.")
-        return deleted_run(run_id)
+        checked_id = parse_run_id(run_id)
+        if not await self._pool.write(delete_run, checked_id):
+            raise not_found(f"No run with id {checked_id!r}.")
+        return deleted_run(checked_id)
 
     async def delete_from_page(self, request: Request, run_id: str) -> bytes:
         """The run page's delete button: a logged-in session whose token is still valid and
