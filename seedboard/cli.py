@@ -312,7 +312,8 @@ def _replay_known(
             rows.append(("not replayed", test_id, str(known.pair.seed), unloadable[test_id]))
             continue
         verdict = replay(known.pair, times, environ, cwd, records, known.original)
-        rows.append((known_row(verdict)[0], test_id, str(known.pair.seed), known_row(verdict)[1]))
+        status, detail = known_row(verdict)
+        rows.append((status, test_id, str(known.pair.seed), detail))
     for line in table(rows):
         print(line.rstrip(), flush=True)
     return 0
