@@ -6,15 +6,32 @@ import argparse
 import math
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from fnmatch import fnmatchcase
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from seedboard import __version__
 from seedboard.errors import UnusableDatabase, one_line
 from seedboard.ingest import DEFAULT_MAX_BODY
-from seedboard.replay import DEFAULT_TIMES, Pair, failing_pairs_from_server, replay
+from seedboard.remote import delete_on_server
+from seedboard.replay import (
+    DEFAULT_TIMES,
+    DatabaseRecords,
+    Pair,
+    Records,
+    ReplayError,
+    ServerRecords,
+    check_loadable,
+    known_row,
+    original_of,
+    replay,
+    still_open,
+    table,
+)
 from seedboard.settings import (
     DB_ENV,
     DEFAULT_DB_FILE,
@@ -31,6 +48,8 @@ from seedboard_reporter.uploader import Sender, upload_spool
 
 if TYPE_CHECKING:
     from seedboard.db.engine import Database
+
+T = TypeVar("T")
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
@@ -120,16 +139,38 @@ def build_parser() -> argparse.ArgumentParser:
     replay = verbs.add_parser(
         "replay", help="run failing seeds again, recorded as replays, and say if they reproduce"
     )
-    replay.add_argument("test_id", nargs="?", help="a test id, with --seed")
+    replay.add_argument(
+        "test_id", nargs="?", help="a test id, with --seed; with --known, a pattern of test ids"
+    )
     replay.add_argument("--seed", type=int, help="the seed to replay TEST_ID with")
     replay.add_argument(
         "--failing", action="store_true", help="every failing seed of the latest run (or --run)"
     )
     replay.add_argument("--run", metavar="RUN_ID", help="with --failing: this run, not the latest")
     replay.add_argument(
+        "--known",
+        action="store_true",
+        help="every seed that ever failed and is not fixed yet (of tests matching the "
+        "pattern, e.g. 'pkg.test_x.*'), at the current commit",
+    )
+    replay.add_argument(
         "-k", "--times", type=_positive, default=DEFAULT_TIMES, help="runs per seed (default 3)"
     )
     _database_option(replay)
+
+    runs = verbs.add_parser("runs", help="manage recorded runs")
+    runs_verbs = runs.add_subparsers(dest="runs_verb", required=True, metavar="COMMAND")
+    delete = runs_verbs.add_parser(
+        "delete", help="delete runs and their results (a replay that recorded a mistake, say)"
+    )
+    delete.add_argument("run_ids", nargs="+", metavar="RUN_ID")
+    _database_option(delete)
+    delete.add_argument(
+        "--url",
+        default=None,
+        help=f"delete on this server (default: ${URL_ENV} unless --db is given), with the "
+        f"token in ${TOKEN_ENV}",
+    )
 
     upload = verbs.add_parser(
         "upload", help="send what the reporter left in its spool (server down, run killed)"
@@ -179,6 +220,8 @@ def _run(args: argparse.Namespace) -> int:
     url = database_url(args.db, Path.cwd())
     if args.verb == "replay":
         return _replay(args, url)
+    if args.verb == "runs":
+        return _delete_runs(args, url)
     if args.verb == "serve":
         return _serve(args, url)
     if args.verb == "token":
@@ -228,7 +271,10 @@ def _new_sqlite_file(url: str) -> Path | None:
     return None if path.exists() else path
 
 
-REPLAY_USAGE = "seedboard: replay TEST_ID --seed N, or replay --failing [--run RUN_ID]"
+REPLAY_USAGE = (
+    "seedboard: replay TEST_ID --seed N, replay --failing [--run RUN_ID], "
+    "or replay --known [PATTERN]"
+)
 
 
 def _positive(text: str) -> int:
@@ -239,45 +285,135 @@ def _positive(text: str) -> int:
 
 
 def _replay(args: argparse.Namespace, url: str) -> int:
-    """Replay one pair or every failing pair of a run; runs are recorded where trial records."""
+    """Replay one pair, every failing pair of a run, or every known failing seed; the runs
+    are recorded where trial records, and read back from there to be judged."""
     one_pair = args.test_id is not None and args.seed is not None
-    if args.failing == one_pair or (not args.failing and args.run is not None):
+    modes = [one_pair, args.failing, args.known]
+    if sum(modes) != 1 or (args.run is not None and not args.failing):
         print(REPLAY_USAGE, file=sys.stderr)
         return 2
+    # The replays are recorded where this command reads: the same --db, or the server.
+    environ = {**os.environ, DB_ENV: args.db} if args.db else dict(os.environ)
+    try:
+        with _records(url) as records:
+            if args.known:
+                return _replay_known(records, args.test_id, args.times, environ)
+            return _replay_pairs(records, args, environ)
+    except ReplayError as error:
+        print(f"seedboard: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:  # the server: down, refusing, or not a seedboard
+        print(
+            f"seedboard: cannot replay through {os.environ.get(URL_ENV)}: {error}", file=sys.stderr
+        )
+        return 1
+
+
+def _replay_pairs(records: Records, args: argparse.Namespace, environ: dict[str, str]) -> int:
     if args.failing:
-        found = _failing_pairs(url, args.run)
+        found = records.failing_pairs(args.run)
         if found is None:
             print(f"seedboard: no run {args.run or 'recorded yet'} to replay", file=sys.stderr)
             return 1
         run_id, pairs = found
-        print(f"seedboard: replaying {len(pairs)} failing seeds of run {run_id}")
+        if not pairs:
+            print(
+                f"seedboard: nothing to replay: no failure of run {run_id} has a seed (tests "
+                "get one from seedboard.testing's TestCase, or print 'random seed: N')"
+            )
+            return 0
     else:
         pairs = [Pair(args.test_id, args.seed)]
-    # The replays are recorded where this command reads: the same --db.
-    environ = {**os.environ, DB_ENV: args.db} if args.db else dict(os.environ)
+    cwd = Path.cwd()
+    for test_id in sorted({pair.test_id for pair in pairs}):
+        check_loadable(test_id, environ, cwd)  # before anything runs: nothing recorded
+    if args.failing:
+        print(f"seedboard: replaying {len(pairs)} failing seeds of run {run_id}", flush=True)
     for pair in pairs:
-        print(replay(pair, args.times, environ, Path.cwd()).line(), flush=True)
+        verdict = replay(pair, args.times, environ, cwd, records, original_of(records, pair))
+        print(verdict.line(), flush=True)
     return 0
 
 
-def _failing_pairs(url: str, run_id: str | None) -> tuple[str, list[Pair]] | None:
+def _replay_known(
+    records: Records, pattern: str | None, times: int, environ: dict[str, str]
+) -> int:
+    """Replay every failing seed not fixed yet, at the current commit, and print a table."""
+    seeds = still_open(
+        records.known_seeds(), lambda test_id: pattern is None or fnmatchcase(test_id, pattern)
+    )
+    if not seeds:
+        print(f"seedboard: no failing seed to replay{f' among {pattern}' if pattern else ''}")
+        return 0
+    print(f"seedboard: replaying {len(seeds)} known failing seeds at the current commit")
+    cwd = Path.cwd()
+    rows = [("STATUS", "TEST", "SEED", "")]
+    unloadable: dict[str, str] = {}
+    for known in seeds:
+        test_id = known.pair.test_id
+        if test_id not in unloadable:
+            try:
+                check_loadable(test_id, environ, cwd)
+                unloadable[test_id] = ""
+            except ReplayError as error:
+                unloadable[test_id] = str(error)
+        if unloadable[test_id]:
+            rows.append(("not replayed", test_id, str(known.pair.seed), unloadable[test_id]))
+            continue
+        verdict = replay(known.pair, times, environ, cwd, records, known.original)
+        status, detail = known_row(verdict)
+        rows.append((status, test_id, str(known.pair.seed), detail))
+    for line in table(rows):
+        print(line.rstrip(), flush=True)
+    return 0
+
+
+@contextmanager
+def _records(url: str) -> Iterator[Records]:
+    """Where trial records in this environment: the server if one is set, else ``url``."""
     server = os.environ.get(URL_ENV)
     if server:
-        return failing_pairs_from_server(server, os.environ.get(TOKEN_ENV), run_id)
+        yield ServerRecords(server, os.environ.get(TOKEN_ENV))
+        return
     from seedboard.db.engine import open_database
     from seedboard.db.migrate import ensure_schema
-    from seedboard.db.runs import failing_seeds
 
     database = open_database(url)
     try:
         ensure_schema(database)
-        found = database.read(failing_seeds, run_id)
+        yield DatabaseRecords(database, url)
     finally:
         database.dispose()
-    if found is None:
-        return None
-    run, pairs = found
-    return run.id, [Pair(test_id, seed) for test_id, seed in pairs]
+
+
+def _delete_runs(args: argparse.Namespace, url: str) -> int:
+    """Delete each run named, on the server if one is named, else in the database."""
+    server = args.url or (None if args.db else os.environ.get(URL_ENV))
+    problems: list[str | None] | None
+    if server:
+        token = os.environ.get(TOKEN_ENV)
+        problems = [delete_on_server(server, token, run_id) for run_id in args.run_ids]
+        where = server
+    else:
+        problems, where = _on_database_do(url, partial(_delete, args.run_ids)), describe_url(url)
+        if problems is None:
+            return 1
+    for run_id, problem in zip(args.run_ids, problems, strict=True):
+        if problem is None:
+            print(f"seedboard: deleted run {run_id} from {where}")
+        else:
+            print(f"seedboard: {problem}", file=sys.stderr)
+    return 1 if any(problems) else 0
+
+
+def _delete(run_ids: list[str], database: Database) -> list[str | None]:
+    """Delete each run; for each, None once deleted, else what went wrong."""
+    from seedboard.db.deletes import delete_run
+
+    return [
+        None if database.write(delete_run, run_id) else f"no run with id {run_id!r}"
+        for run_id in run_ids
+    ]
 
 
 def _upload(server: str | None, spool: Path) -> int:
@@ -336,6 +472,24 @@ def _on_database(url: str, command: Callable[..., int], *args: str) -> int:
     except SQLAlchemyError as error:
         print(f"seedboard: cannot use {describe_url(url)}: {one_line(error)}", file=sys.stderr)
         return 1
+    finally:
+        database.dispose()
+
+
+def _on_database_do(url: str, work: Callable[[Database], T]) -> T | None:
+    """``work`` on the (created or upgraded) database; None, said why, if it cannot be used."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from seedboard.db.engine import open_database
+    from seedboard.db.migrate import ensure_schema
+
+    database = open_database(url)
+    try:
+        ensure_schema(database)
+        return work(database)
+    except SQLAlchemyError as error:
+        print(f"seedboard: cannot use {describe_url(url)}: {one_line(error)}", file=sys.stderr)
+        return None
     finally:
         database.dispose()
 

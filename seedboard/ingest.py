@@ -28,6 +28,7 @@ from seedboard.decoding import (
     unset_to_none,
 )
 from seedboard.domain import Outcome, ResultColumns, RunStart
+from seedboard.settings import RUN_ID_PATTERN
 
 MAX_RESULTS = 50_000
 """Results in one batch: a reporter sends batches of about a thousand."""
@@ -40,7 +41,6 @@ MIN_BIGINT = -(2**63)
 MAX_INT = 2**31 - 1
 """Bounds of the database's BIGINT and INTEGER columns, so no value overflows a column."""
 
-RUN_ID_PATTERN = "^[0-9a-f]{32}$"
 _RUN_ID = re.compile(RUN_ID_PATTERN.strip("^$"))
 _DIGITS = re.compile("[0-9]{1,10}")
 

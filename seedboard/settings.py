@@ -33,6 +33,11 @@ RUN_SEED_ENV = "SEEDBOARD_RUN_SEED"
 """Derive every unpinned test's seed from this one and the test's id: replays a whole run."""
 REPLAY_ENV = "SEEDBOARD_REPLAY"
 """Set to 1 by ``seedboard replay``, so the runs it makes are recorded as replays."""
+RUN_ID_ENV = "SEEDBOARD_RUN_ID"
+"""The id the reporter gives its run, else a fresh one: ``seedboard replay`` names each
+replay's run, so that it can read the run back."""
+RUN_ID_PATTERN = "^[0-9a-f]{32}$"
+"""What a run id is, wherever one is made or accepted: 32 lowercase hexadecimal digits."""
 
 BRANCH_ENV = "SEEDBOARD_BRANCH"
 COMMIT_ENV = "SEEDBOARD_COMMIT"

@@ -7,8 +7,8 @@ import os
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from seedboard.settings import RUN_SEED_ENV
-from seedboard_reporter.reporter import SeedboardReporter
+from seedboard.settings import RUN_ID_ENV, RUN_SEED_ENV
+from seedboard_reporter.reporter import SeedboardReporter, chosen_run_id
 
 
 class RunSeedTests(SynchronousTestCase):
@@ -33,3 +33,15 @@ class RunSeedTests(SynchronousTestCase):
         os.environ[RUN_SEED_ENV] = "42"
         SeedboardReporter(io.StringIO()).done()
         self.assertEqual(os.environ[RUN_SEED_ENV], "42")
+
+
+class RunIdTests(SynchronousTestCase):
+    def test_given_run_id(self) -> None:
+        """SEEDBOARD_RUN_ID names the run when it is a run id; otherwise each run gets a
+        fresh one, so a malformed id never costs the run."""
+        given = "0123456789abcdef0123456789abcdef"
+        self.assertEqual(chosen_run_id({RUN_ID_ENV: given}), given)
+        for bad in ("", "XYZ", given.upper(), given + "0"):
+            made = chosen_run_id({RUN_ID_ENV: bad})
+            self.assertRegex(made, "^[0-9a-f]{32}$")
+            self.assertNotEqual(made, chosen_run_id({RUN_ID_ENV: bad}))

@@ -73,7 +73,10 @@ class TriageEndToEndTests(SynchronousTestCase):
         lines = replayed.stdout.splitlines()
         self.assertRegex(lines[0], r"^seedboard: replaying 3 failing seeds of run [0-9a-f]{32}$")
         self.assertRegex(replayed.stdout, rf"reproduced 3/3: {SEED_DEPENDENT} with seed \d+")
-        self.assertRegex(replayed.stdout, r"reproduced 1/3: \S+test_independent_of_seed with")
+        self.assertRegex(
+            replayed.stdout,
+            r"reproduced 1/3 — the seed does not control it: \S+test_independent_of_seed with",
+        )
         self.assertRegex(replayed.stdout, r"reproduced 3/3: \S+test_always_fails with")
 
         after = self.flaky(base)
@@ -121,7 +124,7 @@ class TriageEndToEndTests(SynchronousTestCase):
         self.assertEqual(done.stdout, f"reproduced 2/2: {PREFIX}test_always_fails with seed 7\n")
 
     def test_usage(self) -> None:
-        """A replay needs either a test and --seed, or --failing."""
+        """A replay needs either a test and --seed, --failing, or --known."""
         done = subprocess.run(
             [str(BIN / "seedboard"), "replay", PREFIX + "test_passes"],
             cwd=self.project,
@@ -132,4 +135,7 @@ class TriageEndToEndTests(SynchronousTestCase):
             check=False,
         )
         self.assertEqual(done.returncode, 2)
-        self.assertIn("replay TEST_ID --seed N, or replay --failing", done.stderr)
+        self.assertIn(
+            "replay TEST_ID --seed N, replay --failing [--run RUN_ID], or replay --known",
+            done.stderr,
+        )

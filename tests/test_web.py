@@ -24,7 +24,7 @@ from twisted.web.iweb import IResponse
 from seedboard.db.engine import Database
 from seedboard.db.pool import Pool, SynchronousPool, ThreadedPool
 from seedboard.domain import Outcome, Result
-from seedboard.ingest import RUN_ID_PATTERN
+from seedboard.settings import RUN_ID_PATTERN
 from seedboard.triage.fingerprint import fingerprint
 from seedboard.web.app import Dashboard
 from seedboard.web.server import listen, make_dashboard

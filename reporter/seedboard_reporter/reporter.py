@@ -7,6 +7,7 @@ last line saying where the run was recorded (or, if it could not be, why).
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable, Mapping, MutableMapping
 from datetime import UTC, datetime
@@ -21,6 +22,8 @@ from seedboard.seeds import SeedError, fresh_seed, seed_from_environment
 from seedboard.settings import (
     DEFAULT_FLUSH_TIMEOUT,
     FLUSH_ENV,
+    RUN_ID_ENV,
+    RUN_ID_PATTERN,
     RUN_SEED_ENV,
     TOKEN_ENV,
     URL_ENV,
@@ -57,6 +60,7 @@ from seedboard_reporter.trial_private import (
 from seedboard_reporter.writer import DatabaseSpec, ServerSpec, Spec, WriterProcess, open_target
 
 _NO_PROBLEM = Problem()
+_RUN_ID = re.compile(RUN_ID_PATTERN.strip("^$"))
 
 
 def open_writer(spec: Spec) -> Target:
@@ -103,6 +107,13 @@ def governing_run_seed(
     return chosen
 
 
+def chosen_run_id(environ: Mapping[str, str]) -> str:
+    """``SEEDBOARD_RUN_ID`` when it is a run id, else a fresh one: a malformed id would
+    only be refused by the database or the server, and the run lost."""
+    given = environ.get(RUN_ID_ENV, "").strip()
+    return given if _RUN_ID.fullmatch(given) else uuid4().hex
+
+
 def open_recorder(
     environ: Mapping[str, str],
     cwd: Path,
@@ -111,7 +122,7 @@ def open_recorder(
     run_seed: int | None = None,
 ) -> Recorder:
     """A recorder for this run: to ``SEEDBOARD_URL`` if set, else into the database."""
-    run_id = uuid4().hex
+    run_id = chosen_run_id(environ)
     facts = RunFacts(
         run_id, datetime.now(UTC), dict(environ), cwd, list(argv), order_seed(options), run_seed
     )

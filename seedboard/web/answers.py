@@ -17,6 +17,7 @@ from msgspec import Meta, Struct
 
 from seedboard.domain import Outcome
 from seedboard.triage.classify import Classification
+from seedboard.triage.seed_life import SeedState
 from seedboard.triage.trends import (
     MAX_DAILY_DAYS,
     MAX_DAYS,
@@ -353,6 +354,45 @@ class Clusters(Answer):
     clusters: list[Cluster]
 
 
+class KnownSeed(Answer):
+    """A (test, seed) that failed, its newest failure, and where the seed stands."""
+
+    test_id: str
+    seed: int
+    fingerprint: Annotated[str | None, Meta(description="The newest failure's group.")]
+    commit: Annotated[
+        str | None, Meta(description="The commit of its newest failure; null if none recorded.")
+    ]
+    failure: Annotated[str, Meta(description="The newest failure's type and masked first line.")]
+    status: Annotated[
+        SeedState,
+        Meta(
+            description="`failing`: failed, not tried again at that commit; `reproduced`: "
+            "failed every time at `status_commit`, twice or more; `did-not-reproduce`: passed "
+            "and failed there; `fixed`: failed at earlier commits, only passes at "
+            "`status_commit`."
+        ),
+    ]
+    status_commit: Annotated[
+        str | None,
+        Meta(description="The newest commit the seed was tried at; null if none recorded."),
+    ]
+    description: Annotated[str, Meta(description="The status in words, e.g. `fixed at 1a2b3c`.")]
+    url: str
+
+
+class KnownSeeds(Answer):
+    """Every (test, seed) that ever failed, by test and seed: ``seedboard replay --known``
+    replays those not fixed."""
+
+    seeds: list[KnownSeed]
+
+
+class DeletedRun(Answer):
+    run: Annotated[str, Meta(description="The id of the run deleted, with its results.")]
+    deleted: Literal[True]
+
+
 class RunRef(Answer):
     id: str
     url: str
@@ -395,9 +435,11 @@ RESPONSE_BODIES: Final = (
     FlakyPage,
     Trends,
     Clusters,
+    KnownSeeds,
     CreatedRun,
     StoredBatch,
     FinishedRun,
+    DeletedRun,
     Error,
 )
 """Every answer, for the OpenAPI document."""

@@ -31,6 +31,7 @@ from seedboard.services.clusters import Cluster, failure_clusters
 from seedboard.services.compare import compare_runs, compare_with_previous
 from seedboard.services.flaky import WINDOW, flaky_tests
 from seedboard.services.history import history_and_triage
+from seedboard.services.seeds import known_seeds
 from seedboard.services.trends import trends
 from seedboard.triage.report import TestTriage
 from seedboard.triage.trends import durations
@@ -47,13 +48,14 @@ from seedboard.web.queries import (
     LoginQuery,
     OptionalCompareQuery,
     RunsQuery,
+    SeedsQuery,
     TestQuery,
     TrendsQuery,
 )
 from seedboard.web.requests import html_headers, is_api, json_headers, query
 from seedboard.web.static import serve_static
 from seedboard.web.templates import static_directory
-from seedboard.web.to_json import encode_json, error_answer
+from seedboard.web.to_json import encode_json, error_answer, known_seeds_answer
 from seedboard.web.urls import test_id_in_path
 from seedboard.web.views import (
     ClustersView,
@@ -215,6 +217,15 @@ class Dashboard:
         )
         return self.reply(request, ClustersView(found, wanted))
 
+    @app.route("/api/v1/seeds", methods=["GET"])
+    async def seeds(self, request: Request) -> bytes:
+        """Every failing seed and where it stands: what ``seedboard replay`` reads."""
+        await self._access.require_reader(request)
+        wanted = query(request, SeedsQuery)
+        # Every result of every failing seed: a heavy read, kept until the next write.
+        found = await self._cache.read(known_seeds, wanted.test, weight=len)
+        return self.json(request, known_seeds_answer(found))
+
     @app.route("/api/v1/openapi.json", methods=["GET"])
     def openapi(self, request: Request) -> bytes:
         # Public even on a private server: it describes the API, not the data.
@@ -242,6 +253,14 @@ class Dashboard:
     @app.route("/api/v1/runs/<run_id>/finish", methods=["POST"])
     async def finish(self, request: Request, run_id: str) -> bytes:
         return self.json(request, await self._writes.finish(request, run_id))
+
+    @app.route("/api/v1/runs/<run_id>", methods=["DELETE"])
+    async def delete_run(self, request: Request, run_id: str) -> bytes:
+        return self.json(request, await self._writes.delete(request, run_id))
+
+    @app.route("/runs/<run_id>/delete", methods=["POST"])
+    async def delete_run_form(self, request: Request, run_id: str) -> bytes:
+        return await self._writes.delete_from_page(request, run_id)
 
     # Logging in (seedboard.web.login).
 

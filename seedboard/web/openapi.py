@@ -17,7 +17,8 @@ import msgspec
 import msgspec.inspect
 from msgspec import Struct
 
-from seedboard.ingest import REQUEST_BODIES, RUN_ID_PATTERN, BatchBody, FinishBody, RunBody
+from seedboard.ingest import REQUEST_BODIES, BatchBody, FinishBody, RunBody
+from seedboard.settings import RUN_ID_PATTERN
 from seedboard.web import answers
 from seedboard.web.queries import (
     QUERIES,
@@ -25,6 +26,7 @@ from seedboard.web.queries import (
     CompareQuery,
     FlakyQuery,
     RunsQuery,
+    SeedsQuery,
     TestQuery,
     TrendsQuery,
 )
@@ -188,6 +190,26 @@ OPERATIONS: Final = (
         BEARER_IF_PRIVATE,
         ("400", "401"),
         query=ClustersQuery,
+    ),
+    Operation(
+        "get",
+        "/api/v1/seeds",
+        "listSeeds",
+        "Every (test, seed) that ever failed, and where each stands",
+        answers.KnownSeeds,
+        BEARER_IF_PRIVATE,
+        ("400", "401"),
+        query=SeedsQuery,
+    ),
+    Operation(
+        "delete",
+        "/api/v1/runs/{run_id}",
+        "deleteRun",
+        "Delete a run and its results (a replay that recorded a mistake, say)",
+        answers.DeletedRun,
+        BEARER,
+        ("401", "404"),
+        path_parameters=(RUN_ID,),
     ),
 )
 

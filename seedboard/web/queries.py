@@ -132,6 +132,12 @@ class ClustersQuery(Query):
     limit: Limit = CLUSTERS_LIMIT
 
 
+class SeedsQuery(Query):
+    """The failing seeds."""
+
+    test: Annotated[str | None, Meta(description="Only the seeds of this test id.")] = None
+
+
 class CompareQuery(Query):
     """Two runs to compare; both are required."""
 
@@ -150,7 +156,15 @@ class LoginQuery(Query):
     next: str | None = None
 
 
-QUERIES: Final = (RunsQuery, TestQuery, FlakyQuery, TrendsQuery, ClustersQuery, CompareQuery)
+QUERIES: Final = (
+    RunsQuery,
+    TestQuery,
+    FlakyQuery,
+    TrendsQuery,
+    ClustersQuery,
+    SeedsQuery,
+    CompareQuery,
+)
 
 
 def read_query(args: dict[bytes, list[bytes]], kind: type[Q]) -> Q:

@@ -15,7 +15,7 @@ from msgspec import Struct
 
 from seedboard import domain
 from seedboard.domain import OutcomeCounts, RunSummary
-from seedboard.services import clusters, compare
+from seedboard.services import clusters, compare, seeds
 from seedboard.triage import report
 from seedboard.triage import trends as trending
 from seedboard.triage.trends import Durations
@@ -26,11 +26,14 @@ from seedboard.web.answers import (
     ClusterTest,
     Comparison,
     Counts,
+    DeletedRun,
     Error,
     ErrorDetail,
     FailureGroup,
     FlakyPage,
     FlakyTrend,
+    KnownSeed,
+    KnownSeeds,
     Result,
     Run,
     RunDetail,
@@ -182,6 +185,25 @@ def cluster_answer(cluster: clusters.Cluster) -> Cluster:
             url=path_to_run(example.run_id),
         ),
     )
+
+
+def known_seeds_answer(found: Sequence[seeds.KnownSeed]) -> KnownSeeds:
+    return KnownSeeds(seeds=[known_seed_answer(known) for known in found])
+
+
+def known_seed_answer(known: seeds.KnownSeed) -> KnownSeed:
+    return answer(
+        KnownSeed,
+        known,
+        status=known.life.state,
+        status_commit=known.life.commit,
+        description=known.life.describe(),
+        url=path_to_test(known.test_id),
+    )
+
+
+def deleted_run(run_id: str) -> DeletedRun:
+    return DeletedRun(run=run_id, deleted=True)
 
 
 def run_ref(run_id: str) -> RunRef:

@@ -1,8 +1,11 @@
-"""The write API: create a run, add a batch of results, finish the run.
+"""The write API: create a run, add a batch of results, finish the run; delete a run,
+also from its page's button.
 
 Each write checks the bearer token, then the whole request (``seedboard.ingest``),
 and only then writes, in one transaction on the database's writer thread, where the
 run's lifecycle is checked too: a finished run takes no new batch, nor another finish.
+The delete button of a run's page is a form: a login session and its CSRF secret stand
+in for the token.
 """
 
 from __future__ import annotations
@@ -12,14 +15,16 @@ from datetime import datetime
 
 from twisted.web.server import Request
 
+from seedboard.db.deletes import delete_run
 from seedboard.db.pool import Pool
 from seedboard.db.runs import create_run, finish_run
 from seedboard.ingest import parse_batch, parse_batch_number, parse_finish, parse_run, parse_run_id
 from seedboard.services.results import add_batch
-from seedboard.web.answers import CreatedRun, FinishedRun, StoredBatch
-from seedboard.web.auth import Access
-from seedboard.web.requests import json_body
-from seedboard.web.to_json import run_ref
+from seedboard.web.answers import CreatedRun, DeletedRun, FinishedRun, StoredBatch
+from seedboard.web.auth import Access, same_secret
+from seedboard.web.problems import EXPIRED_FORM, forbidden, not_found
+from seedboard.web.requests import form_fields, json_body, redirect
+from seedboard.web.to_json import deleted_run, run_ref
 
 
 class Writes:
@@ -60,3 +65,23 @@ class Writes:
         checked_id = parse_run_id(run_id)
         await self._pool.write(finish_run, checked_id, parse_finish(body), self._clock())
         return FinishedRun(run=run_ref(checked_id), finished=True)
+
+    async def delete(self, request: Request, run_id: str) -> DeletedRun:
+        """``DELETE /api/v1/runs/<run_id>``: the run and its results are gone; 404 if none."""
+        await self._access.require_writer(request)
+        checked_id = parse_run_id(run_id)
+        if not await self._pool.write(delete_run, checked_id):
+            raise not_found(f"No run with id {checked_id!r}.")
+        return deleted_run(checked_id)
+
+    async def delete_from_page(self, request: Request, run_id: str) -> bytes:
+        """The run page's delete button: a logged-in session whose token is still valid and
+        the session's secret in the form, then back to the runs list."""
+        session = await self._access.session(request)
+        if session is None or not await self._access.is_active(session.stored.token_hash):
+            raise forbidden(EXPIRED_FORM)
+        if not same_secret(session.stored.csrf, form_fields(request).get("csrf")):
+            raise forbidden(EXPIRED_FORM)
+        if not await self._pool.write(delete_run, run_id):
+            raise not_found(f"No run with id {run_id!r}.")
+        return redirect(request, "/")

@@ -1,0 +1,86 @@
+"""Deleting a run: its results, its batches, what the aggregates counted of it, and the
+tests only it ran, in one transaction that also moves the changes count (so no worker
+serves a cached page that still shows the run)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import ColumnElement, Connection, case, delete, exists, func, insert, select
+
+from seedboard.db.aggregates import NO_BRANCH, PASSED
+from seedboard.db.changes import note_change
+from seedboard.db.models import BAD_VALUES, Batch, Result, Run, Test, TestDay
+from seedboard.db.runs import start_of_day
+
+
+def delete_run(conn: Connection, run_id: str) -> bool:
+    """Delete a run and everything recorded of it; False if there is no such run."""
+    run = conn.execute(
+        select(Run.started_at, Run.branch, Run.is_replay).where(Run.id == run_id).with_for_update()
+    ).first()
+    if run is None:
+        return False
+    tests = sorted(
+        conn.execute(select(Result.test_id).where(Result.run_id == run_id).distinct()).scalars()
+    )
+    conn.execute(delete(Batch).where(Batch.run_id == run_id))
+    conn.execute(delete(Result).where(Result.run_id == run_id))
+    conn.execute(delete(Run).where(Run.id == run_id))
+    if tests and not run.is_replay:  # replays are not counted in the aggregates
+        _recount_day(conn, tests, run.started_at.date(), run.branch or NO_BRANCH)
+    _forget_tests_without_results(conn, tests)
+    note_change(conn)
+    return True
+
+
+def _recount_day(conn: Connection, tests: list[int], day: date, branch: str) -> None:
+    """Count ``tests``' results again on the run's day and branch, as ``aggregates.rebuild``
+    does for every day: a test the day has no result of left keeps no row."""
+    conn.execute(
+        delete(TestDay).where(
+            TestDay.test_id.in_(tests), TestDay.day == day, TestDay.branch == branch
+        )
+    )
+    start = start_of_day(day)
+    passed = [o.value for o in PASSED]
+    counted = (
+        select(
+            Result.test_id,
+            func.sum(_one_if(Result.outcome.in_(passed))),
+            func.sum(_one_if(Result.outcome.in_(BAD_VALUES))),
+        )
+        .join(Run, Run.id == Result.run_id)
+        .where(
+            Result.test_id.in_(tests),
+            Run.is_replay.is_(False),
+            Run.started_at >= start,
+            Run.started_at < start + timedelta(days=1),
+            func.coalesce(Run.branch, NO_BRANCH) == branch,
+        )
+        .group_by(Result.test_id)
+    )
+    rows = [
+        {"test_id": test, "day": day, "branch": branch, "passes": passes, "failures": failures}
+        for test, passes, failures in conn.execute(counted)
+    ]
+    if rows:
+        conn.execute(insert(TestDay), rows)
+
+
+def _one_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return case((condition, 1), else_=0)
+
+
+def _forget_tests_without_results(conn: Connection, tests: list[int]) -> None:
+    """Drop the tests among ``tests`` that no result refers to any more: a test id that
+    only a mistaken run named (an import error replayed) leaves no trace."""
+    if not tests:
+        return
+    orphans = list(
+        conn.execute(
+            select(Test.id).where(Test.id.in_(tests), ~exists().where(Result.test_id == Test.id))
+        ).scalars()
+    )
+    if orphans:
+        conn.execute(delete(Test).where(Test.id.in_(orphans)))

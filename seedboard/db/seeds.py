@@ -1,0 +1,65 @@
+"""Store functions for failing seeds: every result of each (test, seed) pair that ever
+failed, replays and all commits included, for judging where each seed stands."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, select, tuple_
+
+from seedboard.db.models import BAD_VALUES, Result, Run, Test
+from seedboard.db.rows import reading
+from seedboard.domain import OUTCOME_OF, Outcome
+
+
+@dataclass(frozen=True, slots=True)
+class SeedResult:
+    """One result of a seed that failed somewhere: when, how, at which commit."""
+
+    test_id: str
+    seed: int
+    started_at: datetime
+    outcome: Outcome
+    commit: str | None
+    fingerprint: str | None
+    exception_type: str | None
+    message: str | None
+
+
+_SEED_RESULTS = reading(
+    SeedResult,
+    {
+        "test_id": Test.name,
+        "seed": Result.seed,
+        "started_at": Run.started_at,
+        "outcome": Result.outcome,
+        "commit": Run.commit,
+        "fingerprint": Result.fingerprint,
+        "exception_type": Result.exception_type,
+        "message": Result.message,
+    },
+    convert={"outcome": OUTCOME_OF.__getitem__},
+)
+
+
+def failing_seed_results(conn: Connection, test_id: str | None = None) -> list[SeedResult]:
+    """Every result of each (test, seed) that failed at least once (of ``test_id`` only, if
+    given), oldest first; failures are found by the partial index of bad results."""
+    failed = select(Result.test_id, Result.seed).where(
+        Result.outcome.in_(BAD_VALUES), Result.seed.is_not(None)
+    )
+    query = (
+        select(*_SEED_RESULTS.columns)
+        .join(Test, Test.id == Result.test_id)
+        .join(Run, Run.id == Result.run_id)
+        .order_by(Run.started_at, Run.id)
+    )
+    if test_id is not None:
+        # One test's failures alone, not every test's then filtered: a few results, not all.
+        key = select(Test.id).where(Test.name == test_id).scalar_subquery()
+        failed = failed.where(Result.test_id == key)
+        query = query.where(Result.test_id == key)
+    return _SEED_RESULTS.records(
+        conn.execute(query.where(tuple_(Result.test_id, Result.seed).in_(failed)))
+    )
