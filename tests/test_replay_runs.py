@@ -200,7 +200,7 @@ class ServerReplayAndDeleteTests(ReplayCase):
             (one["status"], one["status_commit"], one["commit"]), ("fixed", "bbb", "aaa")
         )
 
-        runs = [r["id"] for r in fetch_json(self, base + "/api/v1/runs")["runs"]]
+        runs = [r["id"] for r in fetch_json(self, base + "/api/v1/runs?replay=include")["runs"]]
         self.assertEqual(len(runs), 3)
         refused = self.seedboard("runs", "delete", runs[0], "--url", base, SEEDBOARD_TOKEN="")
         self.assertEqual(refused.returncode, 1)
@@ -208,7 +208,7 @@ class ServerReplayAndDeleteTests(ReplayCase):
         self.assertEqual(exchange(self, base, "DELETE", f"/api/v1/runs/{runs[0]}").status, 401)
         done = self.seedboard("runs", "delete", *runs[:2], "--url", base, SEEDBOARD_TOKEN=token)
         self.assertEqual((done.returncode, done.stderr), (0, ""))
-        left = [r["id"] for r in fetch_json(self, base + "/api/v1/runs")["runs"]]
+        left = [r["id"] for r in fetch_json(self, base + "/api/v1/runs?replay=include")["runs"]]
         self.assertEqual(left, runs[2:])
         missing = self.seedboard("runs", "delete", runs[0], "--url", base, SEEDBOARD_TOKEN=token)
         self.assertEqual(missing.returncode, 1)
