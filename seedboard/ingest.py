@@ -59,6 +59,15 @@ Time = Annotated[
 Seed = Annotated[int, Meta(ge=0, le=MAX_BIGINT)]
 BigInt = Annotated[int, Meta(ge=MIN_BIGINT, le=MAX_BIGINT)]
 Line = Annotated[int, Meta(ge=0, le=MAX_INT)]
+Position = Annotated[
+    int,
+    Meta(
+        ge=0,
+        le=MAX_INT,
+        description="Where the test ran in its run's order: how many tests started before "
+        "it (under trial -j, in the manager's order)",
+    ),
+]
 # A run's metadata is shown on one line and goes into shell commands (the replay
 # command, ``seedboard replay``): no control characters, newlines and tabs included.
 Name = Annotated[str, Meta(max_length=255, pattern=ONE_LINE_PATTERN)]
@@ -109,6 +118,8 @@ class ResultBody(Struct, forbid_unknown_fields=True, gc=False):
     traceback: str | UnsetType | None = UNSET
     file: str | UnsetType | None = UNSET
     line: Line | UnsetType | None = UNSET
+    # Added after v1 was first published, so optional: older reporters omit it.
+    position: Position | UnsetType | None = UNSET
 
 
 class BatchBody(Struct, forbid_unknown_fields=True):

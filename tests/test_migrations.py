@@ -71,9 +71,9 @@ class MigrationTests(SynchronousTestCase):
         migrate.ensure_schema(self.db)
         with self.db.writer.begin() as conn:
             command.downgrade(migrate.alembic_config(conn), "-1")
-        self.assertEqual(self.db.read(migrate.current_revision), "0007")
-        tables = self.db.read(lambda conn: inspect(conn).get_table_names())
-        self.assertIn("changes", tables)
+        self.assertEqual(self.db.read(migrate.current_revision), "0008")
+        columns = self.db.read(lambda conn: inspect(conn).get_columns("results"))
+        self.assertNotIn("position", {column["name"] for column in columns})
 
     def test_downgrade_to_nothing(self) -> None:
         """Every revision downgrades, down to an empty database."""

@@ -347,6 +347,7 @@ class RunPageTests(DashboardCase):
                         "traceback": result(outcome=Outcome.ERROR).traceback,
                         "file": "pkg/t.py",
                         "line": 3,
+                        "position": None,
                         "fingerprint": fingerprint(
                             "twisted.trial.unittest.FailTest",
                             "1 != 2 (random seed: 7)",

@@ -117,6 +117,8 @@ class Result(Base):
     exception_type: Mapped[str | None] = mapped_column(Text)
     message: Mapped[str | None] = mapped_column(Text)
     traceback: Mapped[str | None] = mapped_column(Text)
+    position: Mapped[int | None] = mapped_column(Integer)
+    """Where the test ran in its run's order; NULL from reporters that did not send it."""
     fingerprint: Mapped[str | None] = mapped_column(String(16))
 
     __table_args__ = (

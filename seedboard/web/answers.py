@@ -94,6 +94,13 @@ class Result(Answer):
     traceback: str | None
     file: str | None
     line: int | None
+    position: Annotated[
+        int | None,
+        Meta(
+            description="Where the test ran in the run's order (0 first); null when the "
+            "reporter did not send it."
+        ),
+    ]
     fingerprint: str | None
     url: str = ""
 
