@@ -268,3 +268,18 @@ class DayTest:
     """The test's key; only the most flaky get their names looked up."""
     passes: int
     failures: int
+
+
+@dataclass(frozen=True, slots=True)
+class OrderDependency:
+    """What ``seedboard bisect`` found: in a run, ``victim`` failed because ``polluter``
+    ran before it."""
+
+    run_id: str
+    victim: str
+    polluter: str
+    seed: int | None
+    """The failing result's seed, which the bisection ran with; None when it had none."""
+    found_at: datetime
+    run_seed: int | None = None
+    """The run's seed, which the bisection ran with when the result had no seed."""

@@ -25,7 +25,7 @@ from seedboard.decoding import (
     string_fields,
     unset_to_none,
 )
-from seedboard.domain import Outcome, ResultColumns, RunStart
+from seedboard.domain import OrderDependency, Outcome, ResultColumns, RunStart
 
 MAX_RESULTS = 50_000
 """Results in one batch: a reporter sends batches of about a thousand."""
@@ -134,7 +134,20 @@ class FinishBody(Struct, forbid_unknown_fields=True):
     finished_at: Time
 
 
-REQUEST_BODIES: Final = (RunBody, BatchBody, FinishBody)
+class OrderDependencyBody(Struct, forbid_unknown_fields=True):
+    """The body of ``POST /api/v1/runs/{run_id}/order-dependencies``: a polluter that
+    ``seedboard bisect`` found for a test that failed in the run."""
+
+    victim: Annotated[TestId, Meta(description="The test that failed in the run.")]
+    polluter: Annotated[
+        TestId, Meta(description="The test whose presence before it makes it fail.")
+    ]
+    seed: Annotated[
+        Seed | None, Meta(description="The failing result's seed, which the bisection used.")
+    ] = None
+
+
+REQUEST_BODIES: Final = (RunBody, BatchBody, FinishBody, OrderDependencyBody)
 """Every request body, for the OpenAPI document."""
 
 RESULT_NAMES: Final = ResultBody.__struct_fields__
@@ -201,6 +214,13 @@ _OPTIONAL_TEXT: Final = string_fields(ResultBody) & set(_OPTIONAL_FIELDS)
 def parse_finish(body: bytes) -> datetime:
     """When the run of a ``POST /api/v1/runs/<run_id>/finish`` ended."""
     return _utc(decode(body, FinishBody).finished_at, "finished_at")
+
+
+def parse_order_dependency(run_id: str, body: bytes, found_at: datetime) -> OrderDependency:
+    """The verdict of a ``POST /api/v1/runs/<run_id>/order-dependencies``, found now."""
+    checked_id = parse_run_id(run_id)
+    found = decode(body, OrderDependencyBody)
+    return OrderDependency(checked_id, found.victim, found.polluter, found.seed, found_at)
 
 
 def parse_run_id(text: str) -> str:

@@ -61,6 +61,7 @@ class MigrationTests(SynchronousTestCase):
                 "test_days",
                 "login_sessions",
                 "changes",
+                "order_dependencies",
             },
         )
 
@@ -71,9 +72,10 @@ class MigrationTests(SynchronousTestCase):
         migrate.ensure_schema(self.db)
         with self.db.writer.begin() as conn:
             command.downgrade(migrate.alembic_config(conn), "-1")
-        self.assertEqual(self.db.read(migrate.current_revision), "0008")
-        columns = self.db.read(lambda conn: inspect(conn).get_columns("results"))
-        self.assertNotIn("position", {column["name"] for column in columns})
+        self.assertEqual(self.db.read(migrate.current_revision), "0009")
+        tables = self.db.read(lambda conn: inspect(conn).get_table_names())
+        self.assertNotIn("order_dependencies", tables)
+        self.assertIn("changes", tables)
 
     def test_downgrade_to_nothing(self) -> None:
         """Every revision downgrades, down to an empty database."""

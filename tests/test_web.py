@@ -419,6 +419,8 @@ class TestPageTests(DashboardCase):
                     "failures": 0,
                     "groups": [],
                     "seeds": [],
+                    "polluter": None,
+                    "order_command": None,
                     "url": "/tests/pkg.t",
                     "sparkline": [None],
                 },

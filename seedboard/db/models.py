@@ -130,6 +130,21 @@ class Result(Base):
     )
 
 
+class OrderDependency(Base):
+    """A test found to fail because another ran before it (``seedboard bisect``)."""
+
+    __tablename__ = "order_dependencies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    victim_id: Mapped[int] = mapped_column(ForeignKey("tests.id"))
+    polluter_id: Mapped[int] = mapped_column(ForeignKey("tests.id"))
+    seed: Mapped[int | None] = mapped_column(BigInteger)
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index(None, "victim_id", "found_at"), Index(None, "run_id"))
+
+
 class TestDay(Base):
     """A test's passes and failures on one UTC day and branch, in runs that are not
     replays: kept at ingest, so trends never read the results themselves."""

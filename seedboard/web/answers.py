@@ -206,6 +206,17 @@ class Triage(Answer):
     failures: Count
     groups: list[FailureGroup]
     seeds: list[SeedReport]
+    polluter: Annotated[
+        str | None,
+        Meta(
+            description="For an order-dependent test: the test whose presence before it "
+            "makes it fail, as seedboard bisect found; null otherwise."
+        ),
+    ]
+    order_command: Annotated[
+        str | None,
+        Meta(description="The shell command that shows the order-dependent failure; or null."),
+    ]
     url: str
     sparkline: Annotated[
         Sparkline,
@@ -380,6 +391,15 @@ class FinishedRun(Answer):
     finished: Literal[True]
 
 
+class RecordedOrderDependency(Answer):
+    """A polluter recorded: the victim's page now names it."""
+
+    run: RunRef
+    victim: str
+    polluter: str
+    url: Annotated[str, Meta(description="The victim's page.")]
+
+
 class ErrorDetail(Answer, omit_defaults=True):
     code: str
     message: str
@@ -405,6 +425,7 @@ RESPONSE_BODIES: Final = (
     CreatedRun,
     StoredBatch,
     FinishedRun,
+    RecordedOrderDependency,
     Error,
 )
 """Every answer, for the OpenAPI document."""

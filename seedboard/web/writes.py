@@ -1,4 +1,4 @@
-"""The write API: create a run, add a batch of results, finish the run.
+"""The write API: create a run, add a batch of results, finish the run, record a polluter.
 
 Each write checks the bearer token, then the whole request (``seedboard.ingest``),
 and only then writes, in one transaction on the database's writer thread, where the
@@ -12,14 +12,23 @@ from datetime import datetime
 
 from twisted.web.server import Request
 
+from seedboard.db.order import record_order_dependency
 from seedboard.db.pool import Pool
 from seedboard.db.runs import create_run, finish_run
-from seedboard.ingest import parse_batch, parse_batch_number, parse_finish, parse_run, parse_run_id
+from seedboard.ingest import (
+    parse_batch,
+    parse_batch_number,
+    parse_finish,
+    parse_order_dependency,
+    parse_run,
+    parse_run_id,
+)
 from seedboard.services.results import add_batch
-from seedboard.web.answers import CreatedRun, FinishedRun, StoredBatch
+from seedboard.web.answers import CreatedRun, FinishedRun, RecordedOrderDependency, StoredBatch
 from seedboard.web.auth import Access
 from seedboard.web.requests import json_body
 from seedboard.web.to_json import run_ref
+from seedboard.web.urls import path_to_test
 
 
 class Writes:
@@ -60,3 +69,19 @@ class Writes:
         checked_id = parse_run_id(run_id)
         await self._pool.write(finish_run, checked_id, parse_finish(body), self._clock())
         return FinishedRun(run=run_ref(checked_id), finished=True)
+
+    async def record_order_dependency(
+        self, request: Request, run_id: str
+    ) -> RecordedOrderDependency:
+        """``POST /api/v1/runs/<run_id>/order-dependencies``: a polluter ``seedboard bisect``
+        found; the run and both tests must have been recorded."""
+        await self._access.require_writer(request)
+        found = parse_order_dependency(run_id, json_body(request), self._clock())
+        await self._pool.write(record_order_dependency, found)
+        request.setResponseCode(201)
+        return RecordedOrderDependency(
+            run=run_ref(found.run_id),
+            victim=found.victim,
+            polluter=found.polluter,
+            url=path_to_test(found.victim),
+        )
