@@ -163,6 +163,33 @@ def placed_from_server(
     return detail["run"]["run_seed"], results
 
 
+def record_on_server(server: str, token: str | None, hunt: Hunt, polluter: str) -> None:
+    """``POST /api/v1/runs/<id>/order-dependencies``; ``BisectError`` if refused."""
+    url = f"{server.rstrip('/')}/api/v1/runs/{quote(hunt.run_id, safe='')}/order-dependencies"
+    body = json.dumps({"victim": hunt.victim, "polluter": polluter, "seed": hunt.seed}).encode()
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=30):
+            pass
+    except HTTPError as error:
+        raise BisectError(
+            f"{server} did not record the verdict: {error.code} {_said(error)}"
+        ) from None
+    except OSError as error:
+        raise BisectError(f"cannot record the verdict on {server}: {one_line(error)}") from None
+
+
+def _said(error: HTTPError) -> str:
+    """The message of an API error answer, or its reason."""
+    try:
+        return str(json.load(error)["error"]["message"])
+    except (ValueError, KeyError, TypeError, OSError):
+        return str(error.reason)
+
+
 def _get_json(url: str, token: str | None) -> Any:
     # The token goes in a header, never in the URL.
     headers = {"Authorization": f"Bearer {token}"} if token else {}

@@ -29,7 +29,7 @@ from seedboard.web.limits import HEAVY_QUEUE, HEAVY_READERS, HEAVY_TIMEOUT, Heav
 from seedboard_reporter.uploader import Sender, upload_spool
 
 if TYPE_CHECKING:
-    from seedboard.bisect import Placed
+    from seedboard.bisect import Hunt, Placed
     from seedboard.db.engine import Database
 
 DEFAULT_HOST = "127.0.0.1"
@@ -252,8 +252,36 @@ def _bisect(args: argparse.Namespace, url: str) -> int:
         print(f"seedboard: {error}", file=sys.stderr)
         return 1
     for line in verdict_lines(hunt, found):
-        print(line)
+        print(line, flush=True)
+    if found.polluter is None:
+        return 0
+    try:
+        where = _record_polluter(args, url, hunt, found.polluter)
+    except BisectError as error:
+        print(f"seedboard: {error}", file=sys.stderr)
+        return 1
+    print(f"seedboard: recorded in {where}: {hunt.victim} is order-dependent")
     return 0
+
+
+def _record_polluter(args: argparse.Namespace, url: str, hunt: Hunt, polluter: str) -> str:
+    """Record the verdict where the run was read from; where that is, for people."""
+    from seedboard.bisect import record_on_server
+
+    if args.url:
+        record_on_server(args.url, os.environ.get(TOKEN_ENV), hunt, polluter)
+        return str(args.url)
+    from seedboard.db.engine import open_database
+    from seedboard.db.order import record_order_dependency
+    from seedboard.domain import OrderDependency
+
+    database = open_database(url)
+    try:
+        found = OrderDependency(hunt.run_id, hunt.victim, polluter, hunt.seed, _now())
+        database.write(record_order_dependency, found)
+    finally:
+        database.dispose()
+    return describe_url(url)
 
 
 def _placed_results(args: argparse.Namespace, url: str) -> tuple[int | None, list[Placed]]:
