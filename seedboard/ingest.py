@@ -9,6 +9,7 @@ JSON Schema, so what is published and what is enforced cannot disagree.
 from __future__ import annotations
 
 import re
+from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime
 from typing import Annotated, Any, Final
 
@@ -198,15 +199,21 @@ class _Columns:
         return 2 + 2 * keys + 2 * strings
 
     def result_columns(self) -> ResultColumns:
-        values = dict(self.values)
+        values: dict[str, Any] = dict(self.values)
         for name, absent in self.absent.items():
-            if absent:
+            if absent == self.count and name in _COLUMNS_MAY_BE_NONE:
+                values[name] = None  # no client of this batch sends it: none to convert
+            elif absent:
                 values[name] = unset_to_none(values[name])
         return ResultColumns(**values)
 
 
 _OPTIONAL_FIELDS: Final = RESULT_NAMES[len(RESULT_NAMES) - len(ResultBody.__struct_defaults__) :]
 """A Struct's fields with defaults come last: these a result may leave out."""
+_COLUMNS_MAY_BE_NONE: Final = frozenset(
+    f.name for f in dataclass_fields(ResultColumns) if f.default is None
+)
+"""Columns a ``ResultColumns`` may have as None: a field no result of a batch sent."""
 _REQUIRED_TEXT: Final = string_fields(ResultBody) - set(_OPTIONAL_FIELDS)
 _OPTIONAL_TEXT: Final = string_fields(ResultBody) & set(_OPTIONAL_FIELDS)
 
