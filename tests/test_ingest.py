@@ -346,8 +346,9 @@ class ParseBatchTests(SynchronousTestCase):
         self.assertEqual(
             list(ingest.parse_batch(encode({"results": sent})).position or []), [0, 7, None]
         )
-        parsed = ingest.parse_batch(encode({"results": [result_body()]})).records()
-        self.assertIsNone(parsed[0].position)
+        without = ingest.parse_batch(encode({"results": [result_body(), result_body()]}))
+        self.assertIsNone(without.position)  # the column left out, not a None per row
+        self.assertEqual([r.position for r in without.records()], [None, None])
 
     def test_bad_position(self) -> None:
         """A position must be an integer from 0 to 2**31-1, refused by its field."""
