@@ -73,9 +73,10 @@ def hunt_of(run_id: str, run_seed: int | None, results: Sequence[Placed], victim
             f"run {run_id} did not record the order its tests ran in (its reporter is older "
             "than positions); record a new run"
         )
+    first_failure = min(where)
     before: dict[str, int] = {}
     for result in results:
-        if result.position is not None and result.position < min(where):
+        if result.position is not None and result.position < first_failure:
             before.setdefault(result.test_id, result.position)
     predecessors = sorted(before, key=before.__getitem__)
     return Hunt(run_id, victim, predecessors, failed[0].seed, run_seed)

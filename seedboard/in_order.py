@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 import unittest
 from collections.abc import Iterator, Sequence
+from functools import partial
 from typing import Any, TextIO
 
 from twisted.trial.reporter import Reporter
@@ -29,10 +30,9 @@ VICTIM_NOT_RUN = 3
 class _VictimWatch(Reporter):
     """trial's text reporter, noting whether the victim ran and whether it failed."""
 
-    victim = ""
-
-    def __init__(self, stream: TextIO, *args: Any) -> None:
+    def __init__(self, victim: str, stream: TextIO, *args: Any) -> None:
         super().__init__(stream, *args)
+        self.victim = victim
         self.victim_ran = False
         self.victim_failed = False
 
@@ -65,7 +65,7 @@ def ordered_suite(loader: TestLoader, test_ids: Sequence[str]) -> TestSuite:
 
 def not_one_test(loader: TestLoader, test_id: str) -> str | None:
     """Why ``test_id`` does not name exactly one loadable test; None when it does."""
-    tests = list(_single_tests(loader.loadByName(test_id)))
+    tests = list(single_tests(loader.loadByName(test_id)))
     if len(tests) == 1 and isinstance(tests[0], ErrorHolder):
         return f"cannot load {test_id}: {one_line(tests[0].error[1])}"
     if [test.id() for test in tests] != [test_id]:
@@ -73,10 +73,10 @@ def not_one_test(loader: TestLoader, test_id: str) -> str | None:
     return None
 
 
-def _single_tests(test: Any) -> Iterator[Any]:
+def single_tests(test: Any) -> Iterator[Any]:
     if isinstance(test, unittest.TestSuite):
         for each in test:
-            yield from _single_tests(each)
+            yield from single_tests(each)
     else:
         yield test
 
@@ -92,8 +92,10 @@ def main(stdin: TextIO = sys.stdin) -> int:
     if problem is not None:
         print(f"seedboard: {problem}", file=sys.stderr)
         return VICTIM_NOT_RUN
-    watch = type("Watch", (_VictimWatch,), {"victim": victim})
-    result = TrialRunner(watch, stream=sys.stdout).run(ordered_suite(loader, test_ids))
+    # A Reporter is trial's IReporter, which mypy cannot see through zope.interface.
+    watching: Any = partial(_VictimWatch, victim)
+    runner = TrialRunner(watching, stream=sys.stdout)
+    result = runner.run(ordered_suite(loader, test_ids))
     assert isinstance(result, _VictimWatch)
     if not result.victim_ran:
         print(f"seedboard: {victim} did not run", file=sys.stderr)
