@@ -108,6 +108,27 @@ class BisectRunTests(SynchronousTestCase):
         self.assertIn(f"recorded in {self.db.removeprefix('sqlite:///')}", done.stdout)
         self.assertEqual(self.recorded(), 1)
 
+    def test_command_shows_the_failure(self) -> None:
+        """The command printed, run in a shell, runs the polluter then the victim (trial
+        keeps the order of the names it is given), and the victim fails."""
+        done = self.bisect(REACTOR_VICTIM)
+        command = done.stdout.split("to see it: ", 1)[1].splitlines()[0]
+        path = f"{BIN}:{environment().get('PATH', '')}"
+        shown = subprocess.run(
+            ["sh", "-c", command],
+            cwd=self.project,
+            env=environment(PYTHONPATH=str(self.project), PATH=path),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        self.assertEqual(shown.returncode, 1, shown.stdout)
+        ran = re.findall(r"^    (test_\w+) \.\.\. +\[(\w+)\]$", shown.stdout, re.MULTILINE)
+        self.assertEqual(
+            ran, [("test_schedules_and_forgets", "OK"), ("test_waits_a_moment", "ERROR")]
+        )
+
     def test_test_page_names_polluter(self) -> None:
         """Once bisected, the test's page and JSON class it order-dependent and name the
         polluter and the command that shows the failure."""
