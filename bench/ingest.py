@@ -43,6 +43,7 @@ def result_rows(count: int, tests: int = 2000) -> list[dict[str, object]]:
             else None,
             "file": "pkg/test_mod.py",
             "line": 10 + i % tests,
+            "position": i,
         }
         for i in range(count)
     ]

@@ -47,6 +47,7 @@ from seedboard.web.limits import HEAVY_QUEUE, HEAVY_READERS, HEAVY_TIMEOUT, Heav
 from seedboard_reporter.uploader import Sender, upload_spool
 
 if TYPE_CHECKING:
+    from seedboard.bisect import Hunt, Placed
     from seedboard.db.engine import Database
 
 T = TypeVar("T")
@@ -172,6 +173,20 @@ def build_parser() -> argparse.ArgumentParser:
         f"token in ${TOKEN_ENV}",
     )
 
+    bisect = verbs.add_parser(
+        "bisect",
+        help="find the test whose presence before a failing test makes it fail",
+    )
+    bisect.add_argument("run_id", metavar="RUN_ID", help="the run in which TEST_ID failed")
+    bisect.add_argument("test_id", metavar="TEST_ID", help="the failing test")
+    _database_option(bisect)
+    bisect.add_argument(
+        "--url",
+        default=os.environ.get(URL_ENV),
+        help=f"read the run from this server, and record the verdict there (default: "
+        f"${URL_ENV}; the token is read from ${TOKEN_ENV})",
+    )
+
     upload = verbs.add_parser(
         "upload", help="send what the reporter left in its spool (server down, run killed)"
     )
@@ -218,6 +233,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.verb == "upload":
         return _upload(args.url, args.spool or spool_root(os.environ, Path.cwd()))
     url = database_url(args.db, Path.cwd())
+    if args.verb == "bisect":
+        return _bisect(args, url)
     if args.verb == "replay":
         return _replay(args, url)
     if args.verb == "runs":
@@ -366,6 +383,77 @@ def _replay_known(
     for line in table(rows):
         print(line.rstrip(), flush=True)
     return 0
+
+
+def _bisect(args: argparse.Namespace, url: str) -> int:
+    """Bisect a run's failing test against the tests before it; one line and 1 on a mistake."""
+    from seedboard.bisect import BisectError, bisect, hunt_of, trial_in_order, verdict_lines
+
+    try:
+        run_seed, results = _placed_results(args, url)
+        hunt = hunt_of(args.run_id, run_seed, results, args.test_id)
+        print(
+            f"seedboard: bisecting {hunt.victim} of run {hunt.run_id}: "
+            f"{len(hunt.predecessors)} tests ran before it",
+            flush=True,
+        )
+        runs = trial_in_order(hunt.victim, os.environ, Path.cwd(), hunt.seed, hunt.run_seed)
+        found = bisect(hunt, runs, lambda line: print(line, flush=True))
+    except BisectError as error:
+        print(f"seedboard: {error}", file=sys.stderr)
+        return 1
+    for line in verdict_lines(hunt, found):
+        print(line, flush=True)
+    if found.polluter is None:
+        return 0
+    try:
+        where = _record_polluter(args, url, hunt, found.polluter)
+    except BisectError as error:
+        print(f"seedboard: {error}", file=sys.stderr)
+        return 1
+    print(f"seedboard: recorded in {where}: {hunt.victim} is order-dependent")
+    return 0
+
+
+def _record_polluter(args: argparse.Namespace, url: str, hunt: Hunt, polluter: str) -> str:
+    """Record the verdict where the run was read from; where that is, for people."""
+    from seedboard.bisect import record_on_server
+
+    if args.url:
+        record_on_server(args.url, os.environ.get(TOKEN_ENV), hunt, polluter)
+        return str(args.url)
+    from seedboard.db.engine import open_database
+    from seedboard.db.order import record_order_dependency
+    from seedboard.domain import OrderDependency
+
+    database = open_database(url)
+    try:
+        found = OrderDependency(hunt.run_id, hunt.victim, polluter, hunt.seed, _now())
+        database.write(record_order_dependency, found)
+    finally:
+        database.dispose()
+    return describe_url(url)
+
+
+def _placed_results(args: argparse.Namespace, url: str) -> tuple[int | None, list[Placed]]:
+    """The run's seed and its results' places, from the server or the database."""
+    from seedboard.bisect import BisectError, placed_from_server, placed_in_run
+
+    if args.url:
+        return placed_from_server(args.url, os.environ.get(TOKEN_ENV), args.run_id)
+    from seedboard.db.engine import open_database
+    from seedboard.db.migrate import ensure_schema
+    from seedboard.db.runs import get_run
+
+    database = open_database(url)
+    try:
+        ensure_schema(database)
+        detail = database.read(get_run, args.run_id)
+    finally:
+        database.dispose()
+    if detail is None:
+        raise BisectError(f"no run {args.run_id} in {describe_url(url)}")
+    return detail.summary.start.run_seed, placed_in_run(detail.results)
 
 
 @contextmanager

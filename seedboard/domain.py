@@ -77,6 +77,9 @@ class Result:
     traceback: str | None = None
     file: str | None = None
     line: int | None = None
+    position: int | None = None
+    """Where the test ran in its run's order: the 0-based count of tests started before
+    it (under ``trial -j``, in the manager's order); None from reporters that predate it."""
     fingerprint: str | None = None
     """Groups a test's alike failures; the server computes it as it stores the result
     (``seedboard.services.results``), reporters leave it None."""
@@ -101,6 +104,8 @@ class ResultColumns:
     traceback: Sequence[str | None]
     file: Sequence[str | None]
     line: Sequence[int | None]
+    position: Sequence[int | None] | None = None
+    """None when no client sent positions (older reporters)."""
     fingerprint: Sequence[str | None] | None = None
     """None until computed: clients never send it (see ``Result.fingerprint``)."""
 
@@ -266,3 +271,18 @@ class DayTest:
     """The test's key; only the most flaky get their names looked up."""
     passes: int
     failures: int
+
+
+@dataclass(frozen=True, slots=True)
+class OrderDependency:
+    """What ``seedboard bisect`` found: in a run, ``victim`` failed because ``polluter``
+    ran before it."""
+
+    run_id: str
+    victim: str
+    polluter: str
+    seed: int | None
+    """The failing result's seed, which the bisection ran with; None when it had none."""
+    found_at: datetime
+    run_seed: int | None = None
+    """The run's seed, which the bisection ran with when the result had no seed."""

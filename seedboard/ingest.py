@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import fields as dataclass_fields
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated, Any, Final
@@ -27,7 +28,7 @@ from seedboard.decoding import (
     string_fields,
     unset_to_none,
 )
-from seedboard.domain import Outcome, ResultColumns, RunStart
+from seedboard.domain import OrderDependency, Outcome, ResultColumns, RunStart
 from seedboard.settings import RUN_ID_PATTERN
 
 MAX_RESULTS = 50_000
@@ -61,6 +62,15 @@ Time = Annotated[
 Seed = Annotated[int, Meta(ge=0, le=MAX_BIGINT)]
 BigInt = Annotated[int, Meta(ge=MIN_BIGINT, le=MAX_BIGINT)]
 Line = Annotated[int, Meta(ge=0, le=MAX_INT)]
+Position = Annotated[
+    int,
+    Meta(
+        ge=0,
+        le=MAX_INT,
+        description="Where the test ran in its run's order: how many tests started before "
+        "it (under trial -j, in the manager's order)",
+    ),
+]
 # A run's metadata is shown on one line and goes into shell commands (the replay
 # command, ``seedboard replay``): no control characters, newlines and tabs included.
 Name = Annotated[str, Meta(max_length=255, pattern=ONE_LINE_PATTERN)]
@@ -111,6 +121,8 @@ class ResultBody(Struct, forbid_unknown_fields=True, gc=False):
     traceback: str | UnsetType | None = UNSET
     file: str | UnsetType | None = UNSET
     line: Line | UnsetType | None = UNSET
+    # Added after v1 was first published, so optional: older reporters omit it.
+    position: Position | UnsetType | None = UNSET
 
 
 BATCH_SIZE = Meta(min_length=1, max_length=MAX_RESULTS)
@@ -128,7 +140,20 @@ class FinishBody(Struct, forbid_unknown_fields=True):
     finished_at: Time
 
 
-REQUEST_BODIES: Final = (RunBody, BatchBody, FinishBody)
+class OrderDependencyBody(Struct, forbid_unknown_fields=True):
+    """The body of ``POST /api/v1/runs/{run_id}/order-dependencies``: a polluter that
+    ``seedboard bisect`` found for a test that failed in the run."""
+
+    victim: Annotated[TestId, Meta(description="The test that failed in the run.")]
+    polluter: Annotated[
+        TestId, Meta(description="The test whose presence before it makes it fail.")
+    ]
+    seed: Annotated[
+        Seed | None, Meta(description="The failing result's seed, which the bisection used.")
+    ] = None
+
+
+REQUEST_BODIES: Final = (RunBody, BatchBody, FinishBody, OrderDependencyBody)
 """Every request body, for the OpenAPI document."""
 
 RESULT_NAMES: Final = ResultBody.__struct_fields__
@@ -161,11 +186,16 @@ def parse_batch(body: bytes) -> ResultColumns:
     batch = decode_quickly(body, BatchBody)
     if batch is not None:
         columns = _columns(batch.results)
-        absent = {name: getattr(columns, name).count(UNSET) for name in _OPTIONAL_FIELDS}
+        absent = _left_out(columns)
         if no_key_twice(body, _quotes(columns, absent)):
             return _unset_to_none(columns, absent)
     columns = _columns(decode_slowly(body, BatchBody).results)
-    return _unset_to_none(columns, dict.fromkeys(_OPTIONAL_FIELDS, 1))
+    return _unset_to_none(columns, _left_out(columns))
+
+
+def _left_out(columns: ResultColumns) -> dict[str, int]:
+    """How many results left out each optional field."""
+    return {name: getattr(columns, name).count(UNSET) for name in _OPTIONAL_FIELDS}
 
 
 def _columns(results: Sequence[Any]) -> ResultColumns:
@@ -174,8 +204,8 @@ def _columns(results: Sequence[Any]) -> ResultColumns:
 
     Written out field by field: a comprehension per field costs half of transposing
     the rows with ``zip(*map(astuple, results))``, the most of a batch's parsing after
-    msgspec's decoding.  ``ResultColumns`` has no default for these fields, so leaving
-    one out here fails the type check.
+    msgspec's decoding.  ``tests/test_decoding.py`` reads every field back, so one left
+    out here fails it.
     """
     return ResultColumns(
         test_id=[r.test_id for r in results],
@@ -187,6 +217,7 @@ def _columns(results: Sequence[Any]) -> ResultColumns:
         traceback=[r.traceback for r in results],
         file=[r.file for r in results],
         line=[r.line for r in results],
+        position=[r.position for r in results],
     )
 
 
@@ -204,12 +235,24 @@ def _quotes(columns: ResultColumns, absent: dict[str, int]) -> int:
 
 def _unset_to_none(columns: ResultColumns, absent: dict[str, int]) -> ResultColumns:
     """The fields left out (``UNSET``) as None, as the domain has them."""
-    left_out = {name: unset_to_none(getattr(columns, name)) for name, n in absent.items() if n}
+    left_out: dict[str, Any] = {
+        name: _without_unset(columns, name, n) for name, n in absent.items() if n
+    }
     return replace(columns, **left_out)
+
+
+def _without_unset(columns: ResultColumns, name: str, absent: int) -> Sequence[Any] | None:
+    if absent == len(columns) and name in _COLUMNS_MAY_BE_NONE:
+        return None  # no result of this batch sends it (an older client): none to convert
+    return unset_to_none(getattr(columns, name))
 
 
 _OPTIONAL_FIELDS: Final = RESULT_NAMES[len(RESULT_NAMES) - len(ResultBody.__struct_defaults__) :]
 """A Struct's fields with defaults come last: these a result may leave out."""
+_COLUMNS_MAY_BE_NONE: Final = frozenset(
+    f.name for f in dataclass_fields(ResultColumns) if f.default is None
+)
+"""Columns a ``ResultColumns`` may have as None: a field no result of a batch sent."""
 _REQUIRED_TEXT: Final = string_fields(ResultBody) - set(_OPTIONAL_FIELDS)
 _OPTIONAL_TEXT: Final = string_fields(ResultBody) & set(_OPTIONAL_FIELDS)
 
@@ -229,6 +272,13 @@ class _CompleteBatch(Struct, forbid_unknown_fields=True):
 def parse_finish(body: bytes) -> datetime:
     """When the run of a ``POST /api/v1/runs/<run_id>/finish`` ended."""
     return _utc(decode(body, FinishBody).finished_at, "finished_at")
+
+
+def parse_order_dependency(run_id: str, body: bytes, found_at: datetime) -> OrderDependency:
+    """The verdict of a ``POST /api/v1/runs/<run_id>/order-dependencies``, found now."""
+    checked_id = parse_run_id(run_id)
+    found = decode(body, OrderDependencyBody)
+    return OrderDependency(checked_id, found.victim, found.polluter, found.seed, found_at)
 
 
 def parse_run_id(text: str) -> str:

@@ -20,6 +20,8 @@ from seedboard.domain import (
 )
 from tests.support import result, run_start
 
+_MAY_BE_LEFT_OUT = ("position", "fingerprint")
+
 
 class ResultFieldsTests(SynchronousTestCase):
     def test_names_in_order(self) -> None:
@@ -28,18 +30,20 @@ class ResultFieldsTests(SynchronousTestCase):
 
     def test_columns_mirror_result(self) -> None:
         """ResultColumns has one column per field of Result, by the same names in the same
-        order, each a sequence of that field's type (fingerprints may be left out)."""
+        order, each a sequence of that field's type (fingerprints and positions may be left
+        out)."""
         self.assertEqual(tuple(f.name for f in fields(ResultColumns)), RESULT_FIELDS)
         single, columns = get_type_hints(Result), get_type_hints(ResultColumns)
         for name in RESULT_FIELDS:
             column = GenericAlias(Sequence, (single[name],))
-            expected = column | None if name == "fingerprint" else column
+            expected = column | None if name in _MAY_BE_LEFT_OUT else column
             self.assertEqual(columns[name], expected, name)
 
-    def test_only_fingerprints_may_be_left_out(self) -> None:
-        """Every column but the fingerprint, which the server computes, must be given."""
+    def test_only_fingerprints_and_positions_may_be_left_out(self) -> None:
+        """Every column must be given but the fingerprint, which the server computes, and
+        the position, which older reporters do not send."""
         optional = [f.name for f in fields(ResultColumns) if f.default is not MISSING]
-        self.assertEqual(optional, ["fingerprint"])
+        self.assertEqual(optional, list(_MAY_BE_LEFT_OUT))
 
 
 class ResultColumnsTests(SynchronousTestCase):
@@ -57,9 +61,16 @@ class ResultColumnsTests(SynchronousTestCase):
     def test_without_fingerprints(self) -> None:
         """Columns given without fingerprints, as a batch is parsed, read as records without."""
         records = [result("a.T.test_1"), result("a.T.test_2", Outcome.ERROR)]
-        given = [getattr(ResultColumns.of(records), name) for name in RESULT_FIELDS[:-1]]
+        given = [getattr(ResultColumns.of(records), name) for name in RESULT_FIELDS[:-2]]
         columns = ResultColumns(*given)
         self.assertIsNone(columns.fingerprint)
+        self.assertEqual(columns.records(), records)
+
+    def test_positions_round_trip(self) -> None:
+        """Positions cross to columns and back with their results."""
+        records = [result("a.T.test_1", position=0), result("a.T.test_2", position=1)]
+        columns = ResultColumns.of(records)
+        self.assertEqual(columns.position, [0, 1])
         self.assertEqual(columns.records(), records)
 
     def test_empty(self) -> None:

@@ -342,6 +342,8 @@ class FlakyAPITests(FlakyCase):
                             },
                             {"seed": 1, "passed": 1, "failed": 0, "snippet": None, "command": None},
                         ],
+                        "polluter": None,
+                        "order_command": None,
                         "url": "/tests/pkg.test_s.STests.test_x",
                         "sparkline": [1, 0, 1],
                     }
@@ -412,7 +414,15 @@ class FlakyAPITests(FlakyCase):
         self.assertEqual(classes, {"$ref": "#/components/schemas/Classification"})
         self.assertEqual(
             document["components"]["schemas"]["Classification"]["enum"],
-            ["stable", "broken", "seed-dependent", "nondeterministic", "unconfirmed", "flaky"],
+            [
+                "stable",
+                "broken",
+                "seed-dependent",
+                "nondeterministic",
+                "unconfirmed",
+                "flaky",
+                "order-dependent",
+            ],
         )
 
 

@@ -340,6 +340,22 @@ class ParseBatchTests(SynchronousTestCase):
         for value in (-1, 2**31, "10", 10.0):
             self.assertEqual(self.invalid(result_body(line=value)).field, "results[0].line")
 
+    def test_positions(self) -> None:
+        """A position is kept where sent; a batch without any (an older client) has none."""
+        sent = [result_body(position=0), result_body(position=7), result_body(position=None)]
+        self.assertEqual(
+            list(ingest.parse_batch(encode({"results": sent})).position or []), [0, 7, None]
+        )
+        without = ingest.parse_batch(encode({"results": [result_body(), result_body()]}))
+        self.assertIsNone(without.position)  # the column left out, not a None per row
+        self.assertEqual([r.position for r in without.records()], [None, None])
+
+    def test_bad_position(self) -> None:
+        """A position must be an integer from 0 to 2**31-1, refused by its field."""
+        for value in (-1, 2**31, "3", 1.5, True):
+            error = self.invalid(result_body(), result_body(position=value))
+            self.assertEqual(error.field, "results[1].position")
+
     def test_result_not_object(self) -> None:
         """A result that is not an object is refused by its index."""
         error = self.invalid(result_body(), "pkg.T.test_a")

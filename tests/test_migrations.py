@@ -61,6 +61,7 @@ class MigrationTests(SynchronousTestCase):
                 "test_days",
                 "login_sessions",
                 "changes",
+                "order_dependencies",
             },
         )
 
@@ -74,6 +75,7 @@ class MigrationTests(SynchronousTestCase):
         previous = _revision(migrate.HEAD).down_revision
         self.assertEqual(self.db.read(migrate.current_revision), previous)
         tables = self.db.read(lambda conn: inspect(conn).get_table_names())
+        self.assertNotIn("order_dependencies", tables)
         self.assertIn("changes", tables)
 
     def test_downgrade_to_nothing(self) -> None:

@@ -87,7 +87,7 @@ class MakeResultTests(SynchronousTestCase):
         case = seeded_cases.Sampler("test_draw")
         case.seedboard_seed = 5
         problem = Problem(exception_type="E", message="M", traceback="T")
-        row = make_row(case, "the.id", Outcome.ERROR.value, problem, 0.25, str(HERE.parent))
+        row = make_row(case, "the.id", Outcome.ERROR.value, problem, 0.25, str(HERE.parent), 4)
         self.assertIsInstance(row, Row)
         self.assertEqual(
             row._asdict(),
@@ -101,6 +101,7 @@ class MakeResultTests(SynchronousTestCase):
                 "traceback": "T",
                 "file": "tests/seeded_cases.py",
                 "line": row.line,
+                "position": 4,
             },
         )
         self.assertIsInstance(row.line, int)

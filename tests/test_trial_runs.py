@@ -237,6 +237,18 @@ class RecordedRunTests(SynchronousTestCase):
             by_run.setdefault(row["run_id"], {})[row["name"]] = row["seed"]
         self.assertEqual(by_run[first["id"]], by_run[second["id"]])
 
+    def test_positions_follow_the_run_order(self) -> None:
+        """Each result records where its test started in the run: trial --random's order."""
+        done = self.recorded_run("--random", "3")
+        printed = re.findall(r"^    (test_\w+) \.\.\.", done.stdout, re.MULTILINE)
+        by_position = rows(
+            self.db,
+            """SELECT t.name, r.position FROM results r JOIN tests t ON t.id = r.test_id
+               ORDER BY r.position""",
+        )
+        self.assertEqual([row["position"] for row in by_position], list(range(len(printed))))
+        self.assertEqual([row["name"].rsplit(".", 1)[-1] for row in by_position], printed)
+
     def test_forced_seed_has_no_run_seed(self) -> None:
         """With SEEDBOARD_SEED forcing every seed, no run seed is recorded."""
         self.recorded_run(SEEDBOARD_SEED="5")
@@ -259,6 +271,8 @@ class RecordedRunTests(SynchronousTestCase):
         self.assertIn(f"(random seed: {failed['seed']})", failed["message"])
         [run] = rows(self.db, "SELECT * FROM runs")
         self.assertEqual({k: run[k] for k in TRIAL_COUNTS.values() if run[k]}, expected)
+        positions = sorted(row["position"] for row in results.values())
+        self.assertEqual(positions, list(range(10)))
 
     def test_parallel_durations_of_plain_tests(self) -> None:
         """Under trial -j 2, plain trial tests (no seedboard TestCase, so no worker note)

@@ -349,6 +349,7 @@ class RunPageTests(DashboardCase):
                         "traceback": result(outcome=Outcome.ERROR).traceback,
                         "file": "pkg/t.py",
                         "line": 3,
+                        "position": None,
                         "fingerprint": fingerprint(
                             "twisted.trial.unittest.FailTest",
                             "1 != 2 (random seed: 7)",
@@ -420,6 +421,8 @@ class TestPageTests(DashboardCase):
                     "failures": 0,
                     "groups": [],
                     "seeds": [],
+                    "polluter": None,
+                    "order_command": None,
                     "url": "/tests/pkg.t",
                     "sparkline": [None],
                 },

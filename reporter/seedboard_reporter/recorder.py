@@ -47,6 +47,7 @@ class Row(NamedTuple):
     traceback: str | None
     file: str | None
     line: int | None
+    position: int | None
 
 
 class RunFacts(NamedTuple):

@@ -113,14 +113,21 @@ _new_row = tuple.__new__
 
 
 def make_row(
-    test: object, identity: str, outcome: str, problem: Problem, duration: float, cwd: str
+    test: object,
+    identity: str,
+    outcome: str,
+    problem: Problem,
+    duration: float,
+    cwd: str,
+    position: int | None = None,
 ) -> Row:
     """A result as a row, built once per test: this runs between a suite's tests.
 
     ``test`` is the test itself (``original_test``), not an adapter around it;
     ``identity`` is its id (``test_id``), which the caller may know already;
     ``outcome`` is an ``Outcome``'s value: reading ``.value`` off an enum member
-    costs a Python call, too much to pay once per test."""
+    costs a Python call, too much to pay once per test; ``position`` is where the
+    test started in the run's order."""
     file, line = _location(test, cwd)
     seed = getattr(test, "seedboard_seed", None)  # seedboard's TestCase: the usual case
     # Row's fields in order, built by tuple.__new__ in C: calling Row(...) would run
@@ -137,5 +144,6 @@ def make_row(
             problem.traceback,
             file,
             line,
+            position,
         ),
     )

@@ -173,6 +173,8 @@ class SeedboardReporter(TreeOutput):
         """The test as trial handed it to ``startTest``, maybe inside an adapter."""
         self._current: Any = None
         """That test itself, out of any adapter."""
+        self._position = -1
+        """Where ``_started`` is in the run's order: how many tests started before it."""
         self._noted_test: str | None = None
         self._worker_note: WorkerNote | None = None
         """The note a ``trial -j`` worker left for the test recorded last, if any."""
@@ -182,6 +184,7 @@ class SeedboardReporter(TreeOutput):
 
     def startTest(self, test: Any) -> None:
         super().startTest(test)
+        self._position += 1
         self._started = test
         self._current = original_test(test)
         now = perf_counter()
@@ -213,12 +216,16 @@ class SeedboardReporter(TreeOutput):
     def _record(self, test: Any, outcome: str, problem: Problem, duration: float) -> None:
         """Hand one result to the recorder; never disturb the run."""
         try:
+            position: int | None = self._position
             if test is self._started:  # usually: unwrapped, and its id asked, at its start
                 original, identity = self._current, self.test_id
             else:  # trial may wrap a test anew for each call
                 original = original_test(test)
-                identity = self.test_id if original is self._current else test_id(test)
-            row = make_row(original, identity, outcome, problem, duration, self._cwd_text)
+                if original is self._current:
+                    identity = self.test_id
+                else:  # reported outside the test that ran: it has no place in the order
+                    identity, position = test_id(test), None
+            row = make_row(original, identity, outcome, problem, duration, self._cwd_text, position)
             if self._worker_logs is not None:
                 row = self._with_worker_note(row, self._worker_logs)
             self._recorder.add(row)

@@ -117,6 +117,8 @@ class Result(Base):
     exception_type: Mapped[str | None] = mapped_column(Text)
     message: Mapped[str | None] = mapped_column(Text)
     traceback: Mapped[str | None] = mapped_column(Text)
+    position: Mapped[int | None] = mapped_column(Integer)
+    """Where the test ran in its run's order; NULL from reporters that did not send it."""
     fingerprint: Mapped[str | None] = mapped_column(String(16))
 
     __table_args__ = (
@@ -126,6 +128,21 @@ class Result(Base):
         # reading every result of the window.
         Index(None, "run_id", "test_id", sqlite_where=BAD_ONLY, postgresql_where=BAD_ONLY),
     )
+
+
+class OrderDependency(Base):
+    """A test found to fail because another ran before it (``seedboard bisect``)."""
+
+    __tablename__ = "order_dependencies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    victim_id: Mapped[int] = mapped_column(ForeignKey("tests.id"))
+    polluter_id: Mapped[int] = mapped_column(ForeignKey("tests.id"))
+    seed: Mapped[int | None] = mapped_column(BigInteger)
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index(None, "victim_id", "found_at"), Index(None, "run_id"))
 
 
 class TestDay(Base):

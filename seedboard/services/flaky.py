@@ -3,10 +3,13 @@ by ``seedboard.triage``."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy import Connection
 
 from seedboard.db.flaky import StoredTest, failing_tests, find_test, latest_samples
-from seedboard.domain import Sample
+from seedboard.db.order import latest_order_dependencies
+from seedboard.domain import OrderDependency, Sample
 from seedboard.triage.classify import Classification, rank_key
 from seedboard.triage.report import TestTriage, triage
 from seedboard.triage.trends import SPARKLINE
@@ -23,7 +26,10 @@ def test_triage(
     if test is None:
         return None
     latest = latest_samples(conn, [test.key], _wanted(window), branch)
-    return _triaged(test, latest.get(test.key, []), window)
+    found = latest_order_dependencies(conn, [test.key])
+    return with_order_dependency(
+        _triaged(test, latest.get(test.key, []), window), found.get(test.key)
+    )
 
 
 def flaky_tests(
@@ -36,7 +42,11 @@ def flaky_tests(
     """
     candidates = failing_tests(conn, window, branch)
     latest = latest_samples(conn, [t.key for t in candidates], _wanted(window), branch)
-    triaged = [_triaged(t, latest.get(t.key, []), window) for t in candidates]
+    found = latest_order_dependencies(conn, [t.key for t in candidates])
+    triaged = [
+        with_order_dependency(_triaged(t, latest.get(t.key, []), window), found.get(t.key))
+        for t in candidates
+    ]
     flaky = [t for t in triaged if t.verdict.classification is not Classification.STABLE]
     flaky.sort(key=lambda t: rank_key(t.verdict, t.test_id))
     return flaky[:limit]
@@ -51,3 +61,12 @@ def _triaged(test: StoredTest, latest: list[Sample], window: int) -> TestTriage:
     """A test judged on its latest ``window`` of ``latest`` (newest first), with a sparkline."""
     recent = [sample.outcome for sample in reversed(latest[:SPARKLINE])]
     return triage(test.name, test.file, test.line, latest[:window], recent)
+
+
+def with_order_dependency(triaged: TestTriage, found: OrderDependency | None) -> TestTriage:
+    """The triage of a test whose polluter ``seedboard bisect`` found: ``order-dependent``
+    while it still fails in its window (once stable, the finding is history)."""
+    if found is None or triaged.verdict.classification is Classification.STABLE:
+        return triaged
+    verdict = replace(triaged.verdict, classification=Classification.ORDER_DEPENDENT)
+    return replace(triaged, verdict=verdict, order_dependency=found)

@@ -66,6 +66,9 @@ class Classification(StrEnum):
     NONDETERMINISTIC = "nondeterministic"
     UNCONFIRMED = "unconfirmed"
     FLAKY = "flaky"
+    ORDER_DEPENDENT = "order-dependent"
+    """Fails because a test ran before it: never judged from results here, but set by
+    ``seedboard.services.flaky`` when ``seedboard bisect`` found the polluter."""
 
 
 @dataclass(frozen=True, slots=True)

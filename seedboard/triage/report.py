@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from seedboard.domain import Outcome, Sample
+from seedboard.domain import OrderDependency, Outcome, Sample
 from seedboard.triage.classify import Verdict, classify
 from seedboard.triage.fingerprint import summary
-from seedboard.triage.snippets import replay_command, seed_snippet
+from seedboard.triage.snippets import order_command, replay_command, seed_snippet
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +49,16 @@ class TestTriage:
     seeds: tuple[SeedReport, ...]
     recent: tuple[Outcome, ...] = ()
     """Its latest outcomes, oldest first, for a sparkline."""
+    order_dependency: OrderDependency | None = None
+    """The polluter ``seedboard bisect`` found, when the test is order-dependent."""
+
+    @property
+    def order_command(self) -> str | None:
+        """The command that shows the order-dependent failure."""
+        found = self.order_dependency
+        if found is None:
+            return None
+        return order_command(found.polluter, found.victim, found.seed, found.run_seed)
 
     @property
     def failing_seeds(self) -> tuple[SeedReport, ...]:

@@ -52,6 +52,17 @@ def replay_command(test_id: str, seed: int, order_seed: int | None = None) -> st
     return " ".join(words)
 
 
+def order_command(polluter: str, victim: str, seed: int | None, run_seed: int | None) -> str:
+    """The shell command that shows an order-dependent failure: the polluter, then its
+    victim, with the failing result's seed (else the run's seed, else none)."""
+    words = ["trial", shlex.quote(polluter), shlex.quote(victim)]
+    if seed is not None:
+        words.insert(0, f"{SEED_ENV}={seed}")
+    elif run_seed is not None:
+        words.insert(0, f"{RUN_SEED_ENV}={run_seed}")
+    return " ".join(words)
+
+
 def run_replay_command(run_seed: int, command: str, order_seed: int | None = None) -> str | None:
     """The shell command that replays a whole run: its command line under its run seed,
     recorded as a replay (so that it counts as one in trends and the runs list).

@@ -95,6 +95,13 @@ class Result(Answer):
     traceback: str | None
     file: str | None
     line: int | None
+    position: Annotated[
+        int | None,
+        Meta(
+            description="Where the test ran in the run's order (0 first); null when the "
+            "reporter did not send it."
+        ),
+    ]
     fingerprint: str | None
     url: str = ""
 
@@ -200,6 +207,17 @@ class Triage(Answer):
     failures: Count
     groups: list[FailureGroup]
     seeds: list[SeedReport]
+    polluter: Annotated[
+        str | None,
+        Meta(
+            description="For an order-dependent test: the test whose presence before it "
+            "makes it fail, as seedboard bisect found; null otherwise."
+        ),
+    ]
+    order_command: Annotated[
+        str | None,
+        Meta(description="The shell command that shows the order-dependent failure; or null."),
+    ]
     url: str
     sparkline: Annotated[
         Sparkline,
@@ -413,6 +431,15 @@ class FinishedRun(Answer):
     finished: Literal[True]
 
 
+class RecordedOrderDependency(Answer):
+    """A polluter recorded: the victim's page now names it."""
+
+    run: RunRef
+    victim: str
+    polluter: str
+    url: Annotated[str, Meta(description="The victim's page.")]
+
+
 class ErrorDetail(Answer, omit_defaults=True):
     code: str
     message: str
@@ -440,6 +467,7 @@ RESPONSE_BODIES: Final = (
     StoredBatch,
     FinishedRun,
     DeletedRun,
+    RecordedOrderDependency,
     Error,
 )
 """Every answer, for the OpenAPI document."""

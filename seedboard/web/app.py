@@ -262,6 +262,10 @@ class Dashboard:
     async def delete_run_form(self, request: Request, run_id: str) -> bytes:
         return await self._writes.delete_from_page(request, run_id)
 
+    @app.route("/api/v1/runs/<run_id>/order-dependencies", methods=["POST"])
+    async def record_order_dependency(self, request: Request, run_id: str) -> bytes:
+        return self.json(request, await self._writes.record_order_dependency(request, run_id))
+
     # Logging in (seedboard.web.login).
 
     @app.route("/login", methods=["GET"])

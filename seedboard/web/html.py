@@ -40,6 +40,10 @@ CLASS_MEANINGS = {
         "passed and failed with different seeds; no failing seed has been run again yet"
     ),
     Classification.FLAKY: "passed and failed, and no failure has a seed to replay",
+    Classification.ORDER_DEPENDENT: (
+        "fails because a test that runs before it leaves something behind (seedboard bisect "
+        "found it)"
+    ),
     Classification.STABLE: "never failed in the window",
 }
 """One line per class, in the order the flaky page explains them."""
@@ -51,6 +55,7 @@ CLASS_MARKS = {
     Classification.NONDETERMINISTIC: "≈",
     Classification.UNCONFIRMED: "○",
     Classification.FLAKY: "~",
+    Classification.ORDER_DEPENDENT: "⇢",
     Classification.STABLE: "✓",
 }
 """A symbol per class, so a badge never tells its class by colour alone."""

@@ -17,7 +17,13 @@ import msgspec
 import msgspec.inspect
 from msgspec import Struct
 
-from seedboard.ingest import REQUEST_BODIES, BatchBody, FinishBody, RunBody
+from seedboard.ingest import (
+    REQUEST_BODIES,
+    BatchBody,
+    FinishBody,
+    OrderDependencyBody,
+    RunBody,
+)
 from seedboard.settings import RUN_ID_PATTERN
 from seedboard.web import answers
 from seedboard.web.queries import (
@@ -141,6 +147,18 @@ OPERATIONS: Final = (
         path_parameters=(RUN_ID,),
     ),
     Operation(
+        "post",
+        "/api/v1/runs/{run_id}/order-dependencies",
+        "recordOrderDependency",
+        "Record the polluter seedboard bisect found for a test that failed in the run",
+        answers.RecordedOrderDependency,
+        BEARER,
+        ("400", "401", "413", "415", "503"),
+        status="201",
+        body=OrderDependencyBody,
+        path_parameters=(RUN_ID,),
+    ),
+    Operation(
         "get",
         "/api/v1/compare",
         "compareRuns",
@@ -217,7 +235,8 @@ _ERRORS: Final = {
     "400": (
         "BadRequest",
         "The request is malformed: `bad_json`, `invalid` or `bad_request` (each with "
-        "`field` when one part is at fault), or `unknown_run` (field `run_id`).  A time "
+        "`field` when one part is at fault), `unknown_run` (field `run_id`), or "
+        "`unknown_test` (field `victim` or `polluter`: no result of it was recorded).  A time "
         "before the run's start, or more than a day ahead of the server's clock, is "
         "`invalid`.",
     ),

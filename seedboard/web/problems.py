@@ -17,6 +17,7 @@ from twisted.web.server import Request
 from werkzeug.exceptions import HTTPException, NotFound
 
 from seedboard.db.compare import NoSuchRun
+from seedboard.db.order import UnknownTest
 from seedboard.db.runs import ImpossibleTime, RunFinished, UnknownCursor, UnknownRun
 from seedboard.db.trouble import RETRY_AFTER_SECONDS, storage_trouble
 from seedboard.decoding import Invalid
@@ -119,6 +120,13 @@ def problem_of(request: Request, failure: Failure) -> Problem:
             f"No run with id {error.run_id!r}; create it first with "
             f"PUT /api/v1/runs/{error.run_id}.",
             field="run_id",
+        )
+    if isinstance(error, UnknownTest):
+        return Problem(
+            400,
+            "unknown_test",
+            f"No test named {error.name!r} has been recorded.",
+            field=error.field,
         )
     if isinstance(error, RunFinished):
         return run_finished(error)

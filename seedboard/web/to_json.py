@@ -134,6 +134,8 @@ def triage_answer(triage: report.TestTriage) -> Triage:
         line=triage.line,
         groups=[group_answer(group) for group in triage.groups],
         seeds=[answer(SeedReport, seed) for seed in triage.seeds],
+        polluter=None if triage.order_dependency is None else triage.order_dependency.polluter,
+        order_command=triage.order_command,
         url=path_to_test(triage.test_id),
         sparkline=sparkline_points(triage.recent),
     )

@@ -1,5 +1,5 @@
-"""The write API: create a run, add a batch of results, finish the run; delete a run,
-also from its page's button.
+"""The write API: create a run, add a batch of results, finish the run, record a polluter;
+delete a run, also from its page's button.
 
 Each write checks the bearer token, then the whole request (``seedboard.ingest``),
 and only then writes, in one transaction on the database's writer thread, where the
@@ -16,15 +16,30 @@ from datetime import datetime
 from twisted.web.server import Request
 
 from seedboard.db.deletes import delete_run
+from seedboard.db.order import record_order_dependency
 from seedboard.db.pool import Pool
 from seedboard.db.runs import create_run, finish_run
-from seedboard.ingest import parse_batch, parse_batch_number, parse_finish, parse_run, parse_run_id
+from seedboard.ingest import (
+    parse_batch,
+    parse_batch_number,
+    parse_finish,
+    parse_order_dependency,
+    parse_run,
+    parse_run_id,
+)
 from seedboard.services.results import add_batch
-from seedboard.web.answers import CreatedRun, DeletedRun, FinishedRun, StoredBatch
+from seedboard.web.answers import (
+    CreatedRun,
+    DeletedRun,
+    FinishedRun,
+    RecordedOrderDependency,
+    StoredBatch,
+)
 from seedboard.web.auth import Access, same_secret
 from seedboard.web.problems import EXPIRED_FORM, forbidden, not_found
 from seedboard.web.requests import form_fields, json_body, redirect
 from seedboard.web.to_json import deleted_run, run_ref
+from seedboard.web.urls import path_to_test
 
 
 class Writes:
@@ -85,3 +100,19 @@ class Writes:
         if not await self._pool.write(delete_run, run_id):
             raise not_found(f"No run with id {run_id!r}.")
         return redirect(request, "/")
+
+    async def record_order_dependency(
+        self, request: Request, run_id: str
+    ) -> RecordedOrderDependency:
+        """``POST /api/v1/runs/<run_id>/order-dependencies``: a polluter ``seedboard bisect``
+        found; the run and both tests must have been recorded."""
+        await self._access.require_writer(request)
+        found = parse_order_dependency(run_id, json_body(request), self._clock())
+        await self._pool.write(record_order_dependency, found)
+        request.setResponseCode(201)
+        return RecordedOrderDependency(
+            run=run_ref(found.run_id),
+            victim=found.victim,
+            polluter=found.polluter,
+            url=path_to_test(found.victim),
+        )
