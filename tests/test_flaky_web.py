@@ -412,7 +412,16 @@ class FlakyAPITests(FlakyCase):
         self.assertEqual(classes, {"$ref": "#/components/schemas/Classification"})
         self.assertEqual(
             document["components"]["schemas"]["Classification"]["enum"],
-            ["stable", "broken", "seed-dependent", "nondeterministic", "unconfirmed", "flaky"],
+            [
+                "stable",
+                "broken",
+                "seed-dependent",
+                "nondeterministic",
+                "unconfirmed",
+                "flaky",
+                "regressed",
+                "fixed",
+            ],
         )
 
 

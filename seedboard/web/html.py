@@ -31,15 +31,17 @@ from seedboard.web.urls import path_to_run, path_to_test
 CLASS_MEANINGS = {
     Classification.BROKEN: "failed in every run of the window, whatever the seed",
     Classification.SEED_DEPENDENT: (
-        "fails only with some seeds, and every failing seed run again failed again"
+        "fails only with some seeds, and every failing seed run again at its commit failed again"
     ),
     Classification.NONDETERMINISTIC: (
-        "some seed both passed and failed: the seed does not control the failure"
+        "some seed both passed and failed at one commit: the seed does not control the failure"
     ),
     Classification.UNCONFIRMED: (
-        "passed and failed with different seeds; no failing seed has been run again yet"
+        "passed and failed, but no failing seed has been run again at its commit yet"
     ),
-    Classification.FLAKY: "passed and failed, and no failure has a seed to replay",
+    Classification.FLAKY: "passed and failed at one commit, and no failure has a seed to replay",
+    Classification.REGRESSED: "passed in every run up to one commit, failed in every run since",
+    Classification.FIXED: "failed in every run up to one commit, passed in every run since",
     Classification.STABLE: "never failed in the window",
 }
 """One line per class, in the order the flaky page explains them."""
@@ -51,6 +53,8 @@ CLASS_MARKS = {
     Classification.NONDETERMINISTIC: "≈",
     Classification.UNCONFIRMED: "○",
     Classification.FLAKY: "~",
+    Classification.REGRESSED: "↓",
+    Classification.FIXED: "↑",
     Classification.STABLE: "✓",
 }
 """A symbol per class, so a badge never tells its class by colour alone."""
