@@ -15,9 +15,11 @@ from seedboard.errors import one_line
 from seedboard.ingest import DEFAULT_MAX_BODY
 from seedboard.replay import DEFAULT_TIMES, Pair, failing_pairs_from_server, replay
 from seedboard.settings import (
+    COMMIT_RANGE_URL_ENV,
     DB_ENV,
     DEFAULT_DB_FILE,
     DEFAULT_SPOOL,
+    REPOSITORY_ENV,
     SPOOL_ENV,
     TOKEN_ENV,
     URL_ENV,
@@ -98,6 +100,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="request body bytes received at once, beyond which requests get a 503 "
         "(default 4 x --max-body)",
     )
+    serve.add_argument(
+        "--repository",
+        default=os.environ.get(REPOSITORY_ENV),
+        metavar="URL",
+        help="the repository's GitHub or GitLab address, so pages link the commits "
+        f"between a pass and a failure (default: ${REPOSITORY_ENV})",
+    )
+    serve.add_argument(
+        "--commit-range-url",
+        default=os.environ.get(COMMIT_RANGE_URL_ENV),
+        metavar="TEMPLATE",
+        help="a link to the changes between two commits, with {from} and {to} in it; "
+        f"wins over --repository (default: ${COMMIT_RANGE_URL_ENV})",
+    )
 
     db = verbs.add_parser("db", help="manage the database")
     db_verbs = db.add_subparsers(dest="db_verb", required=True, metavar="COMMAND")
@@ -162,10 +178,16 @@ def _serve(args: argparse.Namespace, url: str) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
     from seedboard.web.server import serve
+    from seedboard.web.urls import CommitRangeError, commit_ranges
 
     in_flight = args.max_bodies_in_flight
     if in_flight is not None and in_flight < args.max_body:
         print("seedboard: --max-bodies-in-flight must be at least --max-body", file=sys.stderr)
+        return 2
+    try:
+        ranges = commit_ranges(args.repository, args.commit_range_url)
+    except CommitRangeError as error:
+        print(f"seedboard: {error}", file=sys.stderr)
         return 2
     try:
         heavy = HeavyLimits(args.heavy_readers, args.heavy_queue, args.heavy_timeout)
@@ -177,6 +199,7 @@ def _serve(args: argparse.Namespace, url: str) -> int:
             max_body=args.max_body,
             max_bodies_in_flight=in_flight,
             heavy=heavy,
+            ranges=ranges,
         )
     except SQLAlchemyError as error:
         # Say why in one line: a read-only directory, a server that refuses, a bad URL.

@@ -387,10 +387,46 @@ class TimelineTests(DashboardCase):
         for mark, run_id in zip(found, ids, strict=True):
             self.assertIn(f'<a href="/runs/{run_id}">', mark)
             self.assertIn(f"run {run_id}", mark)
-        self.assertIn("<title>failure · seed 2 · 2026-11-25 15:21:00 UTC · run", found[1])
+        self.assertIn(
+            "<title>failure · seed 2 · 2026-11-25 15:21:00 UTC · commit 0123456789 · run",
+            found[1],
+        )
         self.assertIn("skip · no seed", found[2])
         self.assertIn('class="mark o-failure"', found[1])
         self.assertIn('class="mark o-skip hollow"', found[2])
+
+    def test_grouped_by_commit(self) -> None:
+        """Runs in a row at one commit share a strip captioned with its short form; a run
+        without a commit is captioned so."""
+        commits = ["a" * 40, "a" * 40, "b" * 40, None]
+        for i, commit in enumerate(commits):
+            self.record(
+                [result("pkg.t", Outcome.SUCCESS, seed=i)], minutes_ago=100 - i, commit=commit
+            )
+        page = self.page("/tests/pkg.t")
+        captions = re.findall(r"<figcaption>(.*?)</figcaption>", page)
+        self.assertEqual(
+            captions,
+            [
+                f'<code title="{"a" * 40}">{"a" * 10}</code>',
+                f'<code title="{"b" * 40}">{"b" * 10}</code>',
+                "no commit",
+            ],
+        )
+        strips = re.findall(
+            r'(?s)<figure class="commit-group"><svg class="chart strip".*?</svg>', page
+        )
+        self.assertEqual([strip.count("<rect") for strip in strips], [2, 1, 1])
+
+    def test_one_strip_without_commits(self) -> None:
+        """With no commit recorded, the timeline is one strip with no captions."""
+        for i in range(2):
+            self.record(
+                [result("pkg.t", Outcome.SUCCESS, seed=i)], minutes_ago=100 - i, commit=None
+            )
+        page = self.page("/tests/pkg.t")
+        self.assertNotIn("<figcaption>", page)
+        self.assertEqual(len(marks(page)), 2)
 
     def test_shapes_differ(self) -> None:
         """Bad outcomes are drawn taller than good ones, so colour is not needed to tell."""

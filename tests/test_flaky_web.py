@@ -19,7 +19,7 @@ from seedboard.web.templates import make_environment
 from seedboard.web.text import iso_utc
 from seedboard.web.urls import path_to_test
 from tests.contract import checked_client, schema_errors
-from tests.support import result
+from tests.support import result, run_start
 from tests.test_ingest_api import add_token
 from tests.test_web import BASE, NOW, SCRIPT, DashboardCase, HTTPClient
 
@@ -32,6 +32,9 @@ FLAKY = PREFIX + "test_flaky"
 STABLE = PREFIX + "test_stable"
 RANKED = [BROKEN, UNCONFIRMED, SEED_DEPENDENT, NONDETERMINISTIC, FLAKY]
 """Most worrying first: by failure rate 100%, 50%, 40%, 33%, 25%."""
+
+COMMIT = run_start().commit
+"""The commit every run of these tests records."""
 
 ESCAPED_SCRIPT = "&lt;script&gt;alert(1)&lt;/script&gt;"
 
@@ -339,9 +342,24 @@ class FlakyAPITests(FlakyCase):
                                     "    def test_x(self):"
                                 ),
                                 "command": f"SEEDBOARD_SEED=5 trial --random=4 {test_id}",
+                                "status": "reproduced",
+                                "status_commit": COMMIT,
                             },
-                            {"seed": 1, "passed": 1, "failed": 0, "snippet": None, "command": None},
+                            {
+                                "seed": 1,
+                                "passed": 1,
+                                "failed": 0,
+                                "snippet": None,
+                                "command": None,
+                                "status": None,
+                                "status_commit": None,
+                            },
                         ],
+                        "commits_recorded": True,
+                        "before_commit": None,
+                        "since_commit": None,
+                        "commit_range_url": None,
+                        "commits": [{"commit": COMMIT, "passed": 1, "failed": 2}],
                         "url": "/tests/pkg.test_s.STests.test_x",
                         "sparkline": [1, 0, 1],
                     }

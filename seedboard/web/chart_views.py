@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from itertools import groupby
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from seedboard.domain import Outcome, OutcomeCounts, TestRun
 from seedboard.triage.trends import Durations, TrendPoint, Trends, outcome_point
@@ -19,6 +20,7 @@ from seedboard.web.text import (
     readable_duration,
     readable_utc,
     seed_text,
+    short_commit,
 )
 from seedboard.web.urls import path_to_run
 
@@ -36,17 +38,33 @@ def outcome_bar(counts: OutcomeCounts) -> Markup:
 
 
 def timeline(runs: Sequence[TestRun]) -> Markup:
-    """A test's outcomes, one mark per run, oldest first; ``runs`` come newest first."""
-    marks = [
-        charts.Mark(
-            run.outcome.value,
-            f"{outcome_label(run.outcome)} · {seed_text(run.seed)} · "
-            f"{readable_utc(run.started_at)} · run {run.run_id}",
-            path_to_run(run.run_id),
+    """A test's outcomes, one mark per run, oldest first (``runs`` come newest first),
+    grouped by commit: each stretch of runs at one commit is a strip captioned with it.
+    Without any commit recorded, one strip."""
+    oldest_first = list(reversed(runs))
+    if all(run.commit is None for run in oldest_first):
+        marks = [_timeline_mark(run) for run in oldest_first]
+        return charts.strip(marks, f"Outcomes of the last {len(marks)} runs, oldest first")
+    groups = []
+    for commit, group in groupby(oldest_first, key=lambda run: run.commit):
+        marks = [_timeline_mark(run) for run in group]
+        name = short_commit(commit) or "no commit"
+        strip = charts.strip(marks, f"Outcomes of {len(marks)} runs at {name}, oldest first")
+        caption = f'<code title="{escape(commit)}">{escape(name)}</code>' if commit else name
+        groups.append(
+            f'<figure class="commit-group">{strip}<figcaption>{caption}</figcaption></figure>'
         )
-        for run in reversed(runs)
-    ]
-    return charts.strip(marks, f"Outcomes of the last {len(marks)} runs, oldest first")
+    return Markup(f'<div class="commit-groups">{"".join(groups)}</div>')
+
+
+def _timeline_mark(run: TestRun) -> charts.Mark:
+    commit = f" · commit {short_commit(run.commit)}" if run.commit else ""
+    return charts.Mark(
+        run.outcome.value,
+        f"{outcome_label(run.outcome)} · {seed_text(run.seed)} · "
+        f"{readable_utc(run.started_at)}{commit} · run {run.run_id}",
+        path_to_run(run.run_id),
+    )
 
 
 def duration_chart(runs: Sequence[TestRun], summary: Durations) -> Markup:

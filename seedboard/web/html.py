@@ -15,7 +15,7 @@ from functools import lru_cache
 from markupsafe import Markup, escape
 
 from seedboard.domain import Outcome, Result, TestRun
-from seedboard.triage.classify import Classification
+from seedboard.triage.classify import Classification, CommitStats
 from seedboard.triage.report import SeedReport
 from seedboard.triage.snippets import replay_command
 from seedboard.web.text import (
@@ -194,8 +194,36 @@ def failing_seed_rows(seeds: Sequence[SeedReport], prefix: str) -> Markup:
                 f'<p class="muted">or pin it in the test with <code>@seed({seed.seed})</code>:</p>'
             )
             lines.append(copyable(seed.snippet, f"{prefix}-seed-{seed.seed}-snippet", block=True))
-        rows.append(f'<tr>{_seed_cells(seed)}<td class="replay-lines">{"".join(lines)}</td></tr>')
+        rows.append(
+            f"<tr>{_seed_cells(seed)}<td>{seed_status(seed)}</td>"
+            f'<td class="replay-lines">{"".join(lines)}</td></tr>'
+        )
     return Markup("\n".join(rows))
+
+
+def seed_status(seed: SeedReport) -> Markup:
+    """Where a failing seed stands, e.g. "fixed at <commit>", the commit in its short form."""
+    life = seed.life
+    if life is None:
+        return _NO_VALUE
+    words = escape(life.describe(short_commit(life.commit) or None))
+    return Markup(f'<span class="seed-status status-{life.state.value}">{words}</span>')
+
+
+def commit_results(commits: Sequence[CommitStats]) -> Markup:
+    """A test's passes and failures per commit, oldest first, on one line: a function, like
+    ``result_rows``, since a flaky page lists hundreds of tests with up to a window of
+    commits each."""
+    return Markup(
+        " · ".join(
+            f"{commit_code(c.commit) if c.commit else _UNKNOWN_COMMIT} "
+            f'<span class="num">{c.passed} passed, {c.failed} failed</span>'
+            for c in commits
+        )
+    )
+
+
+_UNKNOWN_COMMIT = Markup('<span class="muted">no commit</span>')
 
 
 def passing_seed_rows(seeds: Sequence[SeedReport]) -> Markup:

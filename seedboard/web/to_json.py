@@ -24,6 +24,7 @@ from seedboard.web.answers import (
     ClusterExample,
     Clusters,
     ClusterTest,
+    CommitResults,
     Comparison,
     Counts,
     Error,
@@ -46,7 +47,7 @@ from seedboard.web.answers import (
 )
 from seedboard.web.chart_views import sparkline_points
 from seedboard.web.text import iso_utc, run_replay
-from seedboard.web.urls import path_to_run, path_to_test
+from seedboard.web.urls import CommitRanges, path_to_run, path_to_test
 
 A = TypeVar("A", bound=Struct)
 
@@ -107,13 +108,16 @@ def comparison_answer(comparison: compare.Comparison) -> Comparison:
 
 
 def history_answer(
-    history: domain.TestHistory, triage: report.TestTriage, summary: Durations
+    history: domain.TestHistory,
+    triage: report.TestTriage,
+    summary: Durations,
+    ranges: CommitRanges,
 ) -> TestHistory:
     return answer(
         TestHistory,
         history,
         runs=[answer(TestRun, run, started_at=iso_utc(run.started_at)) for run in history.runs],
-        triage=triage_answer(triage),
+        triage=triage_answer(triage, ranges),
         median_duration=summary.median,
         slowdowns=[
             Slowdown(run_id=s.run.run_id, duration=s.run.duration, ratio=s.ratio)
@@ -122,15 +126,18 @@ def history_answer(
     )
 
 
-def triage_answer(triage: report.TestTriage) -> Triage:
+def triage_answer(triage: report.TestTriage, ranges: CommitRanges) -> Triage:
+    verdict = triage.verdict
     return answer(
         Triage,
-        triage.verdict,
+        verdict,
         test_id=triage.test_id,
         file=triage.file,
         line=triage.line,
         groups=[group_answer(group) for group in triage.groups],
         seeds=[answer(SeedReport, seed) for seed in triage.seeds],
+        commit_range_url=ranges.url(verdict.before_commit, verdict.since_commit),
+        commits=[answer(CommitResults, commit) for commit in verdict.commits],
         url=path_to_test(triage.test_id),
         sparkline=sparkline_points(triage.recent),
     )
@@ -146,8 +153,10 @@ def group_answer(group: report.FailureGroup) -> FailureGroup:
     )
 
 
-def flaky_page(window: int, branch: str | None, tests: Sequence[report.TestTriage]) -> FlakyPage:
-    return FlakyPage(window=window, branch=branch, tests=[triage_answer(t) for t in tests])
+def flaky_page(
+    window: int, branch: str | None, tests: Sequence[report.TestTriage], ranges: CommitRanges
+) -> FlakyPage:
+    return FlakyPage(window=window, branch=branch, tests=[triage_answer(t, ranges) for t in tests])
 
 
 def trends_answer(trends: trending.Trends) -> Trends:

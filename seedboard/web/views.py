@@ -27,7 +27,7 @@ from seedboard.web.queries import (
     FlakyQuery,
     RunsQuery,
 )
-from seedboard.web.urls import filter_query, page_url, with_query
+from seedboard.web.urls import CommitRanges, filter_query, page_url, with_query
 
 
 class View(Protocol):
@@ -114,6 +114,7 @@ class TestView:
     triage: TestTriage
     durations: Durations
     window: int
+    ranges: CommitRanges
 
     def context(self) -> dict[str, Any]:
         return {
@@ -121,10 +122,11 @@ class TestView:
             "triage": self.triage,
             "window": self.window,
             "durations": self.durations,
+            "ranges": self.ranges,
         }
 
     def answer(self) -> Struct:
-        return to_json.history_answer(self.history, self.triage, self.durations)
+        return to_json.history_answer(self.history, self.triage, self.durations, self.ranges)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,10 +134,12 @@ class FlakyView:
     template: ClassVar[str] = "flaky.html"
     tests: list[TestTriage]
     query: FlakyQuery
+    ranges: CommitRanges
 
     def context(self) -> dict[str, Any]:
         return {
             "tests": self.tests,
+            "ranges": self.ranges,
             "spark_length": SPARKLINE,
             "window": self.query.window,
             "branch": self.query.branch,
@@ -145,7 +149,7 @@ class FlakyView:
         }
 
     def answer(self) -> Struct:
-        return to_json.flaky_page(self.query.window, self.query.branch, self.tests)
+        return to_json.flaky_page(self.query.window, self.query.branch, self.tests, self.ranges)
 
 
 @dataclass(frozen=True, slots=True)
