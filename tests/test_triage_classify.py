@@ -281,7 +281,9 @@ class PerCommitTests(SynchronousTestCase):
     def test_regressed(self) -> None:
         """Passing up to one commit and failing in every run since the next is regressed."""
         found = classify(
-            at_commits(("c1", P, 1), ("c2", P, 2), ("c2", P, 3), ("c3", F, 4), ("c4", F, 4))
+            at_commits(
+                ("c1", P, 1), ("c2", P, 2), ("c2", P, 3), ("c3", F, 4), ("c4", F, 4), ("c4", F, 5)
+            )
         )
         self.assertEqual(found.classification, Classification.REGRESSED)
         self.assertEqual((found.before_commit, found.since_commit), ("c2", "c3"))

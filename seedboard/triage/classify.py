@@ -147,10 +147,9 @@ def classify(observations: Sequence[Observed]) -> Verdict:
     """The verdict on a test from every observation in the caller's window."""
     counted = sorted((o for o in observations if is_counted(o)), key=lambda o: o.started_at)
     failures = sum(1 for o in counted if is_failure(o))
-    by_commit = _by_commit(counted)
-    commits = tuple(_commit_stats(commit, results) for commit, results in by_commit.items())
-    recorded = bool(counted) and None not in by_commit
-    classification, before, since = _classification(counted, failures, by_commit, recorded)
+    commits = commit_stats(counted)
+    recorded = bool(commits) and all(c.commit is not None for c in commits)
+    classification, before, since = _classification(counted, failures, commits, recorded)
     return Verdict(
         classification=classification,
         runs=len(counted),
@@ -209,17 +208,19 @@ def seed_stats(counted: Iterable[Observed]) -> tuple[SeedStats, ...]:
     return tuple(sorted(stats, key=lambda s: (s.failed == 0, s.seed)))
 
 
-def _by_commit(in_time_order: Iterable[Observed]) -> dict[str | None, list[Observed]]:
-    """The results by commit, commits in the order they were first seen."""
-    found: dict[str | None, list[Observed]] = {}
+def commit_stats(in_time_order: Iterable[Observed]) -> tuple[CommitStats, ...]:
+    """Per-commit passes and failures, commits in the order they were first seen."""
+    passed: dict[str | None, int] = {}
+    failed: dict[str | None, int] = {}
     for observation in in_time_order:
-        found.setdefault(observation.commit, []).append(observation)
-    return found
-
-
-def _commit_stats(commit: str | None, results: Sequence[Observed]) -> CommitStats:
-    failed = sum(1 for o in results if is_failure(o))
-    return CommitStats(commit, len(results) - failed, failed)
+        commit = observation.commit
+        if commit not in passed:
+            passed[commit] = failed[commit] = 0
+        if is_failure(observation):
+            failed[commit] += 1
+        else:
+            passed[commit] += 1
+    return tuple(CommitStats(commit, passed[commit], failed[commit]) for commit in passed)
 
 
 _Judged = tuple[Classification, str | None, str | None]
@@ -228,55 +229,63 @@ _Judged = tuple[Classification, str | None, str | None]
 def _classification(
     counted: Sequence[Observed],
     failures: int,
-    by_commit: dict[str | None, list[Observed]],
+    commits: Sequence[CommitStats],
     recorded: bool,
 ) -> _Judged:
     if failures == 0:
         return Classification.STABLE, None, None
     if failures == len(counted):
         return Classification.BROKEN, None, None
-    per_commit = [seed_stats(results) for results in by_commit.values()]
-    if any(s.passed and s.failed for seeds in per_commit for s in seeds):
+    if _seed_passed_and_failed_at_one_commit(counted):
         return Classification.NONDETERMINISTIC, None, None
     if recorded:
-        turned = _turn(by_commit)
+        turned = _turn(commits)
         if turned is not None:
             return turned
-    return _within_commits(by_commit), None, None
+    return _within_commits(counted, commits), None, None
 
 
-def _turn(by_commit: dict[str | None, list[Observed]]) -> _Judged | None:
+def _seed_passed_and_failed_at_one_commit(counted: Iterable[Observed]) -> bool:
+    passed: set[tuple[str | None, int]] = set()
+    failed: set[tuple[str | None, int]] = set()
+    for observation in counted:
+        if observation.seed is not None:
+            key = (observation.commit, observation.seed)
+            (failed if is_failure(observation) else passed).add(key)
+    return not passed.isdisjoint(failed)
+
+
+def _turn(commits: Sequence[CommitStats]) -> _Judged | None:
     """Regressed or fixed, with the commits either side of the one change, if the
     test's results changed once between two commits and never within one."""
-    failed = [[is_failure(o) for o in results] for results in by_commit.values()]
-    if not all(all(statuses) or not any(statuses) for statuses in failed):
+    if any(c.passed and c.failed for c in commits):
         return None
-    states = [statuses[0] for statuses in failed]
-    changes = [i for i in range(1, len(states)) if states[i] != states[i - 1]]
+    failing = [c.failed > 0 for c in commits]
+    changes = [i for i in range(1, len(failing)) if failing[i] != failing[i - 1]]
     if len(changes) != 1:
         return None
-    commits = list(by_commit)
-    change = changes[0]
-    kind = Classification.REGRESSED if states[change] else Classification.FIXED
-    return kind, commits[change - 1], commits[change]
+    before, since = commits[changes[0] - 1], commits[changes[0]]
+    kind = Classification.REGRESSED if since.failed else Classification.FIXED
+    return kind, before.commit, since.commit
 
 
-def _within_commits(by_commit: dict[str | None, list[Observed]]) -> Classification:
+def _within_commits(counted: Iterable[Observed], commits: Sequence[CommitStats]) -> Classification:
     """Flaky, seed-dependent or unconfirmed, from the commits it both passed and failed at."""
-    mixed = [
-        results
-        for results in by_commit.values()
-        if any(is_failure(o) for o in results) and not all(is_failure(o) for o in results)
-    ]
+    mixed = {c.commit for c in commits if c.passed and c.failed}
     if not mixed:
         return Classification.UNCONFIRMED
-    failing = [o for results in mixed for o in results if is_failure(o)]
+    failing = [o for o in counted if o.commit in mixed and is_failure(o)]
     if all(o.seed is None for o in failing):
         return Classification.FLAKY
     # No seed both passed and failed at one commit (checked before), so a failing
     # seed run twice or more at one commit failed every time: one confirms the seed.
-    if any(s.failed >= 2 for results in mixed for s in seed_stats(results)):
-        return Classification.SEED_DEPENDENT
+    seen: set[tuple[str | None, int]] = set()
+    for observation in failing:
+        if observation.seed is not None:
+            key = (observation.commit, observation.seed)
+            if key in seen:
+                return Classification.SEED_DEPENDENT
+            seen.add(key)
     return Classification.UNCONFIRMED
 
 

@@ -103,7 +103,13 @@ def commit_code(commit: str | None) -> Markup:
     """A commit by its short form, the whole of it on hover; a muted dash for none."""
     if not commit:
         return _NO_VALUE
-    return Markup(f'<code title="{escape(commit)}">{escape(short_commit(commit))}</code>')
+    return Markup(_commit_html(commit))
+
+
+@lru_cache(maxsize=8192)
+def _commit_html(commit: str) -> str:
+    """Kept per commit: a flaky page names each run's commit for every test it ran."""
+    return f'<code title="{escape(commit)}">{escape(short_commit(commit))}</code>'
 
 
 def history_rows(runs: Sequence[TestRun], now: datetime) -> Markup:
@@ -216,7 +222,7 @@ def commit_results(commits: Sequence[CommitStats]) -> Markup:
     commits each."""
     return Markup(
         " · ".join(
-            f"{commit_code(c.commit) if c.commit else _UNKNOWN_COMMIT} "
+            f"{_commit_html(c.commit) if c.commit else _UNKNOWN_COMMIT} "
             f'<span class="num">{c.passed} passed, {c.failed} failed</span>'
             for c in commits
         )
