@@ -396,36 +396,34 @@ class TimelineTests(DashboardCase):
         self.assertIn('class="mark o-skip hollow"', found[2])
 
     def test_grouped_by_commit(self) -> None:
-        """Runs in a row at one commit share a strip captioned with its short form; a run
-        without a commit is captioned so."""
+        """Runs in a row at one commit are one group, behind a band titled with the commit's
+        short form, every other band shaded; a run without a commit is a group of its own."""
         commits = ["a" * 40, "a" * 40, "b" * 40, None]
         for i, commit in enumerate(commits):
             self.record(
                 [result("pkg.t", Outcome.SUCCESS, seed=i)], minutes_ago=100 - i, commit=commit
             )
         page = self.page("/tests/pkg.t")
-        captions = re.findall(r"<figcaption>(.*?)</figcaption>", page)
+        bands = re.findall(r'<rect class="(band[^"]*)"[^>]*><title>([^<]*)</title>', page)
         self.assertEqual(
-            captions,
+            bands,
             [
-                f'<code title="{"a" * 40}">{"a" * 10}</code>',
-                f'<code title="{"b" * 40}">{"b" * 10}</code>',
-                "no commit",
+                ("band", f"commit {'a' * 10}: 2 runs"),
+                ("band shaded", f"commit {'b' * 10}: 1 run"),
+                ("band", "no commit recorded: 1 run"),
             ],
         )
-        strips = re.findall(
-            r'(?s)<figure class="commit-group"><svg class="chart strip".*?</svg>', page
-        )
-        self.assertEqual([strip.count("<rect") for strip in strips], [2, 1, 1])
+        self.assertEqual(len(marks(page)), 4)
+        self.assertIn("grouped by commit", page)
 
     def test_one_strip_without_commits(self) -> None:
-        """With no commit recorded, the timeline is one strip with no captions."""
+        """With no commit recorded, the timeline is one strip with no groups."""
         for i in range(2):
             self.record(
                 [result("pkg.t", Outcome.SUCCESS, seed=i)], minutes_ago=100 - i, commit=None
             )
         page = self.page("/tests/pkg.t")
-        self.assertNotIn("<figcaption>", page)
+        self.assertNotIn('class="band', page)
         self.assertEqual(len(marks(page)), 2)
 
     def test_shapes_differ(self) -> None:

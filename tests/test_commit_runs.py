@@ -123,8 +123,11 @@ class CommitTriageTests(SynchronousTestCase):
         self.assertIn('<code title="aaa">aaa</code>', page)
         self.assertIn('<code title="bbb">bbb</code>', page)
         self.assertIn("reproduced at bbb", page)
-        # Grouped by commit: one strip for aaa's two runs, one for bbb's three.
-        self.assertEqual(page.count('<figure class="commit-group">'), 2)
+        # Grouped by commit: one band for aaa's two runs, one for bbb's three.
+        self.assertEqual(
+            re.findall(r'class="band[^"]*"[^>]*><title>([^<]*)</title>', page),
+            ["commit aaa: 2 runs", "commit bbb: 3 runs"],
+        )
 
     def test_same_seed_at_one_commit(self) -> None:
         """One seed passing and failing at one commit is nondeterministic, the seed's

@@ -7,7 +7,7 @@ import math
 from collections.abc import Sequence
 from itertools import groupby
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from seedboard.domain import Outcome, OutcomeCounts, TestRun
 from seedboard.triage.trends import Durations, TrendPoint, Trends, outcome_point
@@ -39,22 +39,24 @@ def outcome_bar(counts: OutcomeCounts) -> Markup:
 
 def timeline(runs: Sequence[TestRun]) -> Markup:
     """A test's outcomes, one mark per run, oldest first (``runs`` come newest first),
-    grouped by commit: each stretch of runs at one commit is a strip captioned with it.
-    Without any commit recorded, one strip."""
+    grouped by commit: each stretch of runs at one commit is a group titled with it.
+    Without any commit recorded, ungrouped."""
     oldest_first = list(reversed(runs))
+    marks = [_timeline_mark(run) for run in oldest_first]
+    label = f"Outcomes of the last {len(marks)} runs, oldest first"
     if all(run.commit is None for run in oldest_first):
-        marks = [_timeline_mark(run) for run in oldest_first]
-        return charts.strip(marks, f"Outcomes of the last {len(marks)} runs, oldest first")
-    groups = []
-    for commit, group in groupby(oldest_first, key=lambda run: run.commit):
-        marks = [_timeline_mark(run) for run in group]
-        name = short_commit(commit) or "no commit"
-        strip = charts.strip(marks, f"Outcomes of {len(marks)} runs at {name}, oldest first")
-        caption = f'<code title="{escape(commit)}">{escape(name)}</code>' if commit else name
-        groups.append(
-            f'<figure class="commit-group">{strip}<figcaption>{caption}</figcaption></figure>'
-        )
-    return Markup(f'<div class="commit-groups">{"".join(groups)}</div>')
+        return charts.strip(marks, label)
+    groups = [
+        _commit_group(commit, len(list(group)))
+        for commit, group in groupby(oldest_first, key=lambda run: run.commit)
+    ]
+    return charts.strip(marks, f"{label}, grouped by commit", groups)
+
+
+def _commit_group(commit: str | None, size: int) -> charts.Group:
+    runs = "1 run" if size == 1 else f"{size} runs"
+    where = f"commit {short_commit(commit)}" if commit else "no commit recorded"
+    return charts.Group(size, f"{where}: {runs}")
 
 
 def _timeline_mark(run: TestRun) -> charts.Mark:

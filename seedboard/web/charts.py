@@ -50,6 +50,18 @@ class Mark:
 
 
 @dataclass(frozen=True, slots=True)
+class Group:
+    """A run of consecutive marks that belong together (say, at one commit)."""
+
+    size: int
+    title: str
+
+
+GROUP_GAP = 6
+"""Room between two groups of a strip's marks, beyond the usual gap."""
+
+
+@dataclass(frozen=True, slots=True)
 class Segment:
     """One outcome's share of a stacked bar."""
 
@@ -108,9 +120,15 @@ BOTTOM = 16
 """Room below a chart's bars for the first and last labels of its axis."""
 
 
-def strip(marks: Sequence[Mark], label: str) -> Markup:
-    """A row of outcome marks, oldest left, each a link when it has somewhere to go."""
-    return _strip(marks, label, MARK_WIDTH, MARK_GAP, STRIP_HEIGHT, "strip")
+def strip(marks: Sequence[Mark], label: str, groups: Sequence[Group] = ()) -> Markup:
+    """A row of outcome marks, oldest left, each a link when it has somewhere to go.
+
+    With ``groups``, consecutive marks are set apart in groups (their sizes add up to
+    the marks'), each behind a band with its title, every other band shaded, and a gap
+    between groups, so that the grouping does not rest on colour alone."""
+    if not groups:
+        return _strip(marks, label, MARK_WIDTH, MARK_GAP, STRIP_HEIGHT, "strip")
+    return _grouped_strip(marks, label, groups)
 
 
 def sparkline(marks: Sequence[Mark], label: str) -> Markup:
@@ -222,21 +240,45 @@ def _strip(
     total = max(len(marks) * (width + gap) - gap, width)
     parts = [_open_svg(kind, total, height, label, group=any(m.href for m in marks))]
     for i, mark in enumerate(marks):
-        shape = SHAPES[mark.style]
-        tall = max(round(shape.height * height), 2)
-        rect = _rect(
-            _classes(f"mark o-{mark.style}", shape),
-            i * (width + gap),
-            height - tall,
-            width,
-            tall,
-            None if mark.href else mark.title,
-        )
-        if mark.href:
-            rect = f'<a href="{_text(mark.href)}"><title>{_text(mark.title)}</title>{rect}</a>'
-        parts.append(rect)
+        parts.append(_mark(mark, i * (width + gap), width, height))
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def _grouped_strip(marks: Sequence[Mark], label: str, groups: Sequence[Group]) -> Markup:
+    step, height = MARK_WIDTH + MARK_GAP, STRIP_HEIGHT
+    total = max(len(marks) * step - MARK_GAP + (len(groups) - 1) * GROUP_GAP, MARK_WIDTH)
+    bands: list[str] = []
+    drawn: list[str] = []
+    x = 0
+    index = 0
+    for number, group in enumerate(groups):
+        width = group.size * step - MARK_GAP
+        shade = " shaded" if number % 2 else ""
+        bands.append(_rect(f"band{shade}", x, 0, width, height, group.title))
+        for mark in marks[index : index + group.size]:
+            drawn.append(_mark(mark, x, MARK_WIDTH, height))
+            x += step
+        index += group.size
+        x += GROUP_GAP
+    parts = [_open_svg("strip", total, height, label, group=True), *bands, *drawn, "</svg>"]
+    return Markup("".join(parts))
+
+
+def _mark(mark: Mark, x: float, width: int, height: int) -> str:
+    shape = SHAPES[mark.style]
+    tall = max(round(shape.height * height), 2)
+    rect = _rect(
+        _classes(f"mark o-{mark.style}", shape),
+        x,
+        height - tall,
+        width,
+        tall,
+        None if mark.href else mark.title,
+    )
+    if mark.href:
+        rect = f'<a href="{_text(mark.href)}"><title>{_text(mark.title)}</title>{rect}</a>'
+    return rect
 
 
 def _bar(bar: Bar, x: float, width: float, highest: float, classes: str) -> str:
