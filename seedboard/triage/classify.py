@@ -56,7 +56,7 @@ from enum import StrEnum
 from itertools import pairwise
 from typing import Protocol
 
-from seedboard.domain import Outcome
+from seedboard.domain import BAD_OUTCOMES, Outcome
 
 
 class Observed(Protocol):
@@ -171,7 +171,9 @@ def is_counted(observation: Observed) -> bool:
 
 def is_failure(observation: Observed) -> bool:
     """Whether the result made the run fail; an expected failure is a pass."""
-    return observation.outcome.is_bad
+    # ``Outcome.is_bad`` itself, without a property call: this runs for every result
+    # of every test on the flaky page, several times.
+    return observation.outcome in BAD_OUTCOMES
 
 
 def flip_rate(in_time_order: Sequence[Observed]) -> float:
@@ -210,17 +212,15 @@ def seed_stats(counted: Iterable[Observed]) -> tuple[SeedStats, ...]:
 
 def commit_stats(in_time_order: Iterable[Observed]) -> tuple[CommitStats, ...]:
     """Per-commit passes and failures, commits in the order they were first seen."""
-    passed: dict[str | None, int] = {}
-    failed: dict[str | None, int] = {}
+    counts: dict[str | None, list[int]] = {}
     for observation in in_time_order:
-        commit = observation.commit
-        if commit not in passed:
-            passed[commit] = failed[commit] = 0
-        if is_failure(observation):
-            failed[commit] += 1
-        else:
-            passed[commit] += 1
-    return tuple(CommitStats(commit, passed[commit], failed[commit]) for commit in passed)
+        found = counts.get(observation.commit)
+        if found is None:
+            found = counts[observation.commit] = [0, 0]
+        found[is_failure(observation)] += 1
+    return tuple(
+        [CommitStats(commit, passed, failed) for commit, (passed, failed) in counts.items()]
+    )
 
 
 _Judged = tuple[Classification, str | None, str | None]

@@ -119,9 +119,11 @@ def seed_reports(
     test_id: str, verdict: Verdict, samples: Sequence[Sample]
 ) -> tuple[SeedReport, ...]:
     """Each seed's record; failing seeds get a snippet and a replay command, replayed
-    in the order of the latest run where they failed (it matters with ``--random``)."""
+    in the order of the latest run where they failed (it matters with ``--random``),
+    and their status (``seedboard.triage.seed_life``)."""
     order_seeds = _order_seed_of_latest_failure(samples)
-    lives = seed_lives(samples)
+    failing = {stats.seed for stats in verdict.seeds if stats.failed}
+    lives = seed_lives(s for s in samples if s.seed in failing)
     reports = []
     for stats in verdict.seeds:
         life = lives.get(stats.seed)

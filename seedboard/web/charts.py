@@ -126,9 +126,7 @@ def strip(marks: Sequence[Mark], label: str, groups: Sequence[Group] = ()) -> Ma
     With ``groups``, consecutive marks are set apart in groups (their sizes add up to
     the marks'), each behind a band with its title, every other band shaded, and a gap
     between groups, so that the grouping does not rest on colour alone."""
-    if not groups:
-        return _strip(marks, label, MARK_WIDTH, MARK_GAP, STRIP_HEIGHT, "strip")
-    return _grouped_strip(marks, label, groups)
+    return _strip(marks, label, MARK_WIDTH, MARK_GAP, STRIP_HEIGHT, "strip", groups)
 
 
 def sparkline(marks: Sequence[Mark], label: str) -> Markup:
@@ -235,50 +233,41 @@ def grouped_bar_chart(
 
 
 def _strip(
-    marks: Sequence[Mark], label: str, width: int, gap: int, height: int, kind: str
+    marks: Sequence[Mark],
+    label: str,
+    width: int,
+    gap: int,
+    height: int,
+    kind: str,
+    groups: Sequence[Group] = (),
 ) -> Markup:
-    total = max(len(marks) * (width + gap) - gap, width)
+    step = width + gap
+    # How far each mark moves right for the groups before its own.
+    shifts = [number * GROUP_GAP for number, g in enumerate(groups) for _ in range(g.size)]
+    total = max(len(marks) * step - gap + (shifts[-1] if shifts else 0), width)
     parts = [_open_svg(kind, total, height, label, group=any(m.href for m in marks))]
+    first = 0
+    for number, group in enumerate(groups):
+        shaded = " shaded" if number % 2 else ""
+        x = first * step + number * GROUP_GAP
+        parts.append(_rect(f"band{shaded}", x, 0, group.size * step - gap, height, group.title))
+        first += group.size
     for i, mark in enumerate(marks):
-        parts.append(_mark(mark, i * (width + gap), width, height))
+        shape = SHAPES[mark.style]
+        tall = max(round(shape.height * height), 2)
+        rect = _rect(
+            _classes(f"mark o-{mark.style}", shape),
+            i * step + (shifts[i] if shifts else 0),
+            height - tall,
+            width,
+            tall,
+            None if mark.href else mark.title,
+        )
+        if mark.href:
+            rect = f'<a href="{_text(mark.href)}"><title>{_text(mark.title)}</title>{rect}</a>'
+        parts.append(rect)
     parts.append("</svg>")
     return Markup("".join(parts))
-
-
-def _grouped_strip(marks: Sequence[Mark], label: str, groups: Sequence[Group]) -> Markup:
-    step, height = MARK_WIDTH + MARK_GAP, STRIP_HEIGHT
-    total = max(len(marks) * step - MARK_GAP + (len(groups) - 1) * GROUP_GAP, MARK_WIDTH)
-    bands: list[str] = []
-    drawn: list[str] = []
-    x = 0
-    index = 0
-    for number, group in enumerate(groups):
-        width = group.size * step - MARK_GAP
-        shade = " shaded" if number % 2 else ""
-        bands.append(_rect(f"band{shade}", x, 0, width, height, group.title))
-        for mark in marks[index : index + group.size]:
-            drawn.append(_mark(mark, x, MARK_WIDTH, height))
-            x += step
-        index += group.size
-        x += GROUP_GAP
-    parts = [_open_svg("strip", total, height, label, group=True), *bands, *drawn, "</svg>"]
-    return Markup("".join(parts))
-
-
-def _mark(mark: Mark, x: float, width: int, height: int) -> str:
-    shape = SHAPES[mark.style]
-    tall = max(round(shape.height * height), 2)
-    rect = _rect(
-        _classes(f"mark o-{mark.style}", shape),
-        x,
-        height - tall,
-        width,
-        tall,
-        None if mark.href else mark.title,
-    )
-    if mark.href:
-        rect = f'<a href="{_text(mark.href)}"><title>{_text(mark.title)}</title>{rect}</a>'
-    return rect
 
 
 def _bar(bar: Bar, x: float, width: float, highest: float, classes: str) -> str:
