@@ -17,6 +17,7 @@ from markupsafe import Markup, escape
 from seedboard.domain import Outcome, Result, TestRun
 from seedboard.triage.classify import Classification, CommitStats
 from seedboard.triage.report import SeedReport
+from seedboard.triage.seed_life import SeedLife
 from seedboard.triage.snippets import replay_command
 from seedboard.web.text import (
     iso_utc,
@@ -207,13 +208,17 @@ def failing_seed_rows(seeds: Sequence[SeedReport], prefix: str) -> Markup:
     return Markup("\n".join(rows))
 
 
-def seed_status(seed: SeedReport) -> Markup:
+def seed_status(seed: SeedReport) -> str:
     """Where a failing seed stands, e.g. "fixed at <commit>", the commit in its short form."""
     life = seed.life
-    if life is None:
-        return _NO_VALUE
+    return _NO_VALUE if life is None else _status_html(life)
+
+
+@lru_cache(maxsize=4096)
+def _status_html(life: SeedLife) -> str:
+    """Kept per status: a flaky page's hundreds of failing seeds share a few commits."""
     words = escape(life.describe(short_commit(life.commit) or None))
-    return Markup(f'<span class="seed-status status-{life.state.value}">{words}</span>')
+    return f'<span class="seed-status status-{life.state.value}">{words}</span>'
 
 
 def commit_results(commits: Sequence[CommitStats]) -> Markup:
