@@ -18,6 +18,7 @@ from seedboard.domain import OutcomeCounts, RunSummary
 from seedboard.services import clusters, compare
 from seedboard.triage import report
 from seedboard.triage import trends as trending
+from seedboard.triage.classify import CommitStats
 from seedboard.triage.trends import Durations
 from seedboard.web.answers import (
     Cluster,
@@ -137,10 +138,16 @@ def triage_answer(triage: report.TestTriage, ranges: CommitRanges) -> Triage:
         groups=[group_answer(group) for group in triage.groups],
         seeds=[answer(SeedReport, seed) for seed in triage.seeds],
         commit_range_url=ranges.url(verdict.before_commit, verdict.since_commit),
-        commits=[answer(CommitResults, commit) for commit in verdict.commits],
+        commits=commit_answers(verdict.commits),
         url=path_to_test(triage.test_id),
         sparkline=sparkline_points(triage.recent),
     )
+
+
+def commit_answers(commits: Sequence[CommitStats]) -> list[CommitResults]:
+    """Built field by field rather than by ``answer``: a flaky page's answer holds one per
+    commit of each test's window, thousands, and this is several times faster."""
+    return [CommitResults(commit=c.commit, passed=c.passed, failed=c.failed) for c in commits]
 
 
 def group_answer(group: report.FailureGroup) -> FailureGroup:
