@@ -33,9 +33,11 @@ from seedboard.replay import (
     table,
 )
 from seedboard.settings import (
+    COMMIT_RANGE_URL_ENV,
     DB_ENV,
     DEFAULT_DB_FILE,
     DEFAULT_SPOOL,
+    REPOSITORY_ENV,
     SPOOL_ENV,
     TOKEN_ENV,
     URL_ENV,
@@ -119,6 +121,20 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="BYTES",
         help="request body bytes received at once, beyond which requests get a 503 "
         "(default 4 x --max-body)",
+    )
+    serve.add_argument(
+        "--repository",
+        default=os.environ.get(REPOSITORY_ENV),
+        metavar="URL",
+        help="the repository's GitHub or GitLab address, so pages link the commits "
+        f"between a pass and a failure (default: ${REPOSITORY_ENV})",
+    )
+    serve.add_argument(
+        "--commit-range-url",
+        default=os.environ.get(COMMIT_RANGE_URL_ENV),
+        metavar="TEMPLATE",
+        help="a link to the changes between two commits, with {from} and {to} in it; "
+        f"wins over --repository (default: ${COMMIT_RANGE_URL_ENV})",
     )
 
     db = verbs.add_parser("db", help="manage the database")
@@ -250,6 +266,7 @@ def _serve(args: argparse.Namespace, url: str) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
     from seedboard.web.server import serve
+    from seedboard.web.urls import CommitRangeError, commit_ranges
 
     in_flight = args.max_bodies_in_flight
     if in_flight is not None and in_flight < args.max_body:
@@ -263,6 +280,11 @@ def _serve(args: argparse.Namespace, url: str) -> int:
             file=sys.stderr,
         )
     try:
+        ranges = commit_ranges(args.repository, args.commit_range_url)
+    except CommitRangeError as error:
+        print(f"seedboard: {error}", file=sys.stderr)
+        return 2
+    try:
         heavy = HeavyLimits(args.heavy_readers, args.heavy_queue, args.heavy_timeout)
         serve(
             url,
@@ -272,6 +294,7 @@ def _serve(args: argparse.Namespace, url: str) -> int:
             max_body=args.max_body,
             max_bodies_in_flight=in_flight,
             heavy=heavy,
+            ranges=ranges,
         )
     except SQLAlchemyError as error:
         # Say why in one line: a read-only directory, a server that refuses, a bad URL.

@@ -233,6 +233,8 @@ class Observation:
     fingerprint: str | None
     """Which group the failure belongs to; None when the result is not a failure."""
     is_replay: bool = False
+    commit: str | None = None
+    """Its run's commit; None when the run recorded none."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,6 +251,8 @@ class Sample:
     message: str | None
     is_replay: bool
     order_seed: int | None
+    commit: str | None = None
+    """Its run's commit; None when the run recorded none."""
 
 
 @dataclass(frozen=True, slots=True)

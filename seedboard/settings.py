@@ -44,6 +44,11 @@ COMMIT_ENV = "SEEDBOARD_COMMIT"
 BUILD_URL_ENV = "SEEDBOARD_BUILD_URL"
 """A run's branch, commit and build URL, when CI's own variables and git should not decide."""
 
+REPOSITORY_ENV = "SEEDBOARD_REPOSITORY"
+"""The repository's web address (GitHub or GitLab), so pages link ranges of commits."""
+COMMIT_RANGE_URL_ENV = "SEEDBOARD_COMMIT_RANGE_URL"
+"""A link to the changes between two commits, with ``{from}`` and ``{to}`` in it."""
+
 
 def database_url(setting: str | None, cwd: Path) -> str:
     """A SQLAlchemy URL from a ``--db``/``SEEDBOARD_DB`` value: a URL or a file path."""

@@ -423,3 +423,16 @@ class ServeCommandTests(SynchronousTestCase):
             )
         self.assertEqual(status, 2)
         self.assertIn("--max-bodies-in-flight must be at least --max-body", err.getvalue())
+
+    def test_commit_range_options(self) -> None:
+        """A repository seedboard cannot link, or a template without ``{to}``, is refused at
+        start in one line naming the fix."""
+        for option in (
+            ["--repository", "https://git.example.org/o/r"],
+            ["--commit-range-url", "https://git.example.org/{from}"],
+        ):
+            with contextlib.redirect_stderr(io.StringIO()) as err:
+                status = cli.main(["serve", *option, "--db", "x.db"])
+            self.assertEqual(status, 2, option)
+            self.assertEqual(err.getvalue().count("\n"), 1, err.getvalue())
+            self.assertIn("{from} and {to}", err.getvalue())

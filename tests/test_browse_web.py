@@ -437,10 +437,44 @@ class TimelineTests(DashboardCase):
         for mark, run_id in zip(found, ids, strict=True):
             self.assertIn(f'<a href="/runs/{run_id}">', mark)
             self.assertIn(f"run {run_id}", mark)
-        self.assertIn("<title>failure · seed 2 · 2026-11-25 15:21:00 UTC · run", found[1])
+        self.assertIn(
+            "<title>failure · seed 2 · 2026-11-25 15:21:00 UTC · commit 0123456789 · run",
+            found[1],
+        )
         self.assertIn("skip · no seed", found[2])
         self.assertIn('class="mark o-failure"', found[1])
         self.assertIn('class="mark o-skip hollow"', found[2])
+
+    def test_grouped_by_commit(self) -> None:
+        """Runs in a row at one commit are one group, behind a band titled with the commit's
+        short form, every other band shaded; a run without a commit is a group of its own."""
+        commits = ["a" * 40, "a" * 40, "b" * 40, None]
+        for i, commit in enumerate(commits):
+            self.record(
+                [result("pkg.t", Outcome.SUCCESS, seed=i)], minutes_ago=100 - i, commit=commit
+            )
+        page = self.page("/tests/pkg.t")
+        bands = re.findall(r'<rect class="(band[^"]*)"[^>]*><title>([^<]*)</title>', page)
+        self.assertEqual(
+            bands,
+            [
+                ("band", f"commit {'a' * 10}: 2 runs"),
+                ("band shaded", f"commit {'b' * 10}: 1 run"),
+                ("band", "no commit recorded: 1 run"),
+            ],
+        )
+        self.assertEqual(len(marks(page)), 4)
+        self.assertIn("grouped by commit", page)
+
+    def test_one_strip_without_commits(self) -> None:
+        """With no commit recorded, the timeline is one strip with no groups."""
+        for i in range(2):
+            self.record(
+                [result("pkg.t", Outcome.SUCCESS, seed=i)], minutes_ago=100 - i, commit=None
+            )
+        page = self.page("/tests/pkg.t")
+        self.assertNotIn('class="band', page)
+        self.assertEqual(len(marks(page)), 2)
 
     def test_shapes_differ(self) -> None:
         """Bad outcomes are drawn taller than good ones, so colour is not needed to tell."""

@@ -17,9 +17,9 @@ from seedboard.triage.fingerprint import fingerprint
 from seedboard.web.app import Dashboard
 from seedboard.web.templates import make_environment
 from seedboard.web.text import iso_utc
-from seedboard.web.urls import path_to_test
+from seedboard.web.urls import commit_ranges, path_to_test
 from tests.contract import checked_client, schema_errors
-from tests.support import result
+from tests.support import result, run_start
 from tests.test_ingest_api import add_token
 from tests.test_web import BASE, NOW, SCRIPT, DashboardCase, HTTPClient
 
@@ -30,8 +30,12 @@ NONDETERMINISTIC = PREFIX + "test_nondeterministic"
 UNCONFIRMED = PREFIX + "test_unconfirmed"
 FLAKY = PREFIX + "test_flaky"
 STABLE = PREFIX + "test_stable"
+REGRESSED_LIKE = PREFIX + "test_regressed"
 RANKED = [BROKEN, UNCONFIRMED, SEED_DEPENDENT, NONDETERMINISTIC, FLAKY]
 """Most worrying first: by failure rate 100%, 50%, 40%, 33%, 25%."""
+
+COMMIT = run_start().commit
+"""The commit every run of these tests records."""
 
 ESCAPED_SCRIPT = "&lt;script&gt;alert(1)&lt;/script&gt;"
 
@@ -339,11 +343,26 @@ class FlakyAPITests(FlakyCase):
                                     "    def test_x(self):"
                                 ),
                                 "command": f"SEEDBOARD_SEED=5 trial --random=4 {test_id}",
+                                "status": "reproduced",
+                                "status_commit": COMMIT,
                             },
-                            {"seed": 1, "passed": 1, "failed": 0, "snippet": None, "command": None},
+                            {
+                                "seed": 1,
+                                "passed": 1,
+                                "failed": 0,
+                                "snippet": None,
+                                "command": None,
+                                "status": None,
+                                "status_commit": None,
+                            },
                         ],
                         "polluter": None,
                         "order_command": None,
+                        "commits_recorded": True,
+                        "before_commit": None,
+                        "since_commit": None,
+                        "commit_range_url": None,
+                        "commits": [{"commit": COMMIT, "passed": 1, "failed": 2}],
                         "url": "/tests/pkg.test_s.STests.test_x",
                         "sparkline": [1, 0, 1],
                     }
@@ -422,6 +441,8 @@ class FlakyAPITests(FlakyCase):
                 "unconfirmed",
                 "flaky",
                 "order-dependent",
+                "regressed",
+                "fixed",
             ],
         )
 
@@ -506,6 +527,46 @@ class TestPageTriageTests(FlakyCase):
         self.assertIn('<span class="badge class-stable">', page)
         self.assertIn("never failed in the window", page)
         self.assertEqual(copy_targets(page), [])
+
+
+class CommitNoteTests(DashboardCase):
+    def test_no_commit_recorded(self) -> None:
+        """Runs without a commit are judged as before, and the pages say the verdict ignores
+        code changes; the JSON says no commit was recorded."""
+        self.record([failed(NONDETERMINISTIC, 7)], minutes_ago=20, commit=None)
+        self.record([passed(NONDETERMINISTIC, 7)], minutes_ago=10, commit=None)
+        found = self.api("/api/v1/flaky")["tests"][0]
+        self.assertEqual(found["classification"], "nondeterministic")
+        self.assertFalse(found["commits_recorded"])
+        self.assertEqual(found["commits"], [{"commit": None, "passed": 1, "failed": 1}])
+        for path in ("/flaky", path_to_test(NONDETERMINISTIC)):
+            self.assertIn("so this verdict ignores code changes", self.page(path))
+
+    def test_some_commits_missing(self) -> None:
+        """With a commit on some results only, the page says the others are one unknown
+        version, and names no range."""
+        self.record([passed(REGRESSED_LIKE, 1)], minutes_ago=20, commit=None)
+        self.record([failed(REGRESSED_LIKE, 2)], minutes_ago=10, commit="c" * 40)
+        page = self.page("/flaky")
+        self.assertIn("Some of these results have no commit recorded", page)
+        self.assertNotIn('class="turn"', page)
+
+    def test_range_linked_when_known(self) -> None:
+        """A regressed test names both commits, linked to their range when the dashboard
+        knows the repository; without it, no link."""
+        self.record([passed(REGRESSED_LIKE, 1)], minutes_ago=20, commit="a" * 40)
+        self.record([failed(REGRESSED_LIKE, 2)], minutes_ago=10, commit="b" * 40)
+        page = self.page(path_to_test(REGRESSED_LIKE))
+        self.assertIn(f'up to <code title="{"a" * 40}">{"a" * 10}</code>', page)
+        self.assertNotIn("/compare/", page)
+        ranges = commit_ranges("https://gitlab.com/g/p", None)
+        dashboard = Dashboard(
+            SynchronousPool(self.database), make_environment(), clock=lambda: NOW, ranges=ranges
+        )
+        self.client = cast(HTTPClient, checked_client(self, dashboard.app.resource()))
+        url = f"https://gitlab.com/g/p/-/compare/{'a' * 40}...{'b' * 40}"
+        self.assertIn(f'<a href="{url}">', self.page(path_to_test(REGRESSED_LIKE)))
+        self.assertEqual(self.api("/api/v1/flaky")["tests"][0]["commit_range_url"], url)
 
 
 class RunPageReplayTests(DashboardCase):

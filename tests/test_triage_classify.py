@@ -10,6 +10,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from seedboard.domain import Observation, Outcome
 from seedboard.triage.classify import (
     Classification,
+    CommitStats,
     SeedStats,
     Verdict,
     classify,
@@ -33,6 +34,21 @@ def history(*results: tuple[Outcome, int | None], replays: Sequence[int] = ()) -
             is_replay=i in replays,
         )
         for i, (outcome, seed) in enumerate(results)
+    ]
+
+
+def at_commits(*results: tuple[str | None, Outcome, int | None]) -> list[Observation]:
+    """Observations one minute apart, in the order given, each at its commit."""
+    return [
+        Observation(
+            run_id=f"run-{i}",
+            started_at=START + timedelta(minutes=i),
+            outcome=outcome,
+            seed=seed,
+            fingerprint="f1" if outcome.is_bad else None,
+            commit=commit,
+        )
+        for i, (commit, outcome, seed) in enumerate(results)
     ]
 
 
@@ -242,7 +258,103 @@ class SeedStatsTests(SynchronousTestCase):
         self.assertEqual(found.seeds, (SeedStats(3, 0, 1, ()),))
 
 
-def by_rank(verdict: Verdict) -> tuple[bool, float, float, int, str]:
+class PerCommitTests(SynchronousTestCase):
+    def test_fixed_story(self) -> None:
+        """Three seeds failing at aaa, passes at bbb and a passing replay of an old seed
+        at bbb are fixed, naming both commits, never nondeterministic."""
+        found = classify(
+            at_commits(
+                ("aaa", F, 1),
+                ("aaa", F, 2),
+                ("aaa", F, 3),
+                ("bbb", P, 4),
+                ("bbb", P, 5),
+                ("bbb", P, 6),
+                ("bbb", P, 1),
+            )
+        )
+        self.assertEqual(found.classification, Classification.FIXED)
+        self.assertEqual((found.before_commit, found.since_commit), ("aaa", "bbb"))
+        self.assertTrue(found.commits_recorded)
+        self.assertEqual(found.commits, (CommitStats("aaa", 0, 3), CommitStats("bbb", 4, 0)))
+
+    def test_regressed(self) -> None:
+        """Passing up to one commit and failing in every run since the next is regressed."""
+        found = classify(
+            at_commits(
+                ("c1", P, 1), ("c2", P, 2), ("c2", P, 3), ("c3", F, 4), ("c4", F, 4), ("c4", F, 5)
+            )
+        )
+        self.assertEqual(found.classification, Classification.REGRESSED)
+        self.assertEqual((found.before_commit, found.since_commit), ("c2", "c3"))
+
+    def test_same_seed_at_one_commit_is_nondeterministic(self) -> None:
+        """A seed that passed and failed at one commit is nondeterministic."""
+        found = classify(at_commits(("c1", P, 7), ("c1", F, 7)))
+        self.assertEqual(found.classification, Classification.NONDETERMINISTIC)
+        self.assertEqual((found.before_commit, found.since_commit), (None, None))
+
+    def test_same_seed_at_two_commits_is_not_nondeterministic(self) -> None:
+        """A seed failing at one commit and passing at a later one is a fix, not chance."""
+        found = classify(at_commits(("c1", P, 1), ("c1", F, 7), ("c1", F, 7), ("c2", P, 7)))
+        self.assertEqual(found.classification, Classification.SEED_DEPENDENT)
+
+    def test_flaky_within_a_commit(self) -> None:
+        """Seedless pass and failure at one commit is flaky, whatever other commits did."""
+        found = classify(at_commits(("c1", F, None), ("c2", P, None), ("c2", F, None)))
+        self.assertEqual(found.classification, Classification.FLAKY)
+
+    def test_seed_confirmed_only_at_its_commit(self) -> None:
+        """A failing seed run again at another commit does not confirm it."""
+        found = classify(at_commits(("c1", P, 1), ("c1", F, 2), ("c2", P, 3), ("c2", F, 2)))
+        self.assertEqual(found.classification, Classification.UNCONFIRMED)
+
+    def test_back_and_forth_between_commits(self) -> None:
+        """Passing and failing only at different commits, more than once, is unconfirmed."""
+        found = classify(at_commits(("c1", P, 1), ("c2", F, 2), ("c3", P, 3), ("c4", F, 4)))
+        self.assertEqual(found.classification, Classification.UNCONFIRMED)
+
+    def test_broken_across_commits(self) -> None:
+        """Failing at every commit is broken."""
+        found = classify(at_commits(("c1", F, 1), ("c2", F, 2)))
+        self.assertEqual(found.classification, Classification.BROKEN)
+
+    def test_order_is_first_seen(self) -> None:
+        """Commits are ordered by the first result seen with each, whatever the input order."""
+        results = at_commits(("old", F, 1), ("new", P, 2), ("new", P, 3))
+        results.reverse()
+        found = classify(results)
+        self.assertEqual(found.classification, Classification.FIXED)
+        self.assertEqual((found.before_commit, found.since_commit), ("old", "new"))
+
+    def test_skips_do_not_make_a_commit(self) -> None:
+        """A commit where the test was only skipped is left out."""
+        found = classify(at_commits(("c1", P, 1), ("c2", Outcome.SKIP, 1), ("c3", F, 2)))
+        self.assertEqual(found.classification, Classification.REGRESSED)
+        self.assertEqual((found.before_commit, found.since_commit), ("c1", "c3"))
+
+    def test_no_commit_recorded_is_judged_as_before(self) -> None:
+        """Without commits a seed passing and failing is nondeterministic, and the verdict
+        says no commit was recorded."""
+        found = classify(history((F, 1), (F, 2), (P, 1)))
+        self.assertEqual(found.classification, Classification.NONDETERMINISTIC)
+        self.assertFalse(found.commits_recorded)
+        self.assertEqual(found.commits, (CommitStats(None, 1, 2),))
+
+    def test_some_commits_missing_never_regressed(self) -> None:
+        """With some results lacking a commit, no change is named: the code is unknown."""
+        found = classify(at_commits((None, P, 1), ("c1", F, 2), ("c1", F, 3)))
+        self.assertEqual(found.classification, Classification.UNCONFIRMED)
+        self.assertFalse(found.commits_recorded)
+
+    def test_unknown_commit_is_one_version(self) -> None:
+        """Results without a commit are one version: a seed passing and failing there is
+        nondeterministic."""
+        found = classify(at_commits(("c1", P, 1), (None, F, 5), (None, P, 5)))
+        self.assertEqual(found.classification, Classification.NONDETERMINISTIC)
+
+
+def by_rank(verdict: Verdict) -> tuple[bool, bool, float, float, int, str]:
     return rank_key(verdict, "pkg.test")
 
 
@@ -256,6 +368,13 @@ class RankKeyTests(SynchronousTestCase):
         flaky_steady = verdict(Classification.SEED_DEPENDENT, 0.2, 0.1)
         ranked = sorted([stable, flaky_steady, flaky_flipping, broken, flaky_often], key=by_rank)
         self.assertEqual(ranked, [broken, flaky_often, flaky_flipping, flaky_steady, stable])
+
+    def test_fixed_last_before_stable(self) -> None:
+        """A fixed test ranks after every other non-stable test, whatever its rates."""
+        fixed = verdict(Classification.FIXED, 0.9, 0.9)
+        flaky = verdict(Classification.FLAKY, 0.1, 0.1)
+        stable = verdict(Classification.STABLE, 0.0, 0.0)
+        self.assertEqual(sorted([stable, fixed, flaky], key=by_rank), [flaky, fixed, stable])
 
     def test_more_runs_first_on_ties(self) -> None:
         """With equal rates, the test with more evidence comes first."""

@@ -9,6 +9,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from seedboard.domain import Outcome, Sample
 from seedboard.triage.classify import Classification
 from seedboard.triage.report import failure_groups, triage
+from seedboard.triage.seed_life import SeedState
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
 TEST = "pkg.test_mod.NetTests.test_partition"
@@ -22,6 +23,7 @@ def sample(
     message: str | None = None,
     order_seed: int | None = None,
     is_replay: bool = False,
+    commit: str | None = None,
 ) -> Sample:
     return Sample(
         run_id=f"run{day}",
@@ -33,6 +35,7 @@ def sample(
         message=message,
         is_replay=is_replay,
         order_seed=order_seed,
+        commit=commit,
     )
 
 
@@ -55,6 +58,23 @@ class TriageReportTests(SynchronousTestCase):
         passing = [s for s in report.seeds if not s.failed]
         self.assertEqual({s.seed for s in passing}, {1, 2})
         self.assertTrue(all(s.snippet is None and s.command is None for s in passing))
+
+    def test_seed_statuses(self) -> None:
+        """Each failing seed carries its state and the newest commit it was tried at;
+        seeds that only passed carry none."""
+        samples = [
+            sample(0, Outcome.FAILURE, 5, "fp1", commit="aaa"),
+            sample(1, Outcome.FAILURE, 6, "fp1", commit="aaa"),
+            sample(2, Outcome.FAILURE, 6, "fp1", commit="aaa", is_replay=True),
+            sample(3, Outcome.SUCCESS, 5, commit="bbb", is_replay=True),
+            sample(4, Outcome.SUCCESS, 1, commit="bbb"),
+        ]
+        seeds = {s.seed: s for s in triage(TEST, None, None, samples).seeds}
+        self.assertEqual((seeds[5].status, seeds[5].status_commit), (SeedState.FIXED, "bbb"))
+        self.assertEqual((seeds[6].status, seeds[6].status_commit), (SeedState.REPRODUCED, "aaa"))
+        self.assertEqual((seeds[1].status, seeds[1].status_commit), (None, None))
+        life = seeds[5].life
+        self.assertEqual(life.describe() if life else None, "fixed at bbb")
 
     def test_groups(self) -> None:
         """Failures group by fingerprint: count, first and last seen, seeds, a summary."""

@@ -40,6 +40,7 @@ _SAMPLES = reading(
         "exception_type": Result.exception_type,
         "message": Result.message,
         "is_replay": Run.is_replay,
+        "commit": Run.commit,
         "order_seed": Run.order_seed,
     },
     convert={"started_at": started_at_of, "outcome": OUTCOME_OF.__getitem__},

@@ -99,6 +99,7 @@ _OBSERVATIONS = reading(
         "seed": Result.seed,
         "fingerprint": Result.fingerprint,
         "is_replay": Run.is_replay,
+        "commit": Run.commit,
     },
     convert={"started_at": started_at_of, "outcome": OUTCOME_OF.__getitem__},
 )

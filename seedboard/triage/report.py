@@ -13,6 +13,7 @@ from datetime import datetime
 from seedboard.domain import OrderDependency, Outcome, Sample
 from seedboard.triage.classify import Verdict, classify
 from seedboard.triage.fingerprint import summary
+from seedboard.triage.seed_life import SeedLife, SeedState, seed_lives
 from seedboard.triage.snippets import order_command, replay_command, seed_snippet
 
 
@@ -30,13 +31,25 @@ class FailureGroup:
 
 @dataclass(frozen=True, slots=True)
 class SeedReport:
-    """A seed's record, and for a failing seed the lines that replay it."""
+    """A seed's record, and for a failing seed the lines that replay it and where it
+    stands (``seedboard.triage.seed_life``)."""
 
     seed: int
     passed: int
     failed: int
     snippet: str | None
     command: str | None
+    status: SeedState | None = None
+    """None for a seed that only passed."""
+    status_commit: str | None = None
+    """The newest commit it was tried at, where its status was seen; None for a seed
+    that only passed, or one whose newest run recorded no commit."""
+
+    @property
+    def life(self) -> SeedLife | None:
+        if self.status is None:
+            return None
+        return SeedLife(self.seed, self.status, self.status_commit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,22 +129,30 @@ def seed_reports(
     test_id: str, verdict: Verdict, samples: Sequence[Sample]
 ) -> tuple[SeedReport, ...]:
     """Each seed's record; failing seeds get a snippet and a replay command, replayed
-    in the order of the latest run where they failed (it matters with ``--random``)."""
+    in the order of the latest run where they failed (it matters with ``--random``),
+    and their status (``seedboard.triage.seed_life``)."""
     order_seeds = _order_seed_of_latest_failure(samples)
-    return tuple(
-        SeedReport(
-            seed=stats.seed,
-            passed=stats.passed,
-            failed=stats.failed,
-            snippet=seed_snippet(test_id, stats.seed) if stats.failed else None,
-            command=(
-                replay_command(test_id, stats.seed, order_seeds.get(stats.seed))
-                if stats.failed
-                else None
-            ),
+    failing = {stats.seed for stats in verdict.seeds if stats.failed}
+    lives = seed_lives(s for s in samples if s.seed in failing)
+    reports = []
+    for stats in verdict.seeds:
+        life = lives.get(stats.seed)
+        reports.append(
+            SeedReport(
+                seed=stats.seed,
+                passed=stats.passed,
+                failed=stats.failed,
+                snippet=seed_snippet(test_id, stats.seed) if stats.failed else None,
+                command=(
+                    replay_command(test_id, stats.seed, order_seeds.get(stats.seed))
+                    if stats.failed
+                    else None
+                ),
+                status=None if life is None else life.state,
+                status_commit=None if life is None else life.commit,
+            )
         )
-        for stats in verdict.seeds
-    )
+    return tuple(reports)
 
 
 def _order_seed_of_latest_failure(samples: Sequence[Sample]) -> dict[int, int | None]:

@@ -190,6 +190,30 @@ class SeedReport(Answer):
     command: Annotated[
         str | None, Meta(description="The shell command replaying it; only for a seed that failed.")
     ]
+    status: Annotated[
+        SeedState | None,
+        Meta(
+            description="Where a seed that failed stands, judged at the newest commit it was "
+            "tried at: `failing` (failed once there), `reproduced` (failed every time, two "
+            "or more), `did-not-reproduce` (also passed there), `fixed` (failed at earlier "
+            "commits, only passed there); null for a seed that only passed."
+        ),
+    ]
+    status_commit: Annotated[
+        str | None,
+        Meta(
+            description="The commit `status` was judged at; null for a seed that only passed "
+            "or whose newest run recorded no commit."
+        ),
+    ]
+
+
+class CommitResults(Answer):
+    """A test's passes and failures at one commit."""
+
+    commit: Annotated[str | None, Meta(description="null for results with no commit recorded")]
+    passed: Count
+    failed: Count
 
 
 class Triage(Answer):
@@ -217,6 +241,37 @@ class Triage(Answer):
     order_command: Annotated[
         str | None,
         Meta(description="The shell command that shows the order-dependent failure; or null."),
+    ]
+    commits_recorded: Annotated[
+        bool,
+        Meta(
+            description="Whether every result judged has a commit; if not, the verdict may "
+            "ignore code changes (with no commit at all, it does)."
+        ),
+    ]
+    before_commit: Annotated[
+        str | None,
+        Meta(
+            description="For `regressed`, the last commit it passed at; for `fixed`, the last "
+            "it failed at; else null."
+        ),
+    ]
+    since_commit: Annotated[
+        str | None,
+        Meta(
+            description="For `regressed`, the first commit it failed at; for `fixed`, the "
+            "first it passed at; else null."
+        ),
+    ]
+    commit_range_url: Annotated[
+        str | None,
+        Meta(
+            description="The changes from `before_commit` to `since_commit`, when the server "
+            "knows the repository; else null."
+        ),
+    ]
+    commits: Annotated[
+        list[CommitResults], Meta(description="Its results per commit, oldest commit first.")
     ]
     url: str
     sparkline: Annotated[

@@ -56,7 +56,7 @@ from seedboard.web.requests import html_headers, is_api, json_headers, query
 from seedboard.web.static import serve_static
 from seedboard.web.templates import static_directory
 from seedboard.web.to_json import encode_json, error_answer, known_seeds_answer
-from seedboard.web.urls import test_id_in_path
+from seedboard.web.urls import NO_RANGES, CommitRanges, test_id_in_path
 from seedboard.web.views import (
     ClustersView,
     CompareView,
@@ -108,8 +108,10 @@ class Dashboard:
         private: bool = False,
         static: Path | None = None,
         heavy: HeavyLane | None = None,
+        ranges: CommitRanges = NO_RANGES,
     ) -> None:
         self._pool = pool
+        self._ranges = ranges
         self._heavy = heavy or HeavyLane(pool)
         self._cache = ReadCache(pool, clock, compute=self._heavy.read)
         self._templates = templates
@@ -187,7 +189,9 @@ class Dashboard:
         if found is None:
             raise not_found(f"No test with id {test_id!r}.")
         history, triage = found
-        return self.reply(request, TestView(history, triage, durations(history.runs), WINDOW))
+        return self.reply(
+            request, TestView(history, triage, durations(history.runs), WINDOW, self._ranges)
+        )
 
     @app.route("/flaky", methods=["GET"])
     @app.route("/api/v1/flaky", methods=["GET"])
@@ -197,7 +201,7 @@ class Dashboard:
         tests = await self._cache.read(
             flaky_tests, wanted.window, wanted.branch, wanted.limit, weight=_flaky_weight
         )
-        return self.reply(request, FlakyView(tests, wanted))
+        return self.reply(request, FlakyView(tests, wanted, self._ranges))
 
     @app.route("/trends", methods=["GET"])
     @app.route("/api/v1/trends", methods=["GET"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from itertools import groupby
 
 from markupsafe import Markup
 
@@ -19,6 +20,7 @@ from seedboard.web.text import (
     readable_duration,
     readable_utc,
     seed_text,
+    short_commit,
 )
 from seedboard.web.urls import path_to_run
 
@@ -36,17 +38,35 @@ def outcome_bar(counts: OutcomeCounts) -> Markup:
 
 
 def timeline(runs: Sequence[TestRun]) -> Markup:
-    """A test's outcomes, one mark per run, oldest first; ``runs`` come newest first."""
-    marks = [
-        charts.Mark(
-            run.outcome.value,
-            f"{outcome_label(run.outcome)} · {seed_text(run.seed)} · "
-            f"{readable_utc(run.started_at)} · run {run.run_id}",
-            path_to_run(run.run_id),
-        )
-        for run in reversed(runs)
+    """A test's outcomes, one mark per run, oldest first (``runs`` come newest first),
+    grouped by commit: each stretch of runs at one commit is a group titled with it.
+    Without any commit recorded, ungrouped."""
+    oldest_first = list(reversed(runs))
+    marks = [_timeline_mark(run) for run in oldest_first]
+    label = f"Outcomes of the last {len(marks)} runs, oldest first"
+    if all(run.commit is None for run in oldest_first):
+        return charts.strip(marks, label)
+    groups = [
+        _commit_group(commit, len(list(group)))
+        for commit, group in groupby(oldest_first, key=lambda run: run.commit)
     ]
-    return charts.strip(marks, f"Outcomes of the last {len(marks)} runs, oldest first")
+    return charts.strip(marks, f"{label}, grouped by commit", groups)
+
+
+def _commit_group(commit: str | None, size: int) -> charts.Group:
+    runs = "1 run" if size == 1 else f"{size} runs"
+    where = f"commit {short_commit(commit)}" if commit else "no commit recorded"
+    return charts.Group(size, f"{where}: {runs}")
+
+
+def _timeline_mark(run: TestRun) -> charts.Mark:
+    commit = f" · commit {short_commit(run.commit)}" if run.commit else ""
+    return charts.Mark(
+        run.outcome.value,
+        f"{outcome_label(run.outcome)} · {seed_text(run.seed)} · "
+        f"{readable_utc(run.started_at)}{commit} · run {run.run_id}",
+        path_to_run(run.run_id),
+    )
 
 
 def duration_chart(runs: Sequence[TestRun], summary: Durations) -> Markup:

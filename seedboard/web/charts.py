@@ -50,6 +50,18 @@ class Mark:
 
 
 @dataclass(frozen=True, slots=True)
+class Group:
+    """A run of consecutive marks that belong together (say, at one commit)."""
+
+    size: int
+    title: str
+
+
+GROUP_GAP = 6
+"""Room between two groups of a strip's marks, beyond the usual gap."""
+
+
+@dataclass(frozen=True, slots=True)
 class Segment:
     """One outcome's share of a stacked bar."""
 
@@ -108,9 +120,13 @@ BOTTOM = 16
 """Room below a chart's bars for the first and last labels of its axis."""
 
 
-def strip(marks: Sequence[Mark], label: str) -> Markup:
-    """A row of outcome marks, oldest left, each a link when it has somewhere to go."""
-    return _strip(marks, label, MARK_WIDTH, MARK_GAP, STRIP_HEIGHT, "strip")
+def strip(marks: Sequence[Mark], label: str, groups: Sequence[Group] = ()) -> Markup:
+    """A row of outcome marks, oldest left, each a link when it has somewhere to go.
+
+    With ``groups``, consecutive marks are set apart in groups (their sizes add up to
+    the marks'), each behind a band with its title, every other band shaded, and a gap
+    between groups, so that the grouping does not rest on colour alone."""
+    return _strip(marks, label, MARK_WIDTH, MARK_GAP, STRIP_HEIGHT, "strip", groups)
 
 
 def sparkline(marks: Sequence[Mark], label: str) -> Markup:
@@ -217,16 +233,31 @@ def grouped_bar_chart(
 
 
 def _strip(
-    marks: Sequence[Mark], label: str, width: int, gap: int, height: int, kind: str
+    marks: Sequence[Mark],
+    label: str,
+    width: int,
+    gap: int,
+    height: int,
+    kind: str,
+    groups: Sequence[Group] = (),
 ) -> Markup:
-    total = max(len(marks) * (width + gap) - gap, width)
+    step = width + gap
+    # How far each mark moves right for the groups before its own.
+    shifts = [number * GROUP_GAP for number, g in enumerate(groups) for _ in range(g.size)]
+    total = max(len(marks) * step - gap + (shifts[-1] if shifts else 0), width)
     parts = [_open_svg(kind, total, height, label, group=any(m.href for m in marks))]
+    first = 0
+    for number, group in enumerate(groups):
+        shaded = " shaded" if number % 2 else ""
+        x = first * step + number * GROUP_GAP
+        parts.append(_rect(f"band{shaded}", x, 0, group.size * step - gap, height, group.title))
+        first += group.size
     for i, mark in enumerate(marks):
         shape = SHAPES[mark.style]
         tall = max(round(shape.height * height), 2)
         rect = _rect(
             _classes(f"mark o-{mark.style}", shape),
-            i * (width + gap),
+            i * step + (shifts[i] if shifts else 0),
             height - tall,
             width,
             tall,

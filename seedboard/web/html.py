@@ -15,8 +15,9 @@ from functools import lru_cache
 from markupsafe import Markup, escape
 
 from seedboard.domain import Outcome, Result, TestRun
-from seedboard.triage.classify import Classification
+from seedboard.triage.classify import Classification, CommitStats
 from seedboard.triage.report import SeedReport
+from seedboard.triage.seed_life import SeedLife
 from seedboard.triage.snippets import replay_command
 from seedboard.web.text import (
     iso_utc,
@@ -31,19 +32,21 @@ from seedboard.web.urls import path_to_run, path_to_test
 CLASS_MEANINGS = {
     Classification.BROKEN: "failed in every run of the window, whatever the seed",
     Classification.SEED_DEPENDENT: (
-        "fails only with some seeds, and every failing seed run again failed again"
+        "fails only with some seeds, and every failing seed run again at its commit failed again"
     ),
     Classification.NONDETERMINISTIC: (
-        "some seed both passed and failed: the seed does not control the failure"
+        "some seed both passed and failed at one commit: the seed does not control the failure"
     ),
     Classification.UNCONFIRMED: (
-        "passed and failed with different seeds; no failing seed has been run again yet"
+        "passed and failed, but no failing seed has been run again at its commit yet"
     ),
-    Classification.FLAKY: "passed and failed, and no failure has a seed to replay",
+    Classification.FLAKY: "passed and failed at one commit, and no failure has a seed to replay",
     Classification.ORDER_DEPENDENT: (
         "fails because a test that runs before it leaves something behind (seedboard bisect "
         "found it)"
     ),
+    Classification.REGRESSED: "passed in every run up to one commit, failed in every run since",
+    Classification.FIXED: "failed in every run up to one commit, passed in every run since",
     Classification.STABLE: "never failed in the window",
 }
 """One line per class, in the order the flaky page explains them."""
@@ -56,6 +59,8 @@ CLASS_MARKS = {
     Classification.UNCONFIRMED: "○",
     Classification.FLAKY: "~",
     Classification.ORDER_DEPENDENT: "⇢",
+    Classification.REGRESSED: "↓",
+    Classification.FIXED: "↑",
     Classification.STABLE: "✓",
 }
 """A symbol per class, so a badge never tells its class by colour alone."""
@@ -104,7 +109,13 @@ def commit_code(commit: str | None) -> Markup:
     """A commit by its short form, the whole of it on hover; a muted dash for none."""
     if not commit:
         return _NO_VALUE
-    return Markup(f'<code title="{escape(commit)}">{escape(short_commit(commit))}</code>')
+    return Markup(_commit_html(commit))
+
+
+@lru_cache(maxsize=8192)
+def _commit_html(commit: str) -> str:
+    """Kept per commit: a flaky page names each run's commit for every test it ran."""
+    return f'<code title="{escape(commit)}">{escape(short_commit(commit))}</code>'
 
 
 def history_rows(runs: Sequence[TestRun], now: datetime) -> Markup:
@@ -195,8 +206,40 @@ def failing_seed_rows(seeds: Sequence[SeedReport], prefix: str) -> Markup:
                 f'<p class="muted">or pin it in the test with <code>@seed({seed.seed})</code>:</p>'
             )
             lines.append(copyable(seed.snippet, f"{prefix}-seed-{seed.seed}-snippet", block=True))
-        rows.append(f'<tr>{_seed_cells(seed)}<td class="replay-lines">{"".join(lines)}</td></tr>')
+        rows.append(
+            f"<tr>{_seed_cells(seed)}<td>{seed_status(seed)}</td>"
+            f'<td class="replay-lines">{"".join(lines)}</td></tr>'
+        )
     return Markup("\n".join(rows))
+
+
+def seed_status(seed: SeedReport) -> str:
+    """Where a failing seed stands, e.g. "fixed at <commit>", the commit in its short form."""
+    life = seed.life
+    return _NO_VALUE if life is None else _status_html(life)
+
+
+@lru_cache(maxsize=4096)
+def _status_html(life: SeedLife) -> str:
+    """Kept per status: a flaky page's hundreds of failing seeds share a few commits."""
+    words = escape(life.describe(short_commit(life.commit) or None))
+    return f'<span class="seed-status status-{life.state.value}">{words}</span>'
+
+
+def commit_results(commits: Sequence[CommitStats]) -> Markup:
+    """A test's passes and failures per commit, oldest first, on one line: a function, like
+    ``result_rows``, since a flaky page lists hundreds of tests with up to a window of
+    commits each."""
+    return Markup(
+        " · ".join(
+            f"{_commit_html(c.commit) if c.commit else _UNKNOWN_COMMIT} "
+            f'<span class="num">{c.passed} passed, {c.failed} failed</span>'
+            for c in commits
+        )
+    )
+
+
+_UNKNOWN_COMMIT = Markup('<span class="muted">no commit</span>')
 
 
 def passing_seed_rows(seeds: Sequence[SeedReport]) -> Markup:

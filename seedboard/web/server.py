@@ -30,6 +30,7 @@ from seedboard.web.early import EarlyRequests
 from seedboard.web.lanes import HeavyLane, Timers
 from seedboard.web.limits import DEFAULT_LIMITS, HeavyLimits
 from seedboard.web.templates import make_environment
+from seedboard.web.urls import NO_RANGES, CommitRanges
 
 
 class ServingReactor(Protocol):
@@ -73,8 +74,13 @@ class _WithoutQuery:
         return getattr(self._request, name)
 
 
-def make_dashboard(pool: Pool, private: bool = False, heavy: HeavyLane | None = None) -> Dashboard:
-    return Dashboard(pool, make_environment(), private=private, heavy=heavy)
+def make_dashboard(
+    pool: Pool,
+    private: bool = False,
+    heavy: HeavyLane | None = None,
+    ranges: CommitRanges = NO_RANGES,
+) -> Dashboard:
+    return Dashboard(pool, make_environment(), private=private, heavy=heavy, ranges=ranges)
 
 
 def make_site(
@@ -116,10 +122,12 @@ def serve(
     max_body: int = DEFAULT_MAX_BODY,
     max_bodies_in_flight: int | None = None,
     heavy: HeavyLimits = DEFAULT_LIMITS,
+    ranges: CommitRanges = NO_RANGES,
 ) -> None:
     """Serve the dashboard until the reactor stops; SystemExit if the port cannot be had.
 
-    Heavy reads run within ``heavy``'s limits, on database threads of their own."""
+    Heavy reads run within ``heavy``'s limits, on database threads of their own; pages
+    link ranges of commits as ``ranges`` says."""
     if reactor is None:
         from twisted.internet import reactor as default_reactor
 
@@ -153,7 +161,9 @@ def serve(
         # Listening fails before the reactor runs, when stopping at once would be an error.
         reactor.callWhenRunning(reactor.stop)
 
-    dashboard = make_dashboard(pool, private, HeavyLane(pool.heavy, heavy, cast(Timers, reactor)))
+    dashboard = make_dashboard(
+        pool, private, HeavyLane(pool.heavy, heavy, cast(Timers, reactor)), ranges
+    )
     listen(
         cast(IReactorTCP, reactor), dashboard, host, port, max_body, max_bodies_in_flight
     ).addCallbacks(listening, failed)

@@ -18,12 +18,14 @@ from seedboard.domain import OutcomeCounts, RunSummary
 from seedboard.services import clusters, compare, seeds
 from seedboard.triage import report
 from seedboard.triage import trends as trending
+from seedboard.triage.classify import CommitStats
 from seedboard.triage.trends import Durations
 from seedboard.web.answers import (
     Cluster,
     ClusterExample,
     Clusters,
     ClusterTest,
+    CommitResults,
     Comparison,
     Counts,
     DeletedRun,
@@ -49,7 +51,7 @@ from seedboard.web.answers import (
 )
 from seedboard.web.chart_views import sparkline_points
 from seedboard.web.text import iso_utc, run_replay
-from seedboard.web.urls import path_to_run, path_to_test
+from seedboard.web.urls import CommitRanges, path_to_run, path_to_test
 
 A = TypeVar("A", bound=Struct)
 
@@ -110,13 +112,16 @@ def comparison_answer(comparison: compare.Comparison) -> Comparison:
 
 
 def history_answer(
-    history: domain.TestHistory, triage: report.TestTriage, summary: Durations
+    history: domain.TestHistory,
+    triage: report.TestTriage,
+    summary: Durations,
+    ranges: CommitRanges,
 ) -> TestHistory:
     return answer(
         TestHistory,
         history,
         runs=[answer(TestRun, run, started_at=iso_utc(run.started_at)) for run in history.runs],
-        triage=triage_answer(triage),
+        triage=triage_answer(triage, ranges),
         median_duration=summary.median,
         slowdowns=[
             Slowdown(run_id=s.run.run_id, duration=s.run.duration, ratio=s.ratio)
@@ -125,10 +130,11 @@ def history_answer(
     )
 
 
-def triage_answer(triage: report.TestTriage) -> Triage:
+def triage_answer(triage: report.TestTriage, ranges: CommitRanges) -> Triage:
+    verdict = triage.verdict
     return answer(
         Triage,
-        triage.verdict,
+        verdict,
         test_id=triage.test_id,
         file=triage.file,
         line=triage.line,
@@ -136,9 +142,17 @@ def triage_answer(triage: report.TestTriage) -> Triage:
         seeds=[answer(SeedReport, seed) for seed in triage.seeds],
         polluter=None if triage.order_dependency is None else triage.order_dependency.polluter,
         order_command=triage.order_command,
+        commit_range_url=ranges.url(verdict.before_commit, verdict.since_commit),
+        commits=commit_answers(verdict.commits),
         url=path_to_test(triage.test_id),
         sparkline=sparkline_points(triage.recent),
     )
+
+
+def commit_answers(commits: Sequence[CommitStats]) -> list[CommitResults]:
+    """Built field by field rather than by ``answer``: a flaky page's answer holds one per
+    commit of each test's window, thousands, and this is several times faster."""
+    return [CommitResults(commit=c.commit, passed=c.passed, failed=c.failed) for c in commits]
 
 
 def group_answer(group: report.FailureGroup) -> FailureGroup:
@@ -151,8 +165,10 @@ def group_answer(group: report.FailureGroup) -> FailureGroup:
     )
 
 
-def flaky_page(window: int, branch: str | None, tests: Sequence[report.TestTriage]) -> FlakyPage:
-    return FlakyPage(window=window, branch=branch, tests=[triage_answer(t) for t in tests])
+def flaky_page(
+    window: int, branch: str | None, tests: Sequence[report.TestTriage], ranges: CommitRanges
+) -> FlakyPage:
+    return FlakyPage(window=window, branch=branch, tests=[triage_answer(t, ranges) for t in tests])
 
 
 def trends_answer(trends: trending.Trends) -> Trends:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from seedboard.db.runs import ReplayFilter, RunFilters
 
@@ -75,3 +76,64 @@ def filter_query(filters: RunFilters) -> list[tuple[str, str]]:
 def is_web_url(url: object) -> bool:
     """Whether a URL is safe to put in an href: only http(s), never javascript: and friends."""
     return isinstance(url, str) and url.lower().startswith(("http://", "https://"))
+
+
+FROM, TO = "{from}", "{to}"
+"""The placeholders of a commit range template: the older commit and the newer."""
+
+
+class CommitRangeError(ValueError):
+    """A repository or range template that no link to a range of commits can be made from."""
+
+
+@dataclass(frozen=True, slots=True)
+class CommitRanges:
+    """How to link the changes between two commits: a template with ``{from}`` and ``{to}``,
+    or none, when the repository is not known."""
+
+    template: str | None = None
+
+    def url(self, older: str | None, newer: str | None) -> str | None:
+        """The link to the changes from ``older`` to ``newer``; None without a template."""
+        if self.template is None or not older or not newer:
+            return None
+        return self.template.replace(FROM, quote(older, safe="")).replace(TO, quote(newer, safe=""))
+
+
+NO_RANGES = CommitRanges()
+
+
+def commit_ranges(repository: str | None, template: str | None) -> CommitRanges:
+    """The links for ``--commit-range-url`` if given, else those of ``--repository``:
+    GitHub's ``/compare/A...B``, GitLab's ``/-/compare/A...B``.
+
+    Raises ``CommitRangeError`` naming what is wrong."""
+    if template:
+        if not is_web_url(template) or FROM not in template or TO not in template:
+            raise CommitRangeError(
+                f"the commit range URL must be http(s) and contain {FROM} and {TO}: {template!r}"
+            )
+        return CommitRanges(template)
+    if not repository:
+        return NO_RANGES
+    return CommitRanges(_compare_template(repository))
+
+
+def _compare_template(repository: str) -> str:
+    """The range template of a GitHub or GitLab repository's web address."""
+    base = repository.strip().rstrip("/").removesuffix(".git")
+    host = urlsplit(base).hostname or ""
+    path = urlsplit(base).path.strip("/")
+    if not is_web_url(base) or path.count("/") < 1:
+        raise CommitRangeError(
+            f"the repository must be a web address like https://github.com/OWNER/NAME: "
+            f"{repository!r}"
+        )
+    if host == "github.com" or host.endswith(".github.com"):
+        return f"{base}/compare/{FROM}...{TO}"
+    if "gitlab" in host.split("."):
+        return f"{base}/-/compare/{FROM}...{TO}"
+    raise CommitRangeError(
+        f"cannot tell how {host} links a range of commits; give a template with "
+        f"{FROM} and {TO} as the commit range URL"
+    )

@@ -28,7 +28,7 @@ from seedboard.web.queries import (
     FlakyQuery,
     RunsQuery,
 )
-from seedboard.web.urls import filter_query, page_url, with_query
+from seedboard.web.urls import CommitRanges, filter_query, page_url, with_query
 
 
 class View(Protocol):
@@ -117,6 +117,7 @@ class TestView:
     triage: TestTriage
     durations: Durations
     window: int
+    ranges: CommitRanges
 
     def context(self) -> dict[str, Any]:
         return {
@@ -124,10 +125,11 @@ class TestView:
             "triage": self.triage,
             "window": self.window,
             "durations": self.durations,
+            "ranges": self.ranges,
         }
 
     def answer(self) -> Struct:
-        return to_json.history_answer(self.history, self.triage, self.durations)
+        return to_json.history_answer(self.history, self.triage, self.durations, self.ranges)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,10 +137,12 @@ class FlakyView:
     template: ClassVar[str] = "flaky.html"
     tests: list[TestTriage]
     query: FlakyQuery
+    ranges: CommitRanges
 
     def context(self) -> dict[str, Any]:
         return {
             "tests": self.tests,
+            "ranges": self.ranges,
             "spark_length": SPARKLINE,
             "window": self.query.window,
             "branch": self.query.branch,
@@ -148,7 +152,7 @@ class FlakyView:
         }
 
     def answer(self) -> Struct:
-        return to_json.flaky_page(self.query.window, self.query.branch, self.tests)
+        return to_json.flaky_page(self.query.window, self.query.branch, self.tests, self.ranges)
 
 
 @dataclass(frozen=True, slots=True)
