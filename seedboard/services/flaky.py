@@ -52,6 +52,9 @@ def flaky_tests(
     return flaky[:limit]
 
 
+_NO_LONGER_FAILING = frozenset({Classification.STABLE, Classification.FIXED})
+
+
 def _wanted(window: int) -> int:
     """Results to read: the window, and enough more for the sparkline."""
     return max(window, SPARKLINE)
@@ -65,8 +68,8 @@ def _triaged(test: StoredTest, latest: list[Sample], window: int) -> TestTriage:
 
 def with_order_dependency(triaged: TestTriage, found: OrderDependency | None) -> TestTriage:
     """The triage of a test whose polluter ``seedboard bisect`` found: ``order-dependent``
-    while it still fails in its window (once stable, the finding is history)."""
-    if found is None or triaged.verdict.classification is Classification.STABLE:
+    while it still fails in its window (once stable or fixed, the finding is history)."""
+    if found is None or triaged.verdict.classification in _NO_LONGER_FAILING:
         return triaged
     verdict = replace(triaged.verdict, classification=Classification.ORDER_DEPENDENT)
     return replace(triaged, verdict=verdict, order_dependency=found)
