@@ -272,6 +272,11 @@ def _serve(args: argparse.Namespace, url: str) -> int:
     if in_flight is not None and in_flight < args.max_body:
         print("seedboard: --max-bodies-in-flight must be at least --max-body", file=sys.stderr)
         return 2
+    try:
+        ranges = commit_ranges(args.repository, args.commit_range_url)
+    except CommitRangeError as error:
+        print(f"seedboard: {error}", file=sys.stderr)
+        return 2
     new_file = _new_sqlite_file(url)
     if new_file is not None:
         print(
@@ -279,11 +284,6 @@ def _serve(args: argparse.Namespace, url: str) -> int:
             f"(pass --db or set ${DB_ENV} for another)",
             file=sys.stderr,
         )
-    try:
-        ranges = commit_ranges(args.repository, args.commit_range_url)
-    except CommitRangeError as error:
-        print(f"seedboard: {error}", file=sys.stderr)
-        return 2
     try:
         heavy = HeavyLimits(args.heavy_readers, args.heavy_queue, args.heavy_timeout)
         serve(

@@ -21,8 +21,11 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
     "seedboard.triage": frozenset(
         {"seedboard.triage", "seedboard.domain", "seedboard.seeds", "seedboard.settings"}
     ),
-    # resources: where the installed package keeps alembic's scripts.
-    "seedboard.db": frozenset({"seedboard.db", "seedboard.domain", "seedboard.resources"}),
+    # resources: where the installed package keeps alembic's scripts; errors: what a
+    # database that cannot be used is called (standard library only, the command's too).
+    "seedboard.db": frozenset(
+        {"seedboard.db", "seedboard.domain", "seedboard.resources", "seedboard.errors"}
+    ),
     "seedboard.services": frozenset(
         {"seedboard.services", "seedboard.db", "seedboard.triage", "seedboard.domain"}
     ),
