@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from fnmatch import fnmatchcase
 from functools import partial
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, TypeVar
 from seedboard import __version__
 from seedboard.errors import UnusableDatabase, one_line
 from seedboard.ingest import DEFAULT_MAX_BODY
-from seedboard.remote import delete_on_server
+from seedboard.remote import delete_on_server, runs_until_on_server
 from seedboard.replay import (
     DEFAULT_TIMES,
     DatabaseRecords,
@@ -189,6 +190,25 @@ def build_parser() -> argparse.ArgumentParser:
         f"token in ${TOKEN_ENV}",
     )
 
+    prune = verbs.add_parser(
+        "prune", help="delete the runs older than an age, with their results (retention)"
+    )
+    prune.add_argument(
+        "--older-than",
+        required=True,
+        type=_age,
+        metavar="AGE",
+        help="e.g. 180d or 26w (days or weeks before today, UTC), or a date YYYY-MM-DD: "
+        "runs started before that day go",
+    )
+    _database_option(prune)
+    prune.add_argument(
+        "--url",
+        default=None,
+        help=f"prune this server (default: ${URL_ENV} unless --db is given), with the "
+        f"token in ${TOKEN_ENV}",
+    )
+
     bisect = verbs.add_parser(
         "bisect",
         help="find the test whose presence before a failing test makes it fail",
@@ -255,6 +275,8 @@ def _run(args: argparse.Namespace) -> int:
         return _replay(args, url)
     if args.verb == "runs":
         return _delete_runs(args, url)
+    if args.verb == "prune":
+        return _prune(args, url)
     if args.verb == "serve":
         return _serve(args, url)
     if args.verb == "token":
@@ -525,6 +547,71 @@ def _delete(run_ids: list[str], database: Database) -> list[str | None]:
         None if database.write(delete_run, run_id) else f"no run with id {run_id!r}"
         for run_id in run_ids
     ]
+
+
+PRUNE_BATCH = 100
+"""Runs listed at a time when pruning; each is deleted in a transaction of its own, so
+that ingest never waits long behind a prune."""
+
+
+def _age(text: str) -> date:
+    """The first day kept: ``--older-than 180d`` (or ``26w``) counts back from today, UTC;
+    a date names that day."""
+    found = re.fullmatch(r"([0-9]{1,5})([dw])", text.strip())
+    if found is not None:
+        days = int(found[1]) * (7 if found[2] == "w" else 1)
+        return _now().date() - timedelta(days=days)
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not an age: {text!r}; give days (180d), weeks (26w) or a date (2026-06-01)"
+        ) from None
+
+
+def _prune(args: argparse.Namespace, url: str) -> int:
+    """Delete every run started before ``--older-than``'s day, oldest first, a run at a time."""
+    kept_from: date = args.older_than
+    server = args.url or (None if args.db else os.environ.get(URL_ENV))
+    if server:
+        token = os.environ.get(TOKEN_ENV)
+        try:
+            pruned, problem = _prune_on_server(server, token, kept_from - timedelta(days=1))
+        except OSError as error:
+            pruned, problem = 0, f"cannot reach {server}: {error}"
+        where = server
+    else:
+        moment = datetime.combine(kept_from, time(), UTC)
+        done = _on_database_do(url, partial(_prune_database, moment))
+        if done is None:
+            return 1
+        pruned, problem, where = done, None, describe_url(url)
+    print(f"seedboard: deleted {pruned} runs started before {kept_from} from {where}")
+    if problem is not None:
+        print(f"seedboard: {problem}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _prune_database(moment: datetime, database: Database) -> int:
+    from seedboard.db.deletes import delete_run, runs_started_before
+
+    pruned = 0
+    while run_ids := database.read(runs_started_before, moment, PRUNE_BATCH):
+        pruned += sum(database.write(delete_run, run_id) for run_id in run_ids)
+    return pruned
+
+
+def _prune_on_server(server: str, token: str | None, last_day: date) -> tuple[int, str | None]:
+    """Runs deleted on the server, and what stopped it early, if anything."""
+    pruned = 0
+    while run_ids := runs_until_on_server(server, token, last_day, PRUNE_BATCH):
+        for run_id in run_ids:
+            problem = delete_on_server(server, token, run_id)
+            if problem is not None:
+                return pruned, problem
+            pruned += 1
+    return pruned, None
 
 
 def _upload(server: str | None, spool: Path) -> int:

@@ -7,6 +7,7 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
+from datetime import date
 from typing import Any
 
 from seedboard.settings import TOKEN_ENV
@@ -38,6 +39,16 @@ def delete_on_server(server: str, token: str | None, run_id: str) -> str | None:
         return f"{server} answered {error.code} to deleting run {run_id}"
     except OSError as error:
         return f"cannot reach {server}: {error}"
+
+
+def runs_until_on_server(server: str, token: str | None, last_day: date, limit: int) -> list[str]:
+    """The ids of up to ``limit`` runs, replays too, started on ``last_day`` (UTC) or before."""
+    query = urllib.parse.urlencode(
+        {"until": last_day.isoformat(), "replay": "include", "limit": limit}
+    )
+    return [
+        run["id"] for run in get_json(f"{server.rstrip('/')}/api/v1/runs?{query}", token)["runs"]
+    ]
 
 
 def _headers(token: str | None) -> dict[str, str]:

@@ -4,7 +4,7 @@ serves a cached page that still shows the run)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, Connection, case, delete, exists, func, insert, select
 
@@ -32,6 +32,14 @@ def delete_run(conn: Connection, run_id: str) -> bool:
     _forget_tests_without_results(conn, tests)
     note_change(conn)
     return True
+
+
+def runs_started_before(conn: Connection, moment: datetime, limit: int) -> list[str]:
+    """The ids of up to ``limit`` runs started before ``moment``, oldest first."""
+    query = (
+        select(Run.id).where(Run.started_at < moment).order_by(Run.started_at, Run.id).limit(limit)
+    )
+    return list(conn.execute(query).scalars())
 
 
 def _recount_day(conn: Connection, tests: list[int], day: date, branch: str) -> None:
