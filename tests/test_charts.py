@@ -8,7 +8,9 @@ from markupsafe import Markup
 from twisted.trial.unittest import SynchronousTestCase
 
 from seedboard.web.charts import (
+    CHART_HEIGHT,
     SHAPES,
+    TOP,
     Bar,
     Mark,
     Point,
@@ -149,6 +151,16 @@ class StackedBarTests(SynchronousTestCase):
 
 
 class BarChartTests(SynchronousTestCase):
+    def test_flag_below_the_scale(self) -> None:
+        """A slowdown's flag over the highest bar stays below the chart's scale line, so it
+        never covers its text."""
+        svg = bar_chart([Bar(4, "slow", highlight=True), Bar(1, "fast")], "bars", scale="up to 4 s")
+        root = parse(svg)
+        [scale] = [t for t in root.iter(SVG + "text") if t.get("class") == "scale"]
+        [flag] = [p for p in root.iter(SVG + "path") if p.get("class") == "flag"]
+        flag_top = float(flag.get("d", "").split(",")[1].split("h")[0])
+        self.assertGreater(flag_top, float(scale.get("y", "")) + 2)
+
     def test_heights_scale(self) -> None:
         """The highest bar fills the plot; others are in proportion."""
         svg = bar_chart([Bar(1, "one"), Bar(4, "four"), Bar(2, "two")], "bars")
@@ -196,7 +208,7 @@ class LineChartTests(SynchronousTestCase):
         self.assertEqual([len(p.get("points", "").split()) for p in lines], [2, 1])
         self.assertEqual(titles(svg), ["a", "b", "d"])
         ys = [float(c.get("cy", "")) for c in root.iter(SVG + "circle")]
-        self.assertEqual(ys, [66, 16, 116])
+        self.assertEqual(ys, [TOP + CHART_HEIGHT / 2, TOP, TOP + CHART_HEIGHT])
 
     def test_all_zero(self) -> None:
         """A chart of zeros draws on the baseline instead of dividing by zero."""

@@ -114,8 +114,9 @@ MAX_STEP = 28
 GAP = 0.2
 """The share of a bar's room left empty beside it."""
 CHART_HEIGHT = 100
-TOP = 16
-"""Room above a chart's bars for its scale and the flags of highlighted bars."""
+TOP = 25
+"""Room above a chart's bars for its scale (a line of text) and, below that, the flags of
+highlighted bars (9 high), so that a flag over the highest bar never covers the scale."""
 BOTTOM = 16
 """Room below a chart's bars for the first and last labels of its axis."""
 
