@@ -285,7 +285,7 @@ def invalid(error: msgspec.ValidationError, kind: type[Struct]) -> Invalid:
     if not path and what.startswith("Expected `object`"):
         return Invalid("The body must be a JSON object.")
     if what.startswith("Invalid enum value"):
-        enum = enumerations(kind)[path.rpartition(".")[2]]
+        enum = enumerations(kind)[_LIST_INDEX.sub("", path.rpartition(".")[2])]
         return Invalid(f"must be one of {', '.join(member.value for member in enum)}", path)
     for pattern, words in _PHRASES:
         found = pattern.match(what)
@@ -302,12 +302,18 @@ def enumerations(kind: type[Struct]) -> dict[str, type[Enum]]:
     for field in info.fields:
         for one in _types(field.type):
             if isinstance(one, msgspec.inspect.EnumType):
-                found[field.name] = one.cls
+                found[field.encode_name] = one.cls
             elif isinstance(one, msgspec.inspect.ListType | msgspec.inspect.StructType):
                 inner = one.item_type if isinstance(one, msgspec.inspect.ListType) else one
                 if isinstance(inner, msgspec.inspect.StructType):
                     found.update(enumerations(inner.cls))
+                elif isinstance(inner, msgspec.inspect.EnumType):  # a repeatable choice
+                    found[field.encode_name] = inner.cls
     return found
+
+
+_LIST_INDEX = re.compile(r"\[[0-9]+\]$")
+"""An item's index at the end of a path (``class[1]``): an enumeration is its list's."""
 
 
 def _join(path: str, name: str) -> str:

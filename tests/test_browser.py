@@ -203,9 +203,9 @@ class BrowserTests(SynchronousTestCase):
         return page.get_by_role("navigation", name="Main").get_by_role("link", name=name)
 
     def flaky_entry(self, page: Page, test_id: str) -> Locator:
-        """The flaky page's entry for one test."""
-        return page.locator("ol.triage-list > li").filter(
-            has=page.get_by_role("heading", name=test_id, exact=True)
+        """The flaky console's row for one test."""
+        return page.locator("table.console tbody tr").filter(
+            has=page.get_by_role("link", name=test_id, exact=True)
         )
 
     def assert_class(self, badge: Locator, classification: str) -> None:
@@ -254,10 +254,11 @@ class BrowserTests(SynchronousTestCase):
         self.assertEqual(self.path(page), "/flaky")
         expect(page.locator("h1")).to_have_text("Flaky tests")
         flaky = self.api("/api/v1/flaky")["tests"]
-        self.assertEqual(page.locator("ol.triage-list > li").count(), len(flaky))
+        self.assertEqual(page.locator("table.console tbody tr").count(), len(flaky))
+        page.locator("details.broken-tests > summary").click()
         for test in flaky:
             entry = self.flaky_entry(page, test["test_id"])
-            self.assert_class(entry.locator(".verdict .badge"), test["classification"])
+            self.assert_class(entry.locator(".badge").first, test["classification"])
         classes = {test["test_id"]: test["classification"] for test in flaky}
         self.assertEqual(classes[ALWAYS_FAILS], "broken")
         self.assertEqual(classes[TRIAGE + "test_seed_dependent"], "unconfirmed")
@@ -337,12 +338,11 @@ class BrowserTests(SynchronousTestCase):
         [triage] = [t for t in self.api("/api/v1/flaky")["tests"] if t["test_id"] == ALWAYS_FAILS]
         commands = {s["command"] for s in triage["seeds"] if s["command"]}
         snippets = {s["snippet"] for s in triage["seeds"] if s["snippet"]}
-        page = self.open(self.browser.page(), "/flaky")
-        entry = self.flaky_entry(page, ALWAYS_FAILS)
+        page = self.open(self.browser.page(), path_to_test(ALWAYS_FAILS))
 
         for shown, expected in (
-            (entry.locator(".replay-lines code[id$='-command']").first, commands),
-            (entry.locator(".replay-lines pre[id$='-snippet']").first, snippets),
+            (page.locator(".replay-lines code[id$='-command']").first, commands),
+            (page.locator(".replay-lines pre[id$='-snippet']").first, snippets),
         ):
             button = shown.locator("xpath=following-sibling::button[1]")
             expect(button).to_have_text("Copy")
@@ -488,6 +488,74 @@ class PrivateLoginTests(SynchronousTestCase):
         self.assertTrue(style["font"].startswith("system-ui"), style["font"])
         self.assertEqual(style["background"], SCHEME_COLOURS["light"]["background"])
         browser.assert_quiet(self)
+
+
+class FlakyConsoleBrowserTests(SynchronousTestCase):
+    """The flaky console on a suite like Twisted's with optional dependencies missing:
+    70 broken tests and 5 flaky ones."""
+
+    def setUp(self) -> None:
+        require_chromium()
+        cwd = Path(self.mktemp()).resolve()
+        cwd.mkdir(parents=True)
+        url = f"sqlite:///{cwd / 'console.db'}"
+        database = open_database(url)
+        self.addCleanup(database.dispose)
+        ensure_schema(database)
+        now = datetime.now(UTC)
+        self.flaky = [f"pkg.test_net.NetTests.test_flaky_{n}" for n in range(5)]
+        broken = [f"pkg.test_opt.OptionalTests.test_needs_bcrypt_{n:02}" for n in range(70)]
+        for age in range(4):
+            record_run(
+                database,
+                [result(t, Outcome.ERROR, seed=age) for t in broken]
+                + [
+                    result(t, Outcome.FAILURE if (age + n) % 2 else Outcome.SUCCESS, seed=age)
+                    for n, t in enumerate(self.flaky)
+                ],
+                run_start(started_at=now - timedelta(hours=4 - age)),
+            )
+        self.base = start_server(self, cwd, "--db", url, "--port", "0")
+        self.browser = Browser(self, self.base)
+
+    def test_flaky_on_the_first_screen(self) -> None:
+        """The 5 flaky tests are all on the first screen; the 70 broken ones wait folded
+        below, one click away."""
+        page = self.browser.page(viewport={"width": 1280, "height": 800})
+        page.goto(self.base + "/flaky")
+        for test_id in self.flaky:
+            link = page.get_by_role("link", name=test_id, exact=True)
+            expect(link).to_be_in_viewport()
+        broken = page.locator("details.broken-tests")
+        expect(broken.locator("table.console")).to_be_hidden()
+        broken.locator("summary").click()
+        expect(broken.locator("table.console tbody tr")).to_have_count(70)
+        screenshot(page, "flaky-console")
+        self.browser.assert_quiet(self)
+
+    def test_filter_search_and_sort(self) -> None:
+        """Ticking a class and searching narrow the console, the address keeps them, and a
+        column header sorts by it."""
+        page = self.browser.page(viewport={"width": 1280, "height": 800})
+        page.goto(self.base + "/flaky")
+        form = page.get_by_role("form", name="Filter tests")
+        form.get_by_role("checkbox", name="broken", exact=True).check()
+        form.get_by_role("searchbox").fill("BCRYPT_07")
+        with page.expect_navigation():
+            form.get_by_role("button", name="Show").click()
+        self.assertIn("class=broken", page.url)
+        rows = page.locator("table.console tbody tr")
+        page.locator("details.broken-tests > summary").click()
+        expect(rows).to_have_count(1)
+        expect(rows.first).to_contain_text("test_needs_bcrypt_07")
+
+        page.goto(self.base + "/flaky?class=unconfirmed&class=flaky&class=nondeterministic")
+        with page.expect_navigation():
+            page.get_by_role("link", name="Test", exact=True).click()
+        self.assertIn("sort=test", page.url)
+        shown = page.locator("table.console tbody tr td.test-id code").all_inner_texts()
+        self.assertEqual(shown, sorted(self.flaky))
+        self.browser.assert_quiet(self)
 
 
 SCHEME_COLOURS = {

@@ -222,6 +222,8 @@ class BrowserMetadataTests(SynchronousTestCase):
                 response = page.goto(base + address)
                 assert response is not None
                 self.assertEqual(response.status, 200, address)
+                if address == "/flaky":  # its one test is broken: listed apart, folded
+                    page.locator("details.broken-tests > summary").click()
                 shown = page.locator("body").inner_text()
                 self.assertIn(SCRIPT if address != "/flaky" else test_id, shown, address)
                 self.assertEqual(page.evaluate("typeof window.__pwned"), "undefined", address)

@@ -49,13 +49,14 @@ def failed(test_id: str, seed: int | None, **fields: Any) -> Result:
 
 
 def entries(page: str) -> list[str]:
-    """The flaky page's entries, each one test's HTML, in page order."""
-    return re.findall(r'(?s)<li id="t\d+">(.*?)</li>\s*(?=<li id="t\d+">|</ol>)', page)
+    """The flaky console's rows, each one test's HTML, in page order (flaky, then broken)."""
+    return re.findall(r'(?s)<tr>\s*<td><span class="badge class-.*?</tr>', page)
 
 
 def listed_tests(page: str) -> list[str]:
-    """The test ids the flaky page lists, in page order."""
-    return [html.unescape(m) for m in re.findall(r"<h2><a [^>]*><code>([^<]*)</code>", page)]
+    """The test ids the flaky console lists, in page order."""
+    found = re.findall(r'<td class="test-id"><a [^>]*><code>([^<]*)</code>', page)
+    return [html.unescape(m) for m in found]
 
 
 def entry_for(page: str, test_id: str) -> str:
@@ -80,6 +81,10 @@ def element_text(page: str, element_id: str) -> str:
 
 class FlakyCase(DashboardCase):
     """A dashboard over five runs on main giving each class, oldest first."""
+
+    def triage_page(self, test_id: str) -> str:
+        """A test's page, which shows its triage: groups, seeds, snippets, commands."""
+        return self.page(path_to_test(test_id))
 
     def record_history(self) -> list[str]:
         runs = [
@@ -117,11 +122,15 @@ class FlakyCase(DashboardCase):
         ]
 
 
+FLAKY_THEN_BROKEN = [t for t in RANKED if t != BROKEN] + [BROKEN]
+"""The console's order: flaky tests by rank, then the broken ones apart."""
+
+
 class FlakyPageTests(FlakyCase):
     def test_ranked(self) -> None:
         """The page lists every test that is not stable, most worrying first."""
         self.record_history()
-        self.assertEqual(listed_tests(self.page("/flaky")), RANKED)
+        self.assertEqual(listed_tests(self.page("/flaky")), FLAKY_THEN_BROKEN)
 
     def test_stable_absent(self) -> None:
         """A test that never failed is not on the page."""
@@ -155,17 +164,19 @@ class FlakyPageTests(FlakyCase):
     def test_rates(self) -> None:
         """Failure and flip rates show as percentages, with the counts behind them."""
         self.record_history()
-        entry = entry_for(self.page("/flaky"), SEED_DEPENDENT)
+        row = entry_for(self.page("/flaky"), SEED_DEPENDENT)
+        self.assertIn('<td class="num">40%</td>\n      <td class="num">100%</td>', row)
+        entry = self.triage_page(SEED_DEPENDENT)
         self.assertIn("<dt>Failure rate</dt><dd>40% ", entry)
         self.assertIn("(2 of 5 runs failed)", entry)
         self.assertIn("<dt>Flip rate</dt><dd>100% ", entry)
-        nondeterministic = entry_for(self.page("/flaky"), NONDETERMINISTIC)
+        nondeterministic = self.triage_page(NONDETERMINISTIC)
         self.assertIn("<dt>Failure rate</dt><dd>33% ", nondeterministic)
 
     def test_groups(self) -> None:
         """A failure group shows its summary in code, count, first and last seen, and seeds."""
         self.record_history()
-        entry = entry_for(self.page("/flaky"), BROKEN)
+        entry = self.triage_page(BROKEN)
         self.assertRegex(entry, r'<code class="message" title="fingerprint [0-9a-f]+">FailTest: ')
         self.assertIn('<td class="num">5</td>', entry)
         first, last = NOW - timedelta(minutes=50), NOW - timedelta(minutes=10)
@@ -178,7 +189,7 @@ class FlakyPageTests(FlakyCase):
     def test_seeds(self) -> None:
         """The per-seed table gives each seed's passes and failures; passing seeds fold away."""
         self.record_history()
-        entry = entry_for(self.page("/flaky"), SEED_DEPENDENT)
+        entry = self.triage_page(SEED_DEPENDENT)
         self.assertRegex(
             entry,
             r'(?s)<td class="num mono">5</td>\s*<td class="num">0</td>\s*<td class="num">2</td>',
@@ -190,8 +201,8 @@ class FlakyPageTests(FlakyCase):
     def test_snippet_and_command(self) -> None:
         """A failing seed has its @seed snippet in a pre and its replay command, order included."""
         self.record_history()
-        page = self.page("/flaky")
-        prefix = f"t{RANKED.index(SEED_DEPENDENT) + 1}-seed-5"
+        page = self.triage_page(SEED_DEPENDENT)
+        prefix = "test-seed-5"
         snippet = element_text(page, f"{prefix}-snippet")
         self.assertIn("    @seed(5)\n    def test_seed(self):", snippet)
         self.assertIn('<pre id="' + prefix + '-snippet">', page)
@@ -203,26 +214,30 @@ class FlakyPageTests(FlakyCase):
     def test_command_without_order(self) -> None:
         """A seed that failed in an unshuffled run replays without --random."""
         self.record_history()
-        page = self.page("/flaky")
-        command = element_text(page, f"t{RANKED.index(BROKEN) + 1}-seed-15-command")
+        page = self.triage_page(BROKEN)
+        command = element_text(page, "test-seed-15-command")
         self.assertEqual(command, f"SEEDBOARD_SEED=15 trial {BROKEN}")
 
     def test_passing_seed_has_no_replay(self) -> None:
         """Seeds that only passed get no snippet and no command."""
         self.record_history()
-        page = self.page("/flaky")
+        page = self.triage_page(SEED_DEPENDENT)
         self.assertNotIn("-seed-1-command", page)
         self.assertNotIn("@seed(1)", page)
 
     def test_copy_buttons(self) -> None:
-        """Every copy button points at an element id that exists once on the page."""
+        """On each test's page, every copy button points at an element id that exists
+        once on the page."""
         self.record_history()
-        page = self.page("/flaky")
-        targets = copy_targets(page)
+        copied = 0
+        for test_id in RANKED:
+            page = self.triage_page(test_id)
+            targets = copy_targets(page)
+            copied += len(targets)
+            for target in targets:
+                self.assertEqual(page.count(f'id="{target}"'), 1, target)
         # Failing seeds: broken 5, unconfirmed 1, seed-dependent 1, nondeterministic 1, flaky 0.
-        self.assertEqual(len(targets), 2 * 8)
-        for target in targets:
-            self.assertEqual(page.count(f'id="{target}"'), 1, target)
+        self.assertEqual(copied, 2 * 8)
 
     def test_test_links(self) -> None:
         """Each entry links to its test's page."""
@@ -247,7 +262,7 @@ class FlakyPageTests(FlakyCase):
         self.record_history()
         self.assertEqual(listed_tests(self.page("/flaky?window=1")), [BROKEN])
         page = self.page("/flaky?window=2")
-        self.assertEqual(listed_tests(page), [BROKEN, SEED_DEPENDENT])
+        self.assertEqual(listed_tests(page), [SEED_DEPENDENT, BROKEN])
         self.assertIn("class-unconfirmed", entry_for(page, SEED_DEPENDENT))
         self.assertIn("No test failed in the last 2 runs on", self.page("/flaky?window=2&branch=x"))
 
@@ -263,7 +278,7 @@ class FlakyPageTests(FlakyCase):
     def test_form(self) -> None:
         """The filter form is a GET form keeping the window and branch asked for, escaped."""
         page = self.page("/flaky?window=7&branch=" + SCRIPT)
-        self.assertIn('<form method="get" action="/flaky" class="filters">', page)
+        self.assertIn('<form method="get" action="/flaky" class="filters"', page)
         self.assertIn('name="window" min="1" max="500" value="7"', page)
         self.assertIn(f'name="branch" value="{ESCAPED_SCRIPT}"', page)
         self.assertNotIn(SCRIPT, page)
@@ -290,9 +305,10 @@ class FlakyPageTests(FlakyCase):
             page = self.page(path)
             self.assertNotIn(SCRIPT, page)
             self.assertIn(f"<code>pkg.T.{ESCAPED_SCRIPT}</code>", page)
-            self.assertIn(f"@seed(1)\n    def {ESCAPED_SCRIPT}(self):", page)
-            self.assertIn(f"SEEDBOARD_SEED=1 trial &#39;pkg.T.{ESCAPED_SCRIPT}&#39;", page)
-            self.assertIn("FailTest: &lt;script&gt;alert(", page)
+        page = self.page(path_to_test(test_id))
+        self.assertIn(f"@seed(1)\n    def {ESCAPED_SCRIPT}(self):", page)
+        self.assertIn(f"SEEDBOARD_SEED=1 trial &#39;pkg.T.{ESCAPED_SCRIPT}&#39;", page)
+        self.assertIn("FailTest: &lt;script&gt;alert(", page)
 
 
 class FlakyAPITests(FlakyCase):
@@ -461,8 +477,6 @@ class FlakySparklineTests(FlakyCase):
         classes = re.findall(r'<rect class="mark o-(\w+)', spark)
         self.assertEqual(classes, ["success", "failure", "success", "failure", "success"])
         self.assertIn(f'aria-label="{SEED_DEPENDENT}: 2 of its last 5 results failed', spark)
-        self.assertIn("Last 5 results, oldest first:", entry)
-        self.assertIn("2 failed", entry)
 
     def test_api(self) -> None:
         """The API gives each flaky test's sparkline: 1 failed, 0 passed, oldest first."""
@@ -539,17 +553,20 @@ class CommitNoteTests(DashboardCase):
         self.assertEqual(found["classification"], "nondeterministic")
         self.assertFalse(found["commits_recorded"])
         self.assertEqual(found["commits"], [{"commit": None, "passed": 1, "failed": 1}])
-        for path in ("/flaky", path_to_test(NONDETERMINISTIC)):
-            self.assertIn("so this verdict ignores code changes", self.page(path))
+        test_page = self.page(path_to_test(NONDETERMINISTIC))
+        self.assertIn("so this verdict ignores code changes", test_page)
+        row = entry_for(self.page("/flaky"), NONDETERMINISTIC)
+        self.assertIn('<span class="no-commit muted">no commit recorded: ignores code changes', row)
 
     def test_some_commits_missing(self) -> None:
         """With a commit on some results only, the page says the others are one unknown
         version, and names no range."""
         self.record([passed(REGRESSED_LIKE, 1)], minutes_ago=20, commit=None)
         self.record([failed(REGRESSED_LIKE, 2)], minutes_ago=10, commit="c" * 40)
-        page = self.page("/flaky")
+        page = self.page(path_to_test(REGRESSED_LIKE))
         self.assertIn("Some of these results have no commit recorded", page)
         self.assertNotIn('class="turn"', page)
+        self.assertIn("no commit recorded", entry_for(self.page("/flaky"), REGRESSED_LIKE))
 
     def test_range_linked_when_known(self) -> None:
         """A regressed test names both commits, linked to their range when the dashboard
@@ -639,7 +656,7 @@ class StaticTests(DashboardCase):
     def test_pages_load_it(self) -> None:
         """Pages with copy buttons load the script by address, deferred."""
         run_id = self.record([failed("pkg.T.test_x", 6)])
-        for path in ("/flaky", f"/runs/{run_id}", "/tests/pkg.T.test_x"):
+        for path in (f"/runs/{run_id}", "/tests/pkg.T.test_x"):
             self.assertIn('<script src="/static/copy.js" defer></script>', self.page(path))
 
     def test_no_inline_script(self) -> None:
@@ -748,3 +765,57 @@ class PrivateFlakyTests(DashboardCase):
         self.assertEqual(self.status("/static/copy.js"), 303)
         for path in ("/flaky", "/api/v1/flaky", "/static/copy.js"):
             self.assertEqual(self.status(path, self.token), 200, path)
+
+
+class ConsoleTests(FlakyCase):
+    def test_broken_apart(self) -> None:
+        """Broken tests are listed apart, after the flaky ones and folded away: they fail
+        every run, so they are not flaky, and would bury the tests that are."""
+        self.record_history()
+        page = self.page("/flaky")
+        flaky, broken = page.split('<details class="broken-tests">')
+        self.assertEqual(listed_tests(flaky), [t for t in RANKED if t != BROKEN])
+        self.assertEqual(listed_tests(broken), [BROKEN])
+        self.assertIn('<h2 id="broken-tests">Broken <span class="count">(1)</span>', broken)
+
+    def test_class_filter(self) -> None:
+        """``?class=`` keeps the tests of that class; repeated, of any of them; the page
+        and its JSON twin alike, and the form keeps the boxes ticked."""
+        self.record_history()
+        query = "class=seed-dependent&class=flaky"
+        page = self.page("/flaky?" + query)
+        self.assertEqual(listed_tests(page), [SEED_DEPENDENT, FLAKY])
+        listed = [t["test_id"] for t in self.api("/api/v1/flaky?" + query)["tests"]]
+        self.assertEqual(listed, [SEED_DEPENDENT, FLAKY])
+        self.assertIn('name="class" value="flaky" checked', page)
+        self.assertIn(f'href="/api/v1/flaky?{query}"', page.replace("&amp;", "&"))
+
+    def test_search(self) -> None:
+        """``?q=`` keeps the tests whose id holds the text, in any case."""
+        self.record_history()
+        self.assertEqual(listed_tests(self.page("/flaky?q=TEST_SEED")), [SEED_DEPENDENT])
+        self.assertIn("No test matches these filters.", self.page("/flaky?q=nothing"))
+        listed = [t["test_id"] for t in self.api("/api/v1/flaky?q=nondet")["tests"]]
+        self.assertEqual(listed, [NONDETERMINISTIC])
+
+    def test_sort(self) -> None:
+        """A column's header sorts by it, most first, ties in rank order; the current one
+        says so to assistive technology."""
+        self.record_history()
+        page = self.page("/flaky?sort=test")
+        flaky = sorted(t for t in RANKED if t != BROKEN)
+        self.assertEqual(listed_tests(page), [*flaky, BROKEN])
+        self.assertIn('aria-sort="ascending"><a href="/flaky?sort=test">Test</a>', page)
+        by_flips = self.api("/api/v1/flaky?sort=flip_rate")["tests"]
+        rates = [t["flip_rate"] for t in by_flips]
+        self.assertEqual(rates, sorted(rates, reverse=True))
+        self.assertEqual(len(by_flips), len(RANKED))
+
+    def test_bad_choices(self) -> None:
+        """An unknown class or sort is a 400 naming the argument, on the page and in the API."""
+        for argument, value in (("class", "wobbly"), ("sort", "colour")):
+            body = self.api(f"/api/v1/flaky?{argument}={value}", status=400)
+            self.assertEqual(body["error"]["field"], argument)
+            self.assertIn(
+                f"{argument} must be", self.page(f"/flaky?{argument}={value}", status=400)
+            )

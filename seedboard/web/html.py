@@ -8,6 +8,7 @@ is ``Markup``, built from escaped text only.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
@@ -16,7 +17,7 @@ from markupsafe import Markup, escape
 
 from seedboard.domain import Outcome, Result, TestRun
 from seedboard.triage.classify import Classification, CommitStats
-from seedboard.triage.report import SeedReport
+from seedboard.triage.report import SeedReport, TestTriage
 from seedboard.triage.seed_life import SeedLife
 from seedboard.triage.snippets import replay_command
 from seedboard.web.text import (
@@ -211,6 +212,17 @@ def failing_seed_rows(seeds: Sequence[SeedReport], prefix: str) -> Markup:
             f'<td class="replay-lines">{"".join(lines)}</td></tr>'
         )
     return Markup("\n".join(rows))
+
+
+def seed_statuses(test: TestTriage) -> Markup:
+    """Where a row's failing seeds stand, alike ones counted: ``fixed at 1a2b3c4d5e · 2 seeds
+    failing``; the test's page shows each seed."""
+    counted = Counter(seed_status(seed) for seed in test.failing_seeds)
+    return Markup(
+        " · ".join(
+            status if count == 1 else f"{count} seeds {status}" for status, count in counted.items()
+        )
+    )
 
 
 def seed_status(seed: SeedReport) -> str:

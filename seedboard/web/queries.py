@@ -10,6 +10,7 @@ all: an absent or empty argument takes its default; anything out of range is a
 from __future__ import annotations
 
 import functools
+import re
 from datetime import date
 from typing import Annotated, Final, TypeVar, cast
 
@@ -21,6 +22,8 @@ from seedboard.db.runs import OutcomeFilter, ReplayFilter, RunFilters
 from seedboard.decoding import Invalid, enumerations, invalid
 from seedboard.services.clusters import WINDOW as CLUSTERS_WINDOW
 from seedboard.services.flaky import WINDOW
+from seedboard.triage.classify import Classification
+from seedboard.triage.listing import FlakySort
 from seedboard.triage.trends import DEFAULT_DAYS, MAX_DAYS
 
 RUNS_LIMIT = 50
@@ -106,6 +109,23 @@ class FlakyQuery(Query):
     ] = WINDOW
     branch: Branch = None
     limit: Limit = FLAKY_LIMIT
+    classes: Annotated[
+        list[Classification],
+        Meta(
+            description="Only tests of this class; repeat it for several "
+            "(`?class=flaky&class=seed-dependent`)."
+        ),
+    ] = msgspec.field(default_factory=list, name="class")
+    q: Annotated[
+        str | None, Meta(description="Only tests whose id contains this text, in any case.")
+    ] = None
+    sort: Annotated[
+        FlakySort,
+        Meta(
+            description="The column to order by, most first (`test`: by id); `rank`, the "
+            "default, puts the most worrying first."
+        ),
+    ] = FlakySort.RANK
 
 
 class TrendsQuery(Query):
@@ -169,10 +189,13 @@ QUERIES: Final = (
 
 def read_query(args: dict[bytes, list[bytes]], kind: type[Q]) -> Q:
     """A request's query arguments as a ``kind``, or an ``Invalid`` naming the argument."""
-    given: dict[str, str] = {}
-    for name in kind.__struct_fields__:
+    given: dict[str, str | list[str]] = {}
+    repeatable = _repeatable(kind)
+    for name in kind.__struct_encode_fields__:
         values = args.get(name.encode("ascii"))
-        if values and values[0]:
+        if name in repeatable:
+            given[name] = [_text(name, value) for value in values or () if value]
+        elif values and values[0]:
             given[name] = _text(name, values[0])
     try:
         return msgspec.convert(given, kind, strict=False)
@@ -188,6 +211,23 @@ def _text(name: str, raw: bytes) -> str:
     if "\x00" in text:
         raise Invalid("must not contain NUL characters", name, code="bad_request")
     return text
+
+
+@functools.cache
+def _repeatable(query: type[Struct]) -> frozenset[str]:
+    """The arguments of ``query`` that may be given more than once (lists), by name."""
+    info = cast(msgspec.inspect.StructType, msgspec.inspect.type_info(query))
+    return frozenset(
+        field.encode_name
+        for field in info.fields
+        if isinstance(_bare(field.type), msgspec.inspect.ListType)
+    )
+
+
+def _bare(kind: msgspec.inspect.Type) -> msgspec.inspect.Type:
+    while isinstance(kind, msgspec.inspect.Metadata):
+        kind = kind.type
+    return kind
 
 
 @functools.cache
@@ -211,12 +251,14 @@ def _bounds(query: type[Struct]) -> dict[str, tuple[int, int]]:
 def _argument_error(error: msgspec.ValidationError, kind: type[Struct]) -> Invalid:
     found = invalid(error, kind)
     message = found.message
+    # An argument given more than once is named as itself, not as one of its items.
+    field = re.sub(r"\[[0-9]+\]$", "", found.field or "")
     choices = enumerations(kind)
-    if found.field in choices:
-        message = f"must be {' or '.join(member.value for member in choices[found.field])}"
-    elif found.field in _bounds(kind):
-        low, high = _bounds(kind)[found.field]
+    if field in choices:
+        message = f"must be {' or '.join(member.value for member in choices[field])}"
+    elif field in _bounds(kind):
+        low, high = _bounds(kind)[field]
         message = f"must be an integer between {low} and {high}"
     elif message == "is required":
         message = "is required: the id of a run"
-    return Invalid(f"{found.field} {message}", found.field, code="bad_request")
+    return Invalid(f"{field} {message}", field, code="bad_request")

@@ -10,6 +10,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from seedboard.domain import Outcome
 from seedboard.resources import resource_dir
 from seedboard.settings import DB_ENV, DEFAULT_DB_FILE
+from seedboard.triage.listing import last_failure
 from seedboard.web.chart_views import (
     duration_chart,
     failure_rate_chart,
@@ -34,6 +35,7 @@ from seedboard.web.html import (
     outcome_badge,
     passing_seed_rows,
     result_rows,
+    seed_statuses,
 )
 from seedboard.web.text import bucket_label, percent, readable_duration, readable_utc, run_replay
 from seedboard.web.urls import is_web_url, path_to_run, path_to_test
@@ -56,6 +58,7 @@ def make_environment(directory: Path | None = None) -> Environment:
         percent=percent,
         run_replay=run_replay,
         sparkline_points=sparkline_points,
+        last_failure=last_failure,
     )
     environment.tests["web_url"] = is_web_url
     environment.globals.update(
@@ -67,6 +70,7 @@ def make_environment(directory: Path | None = None) -> Environment:
         outcome_bar=outcome_bar,
         outcome_badge=outcome_badge,
         result_rows=result_rows,
+        seed_statuses=seed_statuses,
         history_rows=history_rows,
         moment=moment,
         optional=optional,

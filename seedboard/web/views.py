@@ -17,10 +17,13 @@ from msgspec import Struct
 from seedboard.domain import RunDetail, RunPage, RunSummary, TestHistory
 from seedboard.services.clusters import Cluster
 from seedboard.services.compare import Comparison
+from seedboard.services.flaky import WINDOW
+from seedboard.triage.listing import FlakySort, chosen, console
 from seedboard.triage.report import TestTriage
 from seedboard.triage.trends import MAX_DAYS, SPARKLINE, Durations, Trends
 from seedboard.web import to_json
 from seedboard.web.queries import (
+    FLAKY_LIMIT,
     MAX_LIMIT,
     MAX_WINDOW,
     RUNS_LIMIT,
@@ -139,20 +142,44 @@ class FlakyView:
     query: FlakyQuery
     ranges: CommitRanges
 
+    def _chosen(self) -> list[TestTriage]:
+        wanted = self.query
+        return chosen(self.tests, wanted.classes, wanted.q, wanted.sort)
+
+    def _arguments(self) -> list[tuple[str, str]]:
+        """The query that asks for this page again, but its order."""
+        wanted = self.query
+        pairs = [("window", str(wanted.window))] if wanted.window != WINDOW else []
+        pairs += [("branch", wanted.branch)] if wanted.branch else []
+        pairs += [("class", c.value) for c in wanted.classes]
+        pairs += [("q", wanted.q)] if wanted.q else []
+        return pairs + ([("limit", str(wanted.limit))] if wanted.limit != FLAKY_LIMIT else [])
+
     def context(self) -> dict[str, Any]:
+        arguments, sort = self._arguments(), self.query.sort
+        by = [] if sort is FlakySort.RANK else [("sort", sort.value)]
         return {
-            "tests": self.tests,
+            "console": console(self._chosen()),
+            "total": len(self.tests),
             "ranges": self.ranges,
             "spark_length": SPARKLINE,
             "window": self.query.window,
             "branch": self.query.branch,
+            "classes": self.query.classes,
+            "q": self.query.q,
+            "sort": sort,
+            "sorts": {
+                s.value: with_query("/flaky", [*arguments, ("sort", s.value)]) for s in FlakySort
+            },
+            "filtered": bool(self.query.classes or self.query.q),
+            "api": with_query("/api/v1/flaky", [*arguments, *by]),
             "limit": self.query.limit,
             "max_window": MAX_WINDOW,
             "max_limit": MAX_LIMIT,
         }
 
     def answer(self) -> Struct:
-        return to_json.flaky_page(self.query.window, self.query.branch, self.tests, self.ranges)
+        return to_json.flaky_page(self.query.window, self.query.branch, self._chosen(), self.ranges)
 
 
 @dataclass(frozen=True, slots=True)
