@@ -285,13 +285,17 @@ def invalid(error: msgspec.ValidationError, kind: type[Struct]) -> Invalid:
     if not path and what.startswith("Expected `object`"):
         return Invalid("The body must be a JSON object.")
     if what.startswith("Invalid enum value"):
-        enum = enumerations(kind)[path.rpartition(".")[2]]
+        enum = enumerations(kind)[_INDEX.sub("", path.rpartition(".")[2])]
         return Invalid(f"must be one of {', '.join(member.value for member in enum)}", path)
     for pattern, words in _PHRASES:
         found = pattern.match(what)
         if found is not None:
             return Invalid(words(found), path or None)
     return Invalid(what[:1].lower() + what[1:], path or None)
+
+
+_INDEX = re.compile(r"\[\d+\]$")
+"""A list item's index at the end of a path: ``outcome[1]`` is an ``outcome``."""
 
 
 @functools.cache
@@ -303,6 +307,10 @@ def enumerations(kind: type[Struct]) -> dict[str, type[Enum]]:
         for one in _types(field.type):
             if isinstance(one, msgspec.inspect.EnumType):
                 found[field.name] = one.cls
+            elif isinstance(one, msgspec.inspect.ListType) and isinstance(
+                one.item_type, msgspec.inspect.EnumType
+            ):
+                found[field.name] = one.item_type.cls
             elif isinstance(one, msgspec.inspect.ListType | msgspec.inspect.StructType):
                 inner = one.item_type if isinstance(one, msgspec.inspect.ListType) else one
                 if isinstance(inner, msgspec.inspect.StructType):

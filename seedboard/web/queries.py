@@ -19,6 +19,7 @@ from msgspec import Meta, Struct
 
 from seedboard.db.runs import OutcomeFilter, ReplayFilter, RunFilters
 from seedboard.decoding import Invalid, enumerations, invalid
+from seedboard.domain import Outcome
 from seedboard.services.clusters import WINDOW as CLUSTERS_WINDOW
 from seedboard.services.flaky import WINDOW
 from seedboard.triage.trends import DEFAULT_DAYS, MAX_DAYS
@@ -87,6 +88,20 @@ class RunsQuery(Query):
             replay=self.replay,
             test=self.test,
         )
+
+
+class RunQuery(Query):
+    """A run's results: which of them to show."""
+
+    outcome: Annotated[
+        list[Outcome],
+        Meta(
+            description="Only results with this outcome; repeat it for several (any, when absent)."
+        ),
+    ] = []
+    q: Annotated[
+        str | None, Meta(description="Only results whose test id contains this text, in any case.")
+    ] = None
 
 
 class TestQuery(Query):
@@ -158,6 +173,7 @@ class LoginQuery(Query):
 
 QUERIES: Final = (
     RunsQuery,
+    RunQuery,
     TestQuery,
     FlakyQuery,
     TrendsQuery,
@@ -168,11 +184,16 @@ QUERIES: Final = (
 
 
 def read_query(args: dict[bytes, list[bytes]], kind: type[Q]) -> Q:
-    """A request's query arguments as a ``kind``, or an ``Invalid`` naming the argument."""
-    given: dict[str, str] = {}
+    """A request's query arguments as a ``kind``, or an ``Invalid`` naming the argument;
+    a list argument takes every value given, the others the first."""
+    given: dict[str, str | list[str]] = {}
     for name in kind.__struct_fields__:
-        values = args.get(name.encode("ascii"))
-        if values and values[0]:
+        values = args.get(name.encode("ascii")) or []
+        if name in _repeatable(kind):
+            texts = [_text(name, value) for value in values if value]
+            if texts:
+                given[name] = texts
+        elif values and values[0]:
             given[name] = _text(name, values[0])
     try:
         return msgspec.convert(given, kind, strict=False)
@@ -188,6 +209,23 @@ def _text(name: str, raw: bytes) -> str:
     if "\x00" in text:
         raise Invalid("must not contain NUL characters", name, code="bad_request")
     return text
+
+
+@functools.cache
+def _repeatable(query: type[Struct]) -> frozenset[str]:
+    """The names of ``query``'s list arguments, which may be given several times."""
+    info = cast(msgspec.inspect.StructType, msgspec.inspect.type_info(query))
+    return frozenset(
+        field.name
+        for field in info.fields
+        if isinstance(_bare(field.type), msgspec.inspect.ListType)
+    )
+
+
+def _bare(kind: msgspec.inspect.Type) -> msgspec.inspect.Type:
+    while isinstance(kind, msgspec.inspect.Metadata):
+        kind = kind.type
+    return kind
 
 
 @functools.cache
@@ -211,12 +249,13 @@ def _bounds(query: type[Struct]) -> dict[str, tuple[int, int]]:
 def _argument_error(error: msgspec.ValidationError, kind: type[Struct]) -> Invalid:
     found = invalid(error, kind)
     message = found.message
+    field = (found.field or "").partition("[")[0] or found.field  # outcome[1] is an outcome
     choices = enumerations(kind)
-    if found.field in choices:
-        message = f"must be {' or '.join(member.value for member in choices[found.field])}"
-    elif found.field in _bounds(kind):
-        low, high = _bounds(kind)[found.field]
+    if field in choices:
+        message = f"must be {' or '.join(member.value for member in choices[field])}"
+    elif field in _bounds(kind):
+        low, high = _bounds(kind)[field]
         message = f"must be an integer between {low} and {high}"
     elif message == "is required":
         message = "is required: the id of a run"
-    return Invalid(f"{found.field} {message}", found.field, code="bad_request")
+    return Invalid(f"{field} {message}", field, code="bad_request")
