@@ -188,15 +188,16 @@ def _group_row(group: FailureGroup, first_index: int, order_seed: int | None) ->
     parts = [
         f'<tr class="failure-group"><td><code class="group-summary">{escape(group.summary)}</code>'
     ]
-    if first.exception_type or first.message or first.traceback:
-        parts.append("<details><summary>The first test's failure</summary>")
-        if first.exception_type:
-            parts.append(f"<code>{escape(first.exception_type)}</code>")
-        if first.message:
-            parts.append(f'<p class="message">{escape(first.message)}</p>')
-        if first.traceback:
-            parts.append(f"<pre>{escape(first.traceback)}</pre>")
-        parts.append("</details>")
+    # The summary is masked; the first test's own words say what it was.
+    if first.exception_type:
+        parts.append(f' <code class="muted">{escape(first.exception_type)}</code>')
+    if first.message:
+        parts.append(f'<p class="message">{escape(first.message)}</p>')
+    if first.traceback:
+        parts.append(
+            "<details><summary>Traceback of the first test</summary>"
+            f"<pre>{escape(first.traceback)}</pre></details>"
+        )
     parts.append(f'</td><td class="num count">{count}</td><td>')
     items = "".join(
         _group_test(result, f"result-{index}-command", order_seed)
