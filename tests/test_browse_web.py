@@ -640,3 +640,121 @@ class BrowseOpenAPITests(FilteredCase):
             body = self.api(path, status=status)
             reference = {"$ref": f"#/components/schemas/{schema}"}
             self.assertEqual(schema_errors(body, reference, document), [], path)
+
+
+def group_rows(page: str) -> list[tuple[str, int]]:
+    """The run page's failure groups: each one's summary line and count, in page order."""
+    found = re.findall(
+        r'(?s)<tr class="failure-group"><td><code class="group-summary">([^<]*)</code>.*?'
+        r'<td class="num count">(\d+)</td>',
+        page,
+    )
+    return [(html.unescape(summary), int(count)) for summary, count in found]
+
+
+def result_ids(page: str) -> list[str]:
+    """The test ids the run page links to, in page order (groups first, then the rest)."""
+    return [html.unescape(t) for t in re.findall(r'href="/tests/([^"]+)"><code>', page)]
+
+
+def bcrypt_error(test_id: str, seed: int | None = None) -> Any:
+    return result(
+        test_id,
+        Outcome.ERROR,
+        seed=seed,
+        exception_type="builtins.ModuleNotFoundError",
+        message="No module named 'bcrypt'",
+        traceback='Traceback (most recent call last):\n  File "pkg/test_auth.py", line 3\n',
+    )
+
+
+class RunTriageTests(DashboardCase):
+    """A run page as a triage console: failures grouped, filtered and searched."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        results = [bcrypt_error(f"pkg.test_auth.T.test_{n:02}") for n in range(12)]
+        results += [
+            result("pkg.test_math.T.test_sum", Outcome.FAILURE, seed=None),
+            result("pkg.test_math.T.test_ok", seed=None),
+            result("pkg.test_net.T.test_skipped", Outcome.SKIP, seed=None),
+        ]
+        self.run_id = self.record(results, run_seed=77)
+
+    def test_identical_errors_one_group(self) -> None:
+        """Twelve identical errors are one group of 12, listed before the other failure's
+        group; the other results follow."""
+        page = self.page(f"/runs/{self.run_id}")
+        self.assertEqual(
+            group_rows(page),
+            [
+                ("ModuleNotFoundError: No module named 'bcrypt'", 12),
+                ("FailTest: <n> != <n> (…)", 1),
+            ],
+        )
+        ids = result_ids(page)
+        self.assertEqual(ids[:12], [f"pkg.test_auth.T.test_{n:02}" for n in range(12)])
+        self.assertEqual(
+            ids[12:],
+            ["pkg.test_math.T.test_sum", "pkg.test_net.T.test_skipped", "pkg.test_math.T.test_ok"],
+        )
+        self.assertIn("<summary>12 tests</summary>", page)
+
+    def test_results_before_details(self) -> None:
+        """The results come before the run's details and the comparison."""
+        page = self.page(f"/runs/{self.run_id}")
+        self.assertLess(page.index('class="failure-groups"'), page.index("Run details"))
+        self.assertLess(page.index("Run details"), page.index('id="compared"'))
+
+    def test_outcome_filter(self) -> None:
+        """``?outcome=`` (repeatable) keeps only results with those outcomes, and the form
+        shows them checked."""
+        page = self.page(f"/runs/{self.run_id}?outcome=skip&outcome=success")
+        self.assertEqual(group_rows(page), [])
+        self.assertEqual(
+            result_ids(page), ["pkg.test_net.T.test_skipped", "pkg.test_math.T.test_ok"]
+        )
+        self.assertIn('value="skip" checked', page)
+        self.assertNotIn('value="failure" checked', page)
+        self.assertIn("2 of 15 results shown.", page)
+
+    def test_search(self) -> None:
+        """``?q=`` keeps the results whose test id contains it, ignoring case."""
+        page = self.page(f"/runs/{self.run_id}?q=TEST_MATH")
+        self.assertEqual(group_rows(page), [("FailTest: <n> != <n> (…)", 1)])
+        self.assertEqual(result_ids(page), ["pkg.test_math.T.test_sum", "pkg.test_math.T.test_ok"])
+        self.assertIn('name="q" value="TEST_MATH"', page)
+
+    def test_filter_and_search(self) -> None:
+        """Outcome and search combine; nothing matching says so."""
+        page = self.page(f"/runs/{self.run_id}?outcome=error&q=test_0")
+        self.assertEqual(group_rows(page), [("ModuleNotFoundError: No module named 'bcrypt'", 10)])
+        nothing = self.page(f"/runs/{self.run_id}?outcome=skip&q=auth")
+        self.assertIn("No result matches.", nothing)
+
+    def test_json_filter(self) -> None:
+        """The JSON twin takes the same arguments."""
+        body = self.api(f"/api/v1/runs/{self.run_id}?outcome=failure&outcome=skip&q=pkg.test_")
+        self.assertEqual(
+            [r["test_id"] for r in body["results"]],
+            ["pkg.test_math.T.test_sum", "pkg.test_net.T.test_skipped"],
+        )
+
+    def test_bad_outcome(self) -> None:
+        """An unknown outcome is a 400 naming ``outcome``, on the page and in JSON."""
+        body = self.api(f"/api/v1/runs/{self.run_id}?outcome=failure&outcome=bogus", 400)
+        self.assertEqual(body["error"]["code"], "bad_request")
+        self.assertEqual(body["error"]["field"], "outcome")
+        self.assertIn("outcome must be success or failure", body["error"]["message"])
+        self.assertIn("outcome must be", self.page(f"/runs/{self.run_id}?outcome=bogus", 400))
+
+    def test_no_replay_box_without_seeds(self) -> None:
+        """A run with a run seed but no result with a seed offers no whole-run replay."""
+        self.assertNotIn("Replay this whole run", self.page(f"/runs/{self.run_id}"))
+
+    def test_replay_box_with_seeds(self) -> None:
+        """A run with a run seed and a seeded result offers the whole-run replay."""
+        seeded = self.record([result("pkg.t.T.test_a", seed=5)], run_seed=77)
+        self.assertIn("Replay this whole run", self.page(f"/runs/{seeded}"))
+        unseeded = self.record([result("pkg.t.T.test_a", seed=5)])
+        self.assertNotIn("Replay this whole run", self.page(f"/runs/{unseeded}"))

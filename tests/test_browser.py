@@ -356,6 +356,41 @@ class BrowserTests(SynchronousTestCase):
         self.assertIn("@seed(", page.evaluate("navigator.clipboard.readText()"))
         self.browser.assert_quiet(self)
 
+    def test_run_page_filter_and_search(self) -> None:
+        """On a run page the failures come grouped first; ticking an outcome and searching
+        a test id narrow the results, at an address that reloads."""
+        newest = self.history.triage_runs[-1]
+        page = self.open(
+            self.browser.page(viewport={"width": 1280, "height": 800}), f"/runs/{newest}"
+        )
+        groups = page.locator("table.failure-groups tr.failure-group")
+        expect(groups.first).to_be_visible()
+        self.assertLess(
+            page.locator("table.failure-groups").bounding_box()["y"],  # type: ignore[index]
+            page.locator("details.run-details").bounding_box()["y"],  # type: ignore[index]
+        )
+        form = page.get_by_role("form", name="Filter results")
+        form.get_by_label("success", exact=True).check()
+        with page.expect_navigation():
+            form.get_by_role("button", name="Show").click()
+        self.assertIn("outcome=success", page.url)
+        expect(page.locator("table.failure-groups")).to_have_count(0)
+        expect(self.result_link(page, TRIAGE + "test_passes", "success")).to_be_visible()
+        expect(page.locator("#shown")).to_contain_text("1 of 4 results shown.")
+
+        form.get_by_label("success", exact=True).uncheck()
+        form.get_by_label("Test id contains").fill("SEED_DEPENDENT")
+        with page.expect_navigation():
+            form.get_by_label("Test id contains").press("Enter")
+        self.assertIn("q=SEED_DEPENDENT", page.url)
+        expect(groups).to_have_count(1)
+        expect(self.result_link(page, TRIAGE + "test_seed_dependent", "failure")).to_be_visible()
+        page.reload()
+        expect(form.get_by_label("Test id contains")).to_have_value("SEED_DEPENDENT")
+        expect(groups).to_have_count(1)
+        screenshot(page, "run-filtered")
+        self.browser.assert_quiet(self)
+
     def test_hostile_text_stays_text(self) -> None:
         """A test id and message made of HTML show as text on every page, and never run."""
         page = self.open(self.browser.page(), "/flaky")

@@ -47,6 +47,7 @@ from seedboard.web.queries import (
     FlakyQuery,
     LoginQuery,
     OptionalCompareQuery,
+    RunQuery,
     RunsQuery,
     SeedsQuery,
     TestQuery,
@@ -140,15 +141,17 @@ class Dashboard:
     @app.route("/api/v1/runs/<run_id>", methods=["GET"])
     async def run(self, request: Request, run_id: str) -> bytes:
         await self._access.require_reader(request)
+        wanted = query(request, RunQuery)
         detail = await self._pool.read(get_run, run_id)
         if detail is None:
             raise not_found(f"No run with id {run_id!r}.")
         if is_api(request):
             previous = await self._pool.read(previous_run, run_id)
-            return self.reply(request, RunView(detail, (previous and previous.id) or None, None))
+            previous_id = (previous and previous.id) or None
+            return self.reply(request, RunView(detail, previous_id, None, wanted))
         comparison = await self._pool.read(compare_with_previous, run_id)
         previous_id = None if comparison is None else comparison.a.id
-        return self.reply(request, RunView(detail, previous_id, comparison))
+        return self.reply(request, RunView(detail, previous_id, comparison, wanted))
 
     @app.route("/compare", methods=["GET"])
     @app.route("/api/v1/compare", methods=["GET"])

@@ -18,6 +18,7 @@ from markupsafe import Markup, escape
 from seedboard.domain import Outcome, Result, TestRun
 from seedboard.triage.classify import Classification, CommitStats
 from seedboard.triage.report import SeedReport, TestTriage
+from seedboard.triage.run_results import FailureGroup
 from seedboard.triage.seed_life import SeedLife
 from seedboard.triage.snippets import replay_command
 from seedboard.web.text import (
@@ -146,9 +147,10 @@ def copyable(text: str, element_id: str, block: bool = False) -> Markup:
     )
 
 
-def result_rows(results: Sequence[Result], order_seed: int | None) -> Markup:
+def result_rows(results: Sequence[Result], order_seed: int | None, first: int = 1) -> Markup:
     """A run page's table rows: each result, and under one with a failure, reason or
-    traceback, a row of details (with its replay command when it failed with a seed).
+    traceback, a row of details (with its replay command when it failed with a seed);
+    the results are numbered from ``first``, for their elements' ids.
 
     Written here rather than in the template: a run has thousands of rows, and a
     Jinja loop (or ``Markup.format``) costs several times these f-strings of
@@ -156,7 +158,7 @@ def result_rows(results: Sequence[Result], order_seed: int | None) -> Markup:
     """
     rows: list[str] = []
     add = rows.append
-    for index, result in enumerate(results, 1):
+    for index, result in enumerate(results, first):
         seed = _NO_VALUE if result.seed is None else result.seed
         add(
             f'<tr><td class="test-id">{_test_link(result.test_id)}</td>'
@@ -167,6 +169,59 @@ def result_rows(results: Sequence[Result], order_seed: int | None) -> Markup:
         if result.message or result.traceback or result.exception_type:
             add(_details_row(result, index, order_seed))
     return Markup("\n".join(rows))
+
+
+def failure_group_rows(groups: Sequence[FailureGroup], order_seed: int | None) -> Markup:
+    """A run page's failure groups as table rows: the group's one line, its first test's
+    traceback, its count, and the tests it hit, each with its replay command when it
+    has a seed.  A function, like ``result_rows``: one group may hold thousands."""
+    rows, first = [], 1
+    for group in groups:
+        rows.append(_group_row(group, first, order_seed))
+        first += len(group.results)
+    return Markup("\n".join(rows))
+
+
+def _group_row(group: FailureGroup, first_index: int, order_seed: int | None) -> str:
+    """One group's row; its results are numbered on from ``first_index``, as the run
+    page numbers every result once, whichever table shows it."""
+    first, count = group.first, len(group.results)
+    parts = [
+        f'<tr class="failure-group"><td><code class="group-summary">{escape(group.summary)}</code>'
+    ]
+    # The summary is masked; the first test's own words say what it was.
+    if first.exception_type:
+        parts.append(f' <code class="muted">{escape(first.exception_type)}</code>')
+    if first.message:
+        parts.append(f'<p class="message">{escape(first.message)}</p>')
+    if first.traceback:
+        parts.append(
+            "<details><summary>Traceback of the first test</summary>"
+            f"<pre>{escape(first.traceback)}</pre></details>"
+        )
+    parts.append(f'</td><td class="num count">{count}</td><td>')
+    items = "".join(
+        _group_test(result, f"result-{index}-command", order_seed)
+        for index, result in enumerate(group.results, first_index)
+    )
+    listed = f'<ul class="group-tests">{items}</ul>'
+    if count > _OPEN_GROUP_TESTS:
+        listed = f"<details><summary>{count} tests</summary>{listed}</details>"
+    parts.append(listed)
+    parts.append("</td></tr>")
+    return "".join(parts)
+
+
+_OPEN_GROUP_TESTS = 3
+"""A group hitting more tests than this lists them folded, so the groups stay one screen."""
+
+
+def _group_test(result: Result, element_id: str, order_seed: int | None) -> str:
+    item = f"<li>{_test_link(result.test_id)} {_BADGES[result.outcome]}"
+    if result.seed is not None:
+        command = replay_command(result.test_id, result.seed, order_seed)
+        item += f' <span class="mono">seed {result.seed}</span>{copyable(command, element_id)}'
+    return item + "</li>"
 
 
 @lru_cache(maxsize=8192)

@@ -31,6 +31,7 @@ from seedboard.web.queries import (
     ClustersQuery,
     CompareQuery,
     FlakyQuery,
+    RunQuery,
     RunsQuery,
     SeedsQuery,
     TestQuery,
@@ -106,7 +107,8 @@ OPERATIONS: Final = (
         "A run with every result, failures first",
         answers.RunDetail,
         BEARER_IF_PRIVATE,
-        ("401", "404"),
+        ("400", "401", "404"),
+        query=RunQuery,
         path_parameters=(RUN_ID,),
     ),
     Operation(

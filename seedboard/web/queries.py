@@ -20,6 +20,7 @@ from msgspec import Meta, Struct
 
 from seedboard.db.runs import OutcomeFilter, ReplayFilter, RunFilters
 from seedboard.decoding import Invalid, enumerations, invalid
+from seedboard.domain import Outcome
 from seedboard.services.clusters import WINDOW as CLUSTERS_WINDOW
 from seedboard.services.flaky import WINDOW
 from seedboard.triage.classify import Classification
@@ -90,6 +91,20 @@ class RunsQuery(Query):
             replay=self.replay,
             test=self.test,
         )
+
+
+class RunQuery(Query):
+    """A run's results: which of them to show."""
+
+    outcome: Annotated[
+        list[Outcome],
+        Meta(
+            description="Only results with this outcome; repeat it for several (any, when absent)."
+        ),
+    ] = []
+    q: Annotated[
+        str | None, Meta(description="Only results whose test id contains this text, in any case.")
+    ] = None
 
 
 class TestQuery(Query):
@@ -178,6 +193,7 @@ class LoginQuery(Query):
 
 QUERIES: Final = (
     RunsQuery,
+    RunQuery,
     TestQuery,
     FlakyQuery,
     TrendsQuery,

@@ -14,12 +14,13 @@ from typing import Any, ClassVar, Protocol
 
 from msgspec import Struct
 
-from seedboard.domain import RunDetail, RunPage, RunSummary, TestHistory
+from seedboard.domain import Result, RunDetail, RunPage, RunSummary, TestHistory
 from seedboard.services.clusters import Cluster
 from seedboard.services.compare import Comparison
 from seedboard.services.flaky import WINDOW
 from seedboard.triage.listing import FlakySort, chosen, console
 from seedboard.triage.report import TestTriage
+from seedboard.triage.run_results import group_results, select_results
 from seedboard.triage.trends import MAX_DAYS, SPARKLINE, Durations, Trends
 from seedboard.web import to_json
 from seedboard.web.queries import (
@@ -29,6 +30,7 @@ from seedboard.web.queries import (
     RUNS_LIMIT,
     ClustersQuery,
     FlakyQuery,
+    RunQuery,
     RunsQuery,
 )
 from seedboard.web.urls import CommitRanges, filter_query, page_url, with_query
@@ -84,16 +86,27 @@ class RunView:
     previous: str | None
     comparison: Comparison | None
     """With the previous run, for the page only: the JSON twin names that run."""
+    query: RunQuery
+
+    def _chosen(self) -> list[Result]:
+        return select_results(self.detail.results, self.query.outcome, self.query.q)
 
     def context(self) -> dict[str, Any]:
+        chosen = self._chosen()
         return {
             "run": self.detail.summary,
-            "results": self.detail.results,
+            "results": chosen,
+            "grouped": group_results(chosen),
+            "total": len(self.detail.results),
+            "filtered": bool(self.query.outcome or self.query.q),
+            "chosen_outcomes": frozenset(self.query.outcome),
+            "q": self.query.q or "",
+            "has_seeds": any(result.seed is not None for result in self.detail.results),
             "comparison": self.comparison,
         }
 
     def answer(self) -> Struct:
-        return to_json.run_detail(self.detail.summary, self.detail.results, self.previous)
+        return to_json.run_detail(self.detail.summary, self._chosen(), self.previous)
 
 
 @dataclass(frozen=True, slots=True)
