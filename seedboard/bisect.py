@@ -12,18 +12,17 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
 from urllib.error import HTTPError
 from urllib.parse import quote
 
 from seedboard.domain import OUTCOME_OF, Outcome, Result
 from seedboard.errors import one_line
 from seedboard.in_order import VICTIM_FAILED, VICTIM_PASSED
+from seedboard.remote import get_json, post_json
 from seedboard.settings import REPLAY_ENV, RUN_SEED_ENV, SEED_ENV
 from seedboard.triage.order import narrow
 from seedboard.triage.snippets import order_command
@@ -150,7 +149,7 @@ def placed_from_server(
 ) -> tuple[int | None, list[Placed]]:
     """A run's run seed and results, from a server's ``GET /api/v1/runs/<id>``."""
     try:
-        detail = _get_json(f"{server.rstrip('/')}/api/v1/runs/{quote(run_id, safe='')}", token)
+        detail = get_json(f"{server.rstrip('/')}/api/v1/runs/{quote(run_id, safe='')}", token)
     except HTTPError as error:
         if error.code == 404:
             raise BisectError(f"no run {run_id} on {server}") from None
@@ -167,14 +166,8 @@ def placed_from_server(
 def record_on_server(server: str, token: str | None, hunt: Hunt, polluter: str) -> None:
     """``POST /api/v1/runs/<id>/order-dependencies``; ``BisectError`` if refused."""
     url = f"{server.rstrip('/')}/api/v1/runs/{quote(hunt.run_id, safe='')}/order-dependencies"
-    body = json.dumps({"victim": hunt.victim, "polluter": polluter, "seed": hunt.seed}).encode()
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=30):
-            pass
+        post_json(url, token, {"victim": hunt.victim, "polluter": polluter, "seed": hunt.seed})
     except HTTPError as error:
         raise BisectError(
             f"{server} did not record the verdict: {error.code} {_said(error)}"
@@ -189,13 +182,6 @@ def _said(error: HTTPError) -> str:
         return str(json.load(error)["error"]["message"])
     except (ValueError, KeyError, TypeError, OSError):
         return str(error.reason)
-
-
-def _get_json(url: str, token: str | None) -> Any:
-    # The token goes in a header, never in the URL.
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=30) as got:
-        return json.load(got)
 
 
 def trial_in_order(

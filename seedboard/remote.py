@@ -1,5 +1,6 @@
 """Talking to a seedboard server's JSON API from the command line (``replay``, ``runs
-delete``): a bearer token in the header, never in the address.  Standard library only."""
+delete``, ``prune``, ``bisect``): a bearer token in the header, never in the address.
+Standard library only."""
 
 from __future__ import annotations
 
@@ -21,6 +22,16 @@ def get_json(url: str, token: str | None) -> Any:
         urllib.request.Request(url, headers=_headers(token)), timeout=TIMEOUT
     ) as got:
         return json.load(got)
+
+
+def post_json(url: str, token: str | None, value: object) -> None:
+    """POST ``value`` as JSON; ``urllib.error.HTTPError`` for an error status."""
+    headers = {"Content-Type": "application/json", **_headers(token)}
+    request = urllib.request.Request(
+        url, data=json.dumps(value).encode(), headers=headers, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=TIMEOUT):
+        pass
 
 
 def delete_on_server(server: str, token: str | None, run_id: str) -> str | None:
