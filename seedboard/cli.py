@@ -519,9 +519,15 @@ def _records(url: str) -> Iterator[Records]:
         database.dispose()
 
 
+def _server_named(args: argparse.Namespace) -> str | None:
+    """The server a command that changes data acts on: ``--url``, else ``SEEDBOARD_URL``
+    unless ``--db`` names a database."""
+    return args.url or (None if args.db else os.environ.get(URL_ENV))
+
+
 def _delete_runs(args: argparse.Namespace, url: str) -> int:
     """Delete each run named, on the server if one is named, else in the database."""
-    server = args.url or (None if args.db else os.environ.get(URL_ENV))
+    server = _server_named(args)
     problems: list[str | None] | None
     if server:
         token = os.environ.get(TOKEN_ENV)
@@ -572,7 +578,7 @@ def _age(text: str) -> date:
 def _prune(args: argparse.Namespace, url: str) -> int:
     """Delete every run started before ``--older-than``'s day, oldest first, a run at a time."""
     kept_from: date = args.older_than
-    server = args.url or (None if args.db else os.environ.get(URL_ENV))
+    server = _server_named(args)
     if server:
         token = os.environ.get(TOKEN_ENV)
         try:
@@ -658,20 +664,8 @@ def _token_command(url: str, args: argparse.Namespace) -> int:
 
 def _on_database(url: str, command: Callable[..., int], *args: str) -> int:
     """Run a token command on the (created or upgraded) database; 1 if it cannot be used."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from seedboard.db.engine import open_database
-    from seedboard.db.migrate import ensure_schema
-
-    database = open_database(url)
-    try:
-        ensure_schema(database)
-        return command(database, *args)
-    except SQLAlchemyError as error:
-        print(f"seedboard: cannot use {describe_url(url)}: {one_line(error)}", file=sys.stderr)
-        return 1
-    finally:
-        database.dispose()
+    status = _on_database_do(url, lambda database: command(database, *args))
+    return 1 if status is None else status
 
 
 def _on_database_do(url: str, work: Callable[[Database], T]) -> T | None:
