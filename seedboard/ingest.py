@@ -29,7 +29,7 @@ from seedboard.decoding import (
     unset_to_none,
 )
 from seedboard.domain import OrderDependency, Outcome, ResultColumns, RunStart
-from seedboard.settings import RUN_ID_PATTERN
+from seedboard.settings import is_run_id
 
 MAX_RESULTS = 50_000
 """Results in one batch: a reporter sends batches of about a thousand."""
@@ -42,7 +42,6 @@ MIN_BIGINT = -(2**63)
 MAX_INT = 2**31 - 1
 """Bounds of the database's BIGINT and INTEGER columns, so no value overflows a column."""
 
-_RUN_ID = re.compile(RUN_ID_PATTERN.strip("^$"))
 _DIGITS = re.compile("[0-9]{1,10}")
 
 
@@ -181,7 +180,7 @@ def parse_batch(body: bytes) -> ResultColumns:
     complete = decode_quickly(body, _CompleteBatch)
     if complete is not None:
         columns = _columns(complete.results)
-        if no_key_twice(body, _quotes(columns, dict.fromkeys(_OPTIONAL_FIELDS, 0))):
+        if no_key_twice(body, _quotes(columns, _NONE_LEFT_OUT)):
             return columns
     batch = decode_quickly(body, BatchBody)
     if batch is not None:
@@ -249,6 +248,8 @@ def _without_unset(columns: ResultColumns, name: str, absent: int) -> Sequence[A
 
 _OPTIONAL_FIELDS: Final = RESULT_NAMES[len(RESULT_NAMES) - len(ResultBody.__struct_defaults__) :]
 """A Struct's fields with defaults come last: these a result may leave out."""
+_NONE_LEFT_OUT: Final = dict.fromkeys(_OPTIONAL_FIELDS, 0)
+"""A complete batch's count of results leaving out each optional field."""
 _COLUMNS_MAY_BE_NONE: Final = frozenset(
     f.name for f in dataclass_fields(ResultColumns) if f.default is None
 )
@@ -282,7 +283,7 @@ def parse_order_dependency(run_id: str, body: bytes, found_at: datetime) -> Orde
 
 
 def parse_run_id(text: str) -> str:
-    if _RUN_ID.fullmatch(text) is None:
+    if not is_run_id(text):
         raise Invalid("must be 32 lowercase hexadecimal characters", "run_id")
     return text
 

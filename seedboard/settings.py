@@ -8,6 +8,7 @@ every test run), so: standard library only.  No other module spells a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -38,6 +39,13 @@ RUN_ID_ENV = "SEEDBOARD_RUN_ID"
 replay's run, so that it can read the run back."""
 RUN_ID_PATTERN = "^[0-9a-f]{32}$"
 """What a run id is, wherever one is made or accepted: 32 lowercase hexadecimal digits."""
+_RUN_ID = re.compile(RUN_ID_PATTERN)
+
+
+def is_run_id(text: str) -> bool:
+    """Whether ``text`` is a run id (``RUN_ID_PATTERN``)."""
+    return _RUN_ID.fullmatch(text) is not None
+
 
 BRANCH_ENV = "SEEDBOARD_BRANCH"
 COMMIT_ENV = "SEEDBOARD_COMMIT"

@@ -7,7 +7,6 @@ last line saying where the run was recorded (or, if it could not be, why).
 from __future__ import annotations
 
 import os
-import re
 import sys
 from collections.abc import Callable, Mapping, MutableMapping
 from datetime import UTC, datetime
@@ -23,12 +22,12 @@ from seedboard.settings import (
     DEFAULT_FLUSH_TIMEOUT,
     FLUSH_ENV,
     RUN_ID_ENV,
-    RUN_ID_PATTERN,
     RUN_SEED_ENV,
     TOKEN_ENV,
     URL_ENV,
     database_url_from,
     describe_url,
+    is_run_id,
     spool_root,
 )
 from seedboard.workers import WorkerLogs, WorkerNote
@@ -60,7 +59,6 @@ from seedboard_reporter.trial_private import (
 from seedboard_reporter.writer import DatabaseSpec, ServerSpec, Spec, WriterProcess, open_target
 
 _NO_PROBLEM = Problem()
-_RUN_ID = re.compile(RUN_ID_PATTERN.strip("^$"))
 
 
 def open_writer(spec: Spec) -> Target:
@@ -111,7 +109,7 @@ def chosen_run_id(environ: Mapping[str, str]) -> str:
     """``SEEDBOARD_RUN_ID`` when it is a run id, else a fresh one: a malformed id would
     only be refused by the database or the server, and the run lost."""
     given = environ.get(RUN_ID_ENV, "").strip()
-    return given if _RUN_ID.fullmatch(given) else uuid4().hex
+    return given if is_run_id(given) else uuid4().hex
 
 
 def open_recorder(
