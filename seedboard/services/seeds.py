@@ -9,9 +9,8 @@ from itertools import groupby
 from sqlalchemy import Connection
 
 from seedboard.db.seeds import SeedResult, failing_seed_results
-from seedboard.domain import Outcome
 from seedboard.triage.fingerprint import summary
-from seedboard.triage.seed_life import SeedLife, seed_life
+from seedboard.triage.seed_life import SeedLife, seed_lives
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,5 +42,5 @@ def _known(tried: list[SeedResult]) -> KnownSeed:
         fingerprint=newest.fingerprint,
         commit=newest.commit,
         failure=summary(newest.exception_type, newest.message),
-        life=seed_life(newest.seed, [r for r in tried if r.outcome is not Outcome.SKIP]),
+        life=seed_lives(tried)[newest.seed],
     )

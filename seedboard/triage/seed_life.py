@@ -63,12 +63,18 @@ class SeedLife:
 
     def describe(self, commit_text: str | None = None) -> str:
         """E.g. ``fixed at 1a2b3c4``; ``commit_text`` replaces the full commit (a short form)."""
-        words = self.state.value.replace("-", " ")
-        if self.state is SeedState.FAILING:
-            return words
-        if self.commit is None:
-            return f"{words} (no commit recorded)"
-        return f"{words} at {commit_text or self.commit}"
+        return describe(self.state, self.commit, commit_text)
+
+
+def describe(state: SeedState, commit: str | None, commit_text: str | None = None) -> str:
+    """A seed's state in words: ``failing``, ``fixed at 1a2b3c4``; ``commit_text`` replaces
+    the full commit (a short form)."""
+    words = state.value.replace("-", " ")
+    if state is SeedState.FAILING:
+        return words
+    if commit is None:
+        return f"{words} (no commit recorded)"
+    return f"{words} at {commit_text or commit}"
 
 
 def seed_lives(results: Iterable[Tried]) -> dict[int, SeedLife]:

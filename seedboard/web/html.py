@@ -19,7 +19,7 @@ from seedboard.domain import Outcome, Result, TestRun
 from seedboard.triage.classify import Classification, CommitStats
 from seedboard.triage.report import SeedReport, TestTriage
 from seedboard.triage.run_results import FailureGroup
-from seedboard.triage.seed_life import SeedLife
+from seedboard.triage.seed_life import SeedState, describe
 from seedboard.triage.snippets import replay_command
 from seedboard.web.text import (
     iso_utc,
@@ -282,15 +282,16 @@ def seed_statuses(test: TestTriage) -> Markup:
 
 def seed_status(seed: SeedReport) -> str:
     """Where a failing seed stands, e.g. "fixed at <commit>", the commit in its short form."""
-    life = seed.life
-    return _NO_VALUE if life is None else _status_html(life)
+    if seed.status is None:
+        return _NO_VALUE
+    return _status_html(seed.status, seed.status_commit)
 
 
 @lru_cache(maxsize=4096)
-def _status_html(life: SeedLife) -> str:
-    """Kept per status: a flaky page's hundreds of failing seeds share a few commits."""
-    words = escape(life.describe(short_commit(life.commit) or None))
-    return f'<span class="seed-status status-{life.state.value}">{words}</span>'
+def _status_html(state: SeedState, commit: str | None) -> str:
+    """Kept per state and commit: a flaky page's hundreds of failing seeds share a few."""
+    words = escape(describe(state, commit, short_commit(commit) or None))
+    return f'<span class="seed-status status-{state.value}">{words}</span>'
 
 
 def commit_results(commits: Sequence[CommitStats]) -> Markup:
