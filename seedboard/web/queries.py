@@ -252,9 +252,7 @@ def _bounds(query: type[Struct]) -> dict[str, tuple[int, int]]:
     info = cast(msgspec.inspect.StructType, msgspec.inspect.type_info(query))
     bounds = {}
     for field in info.fields:
-        kind = field.type
-        while isinstance(kind, msgspec.inspect.Metadata):
-            kind = kind.type
+        kind = _bare(field.type)
         if (
             isinstance(kind, msgspec.inspect.IntType)
             and kind.ge is not None
