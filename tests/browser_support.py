@@ -127,8 +127,9 @@ class Browser:
         case.assertEqual(self.foreign_requests(), [], "requests to other origins")
 
 
-def screenshot(page: Page, name: str) -> Path:
-    """A full-page PNG of what ``page`` shows now, as ``<name>.png`` in the screenshots folder."""
+def screenshot(page: Page, name: str, full_page: bool = True) -> Path:
+    """A PNG of what ``page`` shows now (the whole page, or only what the viewport
+    shows), as ``<name>.png`` in the screenshots folder."""
     path = screenshots_folder() / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     return path

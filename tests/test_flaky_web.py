@@ -383,6 +383,7 @@ class FlakyAPITests(FlakyCase):
                         "sparkline": [1, 0, 1],
                     }
                 ],
+                "next": None,
             },
         )
 
@@ -810,6 +811,48 @@ class ConsoleTests(FlakyCase):
         rates = [t["flip_rate"] for t in by_flips]
         self.assertEqual(rates, sorted(rates, reverse=True))
         self.assertEqual(len(by_flips), len(RANKED))
+
+    def test_keyset_pages(self) -> None:
+        """``?limit=`` pages the console: each page's next link (and the JSON's ``next``)
+        leads on through the same order and filters, every test once, broken ones apart
+        on the page and in order in the JSON."""
+        self.record_history()
+        for sort in ("rank", "test", "failure_rate"):
+            self.assertEqual(self.follow_pages(f"/flaky?limit=2&sort={sort}"), self.listed(sort))
+            found, url = [], f"/api/v1/flaky?limit=2&sort={sort}"
+            while url:
+                body = self.api(url)
+                found += [t["test_id"] for t in body["tests"]]
+                url = body["next"]
+            self.assertEqual(
+                found, [t["test_id"] for t in self.api(f"/api/v1/flaky?sort={sort}")["tests"]]
+            )
+        filtered = self.follow_pages("/flaky?limit=1&class=seed-dependent&class=flaky")
+        self.assertEqual(filtered, [SEED_DEPENDENT, FLAKY])
+
+    def listed(self, sort: str) -> list[str]:
+        return [t for t in listed_tests(self.page(f"/flaky?sort={sort}")) if t != BROKEN]
+
+    def follow_pages(self, url: str) -> list[str]:
+        """The tests of every page from ``url`` on, broken ones left out."""
+        found: list[str] = []
+        while True:
+            page = self.page(url)
+            found += [t for t in listed_tests(page.split('<details class="broken-tests">')[0])]
+            link = re.search(r'<a href="([^"]*)" rel="next">', page)
+            if link is None:
+                return found
+            url = html.unescape(link.group(1))
+            self.assertIn("First page", self.page(url))
+
+    def test_bad_cursor(self) -> None:
+        """A cursor of another order, or text no page gave, is a 400 naming ``after``."""
+        self.record_history()
+        body = self.api("/api/v1/flaky?limit=1&sort=test")
+        other_order = body["next"].replace("sort=test", "sort=runs")
+        for url in (other_order, "/api/v1/flaky?after=bm9wZQ", "/api/v1/flaky?after=%25%25"):
+            self.assertEqual(self.api(url, status=400)["error"]["field"], "after", url)
+        self.assertIn("after must be", self.page("/flaky?after=nope", status=400))
 
     def test_bad_choices(self) -> None:
         """An unknown class or sort is a 400 naming the argument, on the page and in the API."""

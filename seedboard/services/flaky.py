@@ -33,7 +33,7 @@ def test_triage(
 
 
 def flaky_tests(
-    conn: Connection, window: int = WINDOW, branch: str | None = None, limit: int = 200
+    conn: Connection, window: int = WINDOW, branch: str | None = None
 ) -> list[TestTriage]:
     """Tests that are not stable, most worrying first (``rank_key``: ties by test id).
 
@@ -49,7 +49,7 @@ def flaky_tests(
     ]
     flaky = [t for t in triaged if t.verdict.classification is not Classification.STABLE]
     flaky.sort(key=lambda t: rank_key(t.verdict, t.test_id))
-    return flaky[:limit]
+    return flaky
 
 
 _NO_LONGER_FAILING = frozenset({Classification.STABLE, Classification.FIXED})

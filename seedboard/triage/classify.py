@@ -297,7 +297,11 @@ def _within_commits(counted: Iterable[Observed], commits: Sequence[CommitStats])
     return Classification.UNCONFIRMED
 
 
-def rank_key(verdict: Verdict, test_id: str) -> tuple[bool, bool, float, float, int, str]:
+RankKey = tuple[bool, bool, float, float, int, str]
+"""What ``rank_key`` gives: its fields' types, so that a key read back from text can be checked."""
+
+
+def rank_key(verdict: Verdict, test_id: str) -> RankKey:
     """Sort key putting the most worrying tests first.
 
     Anything not stable comes before stable, and fixed tests after every other

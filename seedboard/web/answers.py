@@ -309,6 +309,9 @@ class FlakyPage(Answer):
     window: int
     branch: str | None
     tests: list[Triage]
+    next: Annotated[
+        str | None, Meta(description="The next page of the same order and filters, if any.")
+    ] = None
 
 
 class TrendPoint(Answer):

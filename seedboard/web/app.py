@@ -33,6 +33,7 @@ from seedboard.services.flaky import WINDOW, flaky_tests
 from seedboard.services.history import history_and_triage
 from seedboard.services.seeds import known_seeds
 from seedboard.services.trends import trends
+from seedboard.triage.listing import SortKey, sort_key_type
 from seedboard.triage.report import TestTriage
 from seedboard.triage.trends import durations
 from seedboard.web.auth import Access
@@ -57,7 +58,7 @@ from seedboard.web.requests import html_headers, is_api, json_headers, query
 from seedboard.web.static import serve_static
 from seedboard.web.templates import static_directory
 from seedboard.web.to_json import encode_json, error_answer, known_seeds_answer
-from seedboard.web.urls import NO_RANGES, CommitRanges, test_id_in_path
+from seedboard.web.urls import NO_RANGES, CommitRanges, cursor_key, test_id_in_path
 from seedboard.web.views import (
     ClustersView,
     CompareView,
@@ -201,10 +202,11 @@ class Dashboard:
     async def flaky(self, request: Request) -> bytes:
         await self._access.require_reader(request)
         wanted = query(request, FlakyQuery)
+        after = _flaky_page_start(wanted)
         tests = await self._cache.read(
-            flaky_tests, wanted.window, wanted.branch, wanted.limit, weight=_flaky_weight
+            flaky_tests, wanted.window, wanted.branch, weight=_flaky_weight
         )
-        return self.reply(request, FlakyView(tests, wanted, self._ranges))
+        return self.reply(request, FlakyView(tests, wanted, after, self._ranges))
 
     @app.route("/trends", methods=["GET"])
     @app.route("/api/v1/trends", methods=["GET"])
@@ -351,6 +353,19 @@ class DashboardResource(KleinResource):
 def _clusters_weight(clusters: list[Cluster]) -> int:
     """What clusters cost to keep: their tests are most of it."""
     return sum(1 + len(c.tests) for c in clusters)
+
+
+def _flaky_page_start(wanted: FlakyQuery) -> SortKey | None:
+    """The sort key the asked-for page starts after."""
+    if wanted.after is None:
+        return None
+    try:
+        return cursor_key(wanted.after, sort_key_type(wanted.sort))
+    except ValueError:
+        raise bad_request(
+            f"after must be the `after` of a `next` link of this order ({wanted.sort.value}).",
+            field="after",
+        ) from None
 
 
 def _flaky_weight(tests: list[TestTriage]) -> int:

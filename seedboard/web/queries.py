@@ -123,7 +123,9 @@ class FlakyQuery(Query):
         ),
     ] = WINDOW
     branch: Branch = None
-    limit: Limit = FLAKY_LIMIT
+    limit: Annotated[
+        int, Meta(ge=1, le=MAX_LIMIT, description=f"Tests per page, 1 to {MAX_LIMIT}.")
+    ] = FLAKY_LIMIT
     classes: Annotated[
         list[Classification],
         Meta(
@@ -141,6 +143,14 @@ class FlakyQuery(Query):
             "default, puts the most worrying first."
         ),
     ] = FlakySort.RANK
+    after: Annotated[
+        str | None,
+        Meta(
+            description="Where the page starts: the `after` of the previous page's `next` "
+            "link, for the same order. Another order's, or any other text, is refused: "
+            "`bad_request` with field `after`."
+        ),
+    ] = None
 
 
 class TrendsQuery(Query):

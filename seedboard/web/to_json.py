@@ -166,9 +166,18 @@ def group_answer(group: report.FailureGroup) -> FailureGroup:
 
 
 def flaky_page(
-    window: int, branch: str | None, tests: Sequence[report.TestTriage], ranges: CommitRanges
+    window: int,
+    branch: str | None,
+    tests: Sequence[report.TestTriage],
+    next_url: str | None,
+    ranges: CommitRanges,
 ) -> FlakyPage:
-    return FlakyPage(window=window, branch=branch, tests=[triage_answer(t, ranges) for t in tests])
+    return FlakyPage(
+        window=window,
+        branch=branch,
+        tests=[triage_answer(t, ranges) for t in tests],
+        next=next_url,
+    )
 
 
 def trends_answer(trends: trending.Trends) -> Trends:

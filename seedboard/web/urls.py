@@ -3,11 +3,16 @@ filtered and paged lists."""
 
 from __future__ import annotations
 
+import binascii
 import re
+from base64 import urlsafe_b64decode, urlsafe_b64encode
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
+
+import msgspec
 
 from seedboard.db.runs import ReplayFilter, RunFilters
 
@@ -53,6 +58,22 @@ def page_url(
     if cursor is None:
         return None
     return f"{path}?{urlencode([('before', cursor), ('limit', str(limit)), *query])}"
+
+
+def cursor_text(key: tuple[Any, ...]) -> str:
+    """A keyset page's sort key as a short, opaque query argument."""
+    return urlsafe_b64encode(msgspec.json.encode(key)).rstrip(b"=").decode("ascii")
+
+
+def cursor_key(text: str, key_type: Any) -> tuple[Any, ...]:
+    """The sort key ``cursor_text`` wrote, checked against ``key_type``; ``ValueError``
+    for anything else (another order's cursor, or text no cursor ever was)."""
+    try:
+        raw = urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        key: tuple[Any, ...] = msgspec.json.decode(raw, type=key_type)
+    except (binascii.Error, msgspec.DecodeError) as error:
+        raise ValueError(str(error)) from None
+    return key
 
 
 def with_query(path: str, query: Sequence[tuple[str, str]]) -> str:

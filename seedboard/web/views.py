@@ -18,7 +18,8 @@ from seedboard.domain import Result, RunDetail, RunPage, RunSummary, TestHistory
 from seedboard.services.clusters import Cluster
 from seedboard.services.compare import Comparison
 from seedboard.services.flaky import WINDOW
-from seedboard.triage.listing import FlakySort, chosen, console
+from seedboard.triage.classify import Classification
+from seedboard.triage.listing import FlakySort, SortKey, chosen, console, page
 from seedboard.triage.report import TestTriage
 from seedboard.triage.run_results import group_results, select_results
 from seedboard.triage.trends import MAX_DAYS, SPARKLINE, Durations, Trends
@@ -33,7 +34,7 @@ from seedboard.web.queries import (
     RunQuery,
     RunsQuery,
 )
-from seedboard.web.urls import CommitRanges, filter_query, page_url, with_query
+from seedboard.web.urls import CommitRanges, cursor_text, filter_query, page_url, with_query
 
 
 class View(Protocol):
@@ -153,6 +154,8 @@ class FlakyView:
     template: ClassVar[str] = "flaky.html"
     tests: list[TestTriage]
     query: FlakyQuery
+    after: SortKey | None
+    """Where the page starts: ``query.after`` read back."""
     ranges: CommitRanges
 
     def _chosen(self) -> list[TestTriage]:
@@ -160,7 +163,7 @@ class FlakyView:
         return chosen(self.tests, wanted.classes, wanted.q, wanted.sort)
 
     def _arguments(self) -> list[tuple[str, str]]:
-        """The query that asks for this page again, but its order."""
+        """The query that asks for this page again, but its order and where it starts."""
         wanted = self.query
         pairs = [("window", str(wanted.window))] if wanted.window != WINDOW else []
         pairs += [("branch", wanted.branch)] if wanted.branch else []
@@ -168,31 +171,45 @@ class FlakyView:
         pairs += [("q", wanted.q)] if wanted.q else []
         return pairs + ([("limit", str(wanted.limit))] if wanted.limit != FLAKY_LIMIT else [])
 
+    def _ordered(self) -> list[tuple[str, str]]:
+        """The query of the first page of this order."""
+        sort = self.query.sort
+        return self._arguments() + ([] if sort is FlakySort.RANK else [("sort", sort.value)])
+
+    def _next(self, path: str, more_after: SortKey | None) -> str | None:
+        if more_after is None:
+            return None
+        return with_query(path, [*self._ordered(), ("after", cursor_text(more_after))])
+
     def context(self) -> dict[str, Any]:
-        arguments, sort = self._arguments(), self.query.sort
-        by = [] if sort is FlakySort.RANK else [("sort", sort.value)]
+        wanted, arguments = self.query, self._arguments()
+        shown = console(self._chosen(), wanted.classes, wanted.sort, wanted.limit, self.after)
         return {
-            "console": console(self._chosen()),
+            "console": shown,
             "total": len(self.tests),
             "ranges": self.ranges,
             "spark_length": SPARKLINE,
-            "window": self.query.window,
-            "branch": self.query.branch,
-            "classes": self.query.classes,
-            "q": self.query.q,
-            "sort": sort,
+            "window": wanted.window,
+            "branch": wanted.branch,
+            "classes": wanted.classes,
+            "q": wanted.q,
+            "sort": wanted.sort,
             "sorts": {
                 s.value: with_query("/flaky", [*arguments, ("sort", s.value)]) for s in FlakySort
             },
-            "filtered": bool(self.query.classes or self.query.q),
-            "api": with_query("/api/v1/flaky", [*arguments, *by]),
-            "limit": self.query.limit,
+            "filtered": bool(wanted.classes or wanted.q),
+            "broken_asked": Classification.BROKEN in wanted.classes,
+            "api": with_query("/api/v1/flaky", self._ordered()),
+            "first_page": with_query("/flaky", self._ordered()) if self.after else None,
+            "next_page": self._next("/flaky", shown.flaky.more_after),
             "max_window": MAX_WINDOW,
-            "max_limit": MAX_LIMIT,
         }
 
     def answer(self) -> Struct:
-        return to_json.flaky_page(self.query.window, self.query.branch, self._chosen(), self.ranges)
+        wanted = self.query
+        found = page(self._chosen(), wanted.sort, wanted.limit, self.after)
+        next_url = self._next("/api/v1/flaky", found.more_after)
+        return to_json.flaky_page(wanted.window, wanted.branch, found.rows, next_url, self.ranges)
 
 
 @dataclass(frozen=True, slots=True)
