@@ -13,7 +13,7 @@ from seedboard.triage.fingerprint import fingerprint, summary
 
 
 @dataclass(frozen=True, slots=True)
-class FailureGroup:
+class RunFailureGroup:
     """The failures of one run that share a fingerprint: one bug, however many tests."""
 
     fingerprint: str
@@ -29,7 +29,7 @@ class FailureGroup:
 class GroupedResults:
     """A run's failures by group, most results first, and its other results in order."""
 
-    groups: list[FailureGroup]
+    groups: list[RunFailureGroup]
     others: list[Result]
 
     @property
@@ -51,7 +51,7 @@ def group_results(results: Iterable[Result]) -> GroupedResults:
         else:
             others.append(result)
     groups = [
-        FailureGroup(key, summary(found[0].exception_type, found[0].message), tuple(found))
+        RunFailureGroup(key, summary(found[0].exception_type, found[0].message), tuple(found))
         for key, found in by_print.items()
     ]
     groups.sort(key=lambda group: -len(group.results))  # stable: ties keep their order

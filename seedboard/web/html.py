@@ -18,7 +18,7 @@ from markupsafe import Markup, escape
 from seedboard.domain import Outcome, Result, TestRun
 from seedboard.triage.classify import Classification, CommitStats
 from seedboard.triage.report import SeedReport, TestTriage
-from seedboard.triage.run_results import FailureGroup
+from seedboard.triage.run_results import RunFailureGroup
 from seedboard.triage.seed_life import SeedState, describe
 from seedboard.triage.snippets import replay_command
 from seedboard.web.text import (
@@ -171,7 +171,7 @@ def result_rows(results: Sequence[Result], order_seed: int | None, first: int = 
     return Markup("\n".join(rows))
 
 
-def failure_group_rows(groups: Sequence[FailureGroup], order_seed: int | None) -> Markup:
+def failure_group_rows(groups: Sequence[RunFailureGroup], order_seed: int | None) -> Markup:
     """A run page's failure groups as table rows: the group's one line, its first test's
     traceback, its count, and the tests it hit, each with its replay command when it
     has a seed.  A function, like ``result_rows``: one group may hold thousands."""
@@ -182,7 +182,7 @@ def failure_group_rows(groups: Sequence[FailureGroup], order_seed: int | None) -
     return Markup("\n".join(rows))
 
 
-def _group_row(group: FailureGroup, first_index: int, order_seed: int | None) -> str:
+def _group_row(group: RunFailureGroup, first_index: int, order_seed: int | None) -> str:
     """One group's row; its results are numbered on from ``first_index``, as the run
     page numbers every result once, whichever table shows it."""
     first, count = group.first, len(group.results)
