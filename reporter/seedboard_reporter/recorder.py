@@ -90,10 +90,17 @@ class Receipt(NamedTuple):
     where: str
     results: int
     error: str | None = None
+    background: bool = False
+    """Whether the results are still being put where they go, by a process of their own."""
 
     def line(self) -> str:
         if self.error is not None:
             return f"seedboard: warning: this run was not recorded in {self.where}: {self.error}"
+        if self.background:
+            return (
+                f"seedboard: recording run {self.run_id} ({self.results} results) "
+                f"into {self.where} (importing in the background)"
+            )
         return f"seedboard: recorded run {self.run_id} ({self.results} results) in {self.where}"
 
 
