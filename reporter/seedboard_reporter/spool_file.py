@@ -104,7 +104,8 @@ class SpoolFile:
         self._timer.name = "seedboard-spool"
         self._timer.start()
         atexit.register(self.flush)
-        _flush_on_sigterm(self)
+        _OPEN.add(self)
+        _flush_on_sigterm()
 
     def add(self, row: Row) -> None:
         """Append ``row`` (on the test thread: a line into a buffer)."""
@@ -141,6 +142,7 @@ class SpoolFile:
         if fd is not None:
             os.close(fd)
         atexit.unregister(self.flush)
+        _OPEN.discard(self)
 
     def _flush_now_and_then(self) -> None:
         while not self._closed.wait(FLUSH_INTERVAL):
@@ -153,19 +155,23 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-def _flush_on_sigterm(spool: SpoolFile) -> None:
+_OPEN: set[SpoolFile] = set()
+"""The spool files open in this process (``trial --until-failure`` makes one a pass)."""
+
+
+def _flush_and_die(signum: int, frame: FrameType | None) -> None:
+    for spool in list(_OPEN):
+        spool.flush()
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+
+
+def _flush_on_sigterm() -> None:
     """On SIGTERM, flush before dying as SIGTERM would have; a handler that is not the
     default one (the user's, the reactor's) is left alone."""
     with contextlib.suppress(ValueError):  # not the main thread: the timer still flushes
-        if signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
-            return
-
-        def flush_and_die(signum: int, frame: FrameType | None) -> None:
-            spool.flush()
-            signal.signal(signum, signal.SIG_DFL)
-            os.kill(os.getpid(), signum)
-
-        signal.signal(signal.SIGTERM, flush_and_die)
+        if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, _flush_and_die)
 
 
 IMPORTER = "seedboard.spooled"
