@@ -102,6 +102,30 @@ class ServerModeTests(SynchronousTestCase):
         self.assertIsNotNone(run["finished_at"])
         self.assertEqual(self.spooled(), [])
 
+    def test_streams_during_the_run(self) -> None:
+        """The server has results of a run while trial is still running it."""
+        self.start_server()
+        process = sample_run(
+            self.project,
+            2000,
+            SEEDBOARD_URL=self.base,
+            SEEDBOARD_TOKEN=self.token,
+            SEEDBOARD_SAMPLE_PACE="0.002",
+        )
+        self.addCleanup(process.wait, 10)
+        self.addCleanup(process.kill)
+        deadline = time.monotonic() + 60
+        while not any(run["counts"]["total"] for run in self.stored_runs()):
+            self.assertLess(time.monotonic(), deadline, "no result reached the server")
+            time.sleep(0.05)
+        self.assertIsNone(process.poll(), "the run ended before the server had a result")
+        [during] = self.stored_runs()
+        self.assertIsNone(during["finished_at"])
+        output = process.communicate(timeout=120)[0]
+        self.assertRegex(output.splitlines()[-1], r"recorded run .* \(2000 results\)")
+        [after] = self.stored_runs()
+        self.assertEqual(after["counts"]["total"], 2000)
+
     def test_server_down_then_up(self) -> None:
         """With the server down the run costs one warning line; the next run sends both."""
         plain_started = time.monotonic()

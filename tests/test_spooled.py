@@ -227,6 +227,37 @@ class EmbeddedRunTests(ProjectCase):
         self.assertIn(printed - len(rows), (0, 1))
 
 
+class SpoolFileTests(ProjectCase):
+    def test_rows_round_trip(self) -> None:
+        """Rows come back field for field, odd text (newlines, non-ASCII, a lone
+        surrogate) included, each on a line of its own; the finish after them."""
+        facts = run_facts()
+        spool = SpoolFile(spool_path(self.spool, facts.run_id), facts, self.url)
+        odd = row_of(result("pkg.test_odd", Outcome.FAILURE, seed=2**63))._replace(
+            message="line one\nline two \u00e9\u2603 \ud800 ],[", duration=1e-7
+        )
+        rows = [row_of(result("pkg.test_a")), odd]
+        for row in rows:
+            spool.add(row)
+        end = datetime.now(UTC)
+        spool.finish(end)
+        data = spool.path.read_bytes()
+        self.assertEqual(data.count(b"\n"), 4)
+        data.decode("ascii")
+        spooled = read_spool(data)
+        self.assertEqual([tuple(row) for row in spooled.rows], [tuple(row) for row in rows])
+        self.assertEqual(spooled.finished_at, end.isoformat())
+        self.assertEqual(spooled.header["run_id"], facts.run_id)
+        self.assertEqual(spool.path.stat().st_mode & 0o777, 0o600)
+
+    def test_cut_short_line_ends_the_file(self) -> None:
+        """A line half written when the process died is not read, nor anything after."""
+        path = self.write_spool(3, finished=False)
+        whole = path.read_bytes()
+        path.write_bytes(whole + b'["pkg.test_half","succ')
+        self.assertEqual(len(read_spool(path.read_bytes()).rows), 3)
+
+
 class ImportTests(ProjectCase):
     def test_import_is_idempotent(self) -> None:
         """An importer killed mid-way, then run again, stores every result exactly once."""

@@ -27,13 +27,14 @@ import atexit
 import contextlib
 import fcntl
 import json
+import json.encoder
 import os
 import signal
 import subprocess
 import sys
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
@@ -54,9 +55,40 @@ HEADER_FIELDS = ("run_id", "started_at", "cwd", "argv", "order_seed", "run_seed"
 secrets): the importer reads the CI variables from its own, which is trial's own
 when trial starts it."""
 
-_encode = json.JSONEncoder(separators=(",", ":")).encode
-"""ASCII out (``ensure_ascii``' default): a lone surrogate in a test's output is
-escaped like any other character, never a byte sequence UTF-8 cannot decode."""
+
+def _unencodable(value: object) -> object:
+    raise TypeError(f"{type(value).__name__} is not a result's field")
+
+
+def _encoder() -> Callable[[object], str]:
+    """JSON text of a value, compact and ASCII (a lone surrogate in a test's output is
+    escaped like any other character, never bytes UTF-8 cannot decode).
+
+    The C encoder called directly: ``JSONEncoder.encode`` builds one per call, in
+    Python, which costs a row about eight times what encoding it does."""
+    compact = json.JSONEncoder(separators=(",", ":"), default=_unencodable)
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return compact.encode
+    try:
+        chunks = make(
+            None,
+            _unencodable,
+            json.encoder.encode_basestring_ascii,
+            None,
+            ":",
+            ",",
+            False,
+            False,
+            True,
+        )
+    except TypeError:  # another signature: the public way
+        return compact.encode
+    join = "".join
+    return lambda value: join(chunks(value, 0))
+
+
+_encode = _encoder()
 
 
 def spool_path(root: Path, run_id: str) -> Path:
