@@ -63,7 +63,8 @@ def wait_for(case: SynchronousTestCase, what: str, check: Callable[[], bool]) ->
 TRIAL_MODULES = """
 import atexit, json, sys
 from twisted.scripts.trial import run
-watched = {"seedboard.domain", "seedboard.spooled", "seedboard_reporter.uploader", "sqlalchemy"}
+watched = {"seedboard.domain", "seedboard.spooled", "seedboard_reporter.spool", "sqlalchemy"}
+watched.add("seedboard_reporter.uploader")
 atexit.register(lambda: print(json.dumps(sorted(set(watched) & set(sys.modules)))))
 sys.argv[0] = "trial"
 run()

@@ -41,8 +41,11 @@ from types import FrameType
 from typing import Any, NamedTuple
 
 from seedboard_reporter.recorder import Receipt, Row, RunFacts
-from seedboard_reporter.spool import FILE_MODE, make_folder
 
+FILE_MODE = 0o600
+FOLDER_MODE = 0o700
+"""The spools' files and the folders they make: private to their user, whatever the
+umask (here, not in ``spool.py``, which embedded mode does not load)."""
 SUFFIX = ".jsonl"
 FORMAT = 1
 BATCH_SIZE = 1000
@@ -283,6 +286,21 @@ class SpoolRecorder:
             return None
         said = (done.stdout or done.stderr).decode(errors="replace").strip().splitlines()
         return said[-1] if said else f"the importer exited with {done.returncode}"
+
+
+def make_folder(folder: Path) -> None:
+    """Make ``folder`` and its missing parents, each ``FOLDER_MODE`` whatever the umask;
+    folders that exist already are left as they are."""
+    missing: list[Path] = []
+    while not folder.is_dir():
+        missing.append(folder)
+        folder = folder.parent
+    for made in reversed(missing):
+        try:
+            made.mkdir(FOLDER_MODE)
+        except FileExistsError:  # another process made it first, the same way
+            continue
+        os.chmod(made, FOLDER_MODE)  # the umask may have taken bits away
 
 
 class Spooled(NamedTuple):
