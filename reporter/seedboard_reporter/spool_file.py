@@ -36,10 +36,12 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from itertools import repeat
 from pathlib import Path
 from types import FrameType
 from typing import Any, NamedTuple
 
+from seedboard.errors import one_line
 from seedboard_reporter.recorder import Receipt, Row, RunFacts
 
 FILE_MODE = 0o600
@@ -63,18 +65,17 @@ def _unencodable(value: object) -> object:
     raise TypeError(f"{type(value).__name__} is not a result's field")
 
 
-def _encoder() -> Callable[[object], str]:
-    """JSON text of a value, compact and ASCII (a lone surrogate in a test's output is
-    escaped like any other character, never bytes UTF-8 cannot decode).
+def _line_encoder() -> Callable[[list[Any]], str]:
+    """JSON text of each value, compact and ASCII (a lone surrogate in a test's output
+    is escaped like any other character, never bytes UTF-8 cannot decode), one a line.
 
-    The C encoder called directly: ``JSONEncoder.encode`` builds one per call, in
-    Python, which costs a row about eight times what encoding it does."""
+    json's C encoder called directly, over a batch, with no Python frame per row:
+    ``JSONEncoder.encode`` builds an encoder per call, in Python, which costs more
+    than the encoding."""
     compact = json.JSONEncoder(separators=(",", ":"), default=_unencodable)
     make = getattr(json.encoder, "c_make_encoder", None)
-    if make is None:
-        return compact.encode
     try:
-        chunks = make(
+        chunks = make(  # type: ignore[misc]
             None,
             _unencodable,
             json.encoder.encode_basestring_ascii,
@@ -85,13 +86,17 @@ def _encoder() -> Callable[[object], str]:
             False,
             True,
         )
-    except TypeError:  # another signature: the public way
-        return compact.encode
-    join = "".join
-    return lambda value: join(chunks(value, 0))
+    except TypeError:  # none (another Python), or another signature: the public way
+        return lambda values: "".join(f"{compact.encode(value)}\n" for value in values)
+    join, lines = "".join, "\n".join
+    return lambda values: lines(map(join, map(chunks, values, repeat(0)))) + "\n"
 
 
-_encode = _encoder()
+_lines = _line_encoder()
+
+
+def _encode(value: object) -> str:
+    return _lines([value]).removesuffix("\n")
 
 
 def spool_path(root: Path, run_id: str) -> Path:
@@ -130,8 +135,8 @@ class SpoolFile:
             raise
         self._fd: int | None = fd
         self.added = 0
-        self._lines: deque[str] = deque()
-        self._lock = threading.Lock()
+        self._rows: deque[Row] = deque()
+        self._lock = threading.RLock()  # SIGTERM may flush while the main thread does
         self._closed = threading.Event()
         self.error: str | None = None
         """Why the file could not be written, once it could not."""
@@ -144,28 +149,29 @@ class SpoolFile:
 
     def add(self, row: Row) -> None:
         """Append ``row`` (on the test thread: a line into a buffer)."""
-        lines = self._lines
-        lines.append(_encode(row))
+        rows = self._rows
+        rows.append(row)  # encoded as the buffer is written, in one call for all
         self.added += 1
-        if len(lines) >= FLUSH_ROWS:
+        if len(rows) >= FLUSH_ROWS:
             self.flush()
 
-    def flush(self) -> None:
-        """Write what is buffered, as whole lines (any thread, at exit, on SIGTERM)."""
+    def flush(self, last: bytes = b"") -> None:
+        """Write what is buffered, as whole lines, then ``last`` (any thread, at exit,
+        on SIGTERM)."""
         with self._lock:
-            fd, lines = self._fd, self._lines
-            if fd is None or not lines:
+            fd, rows = self._fd, self._rows
+            if fd is None or not (rows or last):
                 return
-            taken = [lines.popleft() for _ in range(len(lines))]
-            taken.append("")
+            taken = [rows.popleft() for _ in range(len(rows))]
             try:
-                _write_all(fd, "\n".join(taken).encode("ascii"))
-            except OSError as error:
-                self.error = self.error or f"cannot write {self.path}: {error.strerror}"
+                text = _lines(taken).encode("ascii") if taken else b""
+                _write_all(fd, text + last)
+            except (OSError, TypeError, ValueError) as error:
+                self.error = self.error or f"cannot write {self.path}: {one_line(error)}"
 
     def finish(self, finished_at: datetime) -> None:
         """The run ended: the finish line goes after every result, then ``close``."""
-        self._lines.append(finish_line(finished_at).decode("ascii").rstrip("\n"))
+        self.flush(finish_line(finished_at))
         self.close()
 
     def close(self) -> None:
