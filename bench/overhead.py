@@ -10,7 +10,13 @@ Each round runs the four in a shuffled order, half a second apart.
 
 Wall time on a shared machine is noisy, so ``--instructions`` also counts the
 instructions trial's own process executes (valgrind, child processes such as
-the writer not counted), which the machine's load does not change.
+embedded mode's importer not counted), which the machine's load does not change.
+
+Embedded mode's import runs after trial exits; each run waits for it to end
+before the next run starts, so it is charged to no run (its time is shown apart).
+
+``measure_real_suite`` times a real suite the same way, text against seedboard
+embedded: Twisted's own ``REAL_SUITE``.
 """
 
 from __future__ import annotations
@@ -53,9 +59,21 @@ def _runs(work: Path, tests: int, url: str, token: str) -> tuple[Path, dict[str,
 
 
 SETTLE = 0.5
-"""Seconds between timed runs: what a run leaves behind (embedded mode's writer
-closing its database, the server's checkpoint a quarter second after a batch) is
-done before the next run starts, rather than charged to it."""
+"""Seconds between timed runs: what a run leaves behind (the server's checkpoint a
+quarter second after a batch) is done before the next run starts, rather than
+charged to it."""
+REAL_SUITE = ("twisted.test.test_defer", "twisted.test.test_task", "twisted.trial.test")
+"""Twisted's own tests (about 1,000, some slow): the real suite of the issue's target."""
+
+
+def wait_for_imports(project: Path) -> float:
+    """Wait until embedded mode's importer has taken every spool file in ``project``;
+    how long that took."""
+    started = time.perf_counter()
+    spool = project / ".seedboard" / "spool"
+    while any(spool.glob("*.jsonl")):
+        time.sleep(0.01)
+    return time.perf_counter() - started
 
 
 def _round_order(names: list[str], round_number: int) -> list[str]:
@@ -74,33 +92,78 @@ def _rounds(
     db = work / "server.db"
     server, url = start_server(db, work)
     project, runs = _runs(work, tests, url, new_token(db))
-    found: dict[str, list[T]] = {name: [] for name in runs}
     try:
-        for i in range(repeat + 1):
-            for name in _round_order(list(runs), i):
-                args, env = runs[name]
-                answer = run(args, project, env)
-                if i:
-                    found[name].append(answer)
-                time.sleep(SETTLE)
+        return _interleaved(project, runs, repeat, run)
     finally:
         server.terminate()
         server.wait()
+
+
+IMPORT = "embedded import after exit"
+
+
+def _interleaved(
+    project: Path,
+    runs: dict[str, Run],
+    repeat: int,
+    run: Callable[[list[str], Path, dict[str, str]], T],
+) -> dict[str, list[T]]:
+    found: dict[str, list[T]] = {name: [] for name in runs}
+    imports: list[float] = []
+    for i in range(repeat + 1):
+        for name in _round_order(list(runs), i):
+            args, env = runs[name]
+            answer = run(args, project, env)
+            imported = wait_for_imports(project)
+            if i:
+                found[name].append(answer)
+                if name == "embedded":
+                    imports.append(imported)
+            time.sleep(SETTLE)
+    if imports and all(isinstance(x, float) for x in found["embedded"]):
+        found[IMPORT] = imports  # type: ignore[assignment]
     return found
+
+
+def measure_real_suite(work: Path, repeat: int) -> dict[str, object]:
+    """trial --reporter=seedboard (embedded) ÷ --reporter=text on ``REAL_SUITE``."""
+    trial = str(BIN / "trial")
+    base = environment()
+    base.pop("PYTHONDONTWRITEBYTECODE", None)
+    runs: dict[str, Run] = {
+        "text": (["--reporter=text", *REAL_SUITE], base),
+        "embedded": (
+            ["--reporter=seedboard", *REAL_SUITE],
+            {**base, DB_ENV: str(work / "real.db")},
+        ),
+    }
+    times = _interleaved(work, runs, repeat, lambda args, cwd, env: timed([trial, *args], cwd, env))
+    return _ratios(times)
 
 
 def measure(work: Path, tests: int, repeat: int) -> dict[str, object]:
     """trial --reporter=seedboard ÷ trial --reporter=text, on a generated suite."""
     trial = str(BIN / "trial")
     times = _rounds(work, tests, repeat, lambda args, cwd, env: timed([trial, *args], cwd, env))
-    text = statistics.median(times["text"])
-    verbose = statistics.median(times["verbose"])
+    return _ratios(times)
+
+
+def _ratios(times: dict[str, list[float]]) -> dict[str, object]:
+    """Each run's median and spread, and its median ÷ text's (and ÷ verbose's, if timed).
+
+    The ratio of medians, and the median of each round's own ratio (runs of one round
+    are seconds apart, so the machine's load moves both alike)."""
+    text = times["text"]
+    verbose = times.get("verbose", text)
     return {
         name: {
             "median_s": median_spread(samples)[0],
             "spread_s": median_spread(samples)[1],
-            "ratio_to_text": statistics.median(samples) / text,
-            "ratio_to_verbose": statistics.median(samples) / verbose,
+            "ratio_to_text": statistics.median(samples) / statistics.median(text),
+            "ratio_to_verbose": statistics.median(samples) / statistics.median(verbose),
+            "round_ratio_to_text": statistics.median(
+                a / b for a, b in zip(samples, text, strict=True)
+            ),
         }
         for name, samples in times.items()
     }
@@ -194,15 +257,22 @@ def print_instructions(counts: dict[str, int]) -> None:
         )
 
 
-def print_rows(overhead: dict[str, dict[str, float]]) -> None:
-    print(f"{'reporter overhead':<28}{'median':>10}{'spread':>10}{'÷ text':>10}{'÷ verbose':>11}")
+def print_rows(overhead: dict[str, dict[str, float]], title: str = "reporter overhead") -> None:
+    print(
+        f"{title:<36}{'median':>10}{'spread':>10}{'÷ text':>10}{'÷ verbose':>11}"
+        f"{'round ÷ text':>14}"
+    )
     for name, row in overhead.items():
-        reporter = _reporter(name)
+        label = name if name == IMPORT else f"trial --reporter={_reporter(name)}"
         print(
-            f"  trial --reporter={reporter:<18}"
+            f"  {label:<34}"
             f"{row['median_s']:>8.2f} s{row['spread_s']:>8.2f} s{row['ratio_to_text']:>10.3f}"
-            f"{row['ratio_to_verbose']:>11.3f}"
+            f"{row['ratio_to_verbose']:>11.3f}{row['round_ratio_to_text']:>14.3f}"
         )
+
+
+def print_real_suite(overhead: dict[str, dict[str, float]]) -> None:
+    print_rows(overhead, f"real suite ({' '.join(REAL_SUITE)})")
 
 
 def main() -> None:
@@ -219,6 +289,11 @@ def main() -> None:
         help="also split each run's wall time at trial's first and last test and done()",
     )
     parser.add_argument(
+        "--real-suite",
+        action="store_true",
+        help=f"also time the real suite ({', '.join(REAL_SUITE)}), text against embedded",
+    )
+    parser.add_argument(
         "--instructions",
         action="store_true",
         help="also count trial's own instructions under valgrind (one run each, slow)",
@@ -232,6 +307,10 @@ def main() -> None:
             phased_work = Path(folder) / "phased"
             phased_work.mkdir()
             print_phases(time_phases(phased_work, args.tests, args.repeat))
+        if args.real_suite:
+            real_work = Path(folder) / "real"
+            real_work.mkdir()
+            print_real_suite(measure_real_suite(real_work, args.repeat))  # type: ignore[arg-type]
         if args.instructions:
             counted_work.mkdir()
             print_instructions(count_instructions(counted_work, args.tests))

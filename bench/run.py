@@ -21,7 +21,9 @@ import json
 import os
 import platform
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import ingest
 import overhead
@@ -81,6 +83,8 @@ def main() -> None:
         work = Path(folder)
         if "overhead" in parts:
             figures["reporter_overhead"] = overhead.measure(work, args.tests, args.repeat)
+            (work / "real").mkdir()
+            figures["real_suite"] = overhead.measure_real_suite(work / "real", args.repeat)
         if "validation" in parts:
             figures["validation"] = validation.measure(args.repeat)
         if "ingest" in parts:
@@ -96,18 +100,21 @@ def main() -> None:
                 work, args.page_requests, scales, args.history_cache, args.postgres
             )
     RESULTS.write_text(json.dumps(figures, indent=2) + "\n")
-    printers = {
-        "overhead": ("reporter_overhead", overhead.print_rows),
-        "validation": ("validation", validation.print_rows),
-        "ingest": ("ingest", ingest.print_rows),
-        "peer": ("peer", peer.print_rows),
-        "pages": ("pages", pages.print_rows),
+    printers: dict[str, list[tuple[str, Callable[[Any], None]]]] = {
+        "overhead": [
+            ("reporter_overhead", overhead.print_rows),
+            ("real_suite", overhead.print_real_suite),
+        ],
+        "validation": [("validation", validation.print_rows)],
+        "ingest": [("ingest", ingest.print_rows)],
+        "peer": [("peer", peer.print_rows)],
+        "pages": [("pages", pages.print_rows)],
     }
     for number, part in enumerate(parts):
-        if number:
-            print()
-        key, print_rows = printers[part]
-        print_rows(figures[key])
+        for shown, (key, print_rows) in enumerate(printers[part]):
+            if number or shown:
+                print()
+            print_rows(figures[key])
 
 
 if __name__ == "__main__":

@@ -223,6 +223,23 @@ def build_parser() -> argparse.ArgumentParser:
         f"${URL_ENV}; the token is read from ${TOKEN_ENV})",
     )
 
+    imports = verbs.add_parser(
+        "import",
+        help="put the runs waiting in the spool into the database now (commands that read do it)",
+    )
+    imports.add_argument(
+        "--wait",
+        action="store_true",
+        help="wait for runs still going to end, and import them too",
+    )
+    imports.add_argument(
+        "--spool",
+        type=Path,
+        default=None,
+        help=f"the spool folder (default: ${SPOOL_ENV}, else ./{DEFAULT_SPOOL})",
+    )
+    _database_option(imports)
+
     upload = verbs.add_parser(
         "upload", help="send what the reporter left in its spool (server down, run killed)"
     )
@@ -269,6 +286,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.verb == "upload":
         return _upload(args.url, args.spool or spool_root(os.environ, Path.cwd()))
     url = database_url(args.db, Path.cwd())
+    if args.verb == "import":
+        return _import(url, args.spool or spool_root(os.environ, Path.cwd()), args.wait)
+    if args.verb in READERS:
+        _import_spooled(url, spool_root(os.environ, Path.cwd()))
     if args.verb == "bisect":
         return _bisect(args, url)
     if args.verb == "replay":
@@ -282,6 +303,36 @@ def _run(args: argparse.Namespace) -> int:
     if args.verb == "token":
         return _token_command(url, args)
     return _upgrade(url)
+
+
+READERS = frozenset({"serve", "replay", "bisect", "runs", "prune", "db"})
+"""The commands that read runs from the database: each imports the spool first."""
+
+
+def _import_spooled(url: str, root: Path, wait: bool = False) -> bool:
+    """Put the runs in the spool for ``url`` into it (``seedboard.spooled``), so that no
+    ended run is missed; say what could not be, and return whether all could."""
+    from seedboard.spooled import import_pending
+
+    _, problems = import_pending(root, url, wait)
+    for problem in problems:
+        print(f"seedboard: {problem}", file=sys.stderr)
+    return not problems
+
+
+def _import(url: str, root: Path, wait: bool) -> int:
+    """``seedboard import``: the spool into the database now; 1 if something stays."""
+    from seedboard.spooled import import_pending
+
+    imported, problems = import_pending(root, url, wait)
+    for done in imported:
+        state = "" if done.finished else ", unfinished: its trial was killed"
+        print(f"seedboard: imported run {done.run_id} ({done.results} results{state})")
+    for problem in problems:
+        print(f"seedboard: {problem}", file=sys.stderr)
+    if not imported and not problems:
+        print(f"seedboard: nothing to import for {describe_url(url)} in {root}")
+    return 1 if problems else 0
 
 
 def _serve(args: argparse.Namespace, url: str) -> int:

@@ -30,6 +30,7 @@ from seedboard.settings import (
     RUN_ID_ENV,
     RUN_SEED_ENV,
     SEED_ENV,
+    WAIT_ENV,
     describe_url,
 )
 from seedboard.triage.replays import Original, Tried, Try, Verdict, judge_try, short
@@ -136,7 +137,8 @@ def replay(
 ) -> Verdict:
     """Run ``pair`` ``times`` times as recorded replays and judge each try from its record."""
     forced = {k: v for k, v in environ.items() if k != RUN_SEED_ENV}
-    forced.update({SEED_ENV: str(pair.seed), REPLAY_ENV: "1"})
+    # WAIT: each replay is read back from the database as soon as trial exits.
+    forced.update({SEED_ENV: str(pair.seed), REPLAY_ENV: "1", WAIT_ENV: "1"})
     tries: list[Tried] = []
     commit: str | None = None
     for _ in range(times):

@@ -25,7 +25,10 @@ FLUSH_ENV = "SEEDBOARD_FLUSH_TIMEOUT"
 DEFAULT_FLUSH_TIMEOUT = 5.0
 """How long a run may wait at its end for a server that has been answering."""
 SPOOL_ENV = "SEEDBOARD_SPOOL"
-"""Where requests wait until the server has acknowledged them."""
+"""Where requests wait until the server has acknowledged them, and embedded mode's
+runs until they are imported into the database."""
+WAIT_ENV = "SEEDBOARD_WAIT"
+"""Set to 1 to make trial wait, at its end, until its run is imported into the database."""
 DEFAULT_SPOOL = Path(".seedboard") / "spool"
 
 SEED_ENV = "SEEDBOARD_SEED"

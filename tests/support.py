@@ -27,6 +27,7 @@ from seedboard.db.engine import Database, open_database
 from seedboard.db.migrate import ensure_schema
 from seedboard.domain import Outcome, Result, RunStart
 from seedboard.services.results import add_results
+from seedboard.settings import WAIT_ENV
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -191,8 +192,13 @@ def result(
 
 
 def environment(**overrides: str) -> dict[str, str]:
-    """os.environ for a subprocess, minus anything seedboard reads, plus overrides."""
+    """os.environ for a subprocess, minus anything seedboard reads, plus overrides.
+
+    ``SEEDBOARD_WAIT=1`` unless overridden: a test that reads the database right after
+    trial exits needs the run imported by then (tests/test_spooled.py drops it to
+    test the background import)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SEEDBOARD_")}
+    env[WAIT_ENV] = "1"
     env.update(overrides)
     return env
 

@@ -88,6 +88,14 @@ def spooled_requests(project: Path) -> list[Path]:
     return sorted((project / ".seedboard" / "spool").glob("*/*.json"))
 
 
+def spooled_lines(project: Path) -> dict[str, list[bytes]]:
+    """Embedded mode's spool files, by run id: their whole lines."""
+    return {
+        path.stem: path.read_bytes().split(b"\n")[:-1]
+        for path in (project / ".seedboard" / "spool").glob("*.jsonl")
+    }
+
+
 class FaultCase(SynchronousTestCase):
     """A copy of the sample projects, a server database with a token, and a server on a port."""
 
@@ -175,12 +183,9 @@ class ReporterCrashTests(FaultCase):
         self.addCleanup(process.wait, 10)
         self.addCleanup(process.kill)
         self.wait_for("the run to keep some results", is_done)
-        helpers = _children(process.pid)
         process.kill()
         process.wait(10)
         self.assertEqual(process.returncode, -9)
-        # Embedded mode's writer outlives trial on purpose: it writes what it was handed.
-        self.wait_for("the writer to finish", lambda: not any(map(_alive, helpers)))
 
     def run_page(self, db: Path, run_id: str) -> str:
         """The run's page, from a dashboard over ``db``."""
@@ -196,20 +201,24 @@ class ReporterCrashTests(FaultCase):
         return page.decode("utf-8")
 
     def test_embedded(self) -> None:
-        """Killed mid-way in embedded mode, the results it wrote stay, the run shows as
-        unfinished, and the next run is recorded whole."""
+        """Killed mid-way in embedded mode, the results it flushed to its spool file are
+        imported by the next command that reads (here ``seedboard import``), the run shows
+        as unfinished, and the next run is recorded whole."""
         local = self.project / "local.db"
 
         def some_results() -> bool:
-            return local.exists() and any(run.results for run in _quiet_runs(local).values())
+            return any(len(lines) > 1 for lines in spooled_lines(self.project).values())
 
         self.killed_run(some_results, SEEDBOARD_DB=str(local), SEEDBOARD_URL="")
+        [(run_id, lines)] = spooled_lines(self.project).items()
+        flushed = len(lines) - 1  # the header, then a line per result, each whole
+        imported = self.seedboard("import", "--db", str(local))
+        self.assertEqual(imported.returncode, 0, imported.stderr)
+        self.assertIn(f"imported run {run_id} ({flushed} results, unfinished", imported.stdout)
+        self.assertEqual(spooled_lines(self.project), {})
         self.assertEqual(integrity(local), "ok")
-        [(run_id, killed)] = stored_runs(local).items()
-        self.assertFalse(killed.finished)
-        self.assertGreater(killed.results, 0)
-        self.assertEqual(killed.results, killed.distinct_tests)
-        self.assertEqual(killed.counted, killed.results)
+        killed = stored_runs(local)[run_id]
+        self.assertEqual(killed, StoredRun(flushed, flushed, flushed, finished=False))
         self.assertIn(UNFINISHED, self.run_page(local, run_id))
 
         done = trial(self.project, "--reporter=seedboard", "manypkg", SEEDBOARD_DB=str(local))
@@ -319,22 +328,3 @@ class LoadTests(FaultCase):
             f"faults: {reporters} reporters x {tests} results stored, {len(poller.statuses)} "
             f"page requests meanwhile, all 200, slowest {poller.slowest:.2f} s"
         )
-
-
-def _children(pid: int) -> list[int]:
-    """The processes ``pid`` started, from any of its threads (Linux's /proc lists each
-    thread's children apart: the reporter starts its writer from a thread of its own)."""
-    return [
-        int(child)
-        for listed in Path(f"/proc/{pid}/task").glob("*/children")
-        for child in listed.read_text().split()
-    ]
-
-
-def _alive(pid: int) -> bool:
-    """Whether ``pid`` still runs: a zombie waiting for a parent to reap it does not."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"

@@ -8,7 +8,6 @@ from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase, TestDecorator, Todo
 
 from seedboard.domain import Outcome, Result
-from seedboard_reporter.embedded import result_of
 from seedboard_reporter.recorder import Row
 from seedboard_reporter.records import (
     ERROR,
@@ -28,6 +27,11 @@ from seedboard_reporter.trial_private import original_test
 from tests import seeded_cases
 
 HERE = Path(__file__).resolve().parent
+
+
+def result_of(row: Row) -> Result:
+    """The row as a record, field by field by name."""
+    return Result(**{**row._asdict(), "outcome": Outcome(row.outcome)})
 
 
 class Classic(SynchronousTestCase):

@@ -20,8 +20,8 @@ from tests.contract import fetch, fetch_json
 from tests.support import BIN, REPO, environment, sample_run, seedboard_command, start_server
 from tests.test_ingest import run_body
 from tests.test_ingest_api import RUN, UNKNOWN, bad_requests
+from tests.test_spooled import trial_with_module_probe
 from tests.test_trial_runs import normalized, summary_counts, trial
-from tests.test_writer import trial_with_module_probe
 
 SAMPLES = REPO / "tests" / "samples"
 
@@ -83,9 +83,9 @@ class ServerModeTests(SynchronousTestCase):
         self.assertIsNotNone(run["finished_at"])
         self.assertEqual(self.spooled(), [])
 
-    def test_sent_by_the_writer_process(self) -> None:
-        """A real trial run reaches the server whole while trial's own process never loads
-        the uploader: the writer process encodes, spools and sends."""
+    def test_sent_without_sqlalchemy(self) -> None:
+        """A real trial run reaches the server whole, sent by a thread of trial's own
+        process that never loads SQLAlchemy: the standard library's HTTP only."""
         self.start_server()
         done, loaded = trial_with_module_probe(
             self.project,
@@ -95,11 +95,36 @@ class ServerModeTests(SynchronousTestCase):
             SEEDBOARD_TOKEN=self.token,
         )
         self.assertRegex(done.stdout.splitlines()[-1], r"recorded run .* \(11 results\)")
-        self.assertEqual(loaded, [])
+        self.assertNotIn("sqlalchemy", loaded)
+        self.assertNotIn("seedboard.spooled", loaded)
         [run] = self.stored_runs()
         self.assertEqual(run["counts"]["total"], 11)
         self.assertIsNotNone(run["finished_at"])
         self.assertEqual(self.spooled(), [])
+
+    def test_streams_during_the_run(self) -> None:
+        """The server has results of a run while trial is still running it."""
+        self.start_server()
+        process = sample_run(
+            self.project,
+            2000,
+            SEEDBOARD_URL=self.base,
+            SEEDBOARD_TOKEN=self.token,
+            SEEDBOARD_SAMPLE_PACE="0.002",
+        )
+        self.addCleanup(process.wait, 10)
+        self.addCleanup(process.kill)
+        deadline = time.monotonic() + 60
+        while not any(run["counts"]["total"] for run in self.stored_runs()):
+            self.assertLess(time.monotonic(), deadline, "no result reached the server")
+            time.sleep(0.05)
+        self.assertIsNone(process.poll(), "the run ended before the server had a result")
+        [during] = self.stored_runs()
+        self.assertIsNone(during["finished_at"])
+        output = process.communicate(timeout=120)[0]
+        self.assertRegex(output.splitlines()[-1], r"recorded run .* \(2000 results\)")
+        [after] = self.stored_runs()
+        self.assertEqual(after["counts"]["total"], 2000)
 
     def test_server_down_then_up(self) -> None:
         """With the server down the run costs one warning line; the next run sends both."""

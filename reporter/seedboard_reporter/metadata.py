@@ -2,7 +2,9 @@
 
 Branch, commit and build URL come from ``SEEDBOARD_BRANCH``/``_COMMIT``/
 ``_BUILD_URL`` first, then the variables of the common CI systems, then git.
-Worked out in the writer process, from the ``RunFacts`` the reporter sends.
+Worked out off the tests' path: by embedded mode's importer (``seedboard.spooled``),
+from the spool file's header and the environment trial gave it; in server mode on
+the recorder's thread, from the ``RunFacts`` the reporter keeps.
 """
 
 from __future__ import annotations

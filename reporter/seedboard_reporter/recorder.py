@@ -54,7 +54,8 @@ class RunFacts(NamedTuple):
     """What the reporter knows as a run starts.
 
     The run's record (host, versions, branch and commit, which asks git) is made
-    from these where the run is recorded: in the writer process, not in trial's.
+    from these off the tests' path: on the recorder's thread (server mode) or by the
+    importer (embedded mode, from the spool file's header).
     """
 
     run_id: str
@@ -66,7 +67,7 @@ class RunFacts(NamedTuple):
     run_seed: int | None
 
     def start(self) -> RunStart:
-        from seedboard_reporter.metadata import run_start  # the writer's side: git, platform
+        from seedboard_reporter.metadata import run_start  # off the tests' path: git, platform
 
         return run_start(**self._asdict())
 
@@ -90,10 +91,17 @@ class Receipt(NamedTuple):
     where: str
     results: int
     error: str | None = None
+    background: bool = False
+    """Whether the results are still being put where they go, by a process of their own."""
 
     def line(self) -> str:
         if self.error is not None:
             return f"seedboard: warning: this run was not recorded in {self.where}: {self.error}"
+        if self.background:
+            return (
+                f"seedboard: recording run {self.run_id} ({self.results} results) "
+                f"into {self.where} (importing in the background)"
+            )
         return f"seedboard: recorded run {self.run_id} ({self.results} results) in {self.where}"
 
 

@@ -25,6 +25,7 @@ from seedboard.settings import (
     RUN_SEED_ENV,
     TOKEN_ENV,
     URL_ENV,
+    WAIT_ENV,
     database_url_from,
     describe_url,
     is_run_id,
@@ -46,6 +47,7 @@ from seedboard_reporter.records import (
     reason_of,
     test_id,
 )
+from seedboard_reporter.spool_file import SpoolRecorder
 from seedboard_reporter.trial_private import (
     DRY_RUN,
     JOBS,
@@ -56,17 +58,18 @@ from seedboard_reporter.trial_private import (
     original_test,
     trial_options,
 )
-from seedboard_reporter.writer import DatabaseSpec, ServerSpec, Spec, WriterProcess, open_target
 
 _NO_PROBLEM = Problem()
 
 
-def open_writer(spec: Spec) -> Target:
-    """The writer process for ``spec``; where none can be started, the target itself."""
-    try:
-        return WriterProcess(spec)
-    except OSError:  # no process can be started here: record from this one
-        return open_target(spec)
+def open_server_target(
+    url: str, token: str | None, spool: Path, run_id: str, timeout: float
+) -> Target:
+    """The server at ``url`` as a target (on the recorder's thread: urllib, JSON)."""
+    from seedboard_reporter.spool import RunSpool
+    from seedboard_reporter.uploader import Courier, Sender, ServerTarget
+
+    return ServerTarget(Courier(Sender(url, token)), RunSpool(spool, run_id), timeout)
 
 
 def order_seed(options: Mapping[str, object] | None) -> int | None:
@@ -82,6 +85,11 @@ def flush_timeout(environ: Mapping[str, str]) -> float:
     except ValueError:
         return DEFAULT_FLUSH_TIMEOUT
     return value if value >= 0 else DEFAULT_FLUSH_TIMEOUT
+
+
+def waits(environ: Mapping[str, str]) -> bool:
+    """``SEEDBOARD_WAIT=1``: wait for the database import before trial exits."""
+    return environ.get(WAIT_ENV, "").strip().lower() in {"1", "true", "yes"}
 
 
 def governing_run_seed(
@@ -118,21 +126,22 @@ def open_recorder(
     argv: list[str],
     options: Mapping[str, object] | None,
     run_seed: int | None = None,
-) -> Recorder:
-    """A recorder for this run: to ``SEEDBOARD_URL`` if set, else into the database."""
+) -> Recorder | SpoolRecorder:
+    """A recorder for this run: to ``SEEDBOARD_URL`` if set, else into the database
+    (through a spool file, imported once the run ends)."""
     run_id = chosen_run_id(environ)
     facts = RunFacts(
         run_id, datetime.now(UTC), dict(environ), cwd, list(argv), order_seed(options), run_seed
     )
     server = environ.get(URL_ENV, "").strip()
-    spec: Spec
-    if server:
-        spec = ServerSpec(
-            server, environ.get(TOKEN_ENV), spool_root(environ, cwd), run_id, flush_timeout(environ)
-        )
-    else:
-        spec = DatabaseSpec(database_url_from(environ, cwd))
-    return Recorder(partial(open_writer, spec), facts, describe_url(spec.url))
+    spool = spool_root(environ, cwd)
+    if not server:
+        url = database_url_from(environ, cwd)
+        return SpoolRecorder(spool, facts, url, describe_url(url), waits(environ))
+    target = partial(
+        open_server_target, server, environ.get(TOKEN_ENV), spool, run_id, flush_timeout(environ)
+    )
+    return Recorder(target, facts, describe_url(server))
 
 
 def _worker_logs(options: Mapping[str, object] | None, cwd: Path) -> WorkerLogs | None:

@@ -20,10 +20,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from seedboard_reporter.spool_file import FILE_MODE, make_folder
+
 _LOCK = ".lock"
 _CLAIM_TRIES = 5
-FILE_MODE = 0o600
-FOLDER_MODE = 0o700
 
 
 @dataclass(frozen=True)
@@ -149,21 +149,6 @@ def _mtime(folder: Path) -> float | None:
     except FileNotFoundError:
         return None
     return found.st_mtime if stat.S_ISDIR(found.st_mode) else None
-
-
-def make_folder(folder: Path) -> None:
-    """Make ``folder`` and its missing parents, each ``FOLDER_MODE`` whatever the umask;
-    folders that exist already are left as they are."""
-    missing: list[Path] = []
-    while not folder.is_dir():
-        missing.append(folder)
-        folder = folder.parent
-    for made in reversed(missing):
-        try:
-            made.mkdir(FOLDER_MODE)
-        except FileExistsError:  # another process made it first, the same way
-            continue
-        os.chmod(made, FOLDER_MODE)  # the umask may have taken bits away
 
 
 def _open_private(file: Path, flags: int) -> int:

@@ -1,10 +1,10 @@
 """Sending spooled requests to a seedboard server with the standard library.
 
-Runs in the writer process (or, where no process can be started, on the
-recorder's thread).  A failure that may pass (no connection, a
-timeout, 429, 5xx) is retried with exponential backoff, honouring
-``Retry-After``; a refusal that retrying cannot fix (a bad token, a 400) stops
-sending, is reported once, and leaves the run in the spool.
+Runs on the recorder's and the courier's threads, in trial's process (standard
+library only: no process of its own competes with the tests).  A failure that
+may pass (no connection, a timeout, 429, 5xx) is retried with exponential backoff,
+honouring ``Retry-After``; a refusal that retrying cannot fix (a bad token, a 400)
+stops sending, is reported once, and leaves the run in the spool.
 """
 
 from __future__ import annotations

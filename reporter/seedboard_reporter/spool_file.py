@@ -1,0 +1,350 @@
+"""Embedded mode's spool file: a run's results appended to a local file as the tests run.
+
+During the tests trial's process only turns each result into one compact line
+and appends it to a buffer; the buffer goes to the file every ``FLUSH_ROWS``
+results, every ``FLUSH_INTERVAL`` seconds (a small thread, for a test that
+runs long), at exit and on SIGTERM.  A killed run keeps what it flushed.  Once
+the run ends, an importer (``seedboard.spooled``) puts the file into the
+database through the store and deletes it; the database, SQLAlchemy and git are
+never touched by trial's process.
+
+The file is UTF-8 JSON, one value a line, in ``<spool>/<run id>.jsonl``:
+
+* the header, an object: the run's id and what the reporter knew at its start
+  (``HEADER_FIELDS``), the database to import into, the batch size;
+* one array per result, ``Row``'s fields in order;
+* once the run ended, ``{"finished_at": ...}``.
+
+The process writing a spool holds an exclusive ``flock`` on it until the run
+ends, and so does an importer: an importer never takes a live run's file, and two
+importers never store one file at the same time.  The file is 0600 (it holds
+failure text and the database's URL), its folder 0700.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import fcntl
+import json
+import json.encoder
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from itertools import repeat
+from pathlib import Path
+from types import FrameType
+from typing import Any, NamedTuple
+
+from seedboard.errors import one_line
+from seedboard_reporter.recorder import Receipt, Row, RunFacts
+
+FILE_MODE = 0o600
+FOLDER_MODE = 0o700
+"""The spools' files and the folders they make: private to their user, whatever the
+umask (here, not in ``spool.py``, which embedded mode does not load)."""
+SUFFIX = ".jsonl"
+FORMAT = 1
+BATCH_SIZE = 1000
+"""Results per stored batch: the importer's transaction, and the unit that makes an
+import idempotent (batch ``n`` is results ``n * BATCH_SIZE`` onwards)."""
+FLUSH_ROWS = 500
+FLUSH_INTERVAL = 0.5
+HEADER_FIELDS = ("run_id", "started_at", "cwd", "argv", "order_seed", "run_seed")
+"""``RunFacts``' fields kept in the header.  Not the environment (it may hold
+secrets): the importer reads the CI variables from its own, which is trial's own
+when trial starts it."""
+
+
+def _unencodable(value: object) -> object:
+    raise TypeError(f"{type(value).__name__} is not a result's field")
+
+
+def _line_encoder() -> Callable[[list[Any]], str]:
+    """JSON text of each value, compact and ASCII (a lone surrogate in a test's output
+    is escaped like any other character, never bytes UTF-8 cannot decode), one a line.
+
+    json's C encoder called directly, over a batch, with no Python frame per row:
+    ``JSONEncoder.encode`` builds an encoder per call, in Python, which costs more
+    than the encoding."""
+    compact = json.JSONEncoder(separators=(",", ":"), default=_unencodable)
+    make = getattr(json.encoder, "c_make_encoder", None)
+    try:
+        chunks = make(  # type: ignore[misc]
+            None,
+            _unencodable,
+            json.encoder.encode_basestring_ascii,
+            None,
+            ":",
+            ",",
+            False,
+            False,
+            True,
+        )
+    except TypeError:  # none (another Python), or another signature: the public way
+        return lambda values: "".join(f"{compact.encode(value)}\n" for value in values)
+    join, lines = "".join, "\n".join
+    return lambda values: lines(map(join, map(chunks, values, repeat(0)))) + "\n"
+
+
+_lines = _line_encoder()
+
+
+def _encode(value: object) -> str:
+    return _lines([value]).removesuffix("\n")
+
+
+def spool_path(root: Path, run_id: str) -> Path:
+    return root / f"{run_id}{SUFFIX}"
+
+
+def header_line(facts: RunFacts, database: str) -> bytes:
+    header: dict[str, Any] = {
+        "format": FORMAT,
+        "database": database,
+        "batch_size": BATCH_SIZE,
+        **{name: getattr(facts, name) for name in HEADER_FIELDS},
+    }
+    header["started_at"] = facts.started_at.isoformat()
+    header["cwd"] = str(facts.cwd)
+    return (_encode(header) + "\n").encode("ascii")
+
+
+def finish_line(finished_at: datetime) -> bytes:
+    return (_encode({"finished_at": finished_at.isoformat()}) + "\n").encode("ascii")
+
+
+class SpoolFile:
+    """One run's spool file, open for appending, locked until ``close``."""
+
+    def __init__(self, path: Path, facts: RunFacts, database: str) -> None:
+        make_folder(path.parent)
+        self.path = path
+        # O_EXCL: a run id given twice must not mix two runs in one file.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, FILE_MODE)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            os.write(fd, header_line(facts, database))
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd: int | None = fd
+        self.added = 0
+        self._rows: deque[Row] = deque()
+        self._lock = threading.RLock()  # SIGTERM may flush while the main thread does
+        self._closed = threading.Event()
+        self.error: str | None = None
+        """Why the file could not be written, once it could not."""
+        self._timer = threading.Thread(target=self._flush_now_and_then, daemon=True)
+        self._timer.name = "seedboard-spool"
+        self._timer.start()
+        atexit.register(self.flush)
+        _OPEN.add(self)
+        _flush_on_sigterm()
+
+    def add(self, row: Row) -> None:
+        """Append ``row`` (on the test thread: a line into a buffer)."""
+        rows = self._rows
+        rows.append(row)  # encoded as the buffer is written, in one call for all
+        self.added += 1
+        if len(rows) >= FLUSH_ROWS:
+            self.flush()
+
+    def flush(self, last: bytes = b"") -> None:
+        """Write what is buffered, as whole lines, then ``last`` (any thread, at exit,
+        on SIGTERM)."""
+        with self._lock:
+            fd, rows = self._fd, self._rows
+            if fd is None or not (rows or last):
+                return
+            taken = [rows.popleft() for _ in range(len(rows))]
+            try:
+                text = _lines(taken).encode("ascii") if taken else b""
+                _write_all(fd, text + last)
+            except (OSError, TypeError, ValueError) as error:
+                self.error = self.error or f"cannot write {self.path}: {one_line(error)}"
+
+    def finish(self, finished_at: datetime) -> None:
+        """The run ended: the finish line goes after every result, then ``close``."""
+        self.flush(finish_line(finished_at))
+        self.close()
+
+    def close(self) -> None:
+        """Flush and let go of the file (and its lock): an importer may take it now."""
+        self.flush()
+        with self._lock:
+            fd, self._fd = self._fd, None
+        self._closed.set()
+        if fd is not None:
+            os.close(fd)
+        atexit.unregister(self.flush)
+        _OPEN.discard(self)
+
+    def _flush_now_and_then(self) -> None:
+        while not self._closed.wait(FLUSH_INTERVAL):
+            self.flush()
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+_OPEN: set[SpoolFile] = set()
+"""The spool files open in this process (``trial --until-failure`` makes one a pass)."""
+
+
+def _flush_and_die(signum: int, frame: FrameType | None) -> None:
+    for spool in list(_OPEN):
+        spool.flush()
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+
+
+def _flush_on_sigterm() -> None:
+    """On SIGTERM, flush before dying as SIGTERM would have; a handler that is not the
+    default one (the user's, the reactor's) is left alone."""
+    with contextlib.suppress(ValueError):  # not the main thread: the timer still flushes
+        if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, _flush_and_die)
+
+
+IMPORTER = "seedboard.spooled"
+"""The module that imports a spool file (``python -m``), in a process of its own."""
+
+
+class SpoolRecorder:
+    """Embedded mode's recording: results into a spool file, the database after the run.
+
+    The reporter's interface is ``Recorder``'s (``start``, ``add``, ``fail``,
+    ``finish``).  At the end an importer is started in a session of its own, so it
+    outlives trial, which does not wait for it unless ``wait`` (``SEEDBOARD_WAIT``).
+    """
+
+    def __init__(self, root: Path, facts: RunFacts, database: str, where: str, wait: bool) -> None:
+        self._path = spool_path(root, facts.run_id)
+        self._facts = facts
+        self._database = database
+        self._where = where
+        self._wait = wait
+        self._spool: SpoolFile | None = None
+        self._error: str | None = None
+
+    def start(self) -> None:
+        try:
+            self._spool = SpoolFile(self._path, self._facts, self._database)
+        except OSError as error:
+            self._error = f"cannot write the spool file {self._path}: {error.strerror}"
+
+    def add(self, row: Row) -> None:
+        spool = self._spool
+        if spool is not None:
+            spool.add(row)
+
+    def fail(self, error: str) -> None:
+        """Give up recording (the reporter itself hit a problem); keep the first error."""
+        self._error = self._error or error
+
+    def finish(self, finished_at: datetime) -> Receipt:
+        run_id, spool = self._facts.run_id, self._spool
+        added = 0 if spool is None else spool.added
+        if spool is not None:
+            spool.finish(finished_at)
+            self._error = self._error or spool.error
+        if self._error is not None:
+            # A spool left by a reporter that failed is not this run: nobody imports it.
+            if spool is not None:
+                with contextlib.suppress(OSError):
+                    self._path.unlink()
+            return Receipt(run_id, self._where, added, self._error)
+        try:
+            error = self._import()
+        except OSError as problem:
+            error = (
+                f"could not start the importer ({problem.strerror}); the run waits in "
+                f"{self._path} for the next seedboard command"
+            )
+        return Receipt(run_id, self._where, added, error, background=not self._wait)
+
+    def _import(self) -> str | None:
+        """Start the importer; with ``wait``, wait for it: None once imported, else why not."""
+        command = [sys.executable, "-m", IMPORTER, str(self._path)]
+        if not self._wait:
+            subprocess.Popen(
+                command,
+                cwd=self._facts.cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,  # not in trial's process group: Ctrl-C spares it
+            )
+            return None
+        done = subprocess.run(
+            command, cwd=self._facts.cwd, stdin=subprocess.DEVNULL, capture_output=True, check=False
+        )
+        if done.returncode == 0:
+            return None
+        said = (done.stdout or done.stderr).decode(errors="replace").strip().splitlines()
+        return said[-1] if said else f"the importer exited with {done.returncode}"
+
+
+def make_folder(folder: Path) -> None:
+    """Make ``folder`` and its missing parents, each ``FOLDER_MODE`` whatever the umask;
+    folders that exist already are left as they are."""
+    missing: list[Path] = []
+    while not folder.is_dir():
+        missing.append(folder)
+        folder = folder.parent
+    for made in reversed(missing):
+        try:
+            made.mkdir(FOLDER_MODE)
+        except FileExistsError:  # another process made it first, the same way
+            continue
+        os.chmod(made, FOLDER_MODE)  # the umask may have taken bits away
+
+
+class Spooled(NamedTuple):
+    """A spool file as read back: its header, its results, its finish if it has one."""
+
+    header: dict[str, Any]
+    rows: list[list[Any]]
+    finished_at: str | None
+
+
+class BadSpool(ValueError):
+    """A file that is no spool file (no header)."""
+
+
+def read_spool(data: bytes) -> Spooled:
+    """A spool file's content.  A line cut short (the process was killed while
+    writing) ends it: everything before it was written whole."""
+    lines = iter(data.split(b"\n"))
+    try:
+        header = json.loads(next(lines))
+    except ValueError:
+        raise BadSpool("no header line") from None
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise BadSpool(f"not a spool file of format {FORMAT}")
+    rows: list[list[Any]] = []
+    finished_at: str | None = None
+    for value in _values(lines):
+        if isinstance(value, list):
+            rows.append(value)
+        elif isinstance(value, dict) and isinstance(value.get("finished_at"), str):
+            finished_at = value["finished_at"]
+            break
+    return Spooled(header, rows, finished_at)
+
+
+def _values(lines: Iterator[bytes]) -> Iterator[Any]:
+    for line in lines:
+        try:
+            yield json.loads(line)
+        except ValueError:
+            return
