@@ -98,13 +98,21 @@ class Seeding:
         outcome = yield
         report: pytest.TestReport = outcome.get_result()
         seed = item.stash.get(SEED_KEY, None)
-        note: dict[str, Any] = {"seed": seed}
+        # The seed once, on the setup's report; a failure's exception on its own: a
+        # passing test's other reports carry nothing (they are most of them).
         if call.excinfo is not None and report.failed:
             kind = call.excinfo.type
-            note["exception_type"] = f"{kind.__module__}.{kind.__qualname__}"
-            note["message"] = _message(call.excinfo.value, seed)
+            note: dict[str, Any] = {
+                "seed": seed,
+                "exception_type": f"{kind.__module__}.{kind.__qualname__}",
+                "message": _message(call.excinfo.value, seed),
+            }
             if seed is not None:
                 report.sections.append((PLUGIN, seed_note(seed)))
+        elif report.when == "setup":
+            note = {"seed": seed}
+        else:
+            return
         report.user_properties.append((NOTE_KEY, note))
 
 
@@ -171,11 +179,13 @@ class Recording:
             test = self._tests[report.nodeid] = _Test(self._started)
             self._started += 1
         test.duration += report.duration
-        test.location = test.location or report.location
+        if test.location is None:
+            test.location = report.location
         for key, value in report.user_properties:
             if key == NOTE_KEY and isinstance(value, dict):
                 test.note.update({k: v for k, v in value.items() if v is not None})
-        _judge(test, report)
+        if not report.passed or hasattr(report, "wasxfail"):
+            _judge(test, report)
         if report.when == "teardown":
             del self._tests[report.nodeid]
             self._recorder.add(_row(report.nodeid, test))
