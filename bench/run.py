@@ -29,10 +29,11 @@ import ingest
 import overhead
 import pages
 import peer
+import pytest_overhead
 import validation
 from common import REPO
 
-PARTS = ("overhead", "validation", "ingest", "peer", "pages")
+PARTS = ("overhead", "validation", "ingest", "peer", "pages", "pytest")
 RESULTS = REPO / "bench" / "results.json"
 
 
@@ -93,6 +94,8 @@ def main() -> None:
                 figures["ingest"]["postgres"] = ingest.measure_postgres(
                     work, args.postgres, args.results, args.batch, args.repeat
                 )
+        if "pytest" in parts:
+            figures["pytest_overhead"] = pytest_overhead.measure(work, args.tests, args.repeat)
         if "peer" in parts:
             figures["peer"] = peer.measure(work, args.peer_results, args.batch, args.peer_repeat)
         if "pages" in parts:
@@ -109,6 +112,7 @@ def main() -> None:
         "ingest": [("ingest", ingest.print_rows)],
         "peer": [("peer", peer.print_rows)],
         "pages": [("pages", pages.print_rows)],
+        "pytest": [("pytest_overhead", pytest_overhead.print_rows)],
     }
     for number, part in enumerate(parts):
         for shown, (key, print_rows) in enumerate(printers[part]):

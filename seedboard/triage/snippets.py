@@ -28,14 +28,40 @@ def split_test_id(test_id: str) -> tuple[str, str | None, str]:
     return ".".join(parents), None, method
 
 
+PYTEST_ID = "::"
+"""What a pytest node id has and a trial test id never does (``tests/test_x.py::test_y``)."""
+
+
+def is_pytest_id(test_id: str) -> bool:
+    """Whether the test was recorded by the pytest plugin: replayed with pytest, not trial."""
+    return PYTEST_ID in test_id
+
+
+def split_node_id(test_id: str) -> tuple[str, str | None, str]:
+    """``tests/t.py::Class::test_x[1-2]`` -> ``("tests/t.py", "Class", "test_x")``."""
+    path, *names = test_id.split(PYTEST_ID)
+    method = names[-1].split("[", 1)[0] if names else ""
+    return path, names[-2] if len(names) > 1 else None, method
+
+
 def seed_snippet(test_id: str, seed: int) -> str:
-    """The lines showing where ``@seed(N)`` goes to pin the seed of one test."""
-    _, class_name, method = split_test_id(test_id)
+    """The lines showing where ``@seed(N)`` goes to pin the seed of one test; for a
+    pytest test, ``@pytest.mark.seed(N)``."""
+    if is_pytest_id(test_id):
+        _, class_name, method = split_node_id(test_id)
+        imports, decorator, arguments = "import pytest", f"@pytest.mark.seed({seed})", "..."
+    else:
+        _, class_name, method = split_test_id(test_id)
+        imports, decorator, arguments = (
+            "from seedboard.testing import seed",
+            f"@seed({seed})",
+            "self",
+        )
     indent = "    " if class_name else ""
-    lines = ["from seedboard.testing import seed", ""]
+    lines = [imports, ""]
     if class_name:
-        lines.append(f"class {class_name}(...):")
-    lines += [f"{indent}@seed({seed})", f"{indent}def {method}(self):"]
+        lines.append(f"class {class_name}{'' if is_pytest_id(test_id) else '(...)'}:")
+    lines += [f"{indent}{decorator}", f"{indent}def {method}({arguments}):"]
     return "\n".join(lines)
 
 
@@ -43,13 +69,24 @@ def replay_command(test_id: str, seed: int, order_seed: int | None = None) -> st
     """The shell command that runs one test again with ``seed``.
 
     ``--random`` goes before the test id because trial reads no options after
-    its first argument.
+    its first argument.  A pytest test is run by pytest with the plugin; when
+    pytest-randomly seeded it (its seed is then the run's order seed too), with
+    pytest-randomly and that seed.
     """
+    if is_pytest_id(test_id):
+        return _pytest_replay(test_id, seed, order_seed)
     words = [f"{SEED_ENV}={seed}", "trial"]
     if order_seed is not None:
         words.append(f"--random={order_seed}")
     words.append(shlex.quote(test_id))
     return " ".join(words)
+
+
+def _pytest_replay(test_id: str, seed: int, order_seed: int | None) -> str:
+    node = shlex.quote(test_id)
+    if order_seed is not None and order_seed == seed:
+        return f"pytest -p randomly -p seedboard --randomly-seed={seed} {node}"
+    return f"{SEED_ENV}={seed} pytest -p seedboard -p no:randomly {node}"
 
 
 def order_command(polluter: str, victim: str, seed: int | None, run_seed: int | None) -> str:
@@ -84,7 +121,8 @@ def run_replay_command(run_seed: int, command: str, order_seed: int | None = Non
     except ValueError:
         return None
     words = words or ["trial"]
-    if order_seed is not None and not _shuffles(words):
+    # A pytest run's command already carries pytest-randomly's seed (the plugin adds it).
+    if order_seed is not None and not _shuffles(words) and not _is_pytest(words):
         end = _program_length(words)
         words[end:end] = [f"--random={order_seed}"]
     return " ".join(
@@ -115,6 +153,11 @@ def has_order_option(command: str) -> bool:
 
 def _shuffles(words: list[str]) -> bool:
     return any(word == "--random" or word.startswith(("--random=", "-z")) for word in words)
+
+
+def _is_pytest(words: list[str]) -> bool:
+    program = words[: _program_length(words)]
+    return program[-1].rsplit("/", 1)[-1] in ("pytest", "py.test")
 
 
 def _program_length(words: list[str]) -> int:
