@@ -77,16 +77,21 @@ class _Verdict:
     kind: str | None
     message: str | None
     text: list[str] = field(default_factory=list)
+    output: list[str] = field(default_factory=list)
+    """What the attempt printed (Surefire keeps it per attempt): searched for a seed."""
 
     def result(self, case: _Case, position: int) -> Result:
         text = "".join(self.text).strip() or None
         message = self.message or (text.splitlines()[0] if text else None)
         bad = self.outcome.is_bad
+        found = seed_of(message, text, "".join(self.output))
+        if found is None and self is case.verdict:
+            found = seed_of("".join(case.output))
         return Result(
             test_id=case.test_id,
             outcome=self.outcome,
             duration=case.duration,
-            seed=_first_seed(seed_of(message, text, "".join(case.output)), case.seed),
+            seed=_first_seed(found, case.seed),
             exception_type=(self.kind or None) if bad else None,
             message=message,
             traceback=text if bad else None,
@@ -206,8 +211,9 @@ class _Reader(ContentHandler):
             self._open = _Verdict(_ATTEMPTS[name], kind, attrs.get("message"))
             self._case.attempts.append(self._open)
         if name in _OUTPUT:
-            # Kept only to find a seed in, apart from the failure's own text.
-            self._capturing = self._case.output
+            # Kept only to find a seed in, apart from the failure's own text: the
+            # attempt's own output, or the test case's.
+            self._capturing = self._open.output if self._open else self._case.output
         elif name in _TEXT_INSIDE and self._open is not None:
             self._capturing = self._open.text
 
@@ -252,8 +258,11 @@ def _first_seed(found: int | None, given: int | None) -> int | None:
 
 
 def _test_id(classname: str, name: str, suites: list[str]) -> str:
-    """``classname.name``, as pytest, Surefire, Gradle and gotestsum write ids; when the
-    class says nothing more than the name (Jest, Mocha), the enclosing suite's name."""
+    """``classname.name``, as pytest, Surefire, Gradle and gotestsum write ids.  Jest
+    writes the full title in both, Mocha its full title as the name and the last part
+    of it as the class: the name alone then, after the enclosing suite's for Jest."""
+    if name.endswith(classname) and name != classname:
+        return name
     if classname and classname != name:
         return f"{classname}.{name}"
     suite = next((s for s in reversed(suites) if s and s != name), "")

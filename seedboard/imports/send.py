@@ -27,7 +27,7 @@ from seedboard.imports.load import (
     run_start,
 )
 from seedboard.ingest import BatchBody, FinishBody, ResultBody, RunBody
-from seedboard.remote import put_bytes
+from seedboard.remote import get_json, put_bytes
 from seedboard.settings import TOKEN_ENV
 
 _SENT_FIELDS = tuple(name for name in RESULT_FIELDS if name != "fingerprint")
@@ -40,6 +40,8 @@ def import_to_server(
     run = run_start(source, format, facts, labels)
     base = f"{server.rstrip('/')}/api/v1/runs/{quote(run.id, safe='')}"
     try:
+        if _finished_on(base, token):
+            return Imported(run.id, facts.results, new=False)
         put_bytes(base, token, msgspec.json.encode(_run_body(run)))
         sent = Batches(
             lambda number, results: put_bytes(
@@ -57,6 +59,16 @@ def import_to_server(
     except OSError as error:
         raise Unreadable(f"cannot reach {server}: {error}") from None
     return Imported(run.id, facts.results, new=True)
+
+
+def _finished_on(run_url: str, token: str | None) -> bool:
+    """Whether the server has the run, finished: imported before."""
+    try:
+        return get_json(run_url, token)["run"]["finished_at"] is not None
+    except urllib.error.HTTPError as error:
+        if error.code == 404:
+            return False
+        raise
 
 
 def _run_body(run: RunStart) -> RunBody:
