@@ -624,7 +624,7 @@ def _import_to_server(
 def _import_into_database(
     url: str, source: ImportSource, format: FileFormat, labels: ImportLabels
 ) -> Imported | None:
-    from seedboard.services.imports import import_file
+    from seedboard.imports.store import import_file
 
     now = datetime.now(UTC)
     return _on_database_do(

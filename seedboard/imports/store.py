@@ -1,4 +1,5 @@
-"""A file's results into the database as one run, in one transaction (``seedboard import``)."""
+"""A file's results into the database as one run, in one transaction, through the same
+store functions as the server's write path."""
 
 from __future__ import annotations
 
