@@ -3,7 +3,8 @@
     .venv/bin/python bench/run.py [--tests 5000] [--repeat 5] [--results 100000]
                                   [--peer-results 2000] [--peer-repeat 3] [--no-peer]
                                   [--postgres URL]
-                                  [--only overhead,validation,ingest,peer,pages]
+                                  [--only overhead,validation,ingest,import,peer,pages]
+                                  [--import-results 1000000]
                                   [--results-scale 1M,100k]
 
 Each comparison is measured side by side in one run, interleaved, and given as
@@ -23,6 +24,7 @@ import platform
 import tempfile
 from pathlib import Path
 
+import imports
 import ingest
 import overhead
 import pages
@@ -30,7 +32,7 @@ import peer
 import validation
 from common import REPO
 
-PARTS = ("overhead", "validation", "ingest", "peer", "pages")
+PARTS = ("overhead", "validation", "ingest", "import", "peer", "pages")
 RESULTS = REPO / "bench" / "results.json"
 
 
@@ -40,6 +42,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="timed rounds of each measure")
     parser.add_argument("--results", type=int, default=100_000, help="results posted for ingest")
     parser.add_argument("--batch", type=int, default=1000, help="results per batch")
+    parser.add_argument(
+        "--import-results", type=int, default=1_000_000, help="results in the imported JUnit file"
+    )
     parser.add_argument(
         "--peer-results", type=int, default=2000, help="results ingested by each side of the peer"
     )
@@ -89,6 +94,8 @@ def main() -> None:
                 figures["ingest"]["postgres"] = ingest.measure_postgres(
                     work, args.postgres, args.results, args.batch, args.repeat
                 )
+        if "import" in parts:
+            figures["import"] = imports.measure(work, args.import_results, min(args.repeat, 3))
         if "peer" in parts:
             figures["peer"] = peer.measure(work, args.peer_results, args.batch, args.peer_repeat)
         if "pages" in parts:
@@ -100,6 +107,7 @@ def main() -> None:
         "overhead": ("reporter_overhead", overhead.print_rows),
         "validation": ("validation", validation.print_rows),
         "ingest": ("ingest", ingest.print_rows),
+        "import": ("import", imports.print_rows),
         "peer": ("peer", peer.print_rows),
         "pages": ("pages", pages.print_rows),
     }

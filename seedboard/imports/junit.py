@@ -238,8 +238,25 @@ class _Reader(ContentHandler):
         assert case is not None
         self._case = None
         self._seeds.pop()
-        passed = _Verdict(Outcome.SUCCESS, None, None)
-        verdict = case.verdict or passed
+        verdict = case.verdict
+        if verdict is None and not case.attempts and not case.output:
+            # Most test cases: a pass, and nothing else to read.
+            self._sink(
+                Result(
+                    test_id=case.test_id,
+                    outcome=Outcome.SUCCESS,
+                    duration=case.duration,
+                    seed=case.seed,
+                    file=case.file,
+                    line=case.line,
+                    position=self._position,
+                )
+            )
+            self._position += 1
+            self.facts.results += 1
+            return
+        if verdict is None:
+            verdict = case.verdict = _Verdict(Outcome.SUCCESS, None, None)
         # Surefire: a test that passed on a rerun failed first (flaky*); one that failed
         # failed again on its reruns (rerun*).  Either way, in the order they ran.
         if verdict.outcome.is_bad:
