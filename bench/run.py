@@ -3,7 +3,8 @@
     .venv/bin/python bench/run.py [--tests 5000] [--repeat 5] [--results 100000]
                                   [--peer-results 2000] [--peer-repeat 3] [--no-peer]
                                   [--postgres URL]
-                                  [--only overhead,validation,ingest,peer,pages]
+                                  [--only overhead,validation,ingest,import,peer,pages]
+                                  [--import-results 1000000]
                                   [--results-scale 1M,100k]
 
 Each comparison is measured side by side in one run, interleaved, and given as
@@ -25,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import imports
 import ingest
 import overhead
 import pages
@@ -33,7 +35,7 @@ import pytest_overhead
 import validation
 from common import REPO
 
-PARTS = ("overhead", "validation", "ingest", "peer", "pages", "pytest")
+PARTS = ("overhead", "validation", "ingest", "import", "peer", "pages", "pytest")
 RESULTS = REPO / "bench" / "results.json"
 
 
@@ -43,6 +45,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="timed rounds of each measure")
     parser.add_argument("--results", type=int, default=100_000, help="results posted for ingest")
     parser.add_argument("--batch", type=int, default=1000, help="results per batch")
+    parser.add_argument(
+        "--import-results", type=int, default=1_000_000, help="results in the imported JUnit file"
+    )
     parser.add_argument(
         "--peer-results", type=int, default=2000, help="results ingested by each side of the peer"
     )
@@ -94,6 +99,8 @@ def main() -> None:
                 figures["ingest"]["postgres"] = ingest.measure_postgres(
                     work, args.postgres, args.results, args.batch, args.repeat
                 )
+        if "import" in parts:
+            figures["import"] = imports.measure(work, args.import_results, min(args.repeat, 3))
         if "pytest" in parts:
             figures["pytest_overhead"] = pytest_overhead.measure(work, args.tests, args.repeat)
         if "peer" in parts:
@@ -110,6 +117,7 @@ def main() -> None:
         ],
         "validation": [("validation", validation.print_rows)],
         "ingest": [("ingest", ingest.print_rows)],
+        "import": [("import", imports.print_rows)],
         "peer": [("peer", peer.print_rows)],
         "pages": [("pages", pages.print_rows)],
         "pytest": [("pytest_overhead", pytest_overhead.print_rows)],

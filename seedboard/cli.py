@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from seedboard import __version__
 from seedboard.errors import UnusableDatabase, one_line
+from seedboard.imports.common import FileFormat
 from seedboard.ingest import DEFAULT_MAX_BODY
 from seedboard.remote import delete_on_server, runs_until_on_server
 from seedboard.replay import (
@@ -52,6 +53,9 @@ from seedboard_reporter.uploader import Sender, upload_spool
 if TYPE_CHECKING:
     from seedboard.bisect import Hunt, Placed
     from seedboard.db.engine import Database
+    from seedboard.imports.load import Imported
+    from seedboard.imports.load import Labels as ImportLabels
+    from seedboard.imports.load import Source as ImportSource
 
 T = TypeVar("T")
 
@@ -225,20 +229,42 @@ def build_parser() -> argparse.ArgumentParser:
 
     imports = verbs.add_parser(
         "import",
-        help="put the runs waiting in the spool into the database now (commands that read do it)",
+        help="record JUnit XML or subunit files, a run each; with no FILE, put the runs "
+        "waiting in the reporter's spool into the database now (commands that read do it)",
     )
+    imports.add_argument(
+        "files",
+        nargs="*",
+        metavar="FILE",
+        help="a JUnit XML or subunit file from another runner; - reads stdin",
+    )
+    imports.add_argument(
+        "--format",
+        choices=[f.value for f in FileFormat],
+        default=None,
+        help="the files' format (default: told by each file's first bytes)",
+    )
+    imports.add_argument("--branch", default=None, help="the branch the files' tests ran on")
+    imports.add_argument("--commit", default=None, help="the commit the files' tests ran on")
+    imports.add_argument("--build-url", default=None, help="the CI job that ran them")
     imports.add_argument(
         "--wait",
         action="store_true",
-        help="wait for runs still going to end, and import them too",
+        help="with no FILE: wait for runs still going to end, and import them too",
     )
     imports.add_argument(
         "--spool",
         type=Path,
         default=None,
-        help=f"the spool folder (default: ${SPOOL_ENV}, else ./{DEFAULT_SPOOL})",
+        help=f"with no FILE: the spool folder (default: ${SPOOL_ENV}, else ./{DEFAULT_SPOOL})",
     )
     _database_option(imports)
+    imports.add_argument(
+        "--url",
+        default=None,
+        help=f"send the files to this server (default: ${URL_ENV} unless --db is given), with "
+        f"the token in ${TOKEN_ENV}",
+    )
 
     upload = verbs.add_parser(
         "upload", help="send what the reporter left in its spool (server down, run killed)"
@@ -286,8 +312,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.verb == "upload":
         return _upload(args.url, args.spool or spool_root(os.environ, Path.cwd()))
     url = database_url(args.db, Path.cwd())
-    if args.verb == "import":
-        return _import(url, args.spool or spool_root(os.environ, Path.cwd()), args.wait)
+    if args.verb == "import" and not args.files:
+        return _import_spool(url, args.spool or spool_root(os.environ, Path.cwd()), args.wait)
     if args.verb in READERS:
         _import_spooled(url, spool_root(os.environ, Path.cwd()))
     if args.verb == "bisect":
@@ -298,6 +324,8 @@ def _run(args: argparse.Namespace) -> int:
         return _delete_runs(args, url)
     if args.verb == "prune":
         return _prune(args, url)
+    if args.verb == "import":
+        return _import_files(args, url)
     if args.verb == "serve":
         return _serve(args, url)
     if args.verb == "token":
@@ -320,8 +348,9 @@ def _import_spooled(url: str, root: Path, wait: bool = False) -> bool:
     return not problems
 
 
-def _import(url: str, root: Path, wait: bool) -> int:
-    """``seedboard import``: the spool into the database now; 1 if something stays."""
+def _import_spool(url: str, root: Path, wait: bool) -> int:
+    """``seedboard import`` with no file: the spool into the database now; 1 if
+    something stays."""
     from seedboard.spooled import import_pending
 
     imported, problems = import_pending(root, url, wait)
@@ -594,6 +623,64 @@ def _delete_runs(args: argparse.Namespace, url: str) -> int:
         else:
             print(f"seedboard: {problem}", file=sys.stderr)
     return 1 if any(problems) else 0
+
+
+def _import_files(args: argparse.Namespace, url: str) -> int:
+    """Import each file as a run, on the server if one is named, else into the database;
+    a file that cannot be imported is said in one line, and the others still go in."""
+    from seedboard.imports.load import Labels, Unreadable, file_format, opened_source
+    from seedboard_reporter.metadata import source_info
+
+    found = source_info(os.environ, Path.cwd())
+    labels = Labels(
+        branch=args.branch or found.branch,
+        commit=args.commit or found.commit,
+        build_url=args.build_url or found.build_url,
+    )
+    given = None if args.format is None else FileFormat(args.format)
+    server = _server_named(args)
+    where = server or describe_url(url)
+    failed = 0
+    for argument in args.files:
+        try:
+            with opened_source(argument) as source:
+                format = file_format(source, given)
+                done: Imported | None
+                if server:
+                    done = _import_to_server(server, source, format, labels)
+                else:
+                    done = _import_into_database(url, source, format, labels)
+        except Unreadable as error:
+            print(f"seedboard: {error}", file=sys.stderr)
+            failed += 1
+            continue
+        if done is None:
+            return 1
+        said = "imported" if done.new else "already imported as"
+        print(
+            f"seedboard: {source.name}: {said} run {done.run_id} ({done.results} results) "
+            f"into {where}"
+        )
+    return 1 if failed else 0
+
+
+def _import_to_server(
+    server: str, source: ImportSource, format: FileFormat, labels: ImportLabels
+) -> Imported:
+    from seedboard.imports.send import import_to_server
+
+    return import_to_server(server, os.environ.get(TOKEN_ENV), source, format, labels)
+
+
+def _import_into_database(
+    url: str, source: ImportSource, format: FileFormat, labels: ImportLabels
+) -> Imported | None:
+    from seedboard.imports.store import import_file
+
+    now = datetime.now(UTC)
+    return _on_database_do(
+        url, lambda database: database.write(import_file, source, format, labels, now)
+    )
 
 
 def _delete(run_ids: list[str], database: Database) -> list[str | None]:

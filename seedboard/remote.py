@@ -34,6 +34,14 @@ def post_json(url: str, token: str | None, value: object) -> None:
         pass
 
 
+def put_bytes(url: str, token: str | None, body: bytes, method: str = "PUT") -> None:
+    """Send a JSON ``body`` already encoded; ``urllib.error.HTTPError`` for an error status."""
+    headers = {"Content-Type": "application/json", **_headers(token)}
+    request = urllib.request.Request(url, data=body, headers=headers, method=method)
+    with urllib.request.urlopen(request, timeout=TIMEOUT):
+        pass
+
+
 def delete_on_server(server: str, token: str | None, run_id: str) -> str | None:
     """``DELETE /api/v1/runs/<run_id>``; None once deleted, else what went wrong, in words."""
     url = f"{server.rstrip('/')}/api/v1/runs/{urllib.parse.quote(run_id, safe='')}"

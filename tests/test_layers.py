@@ -29,6 +29,20 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
     "seedboard.services": frozenset(
         {"seedboard.services", "seedboard.db", "seedboard.triage", "seedboard.domain"}
     ),
+    # Other runners' files: read into the domain's records, then stored like the API's
+    # batches (services) or sent through the API (ingest's bodies, remote).
+    "seedboard.imports": frozenset(
+        {
+            "seedboard.imports",
+            "seedboard.domain",
+            "seedboard.seeds",
+            "seedboard.settings",
+            "seedboard.services",
+            "seedboard.db",
+            "seedboard.ingest",
+            "seedboard.remote",
+        }
+    ),
 }
 """Each layer, and the parts of seedboard its modules may import."""
 
