@@ -142,7 +142,7 @@ class ResultMappingTests(SynchronousTestCase):
         """The results table has a column for each field kept on a result's row, of its
         name, and no other column but its keys."""
         columns = {column.name for column in ResultRow.__table__.columns}
-        self.assertEqual(columns - {"id", "run_id", "test_id"}, set(runs.ON_RESULT))
+        self.assertEqual(columns - {"id", "run_key", "test_id"}, set(runs.ON_RESULT))
 
     def test_test_fields_are_columns_of_tests(self) -> None:
         """The fields kept once per test are columns of the tests table."""
