@@ -139,7 +139,7 @@ def run_of(rows: Rows, result: dict[str, Any]) -> str:
     """The id of a result's run: named before 0012, by the run's integer key since."""
     if "run_id" in result:
         return str(result["run_id"])
-    return next(run["id"] for run in rows["runs"].values() if run["key"] == result["run_key"])
+    return str(next(run["id"] for run in rows["runs"].values() if run["key"] == result["run_key"]))
 
 
 class RevisionUpgradeTests(SynchronousTestCase):
