@@ -4,7 +4,7 @@
                                   [--peer-results 2000] [--peer-repeat 3] [--no-peer]
                                   [--postgres URL]
                                   [--only overhead,validation,ingest,peer,pages]
-                                  [--results-scale 1M,100k]
+                                  [--results-scale 1M,100k | 10M,1M-pace]
 
 Each comparison is measured side by side in one run, interleaved, and given as
 a ratio, so a noisy machine moves both sides alike.  Each part lives in its own
@@ -58,7 +58,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--results-scale",
-        default=",".join(pages.SCALES),
+        default=",".join(pages.DEFAULT_SCALES),
         help=f"history sizes for the pages part, of {tuple(pages.SCALES)}",
     )
     parser.add_argument("--page-requests", type=int, default=40, help="timed requests per page")
