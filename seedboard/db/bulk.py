@@ -9,7 +9,9 @@ one parameter on SQLite, and chunked ``IN (...)`` lists elsewhere.
 
 Inserts that may meet a row another server process stored first say
 ``ON CONFLICT DO NOTHING`` (SQLite and PostgreSQL spell it alike), so several
-workers writing one database never fail on each other's keys.
+workers writing one database never fail on each other's keys.  Plain inserts go to
+PostgreSQL with ``COPY``, which it loads about twice as fast as an ``executemany``
+(bench/README.md).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, Connection, Dialect, Insert, bindparam, func, insert, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import InstrumentedAttribute
 
 from seedboard.db.models import Base
@@ -47,9 +50,36 @@ def insert_rows(
     With ``skip_existing``, a row whose unique key is taken already is left out
     instead of failing.
     """
-    if rows:
-        key = ("skip",) if skip_existing else ()
-        _execute_many(conn, _statement(conn.dialect, model, columns, key), rows)
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql" and not skip_existing:
+        _copy(conn, model, columns, rows)
+        return
+    key = ("skip",) if skip_existing else ()
+    _execute_many(conn, _statement(conn.dialect, model, columns, key), rows)
+
+
+def _copy(conn: Connection, model: type[Base], columns: tuple[str, ...], rows: list[Row]) -> None:
+    """Insert ``rows`` into PostgreSQL with ``COPY ... FROM STDIN`` on psycopg's cursor.
+
+    The rows' values go to psycopg as they are: no column of a copied table converts
+    values on the way in (checked here, so a new column that would cannot slip by).
+    psycopg's errors are raised as SQLAlchemy's, as ``exec_driver_sql`` raises them, so
+    that storage trouble is told apart the same way (``seedboard.db.trouble``).
+    """
+    import psycopg
+
+    assert not _statement(conn.dialect, model, columns, ()).processors, "COPY converts nothing"
+    quote = conn.dialect.identifier_preparer.quote
+    sql = f"COPY {quote(model.__tablename__)} ({', '.join(map(quote, columns))}) FROM STDIN"
+    driver = conn.connection.driver_connection
+    assert isinstance(driver, psycopg.Connection), "PostgreSQL is reached through psycopg"
+    try:
+        with driver.cursor() as cursor, cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+    except psycopg.Error as error:
+        raise DBAPIError.instance(sql, None, error, psycopg.Error, dialect=conn.dialect) from error
 
 
 def insert_new(conn: Connection, model: type[Base], values: dict[str, Any]) -> bool:
