@@ -36,17 +36,13 @@ def count_results(
     passes = Counter(test for test, outcome in pairs if outcome in PASSED)
     failures = Counter(test for test, outcome in pairs if outcome in BAD_OUTCOMES)
     rows = [
-        {
-            "test_id": test,
-            "day": day,
-            "branch": branch,
-            "passes": passes.get(test, 0),
-            "failures": failures.get(test, 0),
-        }
+        (test, day, branch, passes.get(test, 0), failures.get(test, 0))
         for test in sorted({test for test, _ in pairs})  # one lock order: no deadlocks
     ]
-    if rows:
-        add_to_rows(conn, TestDay, ("test_id", "day", "branch"), ("passes", "failures"), rows)
+    add_to_rows(conn, TestDay, _DAY_KEY, ("passes", "failures"), rows)
+
+
+_DAY_KEY = ("test_id", "day", "branch")
 
 
 def rebuild(conn: Connection) -> None:

@@ -23,7 +23,17 @@ from functools import cache
 from operator import itemgetter
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Connection, Dialect, Insert, bindparam, func, insert, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Dialect,
+    Float,
+    Insert,
+    bindparam,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
@@ -95,15 +105,15 @@ def add_to_rows(
     model: type[Base],
     key: tuple[str, ...],
     counters: tuple[str, ...],
-    rows: list[dict[str, object]],
+    rows: list[Row],
 ) -> None:
-    """Insert ``rows``, or where a row with the same ``key`` exists, add their ``counters``
-    to its own: one statement, however many workers add at once."""
+    """Insert ``rows`` (values of ``key``, then of ``counters``), or where a row with the
+    same ``key`` exists, add their ``counters`` to its own: one statement, however many
+    workers add at once."""
     if not rows:
         return
-    columns = tuple(rows[0])
-    statement = _statement(conn.dialect, model, columns, ("add", key, counters))
-    _execute_many(conn, statement, [tuple(row.values()) for row in rows])
+    statement = _statement(conn.dialect, model, (*key, *counters), ("add", key, counters))
+    _execute_many(conn, statement, rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,10 +178,13 @@ def _statement(
         statement = _insert(dialect, model, skip_existing=bool(kind))
     compiled = statement.compile(dialect=dialect, column_keys=list(columns))
     table = model.__table__
+    # Float's conversion only turns a Decimal into a float; seedboard's floats are
+    # floats already, and converting a batch's durations cost more than inserting them.
     processors = tuple(
         (index, process)
         for index, name in enumerate(columns)
-        if (process := table.c[name].type._cached_bind_processor(dialect)) is not None
+        if not isinstance(table.c[name].type, Float)
+        and (process := table.c[name].type._cached_bind_processor(dialect)) is not None
     )
     order = (
         tuple(columns.index(name) for name in compiled.positiontup or ())
