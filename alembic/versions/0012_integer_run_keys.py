@@ -59,6 +59,9 @@ _RESULT_DEFINITIONS = """
     fingerprint VARCHAR(16),
     position INTEGER"""
 _BAD = "outcome IN ('failure', 'error', 'unexpected_success')"
+"""0004's partial index condition, which 0012 writes as comparisons joined by OR: SQLite
+builds a lookup table for an IN list on every insert, once per row of a batch."""
+_BAD_OR = "outcome = 'failure' OR outcome = 'error' OR outcome = 'unexpected_success'"
 
 
 def upgrade() -> None:
@@ -157,7 +160,7 @@ def _upgrade_sqlite() -> None:
         {_SWAP}
         CREATE INDEX ix_results_run_key ON results (run_key);
         CREATE INDEX ix_results_test_id_run_key ON results (test_id, run_key);
-        CREATE INDEX ix_results_run_key_test_id ON results (run_key, test_id) WHERE {_BAD}
+        CREATE INDEX ix_results_run_key_test_id ON results (run_key, test_id) WHERE {_BAD_OR}
     """)
 
 
@@ -228,7 +231,7 @@ def _upgrade_postgresql() -> None:
     op.execute("CREATE INDEX ix_results_run_key ON results (run_key)")
     op.execute("CREATE INDEX ix_results_test_id_run_key ON results (test_id, run_key)")
     op.execute(
-        f"CREATE INDEX ix_results_run_key_test_id ON results (run_key, test_id) WHERE {_BAD}"
+        f"CREATE INDEX ix_results_run_key_test_id ON results (run_key, test_id) WHERE {_BAD_OR}"
     )
 
 
