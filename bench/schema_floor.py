@@ -30,21 +30,29 @@ _RESULTS = """
         position INTEGER
     );
 """
-_BAD = "WHERE outcome IN ('failure', 'error', 'unexpected_success')"
+_BAD_IN = "WHERE outcome IN ('failure', 'error', 'unexpected_success')"
+_BAD = "WHERE outcome = 'failure' OR outcome = 'error' OR outcome = 'unexpected_success'"
 _STRING_RUNS = "CREATE TABLE runs (id VARCHAR(32) PRIMARY KEY, started_at DATETIME);"
 _INTEGER_RUNS = (
     "CREATE TABLE runs (key INTEGER PRIMARY KEY, id VARCHAR(32) UNIQUE, started_at DATETIME);"
 )
 VARIANTS = {
     "0011": (
-        "32-hex run ids; (run), (test, run), partial (run, test) on bad outcomes",
+        "32-hex run ids; (run), (test, run), partial (run, test) on bad outcomes IN (...)",
         _STRING_RUNS
         + _RESULTS.format(key="id")
         + "CREATE INDEX a ON results (run); CREATE INDEX b ON results (test_id, run);"
-        + f"CREATE INDEX c ON results (run, test_id) {_BAD};",
+        + f"CREATE INDEX c ON results (run, test_id) {_BAD_IN};",
+    ),
+    "int-in": (
+        "integer run keys; the same three indexes, the partial one still IN (...)",
+        _INTEGER_RUNS
+        + _RESULTS.format(key="key")
+        + "CREATE INDEX a ON results (run); CREATE INDEX b ON results (test_id, run);"
+        + f"CREATE INDEX c ON results (run, test_id) {_BAD_IN};",
     ),
     "0012": (
-        "integer run keys; the same three indexes (what 0012 chose)",
+        "integer run keys; the same three indexes, the partial one's condition ORed",
         _INTEGER_RUNS
         + _RESULTS.format(key="key")
         + "CREATE INDEX a ON results (run); CREATE INDEX b ON results (test_id, run);"
