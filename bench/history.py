@@ -27,8 +27,8 @@ from pathlib import Path
 
 from common import BIN, environment
 
-from seedboard.db.aggregates import rebuild
-from seedboard.db.engine import open_database
+from seedboard.db.aggregates import PASSED
+from seedboard.domain import BAD_OUTCOMES
 from seedboard.triage.fingerprint import fingerprint
 
 BRANCHES = (("main", 0.7), ("release-2.x", 0.1))
@@ -101,7 +101,7 @@ class _Test:
 
 
 def generate(
-    path: Path, tests: int = 2000, runs: int = 500, days: int = 180, seed: int = 1
+    path: Path, tests: int = 2000, runs: int = 500, days: float = 180, seed: int = 1
 ) -> History:
     """Create ``path`` with the real migrations, then fill it with ``runs`` runs of
     ``tests`` tests (plus replays) over the ``days`` days up to now."""
@@ -116,6 +116,8 @@ def generate(
     suite = _suite(rng, tests)
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA synchronous = OFF")
+    # Indexes are built once after the load, as one sort each, not entry by entry.
+    indexes = _drop_indexes(conn, "results")
     with conn:
         conn.executemany(
             "INSERT INTO tests (id, name, file, line) VALUES (?, ?, ?, ?)",
@@ -125,11 +127,13 @@ def generate(
     first = now - timedelta(days=days)
     step = timedelta(days=days) / runs
     run_ids: list[str] = []
+    run_key = 0
     replays = 0
     results = 0
     result_id = 0
     feature = ""
     broken_from = {t.pk: rng.randrange(runs) for t in suite if t.kind == "broken"}
+    days_counted = _DayCounts()
     for number in range(runs):
         started_at = first + step * number + timedelta(seconds=rng.randrange(60))
         branch, feature = _branch(rng, feature)
@@ -137,7 +141,9 @@ def generate(
         rows = [
             (t.pk, _result(rng, t, number - broken_from.get(t.pk, runs), started_at)) for t in suite
         ]
-        _insert_run(conn, run_id, started_at, branch, rows, result_id, is_replay=False)
+        run_key += 1
+        _insert_run(conn, (run_key, run_id), started_at, branch, rows, result_id, is_replay=False)
+        days_counted.add(started_at, branch, rows)
         result_id += len(rows)
         results += len(rows)
         run_ids.append(run_id)
@@ -146,13 +152,20 @@ def generate(
             replay_rows = _replay(rng, failing[:5])
             replay_id = f"{rng.getrandbits(128):032x}"
             when = started_at + timedelta(minutes=20)
-            _insert_run(conn, replay_id, when, branch, replay_rows, result_id, is_replay=True)
+            run_key += 1
+            replay = (run_key, replay_id)
+            _insert_run(conn, replay, when, branch, replay_rows, result_id, is_replay=True)
             result_id += len(replay_rows)
             results += len(replay_rows)
             replays += 1
+        if number % 100 == 99:
+            conn.commit()
     conn.commit()
+    with conn:
+        for sql in indexes:
+            conn.execute(sql)
+        days_counted.store(conn)
     conn.close()
-    _count_days(path)
     return History(
         path=path,
         tests=tests,
@@ -270,23 +283,41 @@ def _replay(rng: random.Random, failing: list[tuple[_Test, _Row]]) -> list[tuple
     return rows
 
 
+def _drop_indexes(conn: sqlite3.Connection, table: str) -> list[str]:
+    """Drop ``table``'s indexes (not its keys); the statements that make them again."""
+    made = [
+        (name, sql)
+        for name, sql in conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?"
+            " AND sql IS NOT NULL",
+            (table,),
+        )
+    ]
+    with conn:
+        for name, _ in made:
+            conn.execute(f"DROP INDEX {name}")
+    return [sql for _, sql in made]
+
+
 def _insert_run(
     conn: sqlite3.Connection,
-    run_id: str,
+    run: tuple[int, str],
     started_at: datetime,
     branch: str,
     rows: list[tuple[int, _Row]],
     first_id: int,
     is_replay: bool,
 ) -> None:
+    run_key, run_id = run
     counts = Counter(row[0] for _, row in rows)
     naive = started_at.replace(tzinfo=None)
     conn.execute(
-        "INSERT INTO runs (id, started_at, finished_at, host, python_version,"
+        "INSERT INTO runs (key, id, started_at, finished_at, host, python_version,"
         ' twisted_version, command, order_seed, branch, "commit", build_url, run_seed,'
         " is_replay, success, failure, error, skip, expected_failure, unexpected_success)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
+            run_key,
             run_id,
             _stored(naive),
             _stored(naive + timedelta(seconds=len(rows) // 20 + 5)),
@@ -309,20 +340,46 @@ def _insert_run(
         ),
     )
     conn.executemany(
-        "INSERT INTO results (id, run_id, test_id, outcome, duration, seed,"
-        " exception_type, message, traceback, fingerprint)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(first_id + i + 1, run_id, pk, *row) for i, (pk, row) in enumerate(rows)],
+        "INSERT INTO results (id, run_key, test_id, outcome, duration, seed,"
+        " exception_type, message, traceback, fingerprint, position)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(first_id + i + 1, run_key, pk, *row, i) for i, (pk, row) in enumerate(rows)],
     )
 
 
-def _count_days(path: Path) -> None:
-    """The aggregates ingest keeps, counted from the bulk-loaded results."""
-    database = open_database(f"sqlite:///{path}")
-    try:
-        database.write(rebuild)
-    finally:
-        database.dispose()
+class _DayCounts:
+    """The aggregates ingest keeps (``test_days``), counted as the runs are made.
+
+    ``seedboard.db.aggregates.rebuild`` counts the same from the stored results
+    (``tests/test_aggregates.py`` checks it against ingest), but at ten million
+    results its one GROUP BY sorts them all, which took longer than making them.
+    Replays are not counted, as at ingest.
+    """
+
+    def __init__(self) -> None:
+        self._passes: Counter[tuple[int, str, str]] = Counter()
+        self._failures: Counter[tuple[int, str, str]] = Counter()
+
+    def add(self, started_at: datetime, branch: str, rows: list[tuple[int, _Row]]) -> None:
+        day = started_at.date().isoformat()
+        for pk, row in rows:
+            if row[0] in _PASSED:
+                self._passes[pk, day, branch] += 1
+            elif row[0] in _BAD:
+                self._failures[pk, day, branch] += 1
+            else:  # a skip: neither, but the test ran that day
+                self._passes[pk, day, branch] += 0
+
+    def store(self, conn: sqlite3.Connection) -> None:
+        keys = sorted(self._passes.keys() | self._failures.keys())
+        conn.executemany(
+            "INSERT INTO test_days (test_id, day, branch, passes, failures) VALUES (?, ?, ?, ?, ?)",
+            [(*key, self._passes[key], self._failures[key]) for key in keys],
+        )
+
+
+_PASSED = frozenset(outcome.value for outcome in PASSED)
+_BAD = frozenset(outcome.value for outcome in BAD_OUTCOMES)
 
 
 COPIED_TABLES = ("runs", "tests", "results", "batches", "test_days", "tokens", "login_sessions")
@@ -354,10 +411,15 @@ def copy_to_postgres(path: Path, url: str) -> None:
                 with target.cursor().copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                     for row in cursor:
                         copy.write_row(row)
-            for table in ("tests", "results", "tokens"):
+            for table, key in (
+                ("runs", "key"),
+                ("tests", "id"),
+                ("results", "id"),
+                ("tokens", "id"),
+            ):
                 target.execute(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
-                    f" coalesce(max(id), 0) + 1, false) FROM {table}"
+                    f"SELECT setval(pg_get_serial_sequence('{table}', '{key}'),"
+                    f" coalesce(max({key}), 0) + 1, false) FROM {table}"
                 )
         with psycopg.connect(plain, autocommit=True) as target:
             target.execute("VACUUM ANALYZE")
@@ -375,7 +437,7 @@ def main() -> None:
     parser.add_argument("path", type=Path, help="the SQLite file to create (must not exist)")
     parser.add_argument("--tests", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=500)
-    parser.add_argument("--days", type=int, default=180)
+    parser.add_argument("--days", type=float, default=180)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     if args.path.exists():

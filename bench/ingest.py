@@ -1,10 +1,12 @@
 """Ingest rate: results per second through the real HTTP API, against raw sqlite3.
 
-Rounds alternate between the two sides, each round a new run in the same
-database, so both sides write into a database growing alike.  The floor
-inserts the rows seedboard stores (tests interned, results by test number)
-into a schema made from seedboard's own models, so it has the same columns,
-keys and indexes as the server's results table.
+Rounds alternate between the sides, each round a new run in the same database,
+so every side writes into a database growing alike.  The floors insert the rows
+seedboard stores (tests interned, results by test number and run key) into a
+schema made from seedboard's own models, so they have the same columns, keys and
+indexes as the server's tables, and commit once per batch as the server does: the
+plain floor the results alone, the second one also each test's count of the day
+(``test_days``), which the server keeps in the same transaction.
 """
 
 from __future__ import annotations
@@ -105,12 +107,13 @@ def measure(work: Path, results: int, batch: int, repeat: int) -> dict[str, obje
     rows = result_rows(results)
     db = work / "ingest.db"
     server, url = start_server(db, work)
-    rates = _rounds(
-        server, Poster(url, new_token(db)), RawFloor(work / "raw.db"), rows, batch, repeat
-    )
+    floors = [RawFloor(work / "raw.db", batch), RawFloor(work / "raw-days.db", batch, days=True)]
+    rates = _rounds(server, Poster(url, new_token(db)), floors, rows, batch, repeat)
     return {
-        **rates_row(results, batch, rates.http, rates.raw),
-        "cpu": rates_row(results, batch, rates.http_cpu, rates.raw_cpu),
+        **rates_row(results, batch, rates.http, rates.raw[0]),
+        "cpu": rates_row(results, batch, rates.http_cpu, rates.raw_cpu[0]),
+        "with_day_counts": rates_row(results, batch, rates.http, rates.raw[1]),
+        "with_day_counts_cpu": rates_row(results, batch, rates.http_cpu, rates.raw_cpu[1]),
     }
 
 
@@ -119,9 +122,10 @@ class _Rates:
     """Results per second of each timed round, both sides, in wall and CPU time."""
 
     http: list[float] = field(default_factory=list)
-    raw: list[float] = field(default_factory=list)
+    raw: list[list[float]] = field(default_factory=list)
+    """Per floor, its rounds."""
     http_cpu: list[float] = field(default_factory=list)
-    raw_cpu: list[float] = field(default_factory=list)
+    raw_cpu: list[list[float]] = field(default_factory=list)
 
 
 class _Floor(Protocol):
@@ -133,29 +137,33 @@ class _Floor(Protocol):
 def _rounds(
     server: subprocess.Popen[str],
     poster: Poster,
-    floor: _Floor,
+    floors: list[_Floor],
     rows: list[dict[str, object]],
     batch: int,
     repeat: int,
 ) -> _Rates:
-    """Post a run, then store it raw, ``repeat`` times after a warm-up; stops the server."""
+    """Post a run, then store it raw into each floor, ``repeat`` times after a warm-up;
+    stops the server."""
     bodies = batch_bodies(rows, batch)
-    rates = _Rates()
+    rates = _Rates(raw=[[] for _ in floors], raw_cpu=[[] for _ in floors])
     try:
         for i in range(repeat + 1):
             server_cpu = cpu_seconds(server.pid)
             http_seconds = poster.post_run(bodies)
             server_cpu = cpu_seconds(server.pid) - server_cpu
-            floor_cpu = time.process_time()
-            raw_seconds = floor.insert_run(rows)
-            floor_cpu = time.process_time() - floor_cpu
             if i:  # the first round warms caches and interns the tests
                 rates.http.append(len(rows) / http_seconds)
-                rates.raw.append(len(rows) / raw_seconds)
                 rates.http_cpu.append(len(rows) / server_cpu)
-                rates.raw_cpu.append(len(rows) / floor_cpu)
+            for number, floor in enumerate(floors):
+                floor_cpu = time.process_time()
+                raw_seconds = floor.insert_run(rows)
+                floor_cpu = time.process_time() - floor_cpu
+                if i:
+                    rates.raw[number].append(len(rows) / raw_seconds)
+                    rates.raw_cpu[number].append(len(rows) / floor_cpu)
     finally:
-        floor.close()
+        for floor in floors:
+            floor.close()
         server.terminate()
         server.wait()
     return rates
@@ -181,60 +189,87 @@ def rates_row(results: int, batch: int, http: list[float], raw: list[float]) -> 
 
 
 def result_values(
-    run_id: str, ids: dict[str, int], rows: list[dict[str, object]]
+    run_key: int, ids: dict[str, int], rows: list[dict[str, object]]
 ) -> list[tuple[object, ...]]:
     """The floors' result rows, in the columns their INSERT names."""
     return [
         (
-            run_id,
+            run_key,
             ids[str(r["test_id"])],
             r["outcome"],
             r["duration"],
             r["seed"],
-            None,
+            r["exception_type"],
             r["message"],
             r["traceback"],
             "0123456789abcdef" if r["message"] is not None else None,
+            r["position"],
         )
         for r in rows
     ]
 
 
-class RawFloor:
-    """The floor: seedboard's rows in one executemany and one transaction, WAL as the server."""
+RESULT_COLUMNS = (
+    "run_key, test_id, outcome, duration, seed, exception_type, message, traceback,"
+    " fingerprint, position"
+)
 
-    def __init__(self, path: Path) -> None:
+
+def day_counts(values: list[tuple[object, ...]]) -> list[tuple[object, ...]]:
+    """(test key, passes, failures) of one batch's result rows, as the server counts them."""
+    return [
+        (test, int(outcome == "success"), int(outcome == "failure"))
+        for _, test, outcome, *_ in values
+    ]
+
+
+class RawFloor:
+    """The floor: seedboard's rows by executemany, one transaction per batch as the
+    server commits, WAL as the server; with ``days``, each test's day counts too."""
+
+    def __init__(self, path: Path, batch: int, days: bool = False) -> None:
         engine = create_engine(f"sqlite:///{path}")
         Base.metadata.create_all(engine)
         engine.dispose()
         self._conn = sqlite3.connect(path, isolation_level=None)
         for pragma in ("foreign_keys = ON", "journal_mode = WAL", "synchronous = NORMAL"):
             self._conn.execute(f"PRAGMA {pragma}")
+        self._batch = batch
+        self._days = days
 
     def insert_run(self, rows: list[dict[str, object]]) -> float:
         """Seconds to store one run's results, interning tests not seen before."""
-        run_id = uuid.uuid4().hex
         conn = self._conn
-        conn.execute(
+        run_key = conn.execute(
             "INSERT INTO runs (id, started_at, host, python_version, twisted_version, command,"
             " is_replay, success, failure, error, skip, expected_failure, unexpected_success)"
-            " VALUES (?, '2026-11-25 17:00:00', 'bench', '3', '26', 'bench', 0, 0, 0, 0, 0, 0, 0)",
-            (run_id,),
-        )
+            " VALUES (?, '2026-11-25 17:00:00', 'bench', '3', '26', 'bench', 0, 0, 0, 0, 0, 0, 0)"
+            " RETURNING key",
+            (uuid.uuid4().hex,),
+        ).fetchone()[0]
         started = time.perf_counter()
-        conn.execute("BEGIN IMMEDIATE")
-        names = {r["test_id"]: (r["file"], r["line"]) for r in rows}
-        conn.executemany(
-            "INSERT OR IGNORE INTO tests (name, file, line) VALUES (?, ?, ?)",
-            [(name, file, line) for name, (file, line) in names.items()],
-        )
-        ids = dict(conn.execute("SELECT name, id FROM tests"))
-        conn.executemany(
-            "INSERT INTO results (run_id, test_id, outcome, duration, seed, exception_type,"
-            " message, traceback, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            result_values(run_id, ids, rows),
-        )
-        conn.execute("COMMIT")
+        for start in range(0, len(rows), self._batch):
+            part = rows[start : start + self._batch]
+            conn.execute("BEGIN IMMEDIATE")
+            names = {r["test_id"]: (r["file"], r["line"]) for r in part}
+            conn.executemany(
+                "INSERT OR IGNORE INTO tests (name, file, line) VALUES (?, ?, ?)",
+                [(name, file, line) for name, (file, line) in names.items()],
+            )
+            ids = dict(conn.execute("SELECT name, id FROM tests"))
+            values = result_values(run_key, ids, part)
+            conn.executemany(
+                f"INSERT INTO results ({RESULT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                values,
+            )
+            if self._days:
+                conn.executemany(
+                    "INSERT INTO test_days (test_id, day, branch, passes, failures)"
+                    " VALUES (?, '2026-11-25', 'main', ?, ?) ON CONFLICT DO UPDATE SET"
+                    " passes = passes + excluded.passes, failures = failures + excluded.failures",
+                    day_counts(values),
+                )
+            conn.execute("COMMIT")
         return time.perf_counter() - started
 
     def close(self) -> None:
@@ -244,6 +279,9 @@ class RawFloor:
 def print_rows(ingest: dict[str, Any]) -> None:
     _print_rates("ingest, wall time", ingest)
     _print_rates("ingest, CPU time", ingest["cpu"])
+    if "with_day_counts" in ingest:
+        _print_rates("against raw + day counts, wall", ingest["with_day_counts"])
+        _print_rates("against raw + day counts, CPU", ingest["with_day_counts_cpu"])
     if "postgres" in ingest:
         _print_rates("ingest into PostgreSQL, wall", ingest["postgres"], "PostgreSQL", "psycopg")
 
@@ -273,43 +311,45 @@ def measure_postgres(
     with fresh_postgres_database(server_url) as url:
         server, address = start_server(url, work)
         poster = Poster(address, new_token(url))
-        rates = _rounds(server, poster, PostgresFloor(url), rows, batch, repeat)
-    return rates_row(results, batch, rates.http, rates.raw)
+        rates = _rounds(server, poster, [PostgresFloor(url, batch)], rows, batch, repeat)
+    return rates_row(results, batch, rates.http, rates.raw[0])
 
 
 class PostgresFloor:
-    """The floor on PostgreSQL: the same rows with psycopg's executemany, one transaction."""
+    """The floor on PostgreSQL: the same rows with COPY (psycopg's ``cursor.copy``), one
+    transaction per batch, as the server stores them."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, batch: int) -> None:
         import psycopg
 
         # The server has made the schema already (it migrates on start).
         plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
         self._conn = psycopg.connect(plain)
+        self._batch = batch
 
     def insert_run(self, rows: list[dict[str, object]]) -> float:
-        run_id = uuid.uuid4().hex
         with self._conn.transaction():
-            self._conn.execute(
+            run_key = self._conn.execute(
                 "INSERT INTO runs (id, started_at, host, python_version, twisted_version, command,"
                 " is_replay, success, failure, error, skip, expected_failure, unexpected_success)"
                 " VALUES (%s, '2026-11-25 17:00:00', 'bench', '3', '26', 'bench', false,"
-                " 0, 0, 0, 0, 0, 0)",
-                (run_id,),
-            )
+                " 0, 0, 0, 0, 0, 0) RETURNING key",
+                (uuid.uuid4().hex,),
+            ).fetchone()[0]  # type: ignore[index]
         started = time.perf_counter()
-        with self._conn.transaction(), self._conn.cursor() as cursor:
-            names = {r["test_id"]: (r["file"], r["line"]) for r in rows}
-            cursor.executemany(
-                "INSERT INTO tests (name, file, line) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
-                [(name, file, line) for name, (file, line) in names.items()],
-            )
-            ids = dict(cursor.execute("SELECT name, id FROM tests").fetchall())
-            cursor.executemany(
-                "INSERT INTO results (run_id, test_id, outcome, duration, seed, exception_type,"
-                " message, traceback, fingerprint) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                result_values(run_id, ids, rows),
-            )
+        for start in range(0, len(rows), self._batch):
+            part = rows[start : start + self._batch]
+            with self._conn.transaction(), self._conn.cursor() as cursor:
+                names = {r["test_id"]: (r["file"], r["line"]) for r in part}
+                cursor.executemany(
+                    "INSERT INTO tests (name, file, line) VALUES (%s, %s, %s)"
+                    " ON CONFLICT DO NOTHING",
+                    [(name, file, line) for name, (file, line) in names.items()],
+                )
+                ids = dict(cursor.execute("SELECT name, id FROM tests").fetchall())
+                with cursor.copy(f"COPY results ({RESULT_COLUMNS}) FROM STDIN") as copy:
+                    for row in result_values(run_key, ids, part):
+                        copy.write_row(row)
         return time.perf_counter() - started
 
     def close(self) -> None:

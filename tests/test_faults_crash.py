@@ -66,7 +66,7 @@ def stored_runs(db: Path) -> dict[str, StoredRun]:
             "SELECT runs.id, count(results.id), count(DISTINCT results.test_id),"
             " success + failure + error + skip + expected_failure + unexpected_success,"
             " finished_at IS NOT NULL"
-            " FROM runs LEFT JOIN results ON results.run_id = runs.id GROUP BY runs.id"
+            " FROM runs LEFT JOIN results ON results.run_key = runs.key GROUP BY runs.id"
         ).fetchall()
     conn.close()
     return {row[0]: StoredRun(row[1], row[2], row[3], bool(row[4])) for row in rows}
@@ -77,7 +77,7 @@ def result_names(db: Path, run_id: str) -> set[str]:
     with sqlite3.connect(db) as conn:
         rows = conn.execute(
             "SELECT tests.name FROM results JOIN tests ON tests.id = results.test_id"
-            " WHERE results.run_id = ?",
+            " JOIN runs ON runs.key = results.run_key WHERE runs.id = ?",
             (run_id,),
         ).fetchall()
     conn.close()

@@ -74,9 +74,9 @@ class MigrationTests(SynchronousTestCase):
             command.downgrade(migrate.alembic_config(conn), "-1")
         previous = _revision(migrate.HEAD).down_revision
         self.assertEqual(self.db.read(migrate.current_revision), previous)
-        tables = self.db.read(lambda conn: inspect(conn).get_table_names())
-        self.assertNotIn("order_dependencies", tables)
-        self.assertIn("changes", tables)
+        columns = self.db.read(lambda conn: inspect(conn).get_columns("results"))
+        self.assertIn("run_id", {column["name"] for column in columns})
+        self.assertNotIn("run_key", {column["name"] for column in columns})
 
     def test_downgrade_to_nothing(self) -> None:
         """Every revision downgrades, down to an empty database."""

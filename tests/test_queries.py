@@ -115,3 +115,14 @@ class IsBadTests(SynchronousTestCase):
             )
         )
         self.assertEqual(found, {"t.failure", "t.error", "t.unexpected_success"})
+
+    def test_partial_index_used(self) -> None:
+        """SQLite sees that is_bad implies the partial index's condition, and finds a
+        run's failing tests in that index."""
+        db = temporary_database(self)
+        if not db.is_sqlite:
+            self.skipTest("a SQLite query plan")
+        query = select(Result.test_id).where(Result.run_key == 1, is_bad())
+        compiled = query.compile(dialect=db.reader.dialect, compile_kwargs={"literal_binds": True})
+        plan = db.read(lambda conn: conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}").all())
+        self.assertIn("ix_results_run_key_test_id", " ".join(str(row) for row in plan))

@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy.exc import IntegrityError
 from twisted.trial.unittest import SynchronousTestCase
 
 from seedboard.db import batches, bulk, engine, runs
@@ -142,7 +143,7 @@ class ResultMappingTests(SynchronousTestCase):
         """The results table has a column for each field kept on a result's row, of its
         name, and no other column but its keys."""
         columns = {column.name for column in ResultRow.__table__.columns}
-        self.assertEqual(columns - {"id", "run_id", "test_id"}, set(runs.ON_RESULT))
+        self.assertEqual(columns - {"id", "run_key", "test_id"}, set(runs.ON_RESULT))
 
     def test_test_fields_are_columns_of_tests(self) -> None:
         """The fields kept once per test are columns of the tests table."""
@@ -194,6 +195,21 @@ class BulkTests(SynchronousTestCase):
         self.db.write(bulk.insert_rows, Test, ("line", "name", "file"), [(7, "t.a", "a.py")])
         [row] = self.db.read(bulk.rows_by_key, Test.name, ["t.a"], Test.file, Test.line)
         self.assertEqual(tuple(row), ("a.py", 7))
+
+    def test_refused_insert_raises_sqlalchemy_error(self) -> None:
+        """A bulk insert the database refuses (COPY on PostgreSQL) raises SQLAlchemy's
+        IntegrityError, as any statement would, and stores none of its rows."""
+        self.db.write(bulk.insert_rows, Test, ("name",), [("t.a",)])
+        self.assertRaises(
+            IntegrityError,
+            self.db.write,
+            bulk.insert_rows,
+            Test,
+            ("name",),
+            [("t.b",), ("t.a",)],
+        )
+        found = self.db.read(bulk.rows_by_key, Test.name, ["t.a", "t.b"], Test.name)
+        self.assertEqual([tuple(row) for row in found], [("t.a",)])
 
 
 class CheckpointTests(SynchronousTestCase):

@@ -230,7 +230,8 @@ class RecordedRunTests(SynchronousTestCase):
         self.assertTrue(second["is_replay"])
         seeds = rows(
             self.db,
-            "SELECT r.run_id, t.name, r.seed FROM results r JOIN tests t ON t.id = r.test_id",
+            "SELECT u.id AS run_id, t.name, r.seed FROM results r"
+            " JOIN tests t ON t.id = r.test_id JOIN runs u ON u.key = r.run_key",
         )
         by_run: dict[str, dict[str, int]] = {}
         for row in seeds:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from datetime import date
 
 from sqlalchemy import Connection, case, delete, func, insert, select, text
 
@@ -24,31 +25,24 @@ NO_BRANCH = ""
 """``test_days.branch`` for runs without a branch."""
 
 
-def count_results(conn: Connection, run_id: str, results: Iterable[tuple[int, Outcome]]) -> None:
-    """Add a run's new (test key, outcome) results to its day's counts; replays are not
-    counted (trends leave them out)."""
-    run = conn.execute(
-        select(Run.started_at, Run.branch, Run.is_replay).where(Run.id == run_id)
-    ).one()
-    if run.is_replay:
-        return
-    day, branch = run.started_at.date(), run.branch or NO_BRANCH
+def count_results(
+    conn: Connection, day: date, branch: str | None, results: Iterable[tuple[int, Outcome]]
+) -> None:
+    """Add new (test key, outcome) results of a run (not a replay: trends leave them out)
+    started on ``day`` on ``branch`` to that day's counts."""
+    branch = branch or NO_BRANCH
     pairs = list(results)
     # Counted by Counter's own loop, read with get: no call of __missing__ per test.
     passes = Counter(test for test, outcome in pairs if outcome in PASSED)
     failures = Counter(test for test, outcome in pairs if outcome in BAD_OUTCOMES)
     rows = [
-        {
-            "test_id": test,
-            "day": day,
-            "branch": branch,
-            "passes": passes.get(test, 0),
-            "failures": failures.get(test, 0),
-        }
+        (test, day, branch, passes.get(test, 0), failures.get(test, 0))
         for test in sorted({test for test, _ in pairs})  # one lock order: no deadlocks
     ]
-    if rows:
-        add_to_rows(conn, TestDay, ("test_id", "day", "branch"), ("passes", "failures"), rows)
+    add_to_rows(conn, TestDay, _DAY_KEY, ("passes", "failures"), rows)
+
+
+_DAY_KEY = ("test_id", "day", "branch")
 
 
 def rebuild(conn: Connection) -> None:
@@ -69,7 +63,7 @@ def rebuild(conn: Connection) -> None:
                 func.sum(case((Result.outcome.in_(passed), 1), else_=0)),
                 func.sum(case((Result.outcome.in_(bad), 1), else_=0)),
             )
-            .join(Run, Run.id == Result.run_id)
+            .join(Run, Run.key == Result.run_key)
             .where(Run.is_replay.is_(False))
             .group_by(Result.test_id, day, branch),
         )

@@ -34,17 +34,17 @@ def store_batch(
     whose answer was lost).  Call it inside one write transaction, so that nothing of
     a refused batch is kept.
     """
-    finished_at = lock_run(conn, run_id).finished_at
-    if finished_at is not None:
+    run = lock_run(conn, run_id)
+    if run.finished_at is not None:
         if _is_stored(conn, run_id, number):
             return False
-        raise RunFinished(run_id, finished_at, "run_id")
+        raise RunFinished(run_id, run.finished_at, "run_id")
     # Inserting the batch's row first claims its number: a worker storing the same
     # batch at the same moment waits on that key, then finds it taken.
     row = {"run_id": run_id, "number": number, "stored_at": stored_at, "count": len(results)}
     if not insert_new(conn, Batch, row):
         return False
-    append_results(conn, run_id, results)
+    append_results(conn, run, results)
     return True
 
 

@@ -65,10 +65,10 @@ _NEWEST = reading(
 )
 
 
-def _window(window: int, branch: str | None) -> Select[str]:
+def _window(window: int, branch: str | None) -> Select[int]:
     """The latest ``window`` runs (on ``branch``, if given), replays left out: they re-run
     chosen seeds, and would count one failure again."""
-    runs = select(Run.id).where(Run.is_replay == false())
+    runs = select(Run.key).where(Run.is_replay == false())
     if branch is not None:
         runs = runs.where(Run.branch == branch)
     return runs.order_by(*newest_first()[:2]).limit(window)
@@ -80,9 +80,9 @@ def fingerprints_by_test(
     """Each fingerprint's failures per test in the latest ``window`` runs, unordered."""
     query = (
         select(*_IN_TEST.columns)
-        .select_from(Run.__table__.join(Result.__table__, Run.id == Result.run_id))
+        .select_from(Run.__table__.join(Result.__table__, Run.key == Result.run_key))
         .where(
-            Result.run_id.in_(_window(window, branch).scalar_subquery()),
+            Result.run_key.in_(_window(window, branch).scalar_subquery()),
             is_bad(),
             Result.fingerprint.is_not(None),
         )
@@ -106,9 +106,9 @@ def newest_failures(
                 .over(partition_by=Result.fingerprint, order_by=newest_first())
                 .label("place"),
             )
-            .select_from(Run.__table__.join(Result.__table__, Run.id == Result.run_id))
+            .select_from(Run.__table__.join(Result.__table__, Run.key == Result.run_key))
             .where(
-                Result.run_id.in_(recent),
+                Result.run_key.in_(recent),
                 is_bad(),
                 Result.fingerprint.in_(fingerprints[start : start + CHUNK]),
             )

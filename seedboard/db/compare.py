@@ -45,5 +45,6 @@ def compared_run(conn: Connection, run_id: str) -> RunSummary:
 def run_outcomes(conn: Connection, run_id: str) -> list[tuple[int, Outcome]]:
     """The run's (test key, outcome) pairs: names are read only for the tests that
     changed (``seedboard.db.queries.test_names``)."""
-    query = select(Result.test_id, Result.outcome).where(Result.run_id == run_id)
+    key = select(Run.key).where(Run.id == run_id).scalar_subquery()
+    query = select(Result.test_id, Result.outcome).where(Result.run_key == key)
     return [(test, OUTCOME_OF[outcome]) for test, outcome in conn.execute(query)]

@@ -17,15 +17,17 @@ from seedboard.db.runs import start_of_day
 def delete_run(conn: Connection, run_id: str) -> bool:
     """Delete a run and everything recorded of it; False if there is no such run."""
     run = conn.execute(
-        select(Run.started_at, Run.branch, Run.is_replay).where(Run.id == run_id).with_for_update()
+        select(Run.key, Run.started_at, Run.branch, Run.is_replay)
+        .where(Run.id == run_id)
+        .with_for_update()
     ).first()
     if run is None:
         return False
     tests = sorted(
-        conn.execute(select(Result.test_id).where(Result.run_id == run_id).distinct()).scalars()
+        conn.execute(select(Result.test_id).where(Result.run_key == run.key).distinct()).scalars()
     )
     conn.execute(delete(Batch).where(Batch.run_id == run_id))
-    conn.execute(delete(Result).where(Result.run_id == run_id))
+    conn.execute(delete(Result).where(Result.run_key == run.key))
     conn.execute(delete(Run).where(Run.id == run_id))
     if tests and not run.is_replay:  # replays are not counted in the aggregates
         _recount_day(conn, tests, run.started_at.date(), run.branch or NO_BRANCH)
@@ -58,7 +60,7 @@ def _recount_day(conn: Connection, tests: list[int], day: date, branch: str) -> 
             func.sum(_one_if(Result.outcome.in_(passed))),
             func.sum(_one_if(Result.outcome.in_(BAD_VALUES))),
         )
-        .join(Run, Run.id == Result.run_id)
+        .join(Run, Run.key == Result.run_key)
         .where(
             Result.test_id.in_(tests),
             Run.is_replay.is_(False),

@@ -56,10 +56,10 @@ def find_test(conn: Connection, name: str) -> StoredTest | None:
 def failing_tests(conn: Connection, runs: int, branch: str | None = None) -> list[StoredTest]:
     """The tests with a bad result in the latest ``runs`` runs (on ``branch``, if given),
     by name."""
-    recent = select(Run.id).order_by(Run.started_at.desc(), Run.id.desc()).limit(runs)
+    recent = select(Run.key).order_by(Run.started_at.desc(), Run.id.desc()).limit(runs)
     if branch is not None:
         recent = recent.where(Run.branch == branch)
-    failed = select(Result.test_id).where(Result.run_id.in_(recent.scalar_subquery()), is_bad())
+    failed = select(Result.test_id).where(Result.run_key.in_(recent.scalar_subquery()), is_bad())
     query = select(*_TESTS.columns).where(Test.id.in_(failed)).order_by(Test.name)
     return _TESTS.records(conn.execute(query))
 

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Row,
     String,
     literal_column,
+    or_,
     select,
     type_coerce,
 )
@@ -39,7 +40,7 @@ def is_bad() -> ColumnElement[bool]:
     The values are literal rather than bound: SQLite uses a partial index only when
     it can see at planning time that the query's WHERE implies the index's.
     """
-    return Result.outcome.in_([literal_column(f"'{value}'") for value in BAD_VALUES])
+    return or_(*(Result.outcome == literal_column(f"'{value}'") for value in BAD_VALUES))
 
 
 class _RunsFirst(Join):
@@ -63,11 +64,11 @@ def runs_then_results() -> FromClause:
     """Runs joined to their results, walked run by run.
 
     For "a test's latest results, newest run first", walking runs newest first by the
-    ``(started_at, id)`` index and looking each up in ``(test_id, run_id)`` stops after
+    ``(started_at, id)`` index and looking each up in ``(test_id, run_key)`` stops after
     the first ``limit`` hits; starting from the test's results instead reads and sorts
     all of its history.  Other databases plan the join as usual.
     """
-    return _RunsFirst(Run.__table__, Result.__table__, Run.id == Result.run_id)
+    return _RunsFirst(Run.__table__, Result.__table__, Run.key == Result.run_key)
 
 
 def newest_first() -> tuple[ColumnElement[Any], ...]:
@@ -115,7 +116,7 @@ def latest_results(
     """
     on_branch = [*runs_where, *([] if branch is None else [Run.branch == branch])]
     runs = limit + limit // 4 + 2
-    recent = select(Run.id).where(*on_branch).order_by(*newest_first()[:2]).limit(runs)
+    recent = select(Run.key).where(*on_branch).order_by(*newest_first()[:2]).limit(runs)
     # The same bound as a range on the runs' index, so only those runs are walked.
     oldest = conn.execute(
         select(stored_started_at())
@@ -142,7 +143,7 @@ def latest_results(
             .select_from(runs_then_results())
             .where(
                 *([] if every_run else [Run.started_at >= started_at_of(oldest)]),
-                Result.run_id.in_(recent.scalar_subquery()),
+                Result.run_key.in_(recent.scalar_subquery()),
                 Result.test_id.in_(tests[start : start + CHUNK]),
             )
         )

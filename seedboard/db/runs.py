@@ -160,10 +160,10 @@ def store_results(
 
     Raises ``UnknownRun`` for a run never created, ``RunFinished`` for one finished.
     """
-    finished_at = lock_run(conn, run_id).finished_at
-    if finished_at is not None:
-        raise RunFinished(run_id, finished_at, "run_id")
-    append_results(conn, run_id, results)
+    run = lock_run(conn, run_id)
+    if run.finished_at is not None:
+        raise RunFinished(run_id, run.finished_at, "run_id")
+    append_results(conn, run, results)
 
 
 ON_TEST: dict[str, Column] = {"test_id": Test.name, "file": Test.file, "line": Test.line}
@@ -171,7 +171,7 @@ ON_TEST: dict[str, Column] = {"test_id": Test.name, "file": Test.file, "line": T
 field of ``seedboard.domain.Result`` is the results column of the same name."""
 ON_RESULT = tuple(name for name in RESULT_FIELDS if name not in ON_TEST)
 """The fields of a result kept on its own row, in ``Result``'s order."""
-_INSERTED = ("run_id", "test_id", *ON_RESULT)
+_INSERTED = ("run_key", "test_id", *ON_RESULT)
 """A result's row: its run, its test's key, and its own fields."""
 
 _RESULTS = reading(
@@ -182,7 +182,7 @@ _RESULTS = reading(
 
 
 def append_results(
-    conn: Connection, run_id: str, results: Sequence[ResultRecord] | ResultColumns
+    conn: Connection, run: RunTimes, results: Sequence[ResultRecord] | ResultColumns
 ) -> None:
     """``store_results`` for a run known to exist: one bulk insert, one update of its counts."""
     columns = results if isinstance(results, ResultColumns) else ResultColumns.of(results)
@@ -193,13 +193,14 @@ def append_results(
     outcomes = columns.outcome
     # Outcome is a StrEnum, so each member goes to the driver as its text.  A column
     # left as None (fingerprints not computed) is stored as NULL in every row.
-    rows = zip(repeat(run_id), keys, *(columns.values(name) for name in ON_RESULT))
+    rows = zip(repeat(run.key), keys, *(columns.values(name) for name in ON_RESULT))
     insert_rows(conn, Result, _INSERTED, list(rows))
-    count_results(conn, run_id, zip(keys, outcomes, strict=True))
+    if not run.is_replay:  # trends leave replays out
+        count_results(conn, run.started_at.date(), run.branch, zip(keys, outcomes, strict=True))
     added = Counter(outcomes)
     conn.execute(
         update(Run)
-        .where(Run.id == run_id)
+        .where(Run.key == run.key)
         .values({getattr(Run, o.value): getattr(Run, o.value) + n for o, n in added.items()})
     )
     note_change(conn)
@@ -264,10 +265,12 @@ def list_runs(
 def _replayed_tests(conn: Connection, run_ids: list[str]) -> dict[str, str]:
     """The one test each of these replays ran, for those that ran one."""
     query = (
-        select(Result.run_id, func.min(Test.name))
+        select(Run.id, func.min(Test.name))
+        .select_from(Run)
+        .join(Result, Result.run_key == Run.key)
         .join(Test, Test.id == Result.test_id)
-        .where(Result.run_id.in_(run_ids))
-        .group_by(Result.run_id)
+        .where(Run.id.in_(run_ids))
+        .group_by(Run.id)
         .having(func.count(func.distinct(Result.test_id)) == 1)
     )
     return {run_id: name for run_id, name in conn.execute(query).all()}
@@ -288,9 +291,9 @@ def run_conditions(filters: RunFilters) -> list[ColumnElement[bool]]:
     if filters.replay in (ReplayFilter.ONLY, ReplayFilter.EXCLUDE):
         conditions.append(Run.is_replay.is_(filters.replay is ReplayFilter.ONLY))
     if filters.test is not None:
-        # Matching test ids first, then their results by the (test_id, run_id) index.
+        # Matching test ids first, then their results by the (test_id, run_key) index.
         tests = select(Test.id).where(Test.name.contains(filters.test, autoescape=True))
-        conditions.append(Run.id.in_(select(Result.run_id).where(Result.test_id.in_(tests))))
+        conditions.append(Run.key.in_(select(Result.run_key).where(Result.test_id.in_(tests))))
     return conditions
 
 
@@ -320,17 +323,17 @@ def listed_after(started_at: datetime, run_id: str) -> ColumnElement[bool]:
 
 def get_run(conn: Connection, run_id: str) -> RunDetail | None:
     """A run with every result, failures first; None if there is no such run."""
-    summary = run_summary(conn, run_id)
-    if summary is None:
+    row = conn.execute(select(_runs).where(Run.id == run_id)).first()
+    if row is None:
         return None
     query = (
         select(*_RESULTS.columns)
         .join(Test, Test.id == Result.test_id)
-        .where(Result.run_id == run_id)
+        .where(Result.run_key == row.key)
     )
     results = _RESULTS.records(conn.execute(query))
     results.sort(key=lambda r: (_FAILURES_FIRST[r.outcome], r.test_id))
-    return RunDetail(summary=summary, results=results)
+    return RunDetail(summary=summary_of(row), results=results)
 
 
 def run_summary(conn: Connection, run_id: str) -> RunSummary | None:
@@ -356,7 +359,7 @@ def failing_seeds(
         select(Test.name, Result.seed)
         .join(Test, Test.id == Result.test_id)
         .where(
-            Result.run_id == row.id,
+            Result.run_key == row.key,
             Result.seed.is_not(None),
             Result.outcome.in_([o.value for o in BAD_OUTCOMES]),
         )
@@ -368,23 +371,33 @@ def failing_seeds(
 
 @dataclass(frozen=True, slots=True)
 class RunTimes:
+    """What storing a batch needs to know of its run, read once with its lock."""
+
+    key: int
     started_at: datetime
     finished_at: datetime | None
+    branch: str | None
+    is_replay: bool
 
 
 def lock_run(conn: Connection, run_id: str) -> RunTimes:
-    """When a run started and finished, its row locked until the transaction ends; raises
-    ``UnknownRun`` if there is no such run.
+    """A run's key, when it started and finished, its branch and whether it is a replay,
+    its row locked until the transaction ends; raises ``UnknownRun`` if there is no such
+    run.
 
     The lock (``FOR UPDATE`` on PostgreSQL; SQLite's writes take the whole database
     anyway) holds a finish back until a batch read as open is stored, and a batch until
     a finish is stored, so none slips past the check.
     """
-    query = select(Run.started_at, Run.finished_at).where(Run.id == run_id).with_for_update()
+    query = (
+        select(Run.key, Run.started_at, Run.finished_at, Run.branch, Run.is_replay)
+        .where(Run.id == run_id)
+        .with_for_update()
+    )
     row = conn.execute(query).first()
     if row is None:
         raise UnknownRun(run_id)
-    return RunTimes(row.started_at, row.finished_at)
+    return RunTimes(*row)
 
 
 def _test_ids(conn: Connection, results: ResultColumns) -> dict[str, int]:

@@ -52,7 +52,7 @@ def failing_seed_results(conn: Connection, test_id: str | None = None) -> list[S
     query = (
         select(*_SEED_RESULTS.columns)
         .join(Test, Test.id == Result.test_id)
-        .join(Run, Run.id == Result.run_id)
+        .join(Run, Run.key == Result.run_key)
         .order_by(Run.started_at, Run.id)
     )
     if test_id is not None:
