@@ -280,7 +280,8 @@ class RecordedRunTests(SynchronousTestCase):
         get their real duration too, within 20% of the same tests' serial durations: not
         the zero trial's DistReporter leaves, nor the start-up of the worker that runs
         them first."""
-        sleeps = {"test_a": 0.8, "test_b": 0.5, "test_c": 0.6, "test_d": 0.5}
+        # Long enough that 20% is more than a loaded machine adds to a worker's first test.
+        sleeps = {"test_a": 1.5, "test_b": 1.0, "test_c": 1.2, "test_d": 1.0}
         (self.project / "samplepkg" / "test_slow.py").write_text(
             "import time\n"
             "from twisted.internet import reactor, task\n"
