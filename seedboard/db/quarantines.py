@@ -17,7 +17,8 @@ from sqlalchemy import Connection, and_, delete, insert, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from seedboard.db.changes import note_change
-from seedboard.db.models import QuarantineHistory, QuarantineRow, TestIssue, TestOwners
+from seedboard.db.models import QuarantineHistory, QuarantineRow, Run, TestIssue, TestOwners
+from seedboard.db.runs import UnknownRun
 from seedboard.domain import Quarantine, QuarantineChange, TestLinks
 
 EXPIRY_ACTOR = "expiry"
@@ -168,7 +169,10 @@ def set_issue(
 def record_owners(
     conn: Connection, run_id: str | None, owners: Mapping[str, Sequence[str]], now: datetime
 ) -> None:
-    """Keep each test's owners as the run found them; a test without owners now has none."""
+    """Keep each test's owners as the run found them; a test without owners now has none.
+    ``UnknownRun`` if the run was never recorded."""
+    if run_id is not None and conn.execute(select(Run.id).where(Run.id == run_id)).first() is None:
+        raise UnknownRun(run_id)
     if not owners:
         return
     names = list(owners)

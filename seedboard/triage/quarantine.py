@@ -185,3 +185,18 @@ def _rule(item: Any) -> Rule | None:
         reason if isinstance(reason, str) else None,
         issue if isinstance(issue, str) else None,
     )
+
+
+def looks_fixed(outcomes: Iterable[str], runs: int = LOOKS_FIXED_RUNS) -> bool:
+    """Whether a quarantined test passed its latest ``runs`` results (newest first, skips
+    left out): its quarantine may be lifted."""
+    passed = 0
+    for outcome in outcomes:
+        if outcome == "skip":
+            continue
+        if outcome != "success":
+            return False
+        passed += 1
+        if passed >= runs:
+            return True
+    return False

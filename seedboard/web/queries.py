@@ -141,6 +141,10 @@ class FlakyQuery(Query):
             "default, puts the most worrying first."
         ),
     ] = FlakySort.RANK
+    owner: Annotated[
+        Annotated[str, Meta(max_length=255)] | None,
+        Meta(description="Only tests this owner (`@org/team`, `@user`) owns in CODEOWNERS."),
+    ] = None
 
 
 class TrendsQuery(Query):

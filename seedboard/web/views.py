@@ -166,6 +166,7 @@ class FlakyView:
         pairs += [("branch", wanted.branch)] if wanted.branch else []
         pairs += [("class", c.value) for c in wanted.classes]
         pairs += [("q", wanted.q)] if wanted.q else []
+        pairs += [("owner", wanted.owner)] if wanted.owner else []
         return pairs + ([("limit", str(wanted.limit))] if wanted.limit != FLAKY_LIMIT else [])
 
     def context(self) -> dict[str, Any]:
@@ -184,7 +185,7 @@ class FlakyView:
             "sorts": {
                 s.value: with_query("/flaky", [*arguments, ("sort", s.value)]) for s in FlakySort
             },
-            "filtered": bool(self.query.classes or self.query.q),
+            "filtered": bool(self.query.classes or self.query.q or self.query.owner),
             "api": with_query("/api/v1/flaky", [*arguments, *by]),
             "limit": self.query.limit,
             "max_window": MAX_WINDOW,
