@@ -33,6 +33,7 @@ from seedboard.settings import (
 )
 from seedboard.workers import WorkerLogs, WorkerNote
 from seedboard_reporter.output import TreeOutput
+from seedboard_reporter.owners import Owners
 from seedboard_reporter.quarantine import MARK, Marks, Quarantines
 from seedboard_reporter.recorder import Recorder, Row, RunFacts, Target
 from seedboard_reporter.records import (
@@ -183,6 +184,7 @@ class SeedboardReporter(TreeOutput):
         self._marks = Marks(quarantines, enforces_quarantine(os.environ))
         self._marking = False
         """Whether the verdict being written is a quarantined failure's."""
+        self._owners = Owners(self._cwd)
         if not self._dry_run:
             self._recorder.start()
 
@@ -233,6 +235,8 @@ class SeedboardReporter(TreeOutput):
             if self._worker_logs is not None:
                 row = self._with_worker_note(row, self._worker_logs)
             self._recorder.add(row)
+            if self._owners.active:
+                self._owners.note(row.test_id, row.file)
         except Exception as error:
             self._recorder.fail(f"the reporter could not read a result: {one_line(error)}")
 
@@ -302,6 +306,11 @@ class SeedboardReporter(TreeOutput):
         self._put(receipt.line() + "\n")
         for line in self._marks.lines():
             self._put(line + "\n")
+        problem = self._owners.problem
+        if receipt.error is None and self._owners.active:
+            problem = self._owners.send(os.environ, receipt.run_id)
+        if problem:
+            self._put(f"seedboard: {problem}\n")
 
     def _problem(self, error: Any) -> Problem:
         # Under trial -j an expected failure arrives as its text alone.
