@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import timedelta
+from typing import Any
 from urllib.parse import quote
 
 from seedboard.db.quarantines import record_owners
@@ -22,10 +23,10 @@ class QuarantineAPITests(PrivateCase):
         headers = {**self.bearer(token), "Content-Type": "application/json"}
         return self.request("POST", "/api/v1/quarantines", headers, json.dumps(body).encode())
 
-    def listing(self) -> dict[str, object]:
+    def listing(self) -> dict[str, Any]:
         answer = self.request("GET", "/api/v1/quarantines", self.bearer())
         self.assertEqual(answer.status, 200)
-        body: dict[str, object] = answer.body
+        body: dict[str, Any] = answer.body
         return body
 
     def test_add_list_remove(self) -> None:
@@ -47,7 +48,7 @@ class QuarantineAPITests(PrivateCase):
         self.assertEqual(self.request("DELETE", path, self.bearer()).status, 404)
         listing = self.listing()
         self.assertEqual(listing["quarantines"], [])
-        history = [(c["action"], c["actor"], c["reason"]) for c in listing["history"]]  # type: ignore[attr-defined]
+        history = [(c["action"], c["actor"], c["reason"]) for c in listing["history"]]
         self.assertEqual(
             history, [("remove", "ci", "fixed"), ("update", "ci", None), ("add", "ci", "DNS")]
         )
@@ -83,7 +84,7 @@ class QuarantineAPITests(PrivateCase):
         self.now += timedelta(hours=2)
         self.assertEqual(self.listing()["quarantines"], [])
         self.post({"test": "other"})  # the next write records the expiry
-        actions = [(c["test"], c["action"]) for c in self.listing()["history"]]  # type: ignore[attr-defined]
+        actions = [(c["test"], c["action"]) for c in self.listing()["history"]]
         self.assertIn((NET, "expire"), actions)
 
     def test_issue_link(self) -> None:
