@@ -35,7 +35,10 @@ from seedboard.triage.quarantine import Rule, covering, rules_from_json, rules_t
 from seedboard_reporter.spool import make_folder
 
 FETCH_TIMEOUT = 5.0
-"""How long a run waits for the list before its first failure is judged without it."""
+"""How long the server may take to answer."""
+WAIT = 30.0
+"""How long a run's first failure waits for the list before it is judged without it: the
+helper process for a PostgreSQL database starts Python and SQLAlchemy first."""
 QUERY = "SELECT pattern, expires_at, reason, issue_url FROM quarantines WHERE lifted_at IS NULL"
 
 
@@ -54,7 +57,7 @@ class Quarantines:
 
     def covering(self, test_id: str) -> Rule | None:
         """The quarantine covering ``test_id`` now, if any (waiting for the list once)."""
-        self._thread.join(FETCH_TIMEOUT)
+        self._thread.join(WAIT)
         if self._thread.is_alive():
             self.problem = self.problem or "the quarantine list took too long to read"
             return None
@@ -90,7 +93,7 @@ class Quarantines:
         found = subprocess.run(
             [sys.executable, "-m", "seedboard.quarantine_list", url],
             capture_output=True,
-            timeout=FETCH_TIMEOUT * 6,
+            timeout=WAIT,
             check=True,
         )
         return rules_from_json(json.loads(found.stdout))
