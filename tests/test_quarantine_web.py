@@ -122,6 +122,18 @@ class QuarantineAPITests(PrivateCase):
         )
         self.assertEqual(unknown_run.status, 404)
 
+    def test_run_page_shows_failing_owners(self) -> None:
+        """A run's page lists its failing tests' owners and whether each is quarantined."""
+        start = record_run(self.database, [result(NET, Outcome.FAILURE), result("pkg.ok")])
+        self.database.write(record_owners, start.id, {NET: ["@org/team-net"]}, self.now)
+        self.post({"test": "pkg.test_net.*"})
+        page = self.request("GET", f"/runs/{start.id}", self.bearer()).body
+        self.assertIn(b'<a href="/flaky?owner=%40org/team-net">@org/team-net</a>', page)
+        self.assertIn(
+            b'<span class="badge quarantined">quarantined</span> by <code>pkg.test_net.*', page
+        )
+        self.assertNotIn(b"pkg.ok</code></a></td>\n      <td>", page)
+
 
 class QuarantineFormTests(PrivateCase):
     def test_page_form_quarantines_and_lifts(self) -> None:

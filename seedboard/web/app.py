@@ -39,7 +39,7 @@ from seedboard.triage.trends import durations
 from seedboard.web.auth import Access
 from seedboard.web.cache import ReadCache
 from seedboard.web.lanes import HeavyLane
-from seedboard.web.linked_views import LinkedFlakyView, LinkedTestView
+from seedboard.web.linked_views import LinkedFlakyView, LinkedRunView, LinkedTestView
 from seedboard.web.login import Login
 from seedboard.web.openapi import openapi_document
 from seedboard.web.problems import Problem, bad_request, not_found, problem_of
@@ -155,7 +155,10 @@ class Dashboard:
             return self.reply(request, RunView(detail, previous_id, None, wanted))
         comparison = await self._pool.read(compare_with_previous, run_id)
         previous_id = None if comparison is None else comparison.a.id
-        return self.reply(request, RunView(detail, previous_id, comparison, wanted))
+        failing = [r.test_id for r in detail.results if r.outcome.is_bad]
+        links = await self._pool.read(page_links, failing, self._clock())
+        view = RunView(detail, previous_id, comparison, wanted)
+        return self.reply(request, LinkedRunView(view, links))
 
     @app.route("/compare", methods=["GET"])
     @app.route("/api/v1/compare", methods=["GET"])

@@ -13,7 +13,7 @@ from seedboard.services.quarantines import NO_LINKS, PageLinks
 from seedboard.triage.quarantine import looks_fixed
 from seedboard.web import answers
 from seedboard.web.quarantines import quarantine_entry
-from seedboard.web.views import FlakyView, TestView
+from seedboard.web.views import FlakyView, RunView, TestView
 
 
 def linked_triage(triage: answers.Triage, links: PageLinks, fixed: bool) -> answers.Triage:
@@ -64,3 +64,19 @@ class LinkedFlakyView:
         assert isinstance(found, answers.FlakyPage)
         tests = [linked_triage(t, self.links.get(t.test_id, NO_LINKS), False) for t in found.tests]
         return replace(found, tests=tests)
+
+
+@dataclass(frozen=True, slots=True)
+class LinkedRunView:
+    """A run's page with the owners, issues and quarantines of its failing tests; its JSON
+    twin is the run's own (each test's are on its JSON)."""
+
+    template: ClassVar[str] = "run.html"
+    view: RunView
+    links: dict[str, PageLinks] = field(default_factory=dict)
+
+    def context(self) -> dict[str, Any]:
+        return {**self.view.context(), "failing_links": self.links}
+
+    def answer(self) -> Struct:
+        return self.view.answer()
