@@ -183,7 +183,7 @@ class Marks:
         """What the run's last lines say about quarantine."""
         said = []
         problem = self._quarantines and self._quarantines.problem
-        if problem:
+        if problem and self.enforce:  # otherwise a mark missing changes nothing
             said.append(f"seedboard: {problem}")
         if self.quarantined:
             count = len(self.quarantined)
