@@ -53,13 +53,27 @@ class Quarantines:
         """Why the list could not be read fresh (it may come from the cache then)."""
         self._thread = threading.Thread(target=self._read, name="seedboard-quarantines")
         self._thread.daemon = True
-        self._thread.start()
+        if self._is_sqlite_file():
+            self._thread.run()  # a local read of a few milliseconds: every line is marked
+        else:
+            self._thread.start()
+
+    def _is_sqlite_file(self) -> bool:
+        if self._environ.get(URL_ENV, "").strip():
+            return False
+        return database_url_from(self._environ, self._cwd).startswith("sqlite:///")
+
+    def ready(self, wait: float = 0.0) -> bool:
+        """Whether the list has been read, waiting up to ``wait`` seconds for it."""
+        if self._thread.ident is None:  # read at once, without a thread
+            return True
+        if wait > 0:
+            self._thread.join(wait)
+        return not self._thread.is_alive()
 
     def covering(self, test_id: str) -> Rule | None:
-        """The quarantine covering ``test_id`` now, if any (waiting for the list once)."""
-        self._thread.join(WAIT)
-        if self._thread.is_alive():
-            self.problem = self.problem or "the quarantine list took too long to read"
+        """The quarantine covering ``test_id`` now, if any; None until the list is read."""
+        if not self.ready():
             return None
         return covering(self._rules, test_id, datetime.now(UTC))
 
@@ -154,15 +168,38 @@ class Marks:
         self.enforce = enforce
         self.quarantined: set[str] = set()
         """The ids of the tests whose failures were quarantined."""
+        self._unjudged: list[str] = []
+        """Failed before the list was read: judged by ``settle``."""
 
     def judge(self, test_id: str) -> bool:
-        """Whether a failure of ``test_id`` is quarantined; never raises."""
+        """Whether a failure of ``test_id`` is quarantined, as far as is known yet: a test
+        never waits for the list (a failure before it is read is judged at the end)."""
         if self._quarantines is None:
             return False
+        if not self._quarantines.ready():
+            self._unjudged.append(test_id)
+            return False
+        return self._judged(test_id)
+
+    def settle(self) -> None:
+        """Before the run's summary: judge the failures that came before the list, waiting
+        for it only when the exit status depends on it."""
+        if self._quarantines is None or not self._unjudged:
+            return
+        if not self._quarantines.ready(WAIT if self.enforce else 0.0):
+            if self.enforce:
+                self._quarantines.problem = "the quarantine list took too long to read"
+            return
+        for test_id in self._unjudged:
+            self._judged(test_id)
+        self._unjudged = []
+
+    def _judged(self, test_id: str) -> bool:
+        assert self._quarantines is not None
         try:
             if self._quarantines.covering(test_id) is None:
                 return False
-        except Exception as error:
+        except Exception as error:  # never the run's problem
             self._quarantines.problem = f"cannot judge quarantines: {one_line(error)}"
             return False
         self.quarantined.add(test_id)

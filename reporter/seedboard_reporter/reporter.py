@@ -295,6 +295,7 @@ class SeedboardReporter(TreeOutput):
         self._note(test, UNEXPECTED_SUCCESS, lambda: reason_of(todo))
 
     def done(self) -> None:
+        self._marks.settle()  # before trial prints the failures and the status
         super().done()
         if self._chose_run_seed:
             os.environ.pop(RUN_SEED_ENV, None)
