@@ -163,9 +163,14 @@ class Marks:
     """Which of a run's failures are quarantined: marked in the output, and, when the run
     enforces quarantine, left out of its status."""
 
-    def __init__(self, quarantines: Quarantines | None, enforce: bool) -> None:
+    def __init__(
+        self, quarantines: Quarantines | None, enforce: bool, patience: float = FETCH_TIMEOUT
+    ) -> None:
         self._quarantines = quarantines
         self.enforce = enforce
+        self._patience = patience
+        """How long the end of a run with failures waits for the list, when not enforcing:
+        as long as it waits for the server (``SEEDBOARD_FLUSH_TIMEOUT``)."""
         self.quarantined: set[str] = set()
         """The ids of the tests whose failures were quarantined."""
         self._unjudged: list[str] = []
@@ -183,10 +188,10 @@ class Marks:
 
     def settle(self) -> None:
         """Before the run's summary: judge the failures that came before the list, waiting
-        for it only when the exit status depends on it."""
+        for it longest when the exit status depends on it."""
         if self._quarantines is None or not self._unjudged:
             return
-        if not self._quarantines.ready(WAIT if self.enforce else 0.0):
+        if not self._quarantines.ready(WAIT if self.enforce else self._patience):
             if self.enforce:
                 self._quarantines.problem = "the quarantine list took too long to read"
             return
