@@ -196,3 +196,7 @@ class QuarantineFormTests(PrivateCase):
         self.assertEqual(body["triage"]["quarantine"]["test"], NET)
         page = self.request("GET", "/tests/" + NET, self.bearer())
         self.assertIn(b"Looks fixed: lift it?", page.body)
+        flaky = self.request("GET", "/api/v1/flaky", self.bearer()).body
+        self.assertEqual([t["looks_fixed"] for t in flaky["tests"]], [True])
+        console = self.request("GET", "/flaky", self.bearer()).body
+        self.assertIn(b"looks fixed: lift it?", console)

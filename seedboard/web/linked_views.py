@@ -56,13 +56,32 @@ class LinkedFlakyView:
     links: dict[str, PageLinks] = field(default_factory=dict)
     owner: str | None = None
 
+    def _looks_fixed(self) -> set[str]:
+        """The quarantined tests whose latest results (the sparkline's) all passed."""
+        return {
+            t.test_id
+            for t in self.view.tests
+            if t.test_id in self.links
+            and self.links[t.test_id].quarantine is not None
+            and looks_fixed(outcome.value for outcome in reversed(t.recent))
+        }
+
     def context(self) -> dict[str, Any]:
-        return {**self.view.context(), "links": self.links, "owner": self.owner}
+        return {
+            **self.view.context(),
+            "links": self.links,
+            "owner": self.owner,
+            "looks_fixed": self._looks_fixed(),
+        }
 
     def answer(self) -> Struct:
         found = self.view.answer()
         assert isinstance(found, answers.FlakyPage)
-        tests = [linked_triage(t, self.links.get(t.test_id, NO_LINKS), False) for t in found.tests]
+        fixed = self._looks_fixed()
+        tests = [
+            linked_triage(t, self.links.get(t.test_id, NO_LINKS), t.test_id in fixed)
+            for t in found.tests
+        ]
         return replace(found, tests=tests)
 
 
