@@ -77,6 +77,9 @@ class QuarantineAPITests(PrivateCase):
             self.assertEqual(answer.status, 400, body)
             self.assertEqual(answer.body["error"]["field"], field, body)
         self.assertEqual(self.listing()["quarantines"], [])
+        self.post({"test": "a"})
+        lifted = self.request("DELETE", "/api/v1/quarantines/a?reason=%00", self.bearer())
+        self.assertEqual((lifted.status, lifted.body["error"]["field"]), (400, "reason"))
 
     def test_expiry_lifts_by_itself(self) -> None:
         """Past its expiry a quarantine is no longer listed, and the history says why."""

@@ -115,10 +115,11 @@ class QuarantineWrites:
     async def remove(self, request: Request, test: str) -> answers.LiftedQuarantine:
         """``DELETE /api/v1/quarantines/<test>``: lifted; 404 if none is in force."""
         actor = await self._writer(request)
-        reason = _argument(request, b"reason")
-        if not await self._pool.write(
-            remove_quarantine, test, actor, checked_reason(reason), self._clock()
-        ):
+        try:
+            reason = checked_reason(_argument(request, b"reason"))
+        except QuarantineError as error:
+            raise Invalid(str(error), error.field) from None
+        if not await self._pool.write(remove_quarantine, test, actor, reason, self._clock()):
             raise not_found(f"{test!r} is not quarantined.")
         return answers.LiftedQuarantine(test=test, lifted=True)
 
@@ -127,6 +128,7 @@ class QuarantineWrites:
         actor = await self._writer(request)
         body = decode(json_body(request), IssueBody)
         try:
+            test = checked_pattern(test)
             issue = checked_issue_url(body.issue_url, "issue_url")
         except QuarantineError as error:
             raise Invalid(str(error), error.field) from None
