@@ -63,6 +63,13 @@ class Quarantines:
             return False
         return database_url_from(self._environ, self._cwd).startswith("sqlite:///")
 
+    @property
+    def patience(self) -> float:
+        """How long the end of a run with failures waits for the list just to mark them:
+        the database's helper process, not a server, whose run already waits for it at
+        its end (``SEEDBOARD_FLUSH_TIMEOUT``) and which may hang."""
+        return 0.0 if self._environ.get(URL_ENV, "").strip() else WAIT
+
     def ready(self, wait: float = 0.0) -> bool:
         """Whether the list has been read, waiting up to ``wait`` seconds for it."""
         if self._thread.ident is None:  # read at once, without a thread
@@ -163,14 +170,9 @@ class Marks:
     """Which of a run's failures are quarantined: marked in the output, and, when the run
     enforces quarantine, left out of its status."""
 
-    def __init__(
-        self, quarantines: Quarantines | None, enforce: bool, patience: float = FETCH_TIMEOUT
-    ) -> None:
+    def __init__(self, quarantines: Quarantines | None, enforce: bool) -> None:
         self._quarantines = quarantines
         self.enforce = enforce
-        self._patience = patience
-        """How long the end of a run with failures waits for the list, when not enforcing:
-        as long as it waits for the server (``SEEDBOARD_FLUSH_TIMEOUT``)."""
         self.quarantined: set[str] = set()
         """The ids of the tests whose failures were quarantined."""
         self._unjudged: list[str] = []
@@ -191,7 +193,7 @@ class Marks:
         for it longest when the exit status depends on it."""
         if self._quarantines is None or not self._unjudged:
             return
-        if not self._quarantines.ready(WAIT if self.enforce else self._patience):
+        if not self._quarantines.ready(WAIT if self.enforce else self._quarantines.patience):
             if self.enforce:
                 self._quarantines.problem = "the quarantine list took too long to read"
             return
