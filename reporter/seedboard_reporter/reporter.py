@@ -181,7 +181,7 @@ class SeedboardReporter(TreeOutput):
         """The note a ``trial -j`` worker left for the test recorded last, if any."""
         self._pending: list[tuple[Any, str, Problem]] = []
         quarantines = None if self._dry_run else Quarantines(os.environ, self._cwd)
-        self._marks = Marks(quarantines, enforces_quarantine(os.environ), flush_timeout(os.environ))
+        self._marks = Marks(quarantines, enforces_quarantine(os.environ))
         self._marking = False
         """Whether the verdict being written is a quarantined failure's."""
         self._owners = Owners(self._cwd)
