@@ -15,7 +15,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from seedboard import __version__
+from seedboard import __version__, quarantine_cli
 from seedboard.errors import UnusableDatabase, one_line
 from seedboard.imports.common import FileFormat
 from seedboard.ingest import DEFAULT_MAX_BODY
@@ -278,6 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help=f"the spool folder (default: ${SPOOL_ENV}, else ./{DEFAULT_SPOOL})",
     )
+    quarantine_cli.add_verbs(verbs, _database_option)
     _each_verb_says_its_own_usage(parser)
     return parser
 
@@ -330,6 +331,8 @@ def _run(args: argparse.Namespace) -> int:
         return _serve(args, url)
     if args.verb == "token":
         return _token_command(url, args)
+    if args.verb in ("quarantine", "issue"):
+        return quarantine_cli.run(args, url, _on_database_do)
     return _upgrade(url)
 
 

@@ -290,3 +290,42 @@ class OrderDependency:
     found_at: datetime
     run_seed: int | None = None
     """The run's seed, which the bisection ran with when the result had no seed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Quarantine:
+    """A test id or pattern whose failures are known: still run and recorded, and, when a
+    run enforces quarantine, not failing it.  Active while not lifted and not expired."""
+
+    pattern: str
+    reason: str | None
+    issue_url: str | None
+    expires_at: datetime | None
+    created_by: str
+    created_at: datetime
+    lifted_at: datetime | None = None
+
+    def active(self, now: datetime) -> bool:
+        return self.lifted_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantineChange:
+    """One entry of the quarantines' history: who did what to which, when, and why."""
+
+    pattern: str
+    action: str
+    """``add``, ``update``, ``remove`` or ``expire``."""
+    actor: str
+    at: datetime
+    reason: str | None
+    detail: str
+    """What changed, in words."""
+
+
+@dataclass(frozen=True, slots=True)
+class TestLinks:
+    """What a team attached to a test: its owners (from CODEOWNERS) and its issue."""
+
+    owners: tuple[str, ...] = ()
+    issue_url: str | None = None

@@ -152,7 +152,56 @@ class OrderDependencyBody(Struct, forbid_unknown_fields=True):
     ] = None
 
 
-REQUEST_BODIES: Final = (RunBody, BatchBody, FinishBody, OrderDependencyBody)
+class QuarantineBody(Struct, forbid_unknown_fields=True):
+    """The body of ``POST /api/v1/quarantines``: quarantine a test or a pattern of them, or
+    change the quarantine in force on it."""
+
+    test: Annotated[
+        str,
+        Meta(
+            min_length=1,
+            max_length=1000,
+            description="A test id, or a pattern of them with * ? [ ] (mypkg.test_net.*).",
+        ),
+    ]
+    reason: Annotated[str | None, Meta(description="Why; kept in the history.")] = None
+    issue_url: Annotated[
+        str | None, Meta(description="The issue tracking it, an http(s) address.")
+    ] = None
+    expires: Annotated[
+        str | None,
+        Meta(
+            description="When it lifts by itself: an age from now (14d, 2w, 12h), a date "
+            "(2026-12-31, UTC) or an RFC 3339 time; null for never."
+        ),
+    ] = None
+
+
+class IssueBody(Struct, forbid_unknown_fields=True):
+    """The body of ``PUT /api/v1/issues/{test_id}``: the issue tracking a test."""
+
+    issue_url: Annotated[str | None, Meta(description="An http(s) address; null unlinks.")]
+
+
+class OwnersBody(Struct, forbid_unknown_fields=True):
+    """The body of ``PUT /api/v1/runs/{run_id}/owners``: each test's owners as the
+    reporter read them from CODEOWNERS."""
+
+    owners: Annotated[
+        dict[str, list[Annotated[str, Meta(min_length=1, max_length=255)]]],
+        Meta(description="Test id to its owners (@org/team, @user or an email)."),
+    ]
+
+
+REQUEST_BODIES: Final = (
+    RunBody,
+    BatchBody,
+    FinishBody,
+    OrderDependencyBody,
+    QuarantineBody,
+    IssueBody,
+    OwnersBody,
+)
 """Every request body, for the OpenAPI document."""
 
 RESULT_NAMES: Final = ResultBody.__struct_fields__

@@ -88,3 +88,17 @@ def describe_url(url: str) -> str:
 def spool_root(environ: Mapping[str, str], cwd: Path) -> Path:
     """Where the reporter keeps requests the server has not acknowledged yet."""
     return cwd / (environ.get(SPOOL_ENV) or DEFAULT_SPOOL)
+
+
+QUARANTINE_ENV = "SEEDBOARD_QUARANTINE"
+"""``enforce``: the run's exit status ignores the failures of quarantined tests.  Unset (or
+anything else), quarantined failures are marked in the output and the status is trial's."""
+QUARANTINE_ENFORCE = "enforce"
+QUARANTINE_CACHE = "quarantine.json"
+"""The active quarantines the reporter read last, in the spool folder: what a run goes by
+when the server cannot be reached."""
+
+
+def enforces_quarantine(environ: Mapping[str, str]) -> bool:
+    """Whether ``SEEDBOARD_QUARANTINE=enforce``: quarantined failures do not fail the run."""
+    return environ.get(QUARANTINE_ENV, "").strip().lower() == QUARANTINE_ENFORCE

@@ -381,6 +381,10 @@ class FlakyAPITests(FlakyCase):
                         "commits": [{"commit": COMMIT, "passed": 1, "failed": 2}],
                         "url": "/tests/pkg.test_s.STests.test_x",
                         "sparkline": [1, 0, 1],
+                        "owners": [],
+                        "issue_url": None,
+                        "quarantine": None,
+                        "looks_fixed": False,
                     }
                 ],
                 "next": None,

@@ -62,6 +62,10 @@ class MigrationTests(SynchronousTestCase):
                 "login_sessions",
                 "changes",
                 "order_dependencies",
+                "quarantines",
+                "quarantine_history",
+                "test_issues",
+                "test_owners",
             },
         )
 
@@ -74,9 +78,9 @@ class MigrationTests(SynchronousTestCase):
             command.downgrade(migrate.alembic_config(conn), "-1")
         previous = _revision(migrate.HEAD).down_revision
         self.assertEqual(self.db.read(migrate.current_revision), previous)
-        columns = self.db.read(lambda conn: inspect(conn).get_columns("results"))
-        self.assertIn("run_id", {column["name"] for column in columns})
-        self.assertNotIn("run_key", {column["name"] for column in columns})
+        tables = self.db.read(lambda conn: inspect(conn).get_table_names())
+        self.assertNotIn("quarantines", tables)
+        self.assertIn("order_dependencies", tables)
 
     def test_downgrade_to_nothing(self) -> None:
         """Every revision downgrades, down to an empty database."""

@@ -28,11 +28,14 @@ from seedboard.settings import (
     WAIT_ENV,
     database_url_from,
     describe_url,
+    enforces_quarantine,
     is_run_id,
     spool_root,
 )
 from seedboard.workers import WorkerLogs, WorkerNote
 from seedboard_reporter.output import TreeOutput
+from seedboard_reporter.owners import Owners
+from seedboard_reporter.quarantine import MARK, Marks, Quarantines
 from seedboard_reporter.recorder import Recorder, Row, RunFacts, Target
 from seedboard_reporter.records import (
     ERROR,
@@ -186,6 +189,11 @@ class SeedboardReporter(TreeOutput):
         self._worker_note: WorkerNote | None = None
         """The note a ``trial -j`` worker left for the test recorded last, if any."""
         self._pending: list[tuple[Any, str, Problem]] = []
+        quarantines = None if self._dry_run else Quarantines(os.environ, self._cwd)
+        self._marks = Marks(quarantines, enforces_quarantine(os.environ))
+        self._marking = False
+        """Whether the verdict being written is a quarantined failure's."""
+        self._owners = Owners(self._cwd)
         if not self._dry_run:
             self._recorder.start()
 
@@ -236,6 +244,8 @@ class SeedboardReporter(TreeOutput):
             if self._worker_logs is not None:
                 row = self._with_worker_note(row, self._worker_logs)
             self._recorder.add(row)
+            if self._owners.active:
+                self._owners.note(row.test_id, row.file)
         except Exception as error:
             self._recorder.fail(f"the reporter could not read a result: {one_line(error)}")
 
@@ -251,12 +261,35 @@ class SeedboardReporter(TreeOutput):
         return row._replace(duration=note.duration, seed=seed)
 
     def addFailure(self, test: Any, fail: Any) -> None:
+        self._marking = self._marks.judge(test_id(test))
         super().addFailure(test, fail)
+        self._marking = False
         self._note(test, FAILURE, lambda: self._problem(fail))
 
     def addError(self, test: Any, error: Any) -> None:
+        self._marking = self._marks.judge(test_id(test))
         super().addError(test, error)
+        self._marking = False
         self._note(test, ERROR, lambda: self._problem(error))
+
+    def endLine(self, message: str, color: str) -> None:
+        super().endLine(f"{message} {MARK}" if self._marking else message, color)
+
+    def _printResults(self, flavor: str, errors: Any, formatter: Any) -> None:
+        """trial's list of failures at the end, the quarantined ones apart and marked."""
+        results = list(errors)
+        plain, marked = self._marks.split(results, [test_id(r[0]) for r in results])
+        super()._printResults(flavor, plain, formatter)
+        if marked:
+            super()._printResults(f"{flavor} {MARK}", marked, formatter)
+
+    def wasSuccessful(self) -> bool:
+        """trial's verdict; under ``SEEDBOARD_QUARANTINE=enforce``, quarantined failures
+        and errors left out of it."""
+        if not self._marks.enforce or not self._marks.quarantined:
+            return bool(super().wasSuccessful())
+        bad = [test_id(result[0]) for result in (*self.failures, *self.errors)]
+        return self._marks.all_quarantined(bad)
 
     def addSkip(self, test: Any, reason: Any) -> None:
         super().addSkip(test, reason)
@@ -271,6 +304,7 @@ class SeedboardReporter(TreeOutput):
         self._note(test, UNEXPECTED_SUCCESS, lambda: reason_of(todo))
 
     def done(self) -> None:
+        self._marks.settle()  # before trial prints the failures and the status
         super().done()
         if self._chose_run_seed:
             os.environ.pop(RUN_SEED_ENV, None)
@@ -280,6 +314,13 @@ class SeedboardReporter(TreeOutput):
         self._record_pending(0.0)
         receipt = self._recorder.finish(datetime.now(UTC))
         self._put(receipt.line() + "\n")
+        for line in self._marks.lines():
+            self._put(line + "\n")
+        problem = self._owners.problem
+        if receipt.error is None and self._owners.active:
+            problem = self._owners.send(os.environ, receipt.run_id)
+        if problem:
+            self._put(f"seedboard: {problem}\n")
 
     def _problem(self, error: Any) -> Problem:
         # Under trial -j an expected failure arrives as its text alone.

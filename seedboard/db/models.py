@@ -216,3 +216,60 @@ class Changes(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     count: Mapped[int] = mapped_column(BigInteger)
+
+
+class QuarantineRow(Base):
+    """A test id or pattern quarantined; a lifted (removed or expired) one is kept, with
+    ``lifted_at`` set, so the history can say what was in force when."""
+
+    __tablename__ = "quarantines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pattern: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
+    issue_url: Mapped[str | None] = mapped_column(Text)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index(None, "lifted_at", "pattern"),)
+
+
+class QuarantineHistory(Base):
+    """Every quarantine change: who (a token's name), when, why, and what changed."""
+
+    __tablename__ = "quarantine_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pattern: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (Index(None, "pattern", "at"),)
+
+
+class TestIssue(Base):
+    """The issue tracking a test, by the test's id: it may be set before the test ran."""
+
+    __tablename__ = "test_issues"
+
+    test: Mapped[str] = mapped_column(Text, primary_key=True)
+    issue_url: Mapped[str] = mapped_column(Text)
+    set_by: Mapped[str] = mapped_column(String(100))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TestOwners(Base):
+    """A test's owners as CODEOWNERS gave them in the latest run that recorded them."""
+
+    __tablename__ = "test_owners"
+
+    test: Mapped[str] = mapped_column(Text, primary_key=True)
+    owners: Mapped[str] = mapped_column(Text)
+    """Space-separated, as in CODEOWNERS: ``@org/team-net @alice``."""
+    run_id: Mapped[str | None] = mapped_column(String(32))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())

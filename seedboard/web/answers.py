@@ -281,6 +281,20 @@ class Triage(Answer):
             "included)."
         ),
     ]
+    owners: Annotated[
+        list[str], Meta(description="Its owners, from CODEOWNERS as the latest run read it.")
+    ] = []
+    issue_url: Annotated[str | None, Meta(description="The issue tracking it, if linked.")] = None
+    quarantine: Annotated[
+        QuarantineEntry | None, Meta(description="The quarantine covering it, if any.")
+    ] = None
+    looks_fixed: Annotated[
+        bool,
+        Meta(
+            description="Quarantined, and passed its latest runs (20, skips left out): "
+            "the quarantine may be lifted."
+        ),
+    ] = False
 
 
 class TestHistory(Answer):
@@ -498,6 +512,57 @@ class RecordedOrderDependency(Answer):
     url: Annotated[str, Meta(description="The victim's page.")]
 
 
+class QuarantineEntry(Answer):
+    """A quarantine in force: the tests it covers still run and are recorded; a run that
+    enforces quarantine does not fail for them."""
+
+    test: Annotated[str, Meta(description="A test id, or a pattern of them.")]
+    reason: str | None
+    issue_url: str | None
+    expires_at: Annotated[Time | None, Meta(description="When it lifts by itself; or never.")]
+    created_by: Annotated[str, Meta(description="The token (or login) that made it.")]
+    created_at: Time
+
+
+class QuarantineChange(Answer):
+    """One entry of the quarantines' history."""
+
+    test: str
+    action: Literal["add", "update", "remove", "expire"]
+    actor: Annotated[str, Meta(description="The token's name, a login name, or `expiry`.")]
+    at: Time
+    reason: str | None
+    detail: Annotated[str, Meta(description="What changed, in words.")]
+
+
+class Quarantines(Answer):
+    """The quarantines in force, and the latest changes to any."""
+
+    quarantines: list[QuarantineEntry]
+    history: Annotated[list[QuarantineChange], Meta(description="Newest first.")]
+
+
+class ChangedQuarantine(Answer):
+    quarantine: QuarantineEntry
+    created: Annotated[bool, Meta(description="False when a quarantine in force was changed.")]
+
+
+class LiftedQuarantine(Answer):
+    test: str
+    lifted: Literal[True]
+
+
+class IssueLink(Answer):
+    test: str
+    issue_url: str | None
+    url: Annotated[str, Meta(description="The test's page.")]
+
+
+class RecordedOwners(Answer):
+    run: RunRef
+    tests: Annotated[Count, Meta(description="Tests whose owners were recorded.")]
+
+
 class ErrorDetail(Answer, omit_defaults=True):
     code: str
     message: str
@@ -526,6 +591,11 @@ RESPONSE_BODIES: Final = (
     FinishedRun,
     DeletedRun,
     RecordedOrderDependency,
+    Quarantines,
+    ChangedQuarantine,
+    LiftedQuarantine,
+    IssueLink,
+    RecordedOwners,
     Error,
 )
 """Every answer, for the OpenAPI document."""

@@ -31,6 +31,7 @@ from seedboard.services.clusters import Cluster, failure_clusters
 from seedboard.services.compare import compare_runs, compare_with_previous
 from seedboard.services.flaky import WINDOW, flaky_tests
 from seedboard.services.history import history_and_triage
+from seedboard.services.quarantines import NO_LINKS, owned_tests, page_links
 from seedboard.services.seeds import known_seeds
 from seedboard.services.trends import trends
 from seedboard.triage.listing import SortKey, sort_key_type
@@ -39,9 +40,11 @@ from seedboard.triage.trends import durations
 from seedboard.web.auth import Access
 from seedboard.web.cache import ReadCache
 from seedboard.web.lanes import HeavyLane
+from seedboard.web.linked_views import LinkedFlakyView, LinkedRunView, LinkedTestView
 from seedboard.web.login import Login
 from seedboard.web.openapi import openapi_document
 from seedboard.web.problems import Problem, bad_request, not_found, problem_of
+from seedboard.web.quarantines import QuarantineWrites
 from seedboard.web.queries import (
     ClustersQuery,
     CompareQuery,
@@ -121,6 +124,7 @@ class Dashboard:
         self._clock = clock
         self._access = self.access = Access(pool, clock, private)  # the site checks writers too
         self._writes = Writes(pool, self._access, clock)
+        self._quarantines = QuarantineWrites(pool, self._access, clock)
         self._login = Login(pool, self._access, clock, self.render)
         self._openapi = encode_json(openapi_document())
 
@@ -152,7 +156,10 @@ class Dashboard:
             return self.reply(request, RunView(detail, previous_id, None, wanted))
         comparison = await self._pool.read(compare_with_previous, run_id)
         previous_id = None if comparison is None else comparison.a.id
-        return self.reply(request, RunView(detail, previous_id, comparison, wanted))
+        failing = [r.test_id for r in detail.results if r.outcome.is_bad]
+        links = await self._pool.read(page_links, failing, self._clock())
+        view = RunView(detail, previous_id, comparison, wanted)
+        return self.reply(request, LinkedRunView(view, links))
 
     @app.route("/compare", methods=["GET"])
     @app.route("/api/v1/compare", methods=["GET"])
@@ -193,9 +200,9 @@ class Dashboard:
         if found is None:
             raise not_found(f"No test with id {test_id!r}.")
         history, triage = found
-        return self.reply(
-            request, TestView(history, triage, durations(history.runs), WINDOW, self._ranges)
-        )
+        view = TestView(history, triage, durations(history.runs), WINDOW, self._ranges)
+        links = await self._pool.read(page_links, [test_id], self._clock())
+        return self.reply(request, LinkedTestView(view, links.get(test_id, NO_LINKS)))
 
     @app.route("/flaky", methods=["GET"])
     @app.route("/api/v1/flaky", methods=["GET"])
@@ -206,7 +213,13 @@ class Dashboard:
         tests = await self._cache.read(
             flaky_tests, wanted.window, wanted.branch, weight=_flaky_weight
         )
-        return self.reply(request, FlakyView(tests, wanted, after, self._ranges))
+        owner = (wanted.owner or "").strip() or None
+        if owner is not None:
+            owned = await self._pool.read(owned_tests, owner)
+            tests = [t for t in tests if t.test_id in owned]
+        links = await self._pool.read(page_links, [t.test_id for t in tests], self._clock())
+        view = FlakyView(tests, wanted, after, self._ranges)
+        return self.reply(request, LinkedFlakyView(view, links, owner))
 
     @app.route("/trends", methods=["GET"])
     @app.route("/api/v1/trends", methods=["GET"])
@@ -274,6 +287,32 @@ class Dashboard:
     @app.route("/api/v1/runs/<run_id>/order-dependencies", methods=["POST"])
     async def record_order_dependency(self, request: Request, run_id: str) -> bytes:
         return self.json(request, await self._writes.record_order_dependency(request, run_id))
+
+    # Quarantines, issue links and owners (seedboard.web.quarantines).
+
+    @app.route("/api/v1/quarantines", methods=["GET"])
+    async def quarantines(self, request: Request) -> bytes:
+        return self.json(request, await self._quarantines.listing(request))
+
+    @app.route("/api/v1/quarantines", methods=["POST"])
+    async def add_quarantine(self, request: Request) -> bytes:
+        return self.json(request, await self._quarantines.add(request))
+
+    @app.route("/api/v1/quarantines/<any_path:test>", methods=["DELETE"])
+    async def remove_quarantine(self, request: Request, test: str) -> bytes:
+        return self.json(request, await self._quarantines.remove(request, test))
+
+    @app.route("/api/v1/issues/<any_path:test_id>", methods=["PUT"])
+    async def link_issue(self, request: Request, test_id: str) -> bytes:
+        return self.json(request, await self._quarantines.link_issue(request, test_id))
+
+    @app.route("/api/v1/runs/<run_id>/owners", methods=["PUT"])
+    async def record_owners(self, request: Request, run_id: str) -> bytes:
+        return self.json(request, await self._quarantines.owners(request, run_id))
+
+    @app.route("/quarantine", methods=["POST"])
+    async def quarantine_form(self, request: Request) -> bytes:
+        return await self._quarantines.from_page(request)
 
     # Logging in (seedboard.web.login).
 

@@ -151,6 +151,10 @@ class FlakyQuery(Query):
             "`bad_request` with field `after`."
         ),
     ] = None
+    owner: Annotated[
+        Annotated[str, Meta(max_length=255)] | None,
+        Meta(description="Only tests this owner (`@org/team`, `@user`) owns in CODEOWNERS."),
+    ] = None
 
 
 class TrendsQuery(Query):

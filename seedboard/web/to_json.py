@@ -146,6 +146,11 @@ def triage_answer(triage: report.TestTriage, ranges: CommitRanges) -> Triage:
         commits=commit_answers(verdict.commits),
         url=path_to_test(triage.test_id),
         sparkline=sparkline_points(triage.recent),
+        # Filled in by seedboard.web.linked_views, from what the team attached to the test.
+        owners=[],
+        issue_url=None,
+        quarantine=None,
+        looks_fixed=False,
     )
 
 

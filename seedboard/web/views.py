@@ -169,6 +169,7 @@ class FlakyView:
         pairs += [("branch", wanted.branch)] if wanted.branch else []
         pairs += [("class", c.value) for c in wanted.classes]
         pairs += [("q", wanted.q)] if wanted.q else []
+        pairs += [("owner", wanted.owner)] if wanted.owner else []
         return pairs + ([("limit", str(wanted.limit))] if wanted.limit != FLAKY_LIMIT else [])
 
     def _ordered(self) -> list[tuple[str, str]]:
@@ -197,7 +198,7 @@ class FlakyView:
             "sorts": {
                 s.value: with_query("/flaky", [*arguments, ("sort", s.value)]) for s in FlakySort
             },
-            "filtered": bool(wanted.classes or wanted.q),
+            "filtered": bool(wanted.classes or wanted.q or wanted.owner),
             "broken_asked": Classification.BROKEN in wanted.classes,
             "api": with_query("/api/v1/flaky", self._ordered()),
             "first_page": with_query("/flaky", self._ordered()) if self.after else None,

@@ -1,0 +1,252 @@
+"""Store functions for quarantines, their history, tests' issue links and owners.
+
+A quarantine is never deleted: removing it (or its expiry) sets ``lifted_at``,
+and every change is written to ``quarantine_history`` in the same transaction.
+Expiry needs no clock running in the background: a quarantine past its
+``expires_at`` is not active to any reader, and the next write lifts it and says
+so in the history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, insert, or_, select, update
+from sqlalchemy.sql.elements import ColumnElement
+
+from seedboard.db.changes import note_change
+from seedboard.db.models import QuarantineHistory, QuarantineRow, Run, TestIssue, TestOwners
+from seedboard.db.runs import UnknownRun
+from seedboard.domain import Quarantine, QuarantineChange, TestLinks
+
+EXPIRY_ACTOR = "expiry"
+"""Who the history says lifted a quarantine that expired."""
+HISTORY_LIMIT = 50
+
+_Q = QuarantineRow
+
+
+def _active(now: datetime) -> ColumnElement[bool]:
+    return and_(_Q.lifted_at.is_(None), or_(_Q.expires_at.is_(None), _Q.expires_at > now))
+
+
+def _quarantine(row: Any) -> Quarantine:
+    return Quarantine(
+        pattern=row.pattern,
+        reason=row.reason,
+        issue_url=row.issue_url,
+        expires_at=row.expires_at,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        lifted_at=row.lifted_at,
+    )
+
+
+_COLUMNS = (
+    _Q.id,
+    _Q.pattern,
+    _Q.reason,
+    _Q.issue_url,
+    _Q.expires_at,
+    _Q.created_by,
+    _Q.created_at,
+    _Q.lifted_at,
+)
+
+
+def active_quarantines(conn: Connection, now: datetime) -> list[Quarantine]:
+    """Every quarantine in force at ``now``, by pattern."""
+    rows = conn.execute(select(*_COLUMNS).where(_active(now)).order_by(_Q.pattern, _Q.id))
+    return [_quarantine(row) for row in rows]
+
+
+def lift_expired(conn: Connection, now: datetime) -> list[str]:
+    """Lift every quarantine whose expiry has passed, in the history too; their patterns."""
+    rows = conn.execute(
+        select(_Q.id, _Q.pattern, _Q.expires_at).where(
+            _Q.lifted_at.is_(None), _Q.expires_at.is_not(None), _Q.expires_at <= now
+        )
+    ).all()
+    for row in rows:
+        conn.execute(update(_Q).where(_Q.id == row.id).values(lifted_at=row.expires_at))
+        _note(conn, row.pattern, "expire", EXPIRY_ACTOR, row.expires_at, None, "expired")
+    if rows:
+        note_change(conn)
+    return [row.pattern for row in rows]
+
+
+def add_quarantine(conn: Connection, wanted: Quarantine) -> bool:
+    """Quarantine ``wanted.pattern``, or change the quarantine in force on it (reason,
+    issue, expiry: those given replace the old); True if it is new."""
+    now = wanted.created_at
+    lift_expired(conn, now)
+    found = conn.execute(
+        select(*_COLUMNS).where(_active(now), _Q.pattern == wanted.pattern)
+    ).first()
+    if found is None:
+        conn.execute(
+            insert(_Q).values(
+                pattern=wanted.pattern,
+                reason=wanted.reason,
+                issue_url=wanted.issue_url,
+                expires_at=wanted.expires_at,
+                created_by=wanted.created_by,
+                created_at=now,
+            )
+        )
+        detail = _describe(None, wanted)
+        _note(conn, wanted.pattern, "add", wanted.created_by, now, wanted.reason, detail)
+    else:
+        old = _quarantine(found)
+        new = Quarantine(
+            old.pattern,
+            wanted.reason or old.reason,
+            wanted.issue_url or old.issue_url,
+            wanted.expires_at or old.expires_at,
+            old.created_by,
+            now,
+        )
+        conn.execute(
+            update(_Q)
+            .where(_Q.id == found.id)
+            .values(reason=new.reason, issue_url=new.issue_url, expires_at=new.expires_at)
+        )
+        detail = _describe(old, new)
+        _note(conn, wanted.pattern, "update", wanted.created_by, now, wanted.reason, detail)
+    if wanted.issue_url is not None:
+        set_issue(conn, wanted.pattern, wanted.issue_url, wanted.created_by, now, quiet=True)
+    note_change(conn)
+    return found is None
+
+
+def remove_quarantine(
+    conn: Connection, pattern: str, actor: str, reason: str | None, now: datetime
+) -> bool:
+    """Lift the quarantine in force on ``pattern``; False if there is none."""
+    lift_expired(conn, now)
+    lifted = conn.execute(
+        update(_Q).where(_active(now), _Q.pattern == pattern).values(lifted_at=now)
+    ).rowcount
+    if not lifted:
+        return False
+    _note(conn, pattern, "remove", actor, now, reason, "lifted")
+    note_change(conn)
+    return True
+
+
+def quarantine_history(
+    conn: Connection, pattern: str | None = None, limit: int = HISTORY_LIMIT
+) -> list[QuarantineChange]:
+    """The latest changes, newest first: of one pattern, or of all."""
+    h = QuarantineHistory
+    query = select(h.pattern, h.action, h.actor, h.at, h.reason, h.detail)
+    if pattern is not None:
+        query = query.where(h.pattern == pattern)
+    rows = conn.execute(query.order_by(h.at.desc(), h.id.desc()).limit(limit))
+    return [QuarantineChange(r.pattern, r.action, r.actor, r.at, r.reason, r.detail) for r in rows]
+
+
+def set_issue(
+    conn: Connection,
+    test: str,
+    issue_url: str | None,
+    actor: str,
+    now: datetime,
+    quiet: bool = False,
+) -> None:
+    """Link ``test`` to its issue, or unlink it (``issue_url`` None)."""
+    conn.execute(delete(TestIssue).where(TestIssue.test == test))
+    if issue_url is not None:
+        conn.execute(
+            insert(TestIssue).values(test=test, issue_url=issue_url, set_by=actor, set_at=now)
+        )
+    if not quiet:
+        note_change(conn)
+
+
+def record_owners(
+    conn: Connection, run_id: str | None, owners: Mapping[str, Sequence[str]], now: datetime
+) -> None:
+    """Keep each test's owners as the run found them; a test without owners now has none.
+    ``UnknownRun`` if the run was never recorded."""
+    if run_id is not None and conn.execute(select(Run.id).where(Run.id == run_id)).first() is None:
+        raise UnknownRun(run_id)
+    if not owners:
+        return
+    names = list(owners)
+    for start in range(0, len(names), 500):
+        chunk = names[start : start + 500]
+        conn.execute(delete(TestOwners).where(TestOwners.test.in_(chunk)))
+        rows = [
+            {"test": name, "owners": " ".join(owners[name]), "run_id": run_id, "recorded_at": now}
+            for name in chunk
+            if owners[name]
+        ]
+        if rows:
+            conn.execute(insert(TestOwners), rows)
+    note_change(conn)
+
+
+def links_of(conn: Connection, tests: Sequence[str]) -> dict[str, TestLinks]:
+    """The owners and issue of each of ``tests`` that has either."""
+    found: dict[str, TestLinks] = {}
+    names = list(dict.fromkeys(tests))
+    for start in range(0, len(names), 500):
+        chunk = names[start : start + 500]
+        owned = conn.execute(
+            select(TestOwners.test, TestOwners.owners).where(TestOwners.test.in_(chunk))
+        )
+        for name, text in owned:
+            found[name] = TestLinks(tuple(text.split()))
+        issues = conn.execute(
+            select(TestIssue.test, TestIssue.issue_url).where(TestIssue.test.in_(chunk))
+        )
+        for name, url in issues:
+            found[name] = TestLinks(found.get(name, TestLinks()).owners, url)
+    return found
+
+
+def tests_owned_by(conn: Connection, owner: str) -> set[str]:
+    """The tests whose owners include ``owner`` (compared without case, as GitHub does)."""
+    wanted = owner.lower()
+    rows = conn.execute(select(TestOwners.test, TestOwners.owners))
+    return {name for name, text in rows if wanted in text.lower().split()}
+
+
+def _note(
+    conn: Connection,
+    pattern: str,
+    action: str,
+    actor: str,
+    at: datetime,
+    reason: str | None,
+    detail: str,
+) -> None:
+    conn.execute(
+        insert(QuarantineHistory).values(
+            pattern=pattern, action=action, actor=actor, at=at, reason=reason, detail=detail
+        )
+    )
+
+
+def _describe(old: Quarantine | None, new: Quarantine) -> str:
+    """What a change did, in words, for the history."""
+    fields = (
+        ("reason", old and old.reason, new.reason),
+        ("issue", old and old.issue_url, new.issue_url),
+        ("expires", old and _when(old.expires_at), _when(new.expires_at)),
+    )
+    said = [f"{name} {before or '-'} -> {after or '-'}" for name, before, after in fields]
+    if old is None:
+        said = [f"{name} {after}" for name, _, after in fields if after]
+        return "quarantined" + (f": {', '.join(said)}" if said else "")
+    changed = [
+        text for text, (_, before, after) in zip(said, fields, strict=True) if before != after
+    ]
+    return "changed: " + ", ".join(changed) if changed else "unchanged"
+
+
+def _when(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")

@@ -1,0 +1,49 @@
+"""What pages show of quarantines, owners and issues, read in one trip to the database."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection
+
+from seedboard.db.quarantines import active_quarantines, links_of, tests_owned_by
+from seedboard.domain import Quarantine, TestLinks
+from seedboard.triage.quarantine import covers
+
+
+@dataclass(frozen=True, slots=True)
+class PageLinks:
+    """A listed test's owners and issue, and the quarantine covering it."""
+
+    owners: tuple[str, ...] = ()
+    issue_url: str | None = None
+    quarantine: Quarantine | None = None
+
+
+NO_LINKS = PageLinks()
+
+
+def page_links(conn: Connection, tests: Sequence[str], now: datetime) -> dict[str, PageLinks]:
+    """Each of ``tests`` that has owners, an issue or a quarantine, with them."""
+    quarantines = active_quarantines(conn, now)
+    links = links_of(conn, tests)
+    found: dict[str, PageLinks] = {}
+    for test in tests:
+        quarantine = covering_quarantine(quarantines, test)
+        own = links.get(test, TestLinks())
+        issue = own.issue_url or (quarantine.issue_url if quarantine else None)
+        if own.owners or issue or quarantine:
+            found[test] = PageLinks(own.owners, issue, quarantine)
+    return found
+
+
+def covering_quarantine(quarantines: Sequence[Quarantine], test: str) -> Quarantine | None:
+    """The quarantine of the test itself, else the first pattern covering it."""
+    exact = [q for q in quarantines if q.pattern == test]
+    return next(iter(exact or [q for q in quarantines if covers(q.pattern, test)]), None)
+
+
+def owned_tests(conn: Connection, owner: str) -> set[str]:
+    return tests_owned_by(conn, owner)
