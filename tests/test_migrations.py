@@ -62,6 +62,9 @@ class MigrationTests(SynchronousTestCase):
                 "login_sessions",
                 "changes",
                 "order_dependencies",
+                "webhooks",
+                "events",
+                "deliveries",
             },
         )
 
@@ -75,8 +78,8 @@ class MigrationTests(SynchronousTestCase):
         previous = _revision(migrate.HEAD).down_revision
         self.assertEqual(self.db.read(migrate.current_revision), previous)
         tables = self.db.read(lambda conn: inspect(conn).get_table_names())
-        self.assertNotIn("order_dependencies", tables)
-        self.assertIn("changes", tables)
+        self.assertNotIn("deliveries", tables)
+        self.assertIn("order_dependencies", tables)
 
     def test_downgrade_to_nothing(self) -> None:
         """Every revision downgrades, down to an empty database."""

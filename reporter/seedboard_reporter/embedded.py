@@ -12,6 +12,7 @@ from seedboard.db import runs
 from seedboard.db.engine import Database, open_database
 from seedboard.db.migrate import ensure_schema
 from seedboard.domain import Outcome, Result
+from seedboard.services.notify import finish_run_with_events
 from seedboard.services.results import add_results
 from seedboard_reporter.recorder import Row, RunFacts
 
@@ -42,7 +43,8 @@ class EmbeddedTarget:
         self._database.write(add_results, run_id, [result_of(row) for row in rows])
 
     def finish_run(self, run_id: str, finished_at: datetime) -> None:
-        self._database.write(runs.finish_run, run_id, finished_at)
+        # Webhooks' events are written with the finish; a server delivers them.
+        self._database.write(finish_run_with_events, run_id, finished_at)
 
     def close(self) -> None:
         self._database.dispose()
