@@ -509,6 +509,25 @@ class Error(Answer):
     error: ErrorDetail
 
 
+class Webhook(Answer):
+    """A webhook as listed: its secret never, only whether it has one."""
+
+    id: int
+    url: str
+    events: list[str]
+    format: str
+    signed: Annotated[bool, Meta(description="Whether its bodies are signed with a secret.")]
+    created_at: Time
+
+
+class Webhooks(Answer):
+    webhooks: list[Webhook]
+
+
+class RemovedWebhooks(Answer):
+    removed: Annotated[Count, Meta(description="How many webhooks were removed.")]
+
+
 RESPONSE_BODIES: Final = (
     RunPage,
     RunDetail,
@@ -523,6 +542,9 @@ RESPONSE_BODIES: Final = (
     FinishedRun,
     DeletedRun,
     RecordedOrderDependency,
+    Webhook,
+    Webhooks,
+    RemovedWebhooks,
     Error,
 )
 """Every answer, for the OpenAPI document."""

@@ -68,6 +68,7 @@ from seedboard.web.views import (
     TrendsView,
     View,
 )
+from seedboard.web.webhooks import WebhookRoutes
 from seedboard.web.writes import Writes
 
 PICKABLE_RUNS = 50
@@ -120,6 +121,7 @@ class Dashboard:
         self._clock = clock
         self._access = self.access = Access(pool, clock, private)  # the site checks writers too
         self._writes = Writes(pool, self._access, clock)
+        self._webhooks = WebhookRoutes(pool, self._access, clock)
         self._login = Login(pool, self._access, clock, self.render)
         self._openapi = encode_json(openapi_document())
 
@@ -272,6 +274,20 @@ class Dashboard:
     @app.route("/api/v1/runs/<run_id>/order-dependencies", methods=["POST"])
     async def record_order_dependency(self, request: Request, run_id: str) -> bytes:
         return self.json(request, await self._writes.record_order_dependency(request, run_id))
+
+    # Webhooks (seedboard.web.webhooks).
+
+    @app.route("/api/v1/webhooks", methods=["GET"])
+    async def list_webhooks(self, request: Request) -> bytes:
+        return self.json(request, await self._webhooks.list(request))
+
+    @app.route("/api/v1/webhooks", methods=["POST"])
+    async def add_webhook(self, request: Request) -> bytes:
+        return self.json(request, await self._webhooks.add(request))
+
+    @app.route("/api/v1/webhooks/<webhook_id>", methods=["DELETE"])
+    async def remove_webhook(self, request: Request, webhook_id: str) -> bytes:
+        return self.json(request, await self._webhooks.remove(request, webhook_id))
 
     # Logging in (seedboard.web.login).
 

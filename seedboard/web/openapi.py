@@ -23,6 +23,7 @@ from seedboard.ingest import (
     FinishBody,
     OrderDependencyBody,
     RunBody,
+    WebhookBody,
 )
 from seedboard.settings import RUN_ID_PATTERN
 from seedboard.web import answers
@@ -60,6 +61,13 @@ TEST_ID = {
     "required": True,
     "schema": {"type": "string"},
     "description": "The test's id, percent-encoded (a `/` in it too).",
+}
+WEBHOOK_ID = {
+    "name": "webhook_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1},
+    "description": "The webhook's id, as listed.",
 }
 BATCH_NUMBER = {
     "name": "number",
@@ -230,6 +238,36 @@ OPERATIONS: Final = (
         BEARER,
         ("401", "404"),
         path_parameters=(RUN_ID,),
+    ),
+    Operation(
+        "get",
+        "/api/v1/webhooks",
+        "listWebhooks",
+        "The webhooks events are sent to (never their secrets)",
+        answers.Webhooks,
+        BEARER,
+        ("401",),
+    ),
+    Operation(
+        "post",
+        "/api/v1/webhooks",
+        "addWebhook",
+        "Send events to an address",
+        answers.Webhook,
+        BEARER,
+        ("400", "401", "413", "415"),
+        status="201",
+        body=WebhookBody,
+    ),
+    Operation(
+        "delete",
+        "/api/v1/webhooks/{webhook_id}",
+        "removeWebhook",
+        "Stop sending events to a webhook; its pending deliveries go too",
+        answers.RemovedWebhooks,
+        BEARER,
+        ("401", "404"),
+        path_parameters=(WEBHOOK_ID,),
     ),
 )
 
