@@ -15,7 +15,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from seedboard import __version__
+from seedboard import __version__, cli_notify
 from seedboard.errors import UnusableDatabase, one_line
 from seedboard.ingest import DEFAULT_MAX_BODY
 from seedboard.remote import delete_on_server, runs_until_on_server
@@ -235,6 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help=f"the spool folder (default: ${SPOOL_ENV}, else ./{DEFAULT_SPOOL})",
     )
+    cli_notify.add_verbs(verbs, _database_option)
     _each_verb_says_its_own_usage(parser)
     return parser
 
@@ -269,6 +270,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.verb == "upload":
         return _upload(args.url, args.spool or spool_root(os.environ, Path.cwd()))
     url = database_url(args.db, Path.cwd())
+    if args.verb in cli_notify.VERBS:
+        return cli_notify.run(args, url)
     if args.verb == "bisect":
         return _bisect(args, url)
     if args.verb == "replay":

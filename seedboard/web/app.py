@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from jinja2 import Environment
 from klein import Klein, KleinRenderable
 from klein.resource import KleinResource
@@ -27,26 +28,32 @@ from seedboard.db.compare import NoSuchRun, previous_run
 from seedboard.db.pool import Pool
 from seedboard.db.runs import ReplayFilter, RunFilters, get_run, list_runs
 from seedboard.domain import RunSummary
+from seedboard.services.ci_report import run_report
 from seedboard.services.clusters import Cluster, failure_clusters
 from seedboard.services.compare import compare_runs, compare_with_previous
 from seedboard.services.flaky import WINDOW, flaky_tests
 from seedboard.services.history import history_and_triage
 from seedboard.services.seeds import known_seeds
 from seedboard.services.trends import trends
+from seedboard.triage.ci_report import is_flaky_class
 from seedboard.triage.report import TestTriage
 from seedboard.triage.trends import durations
+from seedboard.web import answers
 from seedboard.web.auth import Access
+from seedboard.web.badge import badge_message, badge_svg, svg_headers
 from seedboard.web.cache import ReadCache
 from seedboard.web.lanes import HeavyLane
 from seedboard.web.login import Login
 from seedboard.web.openapi import openapi_document
 from seedboard.web.problems import Problem, bad_request, not_found, problem_of
 from seedboard.web.queries import (
+    BadgeQuery,
     ClustersQuery,
     CompareQuery,
     FlakyQuery,
     LoginQuery,
     OptionalCompareQuery,
+    ReportQuery,
     RunQuery,
     RunsQuery,
     SeedsQuery,
@@ -72,6 +79,8 @@ from seedboard.web.webhooks import WebhookRoutes
 from seedboard.web.writes import Writes
 
 PICKABLE_RUNS = 50
+BADGE_LIMIT = 200
+"""Flaky tests the badge counts; more are shown as 200+."""
 """Recent runs the compare page offers to pick from."""
 
 
@@ -234,6 +243,31 @@ class Dashboard:
         # Every result of every failing seed: a heavy read, kept until the next write.
         found = await self._cache.read(known_seeds, wanted.test, weight=len)
         return self.json(request, known_seeds_answer(found))
+
+    @app.route("/api/v1/report", methods=["GET"])
+    async def report(self, request: Request) -> bytes:
+        """A run's summary for CI, as ``seedboard report`` prints it."""
+        await self._access.require_reader(request)
+        wanted = query(request, ReportQuery)
+        found = await self._heavy.read(run_report, wanted.run)
+        if found is None:
+            if wanted.run is None:
+                raise not_found("No run recorded yet.")
+            raise Problem(404, "not_found", f"No run with id {wanted.run!r}.", field="run")
+        return self.json(request, msgspec.convert(found, answers.RunReport, from_attributes=True))
+
+    @app.route("/badge.svg", methods=["GET"])
+    async def badge(self, request: Request) -> bytes:
+        """The README badge: flaky tests on the branch, or passing."""
+        await self._access.require_reader(request)
+        wanted = query(request, BadgeQuery)
+        tests = await self._cache.read(
+            flaky_tests, WINDOW, wanted.branch, BADGE_LIMIT, weight=_flaky_weight
+        )
+        flaky = sum(1 for t in tests if is_flaky_class(t.verdict.classification))
+        message, colour = badge_message(flaky, len(tests) >= BADGE_LIMIT)
+        svg_headers(request, self._access.private)
+        return badge_svg("flaky tests", message, colour)
 
     @app.route("/api/v1/openapi.json", methods=["GET"])
     def openapi(self, request: Request) -> bytes:
