@@ -38,6 +38,7 @@ from seedboard.settings import (
     DB_ENV,
     DEFAULT_DB_FILE,
     DEFAULT_SPOOL,
+    PUBLIC_URL_ENV,
     REPOSITORY_ENV,
     SPOOL_ENV,
     TOKEN_ENV,
@@ -136,6 +137,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="TEMPLATE",
         help="a link to the changes between two commits, with {from} and {to} in it; "
         f"wins over --repository (default: ${COMMIT_RANGE_URL_ENV})",
+    )
+    serve.add_argument(
+        "--public-url",
+        default=os.environ.get(PUBLIC_URL_ENV),
+        metavar="URL",
+        help="the address people reach this server at, for the links webhooks send "
+        f"(default: ${PUBLIC_URL_ENV}, else the address served)",
     )
 
     db = verbs.add_parser("db", help="manage the database")
@@ -320,6 +328,7 @@ def _serve(args: argparse.Namespace, url: str) -> int:
             max_bodies_in_flight=in_flight,
             heavy=heavy,
             ranges=ranges,
+            public_url=args.public_url,
         )
     except SQLAlchemyError as error:
         # Say why in one line: a read-only directory, a server that refuses, a bad URL.
