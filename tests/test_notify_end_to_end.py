@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 import threading
 import time
 import urllib.request
@@ -77,9 +78,9 @@ class NotifyEndToEndTests(SynchronousTestCase):
         self.db = database_url(self)
         self.token = self.seedboard("token", "create", "ci").stdout.strip()
 
-    def seedboard(self, *args: str, db: bool = True, **env: str) -> object:
-        import subprocess
-
+    def seedboard(
+        self, *args: str, db: bool = True, **env: str
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [str(BIN / "seedboard"), *args, *(["--db", self.db] if db else [])],
             cwd=self.project,
@@ -108,9 +109,15 @@ class NotifyEndToEndTests(SynchronousTestCase):
         secret = self.project / "hook.secret"
         secret.write_text(SECRET + "\n")
         added = self.seedboard(
-            "webhook", "add", receiver.url, "--events", "class-changed", "--secret-file", str(secret)
+            "webhook",
+            "add",
+            receiver.url,
+            "--events",
+            "class-changed",
+            "--secret-file",
+            str(secret),
         )
-        self.assertEqual(added.returncode, 0, added.stderr)  # type: ignore[attr-defined]
+        self.assertEqual(added.returncode, 0, added.stderr)
         server = ServerProcess(self, self.project, free_port(), "--db", self.db)
         server.start()
         self.record(1, server.base)  # fails: stable -> broken
@@ -151,8 +158,8 @@ class NotifyEndToEndTests(SynchronousTestCase):
         for seed in (1, 2, 1, 2, 1):  # fails, passes, fails, passes, fails
             self.record(seed)
         from_db = self.seedboard("report")
-        self.assertEqual(from_db.returncode, 0, from_db.stderr)  # type: ignore[attr-defined]
-        text = from_db.stdout  # type: ignore[attr-defined]
+        self.assertEqual(from_db.returncode, 0, from_db.stderr)
+        text = from_db.stdout
         self.assertIn("### New failures (1)", text)
         self.assertIn(f"`{SEEDED}`", text)
         self.assertIn("**seed-dependent**", text)
@@ -164,15 +171,15 @@ class NotifyEndToEndTests(SynchronousTestCase):
         server = ServerProcess(self, self.project, free_port(), "--db", self.db)
         server.start()
         over_http = self.seedboard("report", "--url", server.base, db=False)
-        self.assertEqual(over_http.returncode, 0, over_http.stderr)  # type: ignore[attr-defined]
-        linked = over_http.stdout  # type: ignore[attr-defined]
+        self.assertEqual(over_http.returncode, 0, over_http.stderr)
+        linked = over_http.stdout
         self.assertEqual(
             linked.replace(f"]({server.base}", "](").count("@seed(1)"),
             text.count("@seed(1)"),
         )
         self.assertIn(f"({server.base}/tests/", linked)
         as_json = self.seedboard("report", "--format", "json", "--url", server.base, db=False)
-        found = json.loads(as_json.stdout)  # type: ignore[attr-defined]
+        found = json.loads(as_json.stdout)
         self.assertEqual(found["new_failures"][0]["classification"], "seed-dependent")
         self.assertEqual(found["new_failures"][0]["seed"], 1)
 
@@ -188,6 +195,6 @@ class NotifyEndToEndTests(SynchronousTestCase):
     def test_report_without_runs_says_so(self) -> None:
         """No run yet: one line, exit status 1."""
         found = self.seedboard("report")
-        self.assertEqual(found.returncode, 1)  # type: ignore[attr-defined]
-        self.assertIn("no run recorded", found.stderr)  # type: ignore[attr-defined]
-        self.assertNotIn("Traceback", found.stderr)  # type: ignore[attr-defined]
+        self.assertEqual(found.returncode, 1)
+        self.assertIn("no run recorded", found.stderr)
+        self.assertNotIn("Traceback", found.stderr)

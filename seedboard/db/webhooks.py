@@ -17,7 +17,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, delete, exists, insert, select, update
 
-from seedboard.db.models import Delivery, Event, Result, Webhook
+from seedboard.db.models import Delivery, Event, Result, Run, Webhook
+from seedboard.domain import Sample
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,3 +237,58 @@ def tests_to_judge(conn: Connection, run_id: str, failing_lately: Sequence[int])
         )
         found.update(conn.execute(ran).scalars())
     return found
+
+
+JUDGE_RUN = "judge-run"
+"""The outbox's own kind: a finished run whose events are yet to be worked out.  It is
+written in the finish's transaction, and replaced by the run's events in one
+transaction, so no run is judged twice or never; no webhook receives it."""
+
+
+def run_to_judge(conn: Connection, run_id: str, now: datetime) -> None:
+    """Note, in the finish's transaction, that a finished run is to be judged."""
+    conn.execute(
+        insert(Event).values(
+            id=uuid.uuid4().hex,
+            kind=JUDGE_RUN,
+            payload=json.dumps({"run": run_id}),
+            created_at=now,
+        )
+    )
+
+
+def runs_to_judge(conn: Connection, limit: int) -> list[tuple[str, str]]:
+    """(marker id, run id) of the finished runs still to judge, oldest first."""
+    rows = conn.execute(
+        select(Event.id, Event.payload)
+        .where(Event.kind == JUDGE_RUN)
+        .order_by(Event.created_at, Event.id)
+        .limit(limit)
+    )
+    return [(marker, json.loads(payload)["run"]) for marker, payload in rows]
+
+
+def replace_marker(
+    conn: Connection, marker: str, events: Sequence[NewEvent], now: datetime
+) -> bool:
+    """The run's events in place of its marker; False, writing nothing, when another
+    worker has done it already."""
+    gone = conn.execute(delete(Event).where(Event.id == marker, Event.kind == JUDGE_RUN))
+    if gone.rowcount != 1:
+        return False
+    record_events(conn, events, now)
+    return True
+
+
+def latest_samples_until(
+    conn: Connection, tests: Sequence[int], limit: int, until: datetime
+) -> dict[int, list[Sample]]:
+    """``seedboard.db.flaky.latest_samples`` as of a moment: results of runs started then
+    or before only, so a run judged late is judged on what came before it."""
+    from seedboard.db.flaky import SAMPLES
+    from seedboard.db.queries import latest_results
+
+    latest = latest_results(
+        conn, SAMPLES.columns, tests, limit, None, runs_where=[Run.started_at <= until]
+    )
+    return {test: SAMPLES.records(rows) for test, rows in latest.items()}

@@ -1,9 +1,13 @@
 """Events of a finished run: the tests it may have changed the class of are judged on
-their window without and with it (``seedboard.triage.notices``), and the events are
-written to the outbox in the finish's own transaction.
+their window without and with it (``seedboard.triage.notices``).
 
-Nothing is judged while no webhook exists, so a server without one finishes runs as
-before.
+The finish's own transaction notes that the run is to be judged (a row in the
+outbox), so no finished run is ever left out, even by a server killed at once; the
+judging itself, which reads every candidate test's window, is done afterwards by the
+server's delivery loop on a reader thread (``judge_next``), and its events replace the
+note in one transaction (``store_judged``).  So a finish costs ingest one insert, not
+the judging: with 2,000 tests that failed lately, judging takes seconds
+(``bench/notify.py``).  Nothing is noted while no webhook exists.
 """
 
 from __future__ import annotations
@@ -13,15 +17,24 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection
 
-from seedboard.db.flaky import failing_tests, latest_samples
+from seedboard.db.flaky import failing_tests
 from seedboard.db.queries import test_names
 from seedboard.db.runs import finish_run, lock_run, run_summary
-from seedboard.db.webhooks import NewEvent, has_webhooks, record_events, tests_to_judge
+from seedboard.db.webhooks import (
+    NewEvent,
+    has_webhooks,
+    latest_samples_until,
+    replace_marker,
+    run_to_judge,
+    runs_to_judge,
+    tests_to_judge,
+)
 from seedboard.domain import Sample
 from seedboard.services.compare import compare_with_previous
 from seedboard.services.flaky import WINDOW
 from seedboard.triage.classify import classify
-from seedboard.triage.notices import Judged, RunFacts, events_of_run
+from seedboard.triage.notices import Judged as JudgedTest
+from seedboard.triage.notices import RunFacts, events_of_run
 from seedboard.triage.report import failure_groups, seed_reports
 
 
@@ -32,22 +45,40 @@ def finish_run_with_events(
     the events that causes, in the same transaction."""
     already = lock_run(conn, run_id).finished_at is not None
     finish_run(conn, run_id, finished_at, now)
-    if already or not has_webhooks(conn):
-        return
-    events = run_events(conn, run_id)
-    if events:
-        record_events(conn, events, now or datetime.now(UTC))
+    if not already and has_webhooks(conn):
+        run_to_judge(conn, run_id, now or datetime.now(UTC))
+
+
+Judged = tuple[str, list[NewEvent]]
+"""A note's id, and the events of its run."""
+
+
+def judge_next(conn: Connection) -> Judged | None:
+    """The events of the oldest finished run still to judge; None if there is none.  A
+    read: it may run beside ingest."""
+    found = runs_to_judge(conn, 1)
+    if not found:
+        return None
+    marker, run_id = found[0]
+    return marker, run_events(conn, run_id)
+
+
+def store_judged(conn: Connection, judged: Judged, now: datetime) -> bool:
+    """Write a judged run's events in place of its note; False if another worker did."""
+    marker, events = judged
+    return replace_marker(conn, marker, events, now)
 
 
 def run_events(conn: Connection, run_id: str) -> list[NewEvent]:
-    """The events the run causes, judged as of now."""
+    """The events the run causes, its tests judged on the results of the runs started
+    until it (a run judged late is not judged on the runs after it)."""
     summary = run_summary(conn, run_id)
-    if summary is None:
+    if summary is None:  # deleted since
         return []
     start = summary.start
     lately = [test.key for test in failing_tests(conn, WINDOW)]
     keys = sorted(tests_to_judge(conn, run_id, lately))
-    samples = latest_samples(conn, keys, WINDOW + 1) if keys else {}
+    samples = latest_samples_until(conn, keys, WINDOW + 1, start.started_at) if keys else {}
     names = test_names(conn, keys) if keys else {}
     judged = [judge(names[key], run_id, samples.get(key, [])) for key in keys]
     new_failures: Sequence[str] = ()
@@ -60,7 +91,7 @@ def run_events(conn: Connection, run_id: str) -> list[NewEvent]:
     return [NewEvent(kind.value, payload) for kind, payload in found]
 
 
-def judge(test_id: str, run_id: str, latest: list[Sample]) -> Judged:
+def judge(test_id: str, run_id: str, latest: list[Sample]) -> JudgedTest:
     """A test judged on its latest results (newest first) without and with the run's."""
     after_samples = latest[:WINDOW]
     before_samples = [s for s in latest if s.run_id != run_id][:WINDOW]
@@ -76,4 +107,4 @@ def judge(test_id: str, run_id: str, latest: list[Sample]) -> Judged:
     if seeds:
         reports = seed_reports(test_id, after, after_samples)
         failing = next((r for r in reports if r.seed == seeds[0]), None)
-    return Judged(test_id, before, after, groups, new_groups, failing, bool(run_failures))
+    return JudgedTest(test_id, before, after, groups, new_groups, failing, bool(run_failures))

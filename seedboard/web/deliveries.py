@@ -1,12 +1,14 @@
 """Sending the events outbox to webhooks, from the server's reactor.
 
-A ``LoopingCall`` claims the due deliveries on the database's writer thread
-(``seedboard.db.webhooks.claim_due``), posts each with Twisted's ``Agent`` (never
-blocking the reactor), and marks it delivered once the receiver answers 2xx, before
-claiming more; any other answer, a refused connection or a timeout makes it due again
-after an exponential backoff.  The outbox is in the database, so a restart loses
-nothing; a delivery claimed by a server killed while sending falls due again when its
-lease ends, and receivers dedupe on ``X-Seedboard-Event-Id``.
+A ``LoopingCall`` first judges the runs finished since its last look
+(``seedboard.services.notify``), writing their events, then claims the due
+deliveries on the database's writer thread (``seedboard.db.webhooks.claim_due``),
+posts each with Twisted's ``Agent`` (never blocking the reactor), and marks it
+delivered once the receiver answers 2xx, before claiming more; any other answer, a
+refused connection or a timeout makes it due again after an exponential backoff.
+The outbox is in the database, so a restart loses nothing; a delivery claimed by a
+server killed while sending falls due again when its lease ends, and receivers
+dedupe on ``X-Seedboard-Event-Id``.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from twisted.web.iweb import IBodyProducer, IResponse
 
 from seedboard.db.pool import Pool
 from seedboard.db.webhooks import DueDelivery, claim_due, mark_delivered, mark_failed
+from seedboard.services.notify import judge_next, store_judged
 from seedboard.triage.notices import (
     EVENT_ID_HEADER,
     EVENT_KIND_HEADER,
@@ -54,6 +57,8 @@ MAX_ATTEMPTS = 15
 """Attempts before a delivery is given up on (about five hours of trying)."""
 AT_ONCE = 20
 """Deliveries claimed per look."""
+JUDGED_AT_ONCE = 5
+"""Finished runs judged per look, at most (``seedboard.services.notify``)."""
 
 
 def retry_at(attempts: int, now: datetime) -> datetime | None:
@@ -140,6 +145,12 @@ class Deliveries:
         return done
 
     async def _send_due(self) -> None:
+        for _ in range(JUDGED_AT_ONCE):
+            # Judged on a reader thread: the writer, and so ingest, waits only for the write.
+            judged = await self._pool.read(judge_next)
+            if judged is None:
+                break
+            await self._pool.write(store_judged, judged, self._clock())
         due = await self._pool.write(claim_due, self._clock(), LEASE, AT_ONCE)
         if due:
             await DeferredList([ensureDeferred(self._deliver(found)) for found in due])
