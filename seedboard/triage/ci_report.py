@@ -185,8 +185,8 @@ def _markdown_failure(failure: ReportedFailure, links: Links) -> list[str]:
             "    ```python",
             *(("    " + line).rstrip() for line in failure.snippet.splitlines()),
         ]
-        lines += ["    ```", ""]
-    return lines
+        lines += ["    ```"]
+    return [*lines, ""]
 
 
 def text(report: RunReport, links: Links = NO_LINKS) -> str:
