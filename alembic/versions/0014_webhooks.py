@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_events"),
     )
+    op.create_index("ix_events_kind_created_at", "events", ["kind", "created_at"])
     op.create_table(
         "deliveries",
         sa.Column("webhook_id", sa.Integer(), nullable=False),

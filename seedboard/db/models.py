@@ -233,6 +233,9 @@ class Event(Base):
     """The event's facts as JSON; links are paths, made absolute when it is sent."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
+    # The delivery loop looks for runs still to judge (one kind) every second.
+    __table_args__ = (Index(None, "kind", "created_at"),)
+
 
 class Delivery(Base):
     """One event to one webhook: how often it was tried, when next, and once acknowledged."""

@@ -141,6 +141,12 @@ def record_events(conn: Connection, events: Sequence[NewEvent], now: datetime) -
     return written
 
 
+def any_due(conn: Connection, now: datetime) -> bool:
+    """Whether a delivery is due: a read, so that an idle server's looks write nothing."""
+    due = select(Delivery.event_id).where(Delivery.next_attempt_at <= now).limit(1)
+    return conn.execute(due).first() is not None
+
+
 def claim_due(conn: Connection, now: datetime, lease: timedelta, limit: int) -> list[DueDelivery]:
     """Up to ``limit`` deliveries due at ``now``, oldest first, each counted as one more
     attempt and held until ``now + lease`` (when a worker killed while sending it would

@@ -29,7 +29,13 @@ from twisted.web.http_headers import Headers
 from twisted.web.iweb import IBodyProducer, IResponse
 
 from seedboard.db.pool import Pool
-from seedboard.db.webhooks import DueDelivery, claim_due, mark_delivered, mark_failed
+from seedboard.db.webhooks import (
+    DueDelivery,
+    any_due,
+    claim_due,
+    mark_delivered,
+    mark_failed,
+)
 from seedboard.services.notify import judge_next, store_judged
 from seedboard.triage.notices import (
     EVENT_ID_HEADER,
@@ -151,6 +157,8 @@ class Deliveries:
             if judged is None:
                 break
             await self._pool.write(store_judged, judged, self._clock())
+        if not await self._pool.read(any_due, self._clock()):
+            return
         due = await self._pool.write(claim_due, self._clock(), LEASE, AT_ONCE)
         if due:
             await DeferredList([ensureDeferred(self._deliver(found)) for found in due])
