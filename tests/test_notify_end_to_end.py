@@ -198,3 +198,61 @@ class NotifyEndToEndTests(SynchronousTestCase):
         self.assertEqual(found.returncode, 1)
         self.assertIn("no run recorded", found.stderr)
         self.assertNotIn("Traceback", found.stderr)
+
+
+class WebhookCommandTests(SynchronousTestCase):
+    def setUp(self) -> None:
+        self.project = Path(self.mktemp()).resolve()
+        self.project.mkdir(parents=True)
+        self.db = database_url(self)
+
+    def seedboard(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(BIN / "seedboard"), *args],
+            cwd=self.project,
+            env=environment(**env),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    def test_on_a_server(self) -> None:
+        """``webhook add``, ``list`` and ``remove`` (by address) work on a server with a
+        token; without one, one line says to set it."""
+        token = self.seedboard("token", "create", "ci", "--db", self.db).stdout.strip()
+        server = ServerProcess(self, self.project, free_port(), "--db", self.db)
+        server.start()
+        secret = self.project / "secret"
+        secret.write_text("k\n")
+        env = {"SEEDBOARD_URL": server.base, "SEEDBOARD_TOKEN": token}
+        added = self.seedboard(
+            "webhook", "add", "http://127.0.0.1:9/a", "--secret-file", str(secret), **env
+        )
+        self.assertEqual(added.returncode, 0, added.stderr)
+        self.assertIn("webhook 1 added", added.stdout)
+        listed = self.seedboard("webhook", "list", **env)
+        self.assertIn("http://127.0.0.1:9/a", listed.stdout)
+        self.assertIn(" yes ", listed.stdout)
+        self.assertNotIn("k\n", listed.stdout.split("\n", 1)[1])
+        removed = self.seedboard("webhook", "remove", "http://127.0.0.1:9/a", **env)
+        self.assertEqual(removed.returncode, 0, removed.stderr)
+        again = self.seedboard("webhook", "remove", "http://127.0.0.1:9/a", **env)
+        self.assertEqual((again.returncode, again.stderr.count("\n")), (1, 1))
+        refused = self.seedboard("webhook", "list", SEEDBOARD_URL=server.base)
+        self.assertEqual(refused.returncode, 1)
+        self.assertIn("set SEEDBOARD_TOKEN to a valid token", refused.stderr)
+
+    def test_bad_input_is_one_line(self) -> None:
+        """A bad address, event kind or secret file is refused in one line, nothing stored."""
+        for args in [
+            ("ftp://x/",),
+            ("http://x/", "--events", "class-changed,nope"),
+            ("http://x/", "--secret-file", str(self.project / "missing")),
+        ]:
+            found = self.seedboard("webhook", "add", *args, "--db", self.db)
+            self.assertEqual(found.returncode, 1, args)
+            self.assertEqual(found.stderr.count("\n"), 1, found.stderr)
+            self.assertTrue(found.stderr.startswith("seedboard: "), found.stderr)
+        listed = self.seedboard("webhook", "list", "--db", self.db)
+        self.assertIn("no webhooks", listed.stderr)
