@@ -16,6 +16,7 @@ from seedboard.db.webhooks import (
     delivery_states,
     mark_delivered,
     mark_failed,
+    prune_outbox,
     remove_webhooks,
     runs_to_judge,
 )
@@ -142,6 +143,19 @@ class OutboxTests(APICase):
         self.assertEqual(self.database.write(claim_due, retry + LEASE * 2, LEASE, 10), [])
         [state] = self.database.read(delivery_states)
         self.assertEqual((state.attempts, state.delivered_at, state.last_error), (2, retry, None))
+
+    def test_old_events_are_pruned_once_done(self) -> None:
+        """Events older than the cut with every delivery done go; pending ones stay."""
+        self.database.write(add_webhook, "http://a/", ["class-changed"], "json", None, NOW)
+        self.finish_run_with(SEED_FAILS)
+        self.judge_all()
+        later = NOW + timedelta(days=1)
+        self.assertEqual(self.database.write(prune_outbox, later), 0)  # still due
+        [due] = self.database.write(claim_due, NOW, LEASE, 10)
+        self.database.write(mark_delivered, due.webhook_id, due.event_id, NOW)
+        self.assertEqual(self.database.write(prune_outbox, NOW), 0)  # not old enough
+        self.assertEqual(self.database.write(prune_outbox, later), 1)
+        self.assertEqual(self.database.read(delivery_states), [])
 
     def test_removing_a_webhook_drops_its_deliveries(self) -> None:
         """A webhook removed by address takes its pending deliveries with it."""

@@ -109,11 +109,14 @@ def has_webhooks(conn: Connection) -> bool:
 
 
 def record_events(conn: Connection, events: Sequence[NewEvent], now: datetime) -> list[str]:
-    """Write each event with a delivery due now to every webhook that wants its kind;
-    their ids.  Call it in the transaction of the write that caused them."""
+    """Write each event that a webhook wants, with a delivery due now to each webhook that
+    wants its kind; their ids.  Call it in the transaction of the write that caused them."""
     hooks = conn.execute(select(Webhook.id, Webhook.events)).all()
     written = []
     for event in events:
+        wanting = [hook for hook, kinds in hooks if event.kind in kinds.split(",")]
+        if not wanting:
+            continue
         event_id = uuid.uuid4().hex
         conn.execute(
             insert(Event).values(
@@ -123,20 +126,13 @@ def record_events(conn: Connection, events: Sequence[NewEvent], now: datetime) -
                 created_at=now,
             )
         )
-        wanting = [hook for hook, kinds in hooks if event.kind in kinds.split(",")]
-        if wanting:
-            conn.execute(
-                insert(Delivery),
-                [
-                    {
-                        "webhook_id": hook,
-                        "event_id": event_id,
-                        "attempts": 0,
-                        "next_attempt_at": now,
-                    }
-                    for hook in wanting
-                ],
-            )
+        conn.execute(
+            insert(Delivery),
+            [
+                {"webhook_id": hook, "event_id": event_id, "attempts": 0, "next_attempt_at": now}
+                for hook in wanting
+            ],
+        )
         written.append(event_id)
     return written
 
@@ -298,3 +294,19 @@ def latest_samples_until(
         conn, SAMPLES.columns, tests, limit, None, runs_where=[Run.started_at <= until]
     )
     return {test: SAMPLES.records(rows) for test, rows in latest.items()}
+
+
+def prune_outbox(conn: Connection, before: datetime, limit: int = 1000) -> int:
+    """Delete up to ``limit`` events made before ``before`` that nothing is still to be
+    done for (every delivery acknowledged or given up), with their deliveries; how many."""
+    pending = select(Delivery.event_id).where(Delivery.next_attempt_at.is_not(None))
+    done = (
+        select(Event.id)
+        .where(Event.created_at < before, Event.kind != JUDGE_RUN, Event.id.not_in(pending))
+        .limit(limit)
+    )
+    ids = list(conn.execute(done).scalars())
+    if ids:
+        conn.execute(delete(Delivery).where(Delivery.event_id.in_(ids)))
+        conn.execute(delete(Event).where(Event.id.in_(ids)))
+    return len(ids)

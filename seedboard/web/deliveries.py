@@ -35,6 +35,7 @@ from seedboard.db.webhooks import (
     claim_due,
     mark_delivered,
     mark_failed,
+    prune_outbox,
 )
 from seedboard.services.notify import judge_next, store_judged
 from seedboard.triage.notices import (
@@ -63,6 +64,9 @@ MAX_ATTEMPTS = 15
 """Attempts before a delivery is given up on (about five hours of trying)."""
 AT_ONCE = 20
 """Deliveries claimed per look."""
+KEEP = timedelta(days=30)
+"""How long events are kept once nothing is left to do for them."""
+PRUNE_EVERY = timedelta(hours=1)
 JUDGED_AT_ONCE = 5
 """Finished runs judged per look, at most (``seedboard.services.notify``)."""
 
@@ -128,10 +132,11 @@ class Deliveries:
     ) -> None:
         self._pool = pool
         self._reactor = reactor
-        self._public_url = public_url
+        self.public_url = public_url
         self._agent = agent or Agent(cast(Any, reactor), connectTimeout=TIMEOUT)
         self._clock = clock
         self._interval = interval
+        self._pruned_at: datetime | None = None
         self._loop = LoopingCall(self.send_due)
         self._loop.clock = reactor
 
@@ -151,6 +156,10 @@ class Deliveries:
         return done
 
     async def _send_due(self) -> None:
+        now = self._clock()
+        if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
+            self._pruned_at = now
+            await self._pool.write(prune_outbox, now - KEEP)
         for _ in range(JUDGED_AT_ONCE):
             # Judged on a reader thread: the writer, and so ingest, waits only for the write.
             judged = await self._pool.read(judge_next)
@@ -181,7 +190,7 @@ class Deliveries:
 
     async def _post(self, due: DueDelivery) -> str | None:
         """None once the receiver answered 2xx, else what went wrong."""
-        sent = outgoing(due, self._public_url)
+        sent = outgoing(due, self.public_url)
         headers = Headers({name: [value] for name, value in sent.headers.items()})
         try:
             requested = self._agent.request(

@@ -155,6 +155,9 @@ def serve(
     # Any real reactor provides these interfaces too.
     pool = ThreadedPool(database, cast(IReactorFromThreads, reactor), heavy_threads=heavy.readers)
     reactor.callWhenRunning(pool.start)
+    deliveries = Deliveries(pool, cast(IReactorTime, reactor), public_url or "")
+    # Registered first, so the loop stops before the pool it reads through.
+    reactor.addSystemEventTrigger("before", "shutdown", deliveries.stop)
     reactor.addSystemEventTrigger("before", "shutdown", pool.stop)
 
     problems: list[str] = []
@@ -163,9 +166,8 @@ def serve(
         bound = listening_port.getHost().port  # type: ignore[misc]
         address = f"http://{_url_host(host)}:{bound}/"
         # Sending starts once the address is known, which links default to.
-        deliveries = Deliveries(pool, cast(IReactorTime, reactor), public_url or address)
+        deliveries.public_url = public_url or address
         reactor.callWhenRunning(deliveries.start)
-        reactor.addSystemEventTrigger("before", "shutdown", deliveries.stop)
         print(f"seedboard: serving {describe_url(database_url)} at {address}", flush=True)
         if private:
             print("seedboard: private: reading needs a token or a login too", flush=True)
