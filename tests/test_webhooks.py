@@ -20,7 +20,7 @@ from seedboard.db.webhooks import (
     remove_webhooks,
     runs_to_judge,
 )
-from seedboard.services.notify import judge_next, store_judged
+from seedboard.services.notify import judge_next, record_quarantine_expired, store_judged
 from seedboard.triage.notices import SIGNATURE_HEADER, verify
 from seedboard.web.deliveries import LEASE, MAX_ATTEMPTS, outgoing, retry_at
 from tests.test_ingest import result_body
@@ -143,6 +143,18 @@ class OutboxTests(APICase):
         self.assertEqual(self.database.write(claim_due, retry + LEASE * 2, LEASE, 10), [])
         [state] = self.database.read(delivery_states)
         self.assertEqual((state.attempts, state.delivered_at, state.last_error), (2, retry, None))
+
+    def test_quarantine_hook(self) -> None:
+        """The quarantine store's hook writes one event for the webhooks that want it."""
+        self.database.write(add_webhook, "http://a/", ["quarantine-expired"], "json", None, NOW)
+        self.database.write(add_webhook, "http://b/", ["class-changed"], "json", None, NOW)
+        written = self.database.write(
+            record_quarantine_expired, "pkg.test_net.*", NOW, "flaky DNS", None, None
+        )
+        self.assertEqual(len(written), 1)
+        [due] = self.database.write(claim_due, NOW, LEASE, 10)
+        self.assertEqual((due.url, due.kind), ("http://a/", "quarantine-expired"))
+        self.assertEqual(json.loads(due.payload)["reason"], "flaky DNS")
 
     def test_old_events_are_pruned_once_done(self) -> None:
         """Events older than the cut with every delivery done go; pending ones stay."""

@@ -24,6 +24,7 @@ from seedboard.db.webhooks import (
     NewEvent,
     has_webhooks,
     latest_samples_until,
+    record_events,
     replace_marker,
     run_to_judge,
     runs_to_judge,
@@ -34,7 +35,7 @@ from seedboard.services.compare import compare_with_previous
 from seedboard.services.flaky import WINDOW
 from seedboard.triage.classify import classify
 from seedboard.triage.notices import Judged as JudgedTest
-from seedboard.triage.notices import RunFacts, events_of_run
+from seedboard.triage.notices import RunFacts, events_of_run, quarantine_expired
 from seedboard.triage.report import failure_groups, seed_reports
 
 
@@ -108,3 +109,17 @@ def judge(test_id: str, run_id: str, latest: list[Sample]) -> JudgedTest:
         reports = seed_reports(test_id, after, after_samples)
         failing = next((r for r in reports if r.seed == seeds[0]), None)
     return JudgedTest(test_id, before, after, groups, new_groups, failing, bool(run_failures))
+
+
+def record_quarantine_expired(
+    conn: Connection,
+    test_pattern: str,
+    now: datetime,
+    reason: str | None = None,
+    issue_url: str | None = None,
+    seed: int | None = None,
+) -> list[str]:
+    """The hook for the quarantine store: call it in the transaction that lifts an expired
+    quarantine, so that its event is written (for the webhooks that want it) with it."""
+    kind, payload = quarantine_expired(test_pattern, reason, issue_url, now.isoformat(), seed)
+    return record_events(conn, [NewEvent(kind.value, payload)], now)
