@@ -11,10 +11,9 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy import Connection
 
-from seedboard.db.flaky import latest_samples
 from seedboard.db.queries import test_names
 from seedboard.db.runs import ReplayFilter, RunFilters, list_runs, run_summary
-from seedboard.db.webhooks import tests_to_judge
+from seedboard.db.webhooks import latest_samples_until, tests_to_judge
 from seedboard.domain import RunSummary
 from seedboard.services.compare import compare_with_previous
 from seedboard.services.flaky import WINDOW
@@ -56,7 +55,8 @@ def run_report(conn: Connection, run_id: str | None = None) -> RunReport | None:
 def report_of(conn: Connection, summary: RunSummary) -> RunReport:
     run_id = summary.id
     keys = sorted(tests_to_judge(conn, run_id, ())) if summary.counts.bad else []
-    samples = latest_samples(conn, keys, WINDOW + 1) if keys else {}
+    until = summary.start.started_at  # an older run is judged as it stood then
+    samples = latest_samples_until(conn, keys, WINDOW + 1, until) if keys else {}
     names = test_names(conn, keys) if keys else {}
     failures = []
     for key in keys:
