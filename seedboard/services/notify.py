@@ -42,8 +42,8 @@ from seedboard.triage.report import failure_groups, seed_reports
 def finish_run_with_events(
     conn: Connection, run_id: str, finished_at: datetime, now: datetime | None = None
 ) -> None:
-    """``seedboard.db.runs.finish_run``, and when it finished the run now (not a retry),
-    the events that causes, in the same transaction."""
+    """``seedboard.db.runs.finish_run``, and when it finished the run now (not a retry)
+    and a webhook exists, the note that the run is to be judged, in the same transaction."""
     already = lock_run(conn, run_id).finished_at is not None
     finish_run(conn, run_id, finished_at, now)
     if not already and has_webhooks(conn):
