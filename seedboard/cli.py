@@ -15,7 +15,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from seedboard import __version__, quarantine_cli
+from seedboard import __version__, cli_notify, quarantine_cli
 from seedboard.errors import UnusableDatabase, one_line
 from seedboard.imports.common import FileFormat
 from seedboard.ingest import DEFAULT_MAX_BODY
@@ -39,6 +39,7 @@ from seedboard.settings import (
     DB_ENV,
     DEFAULT_DB_FILE,
     DEFAULT_SPOOL,
+    PUBLIC_URL_ENV,
     REPOSITORY_ENV,
     SPOOL_ENV,
     TOKEN_ENV,
@@ -140,6 +141,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="TEMPLATE",
         help="a link to the changes between two commits, with {from} and {to} in it; "
         f"wins over --repository (default: ${COMMIT_RANGE_URL_ENV})",
+    )
+    serve.add_argument(
+        "--public-url",
+        default=os.environ.get(PUBLIC_URL_ENV),
+        metavar="URL",
+        help="the address people reach this server at, for the links webhooks send "
+        f"(default: ${PUBLIC_URL_ENV}, else the address served)",
     )
 
     db = verbs.add_parser("db", help="manage the database")
@@ -279,6 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"the spool folder (default: ${SPOOL_ENV}, else ./{DEFAULT_SPOOL})",
     )
     quarantine_cli.add_verbs(verbs, _database_option)
+    cli_notify.add_verbs(verbs, _database_option)
     _each_verb_says_its_own_usage(parser)
     return parser
 
@@ -317,6 +326,8 @@ def _run(args: argparse.Namespace) -> int:
         return _import_spool(url, args.spool or spool_root(os.environ, Path.cwd()), args.wait)
     if args.verb in READERS:
         _import_spooled(url, spool_root(os.environ, Path.cwd()))
+    if args.verb in cli_notify.VERBS:
+        return cli_notify.run(args, url)
     if args.verb == "bisect":
         return _bisect(args, url)
     if args.verb == "replay":
@@ -336,7 +347,7 @@ def _run(args: argparse.Namespace) -> int:
     return _upgrade(url)
 
 
-READERS = frozenset({"serve", "replay", "bisect", "runs", "prune", "db"})
+READERS = frozenset({"serve", "replay", "bisect", "runs", "prune", "db", "report"})
 """The commands that read runs from the database: each imports the spool first."""
 
 
@@ -400,6 +411,7 @@ def _serve(args: argparse.Namespace, url: str) -> int:
             max_bodies_in_flight=in_flight,
             heavy=heavy,
             ranges=ranges,
+            public_url=args.public_url,
         )
     except SQLAlchemyError as error:
         # Say why in one line: a read-only directory, a server that refuses, a bad URL.

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from dataclasses import fields as dataclass_fields
-from dataclasses import replace
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Annotated, Any, Final
 
+import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType, defstruct
 from msgspec.structs import asdict, fields
 
@@ -30,6 +32,7 @@ from seedboard.decoding import (
 )
 from seedboard.domain import OrderDependency, Outcome, ResultColumns, RunStart
 from seedboard.settings import is_run_id
+from seedboard.triage.notices import EventKind
 
 MAX_RESULTS = 50_000
 """Results in one batch: a reporter sends batches of about a thousand."""
@@ -193,6 +196,57 @@ class OwnersBody(Struct, forbid_unknown_fields=True):
     ]
 
 
+_WEBHOOK_URL = re.compile(r"https?://[^\s/?#@]+(/[^\s]*)?")
+
+
+class WebhookFormat(StrEnum):
+    """How a webhook's bodies are written."""
+
+    JSON = "json"
+    SLACK = "slack"
+
+
+class WebhookBody(Struct, forbid_unknown_fields=True):
+    """The body of ``POST /api/v1/webhooks``: where to send events, which, and how."""
+
+    url: Annotated[
+        str,
+        Meta(
+            max_length=2000,
+            description="An http or https address, without user or password in it.",
+        ),
+    ]
+    events: Annotated[
+        list[EventKind],
+        Meta(min_length=1, description="The kinds of event to send (default: every kind)."),
+    ] = msgspec.field(default_factory=lambda: list(EventKind))
+    format: Annotated[
+        WebhookFormat,
+        Meta(description="json: the event's facts, signed; slack: a message for a Slack hook."),
+    ] = WebhookFormat.JSON
+    secret: (
+        Annotated[
+            str,
+            Meta(
+                min_length=1,
+                max_length=1000,
+                description="Signs each body (X-Seedboard-Signature); never shown back.",
+            ),
+        ]
+        | None
+    ) = None
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookSpec:
+    """A webhook to add, checked."""
+
+    url: str
+    events: tuple[str, ...]
+    format: str
+    secret: str | None
+
+
 REQUEST_BODIES: Final = (
     RunBody,
     BatchBody,
@@ -201,6 +255,7 @@ REQUEST_BODIES: Final = (
     QuarantineBody,
     IssueBody,
     OwnersBody,
+    WebhookBody,
 )
 """Every request body, for the OpenAPI document."""
 
@@ -329,6 +384,15 @@ def parse_order_dependency(run_id: str, body: bytes, found_at: datetime) -> Orde
     checked_id = parse_run_id(run_id)
     found = decode(body, OrderDependencyBody)
     return OrderDependency(checked_id, found.victim, found.polluter, found.seed, found_at)
+
+
+def parse_webhook(body: bytes) -> WebhookSpec:
+    """The webhook a ``POST /api/v1/webhooks`` (or ``seedboard webhook add``) adds."""
+    found = decode(body, WebhookBody)
+    if _WEBHOOK_URL.fullmatch(found.url) is None:
+        raise Invalid("must be an http:// or https:// address, without a user or password", "url")
+    events = tuple(kind.value for kind in EventKind if kind in found.events)
+    return WebhookSpec(found.url, events, found.format.value, found.secret)
 
 
 def parse_run_id(text: str) -> str:

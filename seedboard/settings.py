@@ -59,6 +59,8 @@ REPOSITORY_ENV = "SEEDBOARD_REPOSITORY"
 """The repository's web address (GitHub or GitLab), so pages link ranges of commits."""
 COMMIT_RANGE_URL_ENV = "SEEDBOARD_COMMIT_RANGE_URL"
 """A link to the changes between two commits, with ``{from}`` and ``{to}`` in it."""
+PUBLIC_URL_ENV = "SEEDBOARD_PUBLIC_URL"
+"""The server's address as people reach it (behind a proxy, say): links in notifications."""
 
 
 def database_url(setting: str | None, cwd: Path) -> str:

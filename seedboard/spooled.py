@@ -94,6 +94,7 @@ def _store(spooled: Spooled) -> Imported:
 
 def _write(spooled: Spooled, write: Callable[..., Any]) -> None:
     from seedboard.db import runs
+    from seedboard.services.notify import finish_run_with_events
     from seedboard.services.results import add_batch
     from seedboard_reporter.metadata import run_start
 
@@ -116,7 +117,8 @@ def _write(spooled: Spooled, write: Callable[..., Any]) -> None:
         results = _columns(spooled.rows[start : start + size])
         write(add_batch, run_id, number, results, datetime.now(UTC))
     if spooled.finished_at is not None:
-        write(runs.finish_run, run_id, datetime.fromisoformat(spooled.finished_at))
+        # Webhooks' events are noted with the finish; a server delivers them.
+        write(finish_run_with_events, run_id, datetime.fromisoformat(spooled.finished_at))
 
 
 def _columns(rows: list[list[Any]]) -> Any:

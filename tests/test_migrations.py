@@ -66,6 +66,9 @@ class MigrationTests(SynchronousTestCase):
                 "quarantine_history",
                 "test_issues",
                 "test_owners",
+                "webhooks",
+                "events",
+                "deliveries",
             },
         )
 
@@ -79,7 +82,7 @@ class MigrationTests(SynchronousTestCase):
         previous = _revision(migrate.HEAD).down_revision
         self.assertEqual(self.db.read(migrate.current_revision), previous)
         tables = self.db.read(lambda conn: inspect(conn).get_table_names())
-        self.assertNotIn("quarantines", tables)
+        self.assertNotIn("deliveries", tables)
         self.assertIn("order_dependencies", tables)
 
     def test_downgrade_to_nothing(self) -> None:

@@ -46,6 +46,9 @@ _SAMPLES = reading(
     convert={"started_at": started_at_of, "outcome": OUTCOME_OF.__getitem__},
 )
 
+SAMPLES = _SAMPLES
+"""How a result is read as a ``Sample``, for the stores that read samples of their own."""
+
 
 def find_test(conn: Connection, name: str) -> StoredTest | None:
     """The test called ``name``; None if it was never seen."""

@@ -12,7 +12,7 @@ from seedboard.resources import resource_dir
 if TYPE_CHECKING:
     from alembic.config import Config
 
-HEAD = "0013"
+HEAD = "0014"
 """The newest revision; a test checks it against Alembic's own idea of head."""
 
 

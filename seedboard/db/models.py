@@ -273,3 +273,53 @@ class TestOwners(Base):
     """Space-separated, as in CODEOWNERS: ``@org/team-net @alice``."""
     run_id: Mapped[str | None] = mapped_column(String(32))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Webhook(Base):
+    """A receiver of events: its address, the kinds it wants, how they are written, and the
+    secret its bodies are signed with (kept, since signing needs it; never shown back)."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    events: Mapped[str] = mapped_column(Text)
+    """The event kinds it receives, comma-separated."""
+    format: Mapped[str] = mapped_column(String(16))
+    secret: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Event(Base):
+    """The outbox: an event, written in the transaction whose results caused it."""
+
+    __tablename__ = "events"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[str] = mapped_column(Text)
+    """The event's facts as JSON; links are paths, made absolute when it is sent."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    # The delivery loop looks for runs still to judge (one kind) every second.
+    __table_args__ = (Index(None, "kind", "created_at"),)
+
+
+class Delivery(Base):
+    """One event to one webhook: how often it was tried, when next, and once acknowledged."""
+
+    __tablename__ = "deliveries"
+
+    webhook_id: Mapped[int] = mapped_column(
+        ForeignKey("webhooks.id", ondelete="CASCADE"), primary_key=True
+    )
+    event_id: Mapped[str] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """None once delivered or given up on."""
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index(None, "next_attempt_at"), Index(None, "event_id"))

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from seedboard.db.runs import create_run, finish_run, run_summary
+from seedboard.db.runs import create_run, run_summary
 from seedboard.domain import Result, RunStart
 from seedboard.imports.common import Facts, FileFormat
 from seedboard.imports.load import (
@@ -19,6 +19,7 @@ from seedboard.imports.load import (
     read,
     run_start,
 )
+from seedboard.services.notify import finish_run_with_events
 from seedboard.services.results import add_batch
 
 
@@ -43,7 +44,7 @@ def import_file(
     read(source, format, batches, facts)
     batches.flush()
     run = started[0] if started else _created(conn, source, format, facts, labels)
-    finish_run(conn, run.id, finished_at(run, facts))
+    finish_run_with_events(conn, run.id, finished_at(run, facts))
     return Imported(run.id, facts.results, new=True)
 
 

@@ -47,3 +47,9 @@ def covering_quarantine(quarantines: Sequence[Quarantine], test: str) -> Quarant
 
 def owned_tests(conn: Connection, owner: str) -> set[str]:
     return tests_owned_by(conn, owner)
+
+
+def quarantined_among(conn: Connection, tests: Sequence[str], when: datetime) -> set[str]:
+    """Which of ``tests`` a quarantine in force at ``when`` covers."""
+    quarantines = active_quarantines(conn, when)
+    return {t for t in tests if covering_quarantine(quarantines, t) is not None}

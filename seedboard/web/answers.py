@@ -577,6 +577,74 @@ class Error(Answer):
     error: ErrorDetail
 
 
+class Webhook(Answer):
+    """A webhook as listed: its secret never, only whether it has one."""
+
+    id: int
+    url: str
+    events: list[str]
+    format: str
+    signed: Annotated[bool, Meta(description="Whether its bodies are signed with a secret.")]
+    created_at: Time
+
+
+class Webhooks(Answer):
+    webhooks: list[Webhook]
+
+
+class RemovedWebhooks(Answer):
+    removed: Annotated[Count, Meta(description="How many webhooks were removed.")]
+
+
+class ReportedFailure(Answer):
+    """A test that failed in the run, judged on its latest results."""
+
+    test_id: str
+    classification: Classification
+    failure_rate: Rate
+    runs: Count
+    group: Annotated[str | None, Meta(description="Its failure group's summary in the run.")]
+    seed: int | None
+    snippet: Annotated[str | None, Meta(description="Where `@seed(N)` goes; null without a seed.")]
+    command: Annotated[str | None, Meta(description="The replay command; null without a seed.")]
+
+
+class ReportedRun(Answer):
+    id: str
+    branch: str | None
+    commit: str | None
+    is_replay: bool
+    results: Count
+    failures: Count
+
+
+class ReportedComparison(Answer):
+    """The run against the previous run on its branch: how many tests in each section."""
+
+    previous: str
+    new_failures: Count
+    fixed: Count
+    still_failing: Count
+    new_tests: Count
+    removed_tests: Count
+
+
+class RunReport(Answer):
+    """A run's summary for CI, as ``seedboard report`` prints it."""
+
+    run: ReportedRun
+    new_failures: Annotated[
+        list[ReportedFailure],
+        Meta(description="Failed here, not in the previous run (all, without one)."),
+    ]
+    known_flaky: Annotated[
+        list[ReportedFailure], Meta(description="Failed here and in the previous run.")
+    ]
+    quarantined: Annotated[list[ReportedFailure], Meta(description="Failed here, and quarantined.")]
+    fixed: Annotated[TestIds, Meta(description="Failed in the previous run, passed here.")]
+    comparison: ReportedComparison | None
+
+
 RESPONSE_BODIES: Final = (
     RunPage,
     RunDetail,
@@ -596,6 +664,10 @@ RESPONSE_BODIES: Final = (
     LiftedQuarantine,
     IssueLink,
     RecordedOwners,
+    Webhook,
+    Webhooks,
+    RemovedWebhooks,
+    RunReport,
     Error,
 )
 """Every answer, for the OpenAPI document."""

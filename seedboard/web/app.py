@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from jinja2 import Environment
 from klein import Klein, KleinRenderable
 from klein.resource import KleinResource
@@ -27,6 +28,7 @@ from seedboard.db.compare import NoSuchRun, previous_run
 from seedboard.db.pool import Pool
 from seedboard.db.runs import ReplayFilter, RunFilters, get_run, list_runs
 from seedboard.domain import RunSummary
+from seedboard.services.ci_report import run_report
 from seedboard.services.clusters import Cluster, failure_clusters
 from seedboard.services.compare import compare_runs, compare_with_previous
 from seedboard.services.flaky import WINDOW, flaky_tests
@@ -34,10 +36,13 @@ from seedboard.services.history import history_and_triage
 from seedboard.services.quarantines import NO_LINKS, owned_tests, page_links
 from seedboard.services.seeds import known_seeds
 from seedboard.services.trends import trends
+from seedboard.triage.ci_report import is_flaky_class
 from seedboard.triage.listing import SortKey, sort_key_type
 from seedboard.triage.report import TestTriage
 from seedboard.triage.trends import durations
+from seedboard.web import answers
 from seedboard.web.auth import Access
+from seedboard.web.badge import badge_message, badge_svg, svg_headers
 from seedboard.web.cache import ReadCache
 from seedboard.web.lanes import HeavyLane
 from seedboard.web.linked_views import LinkedFlakyView, LinkedRunView, LinkedTestView
@@ -46,11 +51,13 @@ from seedboard.web.openapi import openapi_document
 from seedboard.web.problems import Problem, bad_request, not_found, problem_of
 from seedboard.web.quarantines import QuarantineWrites
 from seedboard.web.queries import (
+    BadgeQuery,
     ClustersQuery,
     CompareQuery,
     FlakyQuery,
     LoginQuery,
     OptionalCompareQuery,
+    ReportQuery,
     RunQuery,
     RunsQuery,
     SeedsQuery,
@@ -72,9 +79,12 @@ from seedboard.web.views import (
     TrendsView,
     View,
 )
+from seedboard.web.webhooks import WebhookRoutes
 from seedboard.web.writes import Writes
 
 PICKABLE_RUNS = 50
+BADGE_LIMIT = 200
+"""Flaky tests the badge counts; more are shown as 200+."""
 """Recent runs the compare page offers to pick from."""
 
 
@@ -125,6 +135,7 @@ class Dashboard:
         self._access = self.access = Access(pool, clock, private)  # the site checks writers too
         self._writes = Writes(pool, self._access, clock)
         self._quarantines = QuarantineWrites(pool, self._access, clock)
+        self._webhooks = WebhookRoutes(pool, self._access, clock)
         self._login = Login(pool, self._access, clock, self.render)
         self._openapi = encode_json(openapi_document())
 
@@ -248,6 +259,31 @@ class Dashboard:
         found = await self._cache.read(known_seeds, wanted.test, weight=len)
         return self.json(request, known_seeds_answer(found))
 
+    @app.route("/api/v1/report", methods=["GET"])
+    async def report(self, request: Request) -> bytes:
+        """A run's summary for CI, as ``seedboard report`` prints it."""
+        await self._access.require_reader(request)
+        wanted = query(request, ReportQuery)
+        found = await self._heavy.read(run_report, wanted.run)
+        if found is None:
+            if wanted.run is None:
+                raise not_found("No run recorded yet.")
+            raise Problem(404, "not_found", f"No run with id {wanted.run!r}.", field="run")
+        return self.json(request, msgspec.convert(found, answers.RunReport, from_attributes=True))
+
+    @app.route("/badge.svg", methods=["GET"])
+    async def badge(self, request: Request) -> bytes:
+        """The README badge: flaky tests on the branch, or passing."""
+        await self._access.require_reader(request)
+        wanted = query(request, BadgeQuery)
+        tests = await self._cache.read(
+            flaky_tests, WINDOW, wanted.branch, BADGE_LIMIT, weight=_flaky_weight
+        )
+        flaky = sum(1 for t in tests if is_flaky_class(t.verdict.classification))
+        message, colour = badge_message(flaky, len(tests) >= BADGE_LIMIT)
+        svg_headers(request, self._access.private)
+        return badge_svg("flaky tests", message, colour)
+
     @app.route("/api/v1/openapi.json", methods=["GET"])
     def openapi(self, request: Request) -> bytes:
         # Public even on a private server: it describes the API, not the data.
@@ -313,6 +349,20 @@ class Dashboard:
     @app.route("/quarantine", methods=["POST"])
     async def quarantine_form(self, request: Request) -> bytes:
         return await self._quarantines.from_page(request)
+
+    # Webhooks (seedboard.web.webhooks).
+
+    @app.route("/api/v1/webhooks", methods=["GET"])
+    async def list_webhooks(self, request: Request) -> bytes:
+        return self.json(request, await self._webhooks.list(request))
+
+    @app.route("/api/v1/webhooks", methods=["POST"])
+    async def add_webhook(self, request: Request) -> bytes:
+        return self.json(request, await self._webhooks.add(request))
+
+    @app.route("/api/v1/webhooks/<webhook_id>", methods=["DELETE"])
+    async def remove_webhook(self, request: Request, webhook_id: str) -> bytes:
+        return self.json(request, await self._webhooks.remove(request, webhook_id))
 
     # Logging in (seedboard.web.login).
 

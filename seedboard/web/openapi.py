@@ -26,6 +26,7 @@ from seedboard.ingest import (
     OwnersBody,
     QuarantineBody,
     RunBody,
+    WebhookBody,
 )
 from seedboard.settings import RUN_ID_PATTERN
 from seedboard.web import answers
@@ -34,6 +35,7 @@ from seedboard.web.queries import (
     ClustersQuery,
     CompareQuery,
     FlakyQuery,
+    ReportQuery,
     RunQuery,
     RunsQuery,
     SeedsQuery,
@@ -77,6 +79,13 @@ REASON = {
     "required": False,
     "schema": {"type": "string"},
     "description": "Why, for the history.",
+}
+WEBHOOK_ID = {
+    "name": "webhook_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1},
+    "description": "The webhook's id, as listed.",
 }
 BATCH_NUMBER = {
     "name": "number",
@@ -300,6 +309,46 @@ OPERATIONS: Final = (
         BEARER,
         ("401", "404"),
         path_parameters=(RUN_ID,),
+    ),
+    Operation(
+        "get",
+        "/api/v1/report",
+        "getRunReport",
+        "A run's summary for CI: new, known and quarantined failures, fixed tests",
+        answers.RunReport,
+        BEARER_IF_PRIVATE,
+        ("400", "401", "404", "503"),
+        query=ReportQuery,
+    ),
+    Operation(
+        "get",
+        "/api/v1/webhooks",
+        "listWebhooks",
+        "The webhooks events are sent to (never their secrets)",
+        answers.Webhooks,
+        BEARER,
+        ("401",),
+    ),
+    Operation(
+        "post",
+        "/api/v1/webhooks",
+        "addWebhook",
+        "Send events to an address",
+        answers.Webhook,
+        BEARER,
+        ("400", "401", "413", "415"),
+        status="201",
+        body=WebhookBody,
+    ),
+    Operation(
+        "delete",
+        "/api/v1/webhooks/{webhook_id}",
+        "removeWebhook",
+        "Stop sending events to a webhook; its pending deliveries go too",
+        answers.RemovedWebhooks,
+        BEARER,
+        ("401", "404"),
+        path_parameters=(WEBHOOK_ID,),
     ),
 )
 

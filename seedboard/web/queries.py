@@ -201,6 +201,20 @@ class OptionalCompareQuery(Query):
     b: str | None = None
 
 
+class ReportQuery(Query):
+    """The run a CI report is about."""
+
+    run: Annotated[
+        str | None, Meta(description="The run's id; the latest run that is not a replay if none.")
+    ] = None
+
+
+class BadgeQuery(Query):
+    """The badge's branch."""
+
+    branch: Branch = None
+
+
 class LoginQuery(Query):
     next: str | None = None
 
@@ -214,6 +228,8 @@ QUERIES: Final = (
     ClustersQuery,
     SeedsQuery,
     CompareQuery,
+    ReportQuery,
+    BadgeQuery,
 )
 
 

@@ -14,7 +14,12 @@ from typing import Any, Protocol, cast
 
 from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import TCP4ServerEndpoint
-from twisted.internet.interfaces import IListeningPort, IReactorFromThreads, IReactorTCP
+from twisted.internet.interfaces import (
+    IListeningPort,
+    IReactorFromThreads,
+    IReactorTCP,
+    IReactorTime,
+)
 from twisted.python.failure import Failure
 from twisted.web.http import combinedLogFormatter
 from twisted.web.server import Request, Site
@@ -26,6 +31,7 @@ from seedboard.db.tokens import list_tokens
 from seedboard.ingest import DEFAULT_MAX_BODY
 from seedboard.settings import describe_url
 from seedboard.web.app import Dashboard
+from seedboard.web.deliveries import Deliveries
 from seedboard.web.early import EarlyRequests
 from seedboard.web.lanes import HeavyLane, Timers
 from seedboard.web.limits import DEFAULT_LIMITS, HeavyLimits
@@ -123,8 +129,12 @@ def serve(
     max_bodies_in_flight: int | None = None,
     heavy: HeavyLimits = DEFAULT_LIMITS,
     ranges: CommitRanges = NO_RANGES,
+    public_url: str | None = None,
 ) -> None:
     """Serve the dashboard until the reactor stops; SystemExit if the port cannot be had.
+
+    Webhooks' events are sent from the outbox with links to ``public_url`` (by default
+    the address served).
 
     Heavy reads run within ``heavy``'s limits, on database threads of their own; pages
     link ranges of commits as ``ranges`` says."""
@@ -145,6 +155,9 @@ def serve(
     # Any real reactor provides these interfaces too.
     pool = ThreadedPool(database, cast(IReactorFromThreads, reactor), heavy_threads=heavy.readers)
     reactor.callWhenRunning(pool.start)
+    deliveries = Deliveries(pool, cast(IReactorTime, reactor), public_url or "")
+    # Registered first, so the loop stops before the pool it reads through.
+    reactor.addSystemEventTrigger("before", "shutdown", deliveries.stop)
     reactor.addSystemEventTrigger("before", "shutdown", pool.stop)
 
     problems: list[str] = []
@@ -152,6 +165,9 @@ def serve(
     def listening(listening_port: IListeningPort) -> None:
         bound = listening_port.getHost().port  # type: ignore[misc]
         address = f"http://{_url_host(host)}:{bound}/"
+        # Sending starts once the address is known, which links default to.
+        deliveries.public_url = public_url or address
+        reactor.callWhenRunning(deliveries.start)
         print(f"seedboard: serving {describe_url(database_url)} at {address}", flush=True)
         if private:
             print("seedboard: private: reading needs a token or a login too", flush=True)

@@ -18,7 +18,7 @@ from twisted.web.server import Request
 from seedboard.db.deletes import delete_run
 from seedboard.db.order import record_order_dependency
 from seedboard.db.pool import Pool
-from seedboard.db.runs import create_run, finish_run
+from seedboard.db.runs import create_run
 from seedboard.ingest import (
     parse_batch,
     parse_batch_number,
@@ -27,6 +27,7 @@ from seedboard.ingest import (
     parse_run,
     parse_run_id,
 )
+from seedboard.services.notify import finish_run_with_events
 from seedboard.services.results import add_batch
 from seedboard.web.answers import (
     CreatedRun,
@@ -78,7 +79,9 @@ class Writes:
         await self._access.require_writer(request)
         body = json_body(request)
         checked_id = parse_run_id(run_id)
-        await self._pool.write(finish_run, checked_id, parse_finish(body), self._clock())
+        await self._pool.write(
+            finish_run_with_events, checked_id, parse_finish(body), self._clock()
+        )
         return FinishedRun(run=run_ref(checked_id), finished=True)
 
     async def delete(self, request: Request, run_id: str) -> DeletedRun:

@@ -1,0 +1,267 @@
+"""Webhooks: the API (through StubTreq, answers checked against the OpenAPI document),
+the outbox store, the finished run's events, what is sent and how it is signed; the
+report's API and the badge."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+from uuid import uuid4
+from xml.etree import ElementTree
+
+from seedboard.db.webhooks import (
+    add_webhook,
+    claim_due,
+    delivery_states,
+    mark_delivered,
+    mark_failed,
+    prune_outbox,
+    remove_webhooks,
+    runs_to_judge,
+)
+from seedboard.services.notify import judge_next, record_quarantine_expired, store_judged
+from seedboard.triage.notices import SIGNATURE_HEADER, verify
+from seedboard.web.deliveries import LEASE, MAX_ATTEMPTS, outgoing, retry_at
+from tests.test_ingest import result_body
+from tests.test_ingest_api import NOW, APICase, results
+
+SEED_FAILS = result_body(test_id="pkg.T.test_x", outcome="failure", seed=7, message="1 != 2")
+
+
+class WebhookAPITests(APICase):
+    def add(self, **body: object) -> Any:
+        sent: dict[str, object] = {"url": "http://127.0.0.1:9/hook"}
+        sent.update(body)
+        return self.send("POST", "/api/v1/webhooks", sent)
+
+    def test_add_list_remove(self) -> None:
+        """A webhook added answers 201 without its secret; the list says it is signed;
+        removing it answers 1, then 404."""
+        added = self.add(events=["class-changed"], secret="s3cret", format="slack")
+        self.assertEqual(added.status, 201, added.body)
+        self.assertNotIn("s3cret", json.dumps(added.body))
+        self.assertEqual(added.body["events"], ["class-changed"])
+        listed = self.send("GET", "/api/v1/webhooks")
+        self.assertEqual(listed.status, 200)
+        self.assertEqual(
+            [(h["url"], h["signed"]) for h in listed.body["webhooks"]],
+            [("http://127.0.0.1:9/hook", True)],
+        )
+        self.assertNotIn("s3cret", json.dumps(listed.body))
+        hook = added.body["id"]
+        self.assertEqual(self.send("DELETE", f"/api/v1/webhooks/{hook}").body, {"removed": 1})
+        self.assertEqual(self.send("DELETE", f"/api/v1/webhooks/{hook}").status, 404)
+        self.assertEqual(self.send("DELETE", "/api/v1/webhooks/nope").status, 404)
+
+    def test_bad_input_names_the_field(self) -> None:
+        """A bad address, event kind, format or secret is a 400 naming the field; nothing
+        is stored."""
+        cases: list[tuple[dict[str, object], str]] = [
+            ({"url": "ftp://x/"}, "url"),
+            ({"url": "http://user:pw@x/"}, "url"),
+            ({"events": ["nope"]}, "events[0]"),
+            ({"events": []}, "events"),
+            ({"format": "xml"}, "format"),
+            ({"secret": ""}, "secret"),
+            ({"colour": "red"}, "colour"),
+        ]
+        for body, field in cases:
+            answer = self.add(**body)
+            self.assertEqual((answer.status, answer.body["error"]["field"]), (400, field), body)
+        self.assertEqual(self.send("GET", "/api/v1/webhooks").body, {"webhooks": []})
+
+    def test_needs_a_token(self) -> None:
+        """Adding, listing and removing webhooks needs a token, even on a public server."""
+        self.assertEqual(self.add().status, 201)
+        for method, path in [("GET", "/api/v1/webhooks"), ("DELETE", "/api/v1/webhooks/1")]:
+            self.assertEqual(self.send(method, path, token=None).status, 401)
+        no_token = self.send("POST", "/api/v1/webhooks", {"url": "http://x/"}, token=None)
+        self.assertEqual(no_token.status, 401)
+
+
+class OutboxTests(APICase):
+    """Events of finished runs, written to the outbox and claimed for sending."""
+
+    def finish_run_with(self, *result_bodies: dict[str, Any], minute: int = 0) -> str:
+        started = (NOW - timedelta(hours=1) + timedelta(minutes=minute)).isoformat()
+        run_id = self.create(started_at=started)
+        self.assertEqual(self.batch(run_id, 0, list(result_bodies)).status, 201)
+        finished = (NOW - timedelta(hours=1) + timedelta(minutes=minute, seconds=30)).isoformat()
+        self.assertEqual(
+            self.send("POST", f"/api/v1/runs/{run_id}/finish", {"finished_at": finished}).status,
+            200,
+        )
+        return run_id
+
+    def judge_all(self) -> None:
+        while (judged := self.database.read(judge_next)) is not None:
+            self.assertTrue(self.database.write(store_judged, judged, NOW))
+
+    def test_no_webhook_no_events(self) -> None:
+        """Without a webhook, finishing a run notes nothing to judge."""
+        self.finish_run_with(SEED_FAILS)
+        self.assertEqual(self.database.read(runs_to_judge, 10), [])
+
+    def test_events_go_to_the_webhooks_that_want_them(self) -> None:
+        """A failing test's first failure changes its class and makes a new failure group
+        and a failed run; each webhook gets the kinds it asked for, once."""
+        every = self.database.write(
+            add_webhook, "http://a/", ["class-changed", "run-failed"], "json", None, NOW
+        )
+        self.database.write(add_webhook, "http://b/", ["new-failure-group"], "json", None, NOW)
+        self.finish_run_with(SEED_FAILS, *results("pkg.T.test_ok"))
+        self.assertEqual(len(self.database.read(runs_to_judge, 10)), 1)
+        self.judge_all()
+        states = self.database.read(delivery_states)
+        self.assertEqual(
+            sorted((s.webhook_id == every.id, s.kind) for s in states),
+            [(False, "new-failure-group"), (True, "class-changed"), (True, "run-failed")],
+        )
+        # Judged once: the note is gone, and judging again finds nothing.
+        self.assertIsNone(self.database.read(judge_next))
+
+    def test_claims_hold_until_acknowledged_or_retried(self) -> None:
+        """A claimed delivery is not claimed again within its lease; a failure makes it
+        due at its retry time; once delivered it is never claimed again."""
+        self.database.write(add_webhook, "http://a/", ["class-changed"], "json", "k", NOW)
+        self.finish_run_with(SEED_FAILS)
+        self.judge_all()
+        due = self.database.write(claim_due, NOW, LEASE, 10)
+        self.assertEqual([(d.kind, d.attempts, d.secret) for d in due], [("class-changed", 1, "k")])
+        self.assertEqual(self.database.write(claim_due, NOW + LEASE / 2, LEASE, 10), [])
+        first = due[0]
+        retry = retry_at(first.attempts, NOW)
+        self.database.write(mark_failed, first.webhook_id, first.event_id, "answered 500", retry)
+        assert retry is not None
+        self.assertEqual(
+            self.database.write(claim_due, retry - timedelta(seconds=0.5), LEASE, 10), []
+        )
+        again = self.database.write(claim_due, retry, LEASE, 10)
+        self.assertEqual([(d.event_id, d.attempts) for d in again], [(first.event_id, 2)])
+        self.database.write(mark_delivered, first.webhook_id, first.event_id, retry)
+        self.assertEqual(self.database.write(claim_due, retry + LEASE * 2, LEASE, 10), [])
+        [state] = self.database.read(delivery_states)
+        self.assertEqual((state.attempts, state.delivered_at, state.last_error), (2, retry, None))
+
+    def test_quarantine_hook(self) -> None:
+        """The quarantine store's hook writes one event for the webhooks that want it."""
+        self.database.write(add_webhook, "http://a/", ["quarantine-expired"], "json", None, NOW)
+        self.database.write(add_webhook, "http://b/", ["class-changed"], "json", None, NOW)
+        written = self.database.write(
+            record_quarantine_expired, "pkg.test_net.*", NOW, "flaky DNS", None, None
+        )
+        self.assertEqual(len(written), 1)
+        [due] = self.database.write(claim_due, NOW, LEASE, 10)
+        self.assertEqual((due.url, due.kind), ("http://a/", "quarantine-expired"))
+        self.assertEqual(json.loads(due.payload)["reason"], "flaky DNS")
+
+    def test_old_events_are_pruned_once_done(self) -> None:
+        """Events older than the cut with every delivery done go; pending ones stay."""
+        self.database.write(add_webhook, "http://a/", ["class-changed"], "json", None, NOW)
+        self.finish_run_with(SEED_FAILS)
+        self.judge_all()
+        later = NOW + timedelta(days=1)
+        self.assertEqual(self.database.write(prune_outbox, later), 0)  # still due
+        [due] = self.database.write(claim_due, NOW, LEASE, 10)
+        self.database.write(mark_delivered, due.webhook_id, due.event_id, NOW)
+        self.assertEqual(self.database.write(prune_outbox, NOW), 0)  # not old enough
+        self.assertEqual(self.database.write(prune_outbox, later), 1)
+        self.assertEqual(self.database.read(delivery_states), [])
+
+    def test_removing_a_webhook_drops_its_deliveries(self) -> None:
+        """A webhook removed by address takes its pending deliveries with it."""
+        self.database.write(add_webhook, "http://a/", ["class-changed"], "json", None, NOW)
+        self.finish_run_with(SEED_FAILS)
+        self.judge_all()
+        self.assertEqual(self.database.write(remove_webhooks, "http://a/"), 1)
+        self.assertEqual(self.database.read(delivery_states), [])
+        self.assertEqual(self.database.write(claim_due, NOW + LEASE, LEASE, 10), [])
+
+    def test_a_run_deleted_before_judging_makes_no_events(self) -> None:
+        """A run deleted between its finish and its judging is judged as nothing."""
+        self.database.write(add_webhook, "http://a/", ["class-changed"], "json", None, NOW)
+        run_id = self.finish_run_with(SEED_FAILS)
+        self.assertEqual(self.send("DELETE", f"/api/v1/runs/{run_id}").status, 200)
+        self.judge_all()
+        self.assertEqual(self.database.read(delivery_states), [])
+
+    def test_what_is_sent(self) -> None:
+        """The JSON body carries the facts and absolute links, signed with the secret; the
+        Slack body is a message with the same facts."""
+        self.database.write(add_webhook, "http://a/", ["class-changed"], "json", "k", NOW)
+        self.database.write(add_webhook, "http://b/", ["class-changed"], "slack", None, NOW)
+        run_id = self.finish_run_with(SEED_FAILS)
+        self.judge_all()
+        due = {d.url: d for d in self.database.write(claim_due, NOW, LEASE, 10)}
+        sent = outgoing(due["http://a/"], "https://seedboard.example.org/")
+        self.assertTrue(verify("k", sent.body, sent.headers[SIGNATURE_HEADER]))
+        self.assertEqual(sent.headers["X-Seedboard-Event-Id"], due["http://a/"].event_id)
+        body = json.loads(sent.body)
+        self.assertEqual(
+            (body["kind"], body["test"], body["old_class"], body["new_class"], body["seed"]),
+            ("class-changed", "pkg.T.test_x", "stable", "broken", 7),
+        )
+        # The run was shuffled (run_body's order seed): the replay keeps its order.
+        self.assertEqual(body["replay_command"], "SEEDBOARD_SEED=7 trial --random=12 pkg.T.test_x")
+        self.assertEqual(body["links"]["run"], f"https://seedboard.example.org/runs/{run_id}")
+        self.assertEqual(body["links"]["test"], "https://seedboard.example.org/tests/pkg.T.test_x")
+        slack = outgoing(due["http://b/"], "https://seedboard.example.org")
+        self.assertNotIn(SIGNATURE_HEADER, slack.headers)
+        message = json.loads(slack.body)["text"]
+        self.assertIn("*pkg.T.test_x* is now *broken* (was stable)", message)
+        self.assertIn("SEEDBOARD_SEED=7 trial --random=12 pkg.T.test_x", message)
+        self.assertIn("@seed(7)", message)
+
+
+class RetryTests(APICase):
+    def test_backoff_doubles_then_gives_up(self) -> None:
+        """Retries wait 1, 2, 4, ... seconds, at most an hour, and stop after the last attempt."""
+        waits = [(retry_at(n, NOW) or NOW) - NOW for n in (1, 2, 3)]
+        self.assertEqual(waits, [timedelta(seconds=s) for s in (1, 2, 4)])
+        self.assertEqual(retry_at(MAX_ATTEMPTS - 1, NOW), NOW + timedelta(hours=1))
+        self.assertIsNone(retry_at(MAX_ATTEMPTS, NOW))
+
+
+class ReportAndBadgeAPITests(APICase):
+    def test_report_of_a_run(self) -> None:
+        """The report names the run's new failure with its seed's snippet; an unknown run
+        is a 404 naming ``run``."""
+        run_id = self.create()
+        self.batch(run_id, 0, [SEED_FAILS, *results("pkg.T.test_ok")])
+        found = self.send("GET", f"/api/v1/report?run={run_id}", token=None)
+        self.assertEqual(found.status, 200, found.body)
+        [failure] = found.body["new_failures"]
+        self.assertEqual((failure["test_id"], failure["seed"]), ("pkg.T.test_x", 7))
+        self.assertIn("@seed(7)", failure["snippet"])
+        self.assertEqual(self.send("GET", "/api/v1/report", token=None).body["run"]["id"], run_id)
+        missing = self.send("GET", f"/api/v1/report?run={uuid4().hex}", token=None)
+        self.assertEqual((missing.status, missing.body["error"]["field"]), (404, "run"))
+
+    def test_badge_is_valid_escaped_svg(self) -> None:
+        """The badge is SVG that parses as XML, says passing with no flaky test, with a
+        strict CSP and cache headers; a branch is any text, escaped."""
+        answer = self.send("GET", "/badge.svg?branch=%3Cscript%3E%26", token=None)
+        self.assertEqual(answer.status, 200)
+        self.assertEqual(answer.header("content-type"), ["image/svg+xml; charset=utf-8"])
+        self.assertEqual(answer.header("cache-control"), ["public, max-age=300"])
+        self.assertEqual(answer.header("content-security-policy"), ["default-src 'none'"])
+        root = ElementTree.fromstring(answer.body)
+        self.assertEqual(
+            root.find("{http://www.w3.org/2000/svg}title").text,  # type: ignore[union-attr]
+            "flaky tests: passing",
+        )
+
+
+class PrivateBadgeTests(APICase):
+    private = True
+
+    def test_private_badge_needs_a_token_and_is_not_cached(self) -> None:
+        """On a private server the badge needs a token (without one: the login page, not
+        the badge), and no cache keeps it."""
+        refused = self.send("GET", "/badge.svg", token=None)
+        self.assertNotIn(b"<svg", refused.body)
+        self.assertEqual(refused.header("content-type"), ["text/html; charset=utf-8"])
+        answer = self.send("GET", "/badge.svg")
+        self.assertEqual(answer.status, 200)
+        self.assertEqual(answer.header("cache-control"), ["private, no-store"])
