@@ -10,6 +10,7 @@ from typing import Any
 from uuid import uuid4
 from xml.etree import ElementTree
 
+from seedboard.db.quarantines import active_quarantines, add_quarantine
 from seedboard.db.webhooks import (
     add_webhook,
     claim_due,
@@ -20,12 +21,19 @@ from seedboard.db.webhooks import (
     remove_webhooks,
     runs_to_judge,
 )
-from seedboard.services.notify import judge_next, record_quarantine_expired, store_judged
+from seedboard.domain import Quarantine
+from seedboard.services.notify import (
+    expire_quarantines,
+    judge_next,
+    record_quarantine_expired,
+    store_judged,
+)
 from seedboard.triage.notices import SIGNATURE_HEADER, verify
 from seedboard.web.deliveries import LEASE, MAX_ATTEMPTS, outgoing, retry_at
 from tests.test_ingest import result_body
 from tests.test_ingest_api import NOW, APICase, results
 
+DAY = timedelta(days=1)
 SEED_FAILS = result_body(test_id="pkg.T.test_x", outcome="failure", seed=7, message="1 != 2")
 
 
@@ -155,6 +163,20 @@ class OutboxTests(APICase):
         [due] = self.database.write(claim_due, NOW, LEASE, 10)
         self.assertEqual((due.url, due.kind), ("http://a/", "quarantine-expired"))
         self.assertEqual(json.loads(due.payload)["reason"], "flaky DNS")
+
+    def test_expiry_lifts_with_its_event(self) -> None:
+        """An expired quarantine is lifted with its event, in one transaction, once."""
+        self.database.write(add_webhook, "http://a/", ["quarantine-expired"], "json", None, NOW)
+        wanted = Quarantine(
+            "pkg.test_net.*", "flaky DNS", None, NOW - timedelta(hours=1), "ops", NOW - DAY
+        )
+        self.database.write(add_quarantine, wanted)
+        self.assertEqual(self.database.write(expire_quarantines, NOW), ["pkg.test_net.*"])
+        self.assertEqual(self.database.write(expire_quarantines, NOW), [])
+        [due] = self.database.write(claim_due, NOW, LEASE, 10)
+        self.assertEqual(due.kind, "quarantine-expired")
+        self.assertEqual(json.loads(due.payload)["reason"], "flaky DNS")
+        self.assertEqual(self.database.read(active_quarantines, NOW), [])
 
     def test_old_events_are_pruned_once_done(self) -> None:
         """Events older than the cut with every delivery done go; pending ones stay."""

@@ -62,10 +62,10 @@ def active_quarantines(conn: Connection, now: datetime) -> list[Quarantine]:
     return [_quarantine(row) for row in rows]
 
 
-def lift_expired(conn: Connection, now: datetime) -> list[str]:
-    """Lift every quarantine whose expiry has passed, in the history too; their patterns."""
+def lift_expired(conn: Connection, now: datetime) -> list[Quarantine]:
+    """Lift every quarantine whose expiry has passed, in the history too; those lifted."""
     rows = conn.execute(
-        select(_Q.id, _Q.pattern, _Q.expires_at).where(
+        select(_Q.id, *_COLUMNS).where(
             _Q.lifted_at.is_(None), _Q.expires_at.is_not(None), _Q.expires_at <= now
         )
     ).all()
@@ -74,7 +74,7 @@ def lift_expired(conn: Connection, now: datetime) -> list[str]:
         _note(conn, row.pattern, "expire", EXPIRY_ACTOR, row.expires_at, None, "expired")
     if rows:
         note_change(conn)
-    return [row.pattern for row in rows]
+    return [_quarantine(row) for row in rows]
 
 
 def add_quarantine(conn: Connection, wanted: Quarantine) -> bool:

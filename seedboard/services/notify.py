@@ -130,6 +130,8 @@ def expire_quarantines(conn: Connection, now: datetime) -> list[str]:
     """Lift the quarantines whose expiry has passed, each with its event, in one
     transaction; their patterns.  The server's delivery loop calls it on every round."""
     lifted = lift_expired(conn, now)
-    for pattern in lifted:
-        record_quarantine_expired(conn, pattern, now)
-    return lifted
+    for quarantine in lifted:
+        record_quarantine_expired(
+            conn, quarantine.pattern, now, quarantine.reason, quarantine.issue_url
+        )
+    return [quarantine.pattern for quarantine in lifted]

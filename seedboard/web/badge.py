@@ -16,11 +16,11 @@ AMBER = "#b45f06"
 GREY = "#555"
 
 
-def badge_message(flaky: int, limited: bool) -> tuple[str, str]:
+def badge_message(flaky: int) -> tuple[str, str]:
     """The right half's text and colour."""
     if flaky == 0:
         return "passing", GREEN
-    return f"{flaky}{'+' if limited else ''} flaky", AMBER
+    return f"{flaky} flaky", AMBER
 
 
 def badge_svg(label: str, message: str, colour: str) -> bytes:
