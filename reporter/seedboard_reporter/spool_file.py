@@ -253,10 +253,14 @@ class SpoolRecorder:
     def start(self) -> None:
         try:
             self._spool = SpoolFile(self._path, self._facts, self._database)
-            if self._server is not None:
-                self._sender = self._start_sender(self._server)
         except OSError as error:
             self._error = f"cannot write the spool file {self._path}: {error.strerror}"
+            return
+        if self._server is not None:
+            try:
+                self._sender = self._start_sender(self._server)
+            except OSError as error:
+                self._error = f"cannot start the sender process: {error.strerror}"
 
     def _start_sender(self, server: dict[str, object]) -> subprocess.Popen[bytes]:
         """Server mode: the child that streams the file to the server (``sender.py``)."""
