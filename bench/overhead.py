@@ -72,8 +72,13 @@ def wait_for_imports(project: Path) -> float:
     started = time.perf_counter()
     spool = project / ".seedboard" / "spool"
     while any(spool.glob("*.jsonl")):
+        if time.perf_counter() - started > IMPORT_TIMEOUT:  # it failed: the file stays
+            raise RuntimeError(f"the import of {sorted(spool.glob('*.jsonl'))} did not end")
         time.sleep(0.01)
     return time.perf_counter() - started
+
+
+IMPORT_TIMEOUT = 300.0
 
 
 def _round_order(names: list[str], round_number: int) -> list[str]:
