@@ -72,8 +72,13 @@ def wait_for_imports(project: Path) -> float:
     started = time.perf_counter()
     spool = project / ".seedboard" / "spool"
     while any(spool.glob("*.jsonl")):
+        if time.perf_counter() - started > IMPORT_TIMEOUT:  # it failed: the file stays
+            raise RuntimeError(f"the import of {sorted(spool.glob('*.jsonl'))} did not end")
         time.sleep(0.01)
     return time.perf_counter() - started
+
+
+IMPORT_TIMEOUT = 300.0
 
 
 def _round_order(names: list[str], round_number: int) -> list[str]:
@@ -259,13 +264,13 @@ def print_instructions(counts: dict[str, int]) -> None:
 
 def print_rows(overhead: dict[str, dict[str, float]], title: str = "reporter overhead") -> None:
     print(
-        f"{title:<36}{'median':>10}{'spread':>10}{'÷ text':>10}{'÷ verbose':>11}"
+        f"{title:<38}{'median':>10}{'spread':>10}{'÷ text':>10}{'÷ verbose':>11}"
         f"{'round ÷ text':>14}"
     )
     for name, row in overhead.items():
         label = name if name == IMPORT else f"trial --reporter={_reporter(name)}"
         print(
-            f"  {label:<34}"
+            f"  {label:<36}"
             f"{row['median_s']:>8.2f} s{row['spread_s']:>8.2f} s{row['ratio_to_text']:>10.3f}"
             f"{row['ratio_to_verbose']:>11.3f}{row['round_ratio_to_text']:>14.3f}"
         )

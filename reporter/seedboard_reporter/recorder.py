@@ -93,8 +93,12 @@ class Receipt(NamedTuple):
     error: str | None = None
     background: bool = False
     """Whether the results are still being put where they go, by a process of their own."""
+    said: str | None = None
+    """The line as another process wrote it (server mode's sender), if one did."""
 
     def line(self) -> str:
+        if self.said is not None:
+            return self.said
         if self.error is not None:
             return f"seedboard: warning: this run was not recorded in {self.where}: {self.error}"
         if self.background:
@@ -135,6 +139,7 @@ class Recorder:
         self._wake = threading.Event()
         self._rows: deque[Row] = deque()
         self._finished_at: datetime | None = None
+        self._abandoned = False
         self._thread = threading.Thread(target=self._work, name="seedboard-recorder", daemon=True)
         self._added = 0
         self._error: str | None = None
@@ -163,6 +168,12 @@ class Recorder:
             error = f"still writing after {timeout} s; stopped waiting"
         return Receipt(self._run_id, self._where, self._added, error)
 
+    def abandon(self, timeout: float | None = None) -> None:
+        """Hand over what was added, without finishing the run (its process died)."""
+        self._abandoned = True
+        self._wake.set()
+        self._thread.join(timeout)
+
     def _work(self) -> None:
         target: Target | None = None
         try:
@@ -189,6 +200,8 @@ class Recorder:
                 target.add_results(self._run_id, batch[start : start + self._batch_size])
             if finished_at is not None:
                 target.finish_run(self._run_id, finished_at)
+                return
+            if self._abandoned and not self._rows:
                 return
 
     def _take(self) -> tuple[list[Row], datetime | None]:

@@ -10,7 +10,6 @@ import os
 import sys
 from collections.abc import Callable, Mapping, MutableMapping
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 from time import perf_counter
 from typing import Any, TextIO
@@ -23,7 +22,6 @@ from seedboard.settings import (
     FLUSH_ENV,
     RUN_ID_ENV,
     RUN_SEED_ENV,
-    TOKEN_ENV,
     URL_ENV,
     WAIT_ENV,
     database_url_from,
@@ -36,7 +34,7 @@ from seedboard.workers import WorkerLogs, WorkerNote
 from seedboard_reporter.output import TreeOutput
 from seedboard_reporter.owners import Owners
 from seedboard_reporter.quarantine import MARK, Marks, Quarantines
-from seedboard_reporter.recorder import Recorder, Row, RunFacts, Target
+from seedboard_reporter.recorder import Row, RunFacts
 from seedboard_reporter.records import (
     ERROR,
     EXPECTED_FAILURE,
@@ -63,16 +61,6 @@ from seedboard_reporter.trial_private import (
 )
 
 _NO_PROBLEM = Problem()
-
-
-def open_server_target(
-    url: str, token: str | None, spool: Path, run_id: str, timeout: float
-) -> Target:
-    """The server at ``url`` as a target (on the recorder's thread: urllib, JSON)."""
-    from seedboard_reporter.spool import RunSpool
-    from seedboard_reporter.uploader import Courier, Sender, ServerTarget
-
-    return ServerTarget(Courier(Sender(url, token)), RunSpool(spool, run_id), timeout)
 
 
 def order_seed(options: Mapping[str, object] | None) -> int | None:
@@ -129,7 +117,7 @@ def open_recorder(
     argv: list[str],
     options: Mapping[str, object] | None,
     run_seed: int | None = None,
-) -> Recorder | SpoolRecorder:
+) -> SpoolRecorder:
     """A recorder for this run: to ``SEEDBOARD_URL`` if set, else into the database
     (through a spool file, imported once the run ends)."""
     run_id = chosen_run_id(environ)
@@ -141,10 +129,9 @@ def open_recorder(
     if not server:
         url = database_url_from(environ, cwd)
         return SpoolRecorder(spool, facts, url, describe_url(url), waits(environ))
-    target = partial(
-        open_server_target, server, environ.get(TOKEN_ENV), spool, run_id, flush_timeout(environ)
-    )
-    return Recorder(target, facts, describe_url(server))
+    where = describe_url(server)
+    sending = {"url": server, "spool": str(spool), "flush_timeout": flush_timeout(environ)}
+    return SpoolRecorder(spool, facts, None, where, False, {**sending, "where": where})
 
 
 def _worker_logs(options: Mapping[str, object] | None, cwd: Path) -> WorkerLogs | None:

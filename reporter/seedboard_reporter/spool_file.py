@@ -103,7 +103,7 @@ def spool_path(root: Path, run_id: str) -> Path:
     return root / f"{run_id}{SUFFIX}"
 
 
-def header_line(facts: RunFacts, database: str) -> bytes:
+def header_line(facts: RunFacts, database: str | None) -> bytes:
     header: dict[str, Any] = {
         "format": FORMAT,
         "database": database,
@@ -122,7 +122,8 @@ def finish_line(finished_at: datetime) -> bytes:
 class SpoolFile:
     """One run's spool file, open for appending, locked until ``close``."""
 
-    def __init__(self, path: Path, facts: RunFacts, database: str) -> None:
+    def __init__(self, path: Path, facts: RunFacts, database: str | None) -> None:
+        """``database``: the URL to import into; None in server mode (nothing imports it)."""
         make_folder(path.parent)
         self.path = path
         # O_EXCL: a run id given twice must not mix two runs in one file.
@@ -215,6 +216,9 @@ def _flush_on_sigterm() -> None:
             signal.signal(signal.SIGTERM, _flush_and_die)
 
 
+SENDER = "seedboard_reporter.sender"
+SENDER_GRACE = 10.0
+"""Seconds the run's end waits for the sender beyond the flush timeout (its start, git)."""
 IMPORTER = "seedboard.spooled"
 """The module that imports a spool file (``python -m``), in a process of its own."""
 
@@ -227,12 +231,22 @@ class SpoolRecorder:
     outlives trial, which does not wait for it unless ``wait`` (``SEEDBOARD_WAIT``).
     """
 
-    def __init__(self, root: Path, facts: RunFacts, database: str, where: str, wait: bool) -> None:
+    def __init__(
+        self,
+        root: Path,
+        facts: RunFacts,
+        database: str | None,
+        where: str,
+        wait: bool,
+        server: dict[str, object] | None = None,
+    ) -> None:
         self._path = spool_path(root, facts.run_id)
         self._facts = facts
         self._database = database
         self._where = where
         self._wait = wait
+        self._server = server
+        self._sender: subprocess.Popen[bytes] | None = None
         self._spool: SpoolFile | None = None
         self._error: str | None = None
 
@@ -241,6 +255,23 @@ class SpoolRecorder:
             self._spool = SpoolFile(self._path, self._facts, self._database)
         except OSError as error:
             self._error = f"cannot write the spool file {self._path}: {error.strerror}"
+            return
+        if self._server is not None:
+            try:
+                self._sender = self._start_sender(self._server)
+            except OSError as error:
+                self._error = f"cannot start the sender process: {error.strerror}"
+
+    def _start_sender(self, server: dict[str, object]) -> subprocess.Popen[bytes]:
+        """Server mode: the child that streams the file to the server (``sender.py``)."""
+        return subprocess.Popen(
+            [sys.executable, "-m", SENDER, str(self._path), _encode(server)],
+            cwd=self._facts.cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # Ctrl-C spares it: what trial flushed is sent
+        )
 
     def add(self, row: Row) -> None:
         spool = self._spool
@@ -263,6 +294,8 @@ class SpoolRecorder:
                 with contextlib.suppress(OSError):
                     self._path.unlink()
             return Receipt(run_id, self._where, added, self._error)
+        if self._sender is not None:
+            return self._sent(added)
         try:
             error = self._import()
         except OSError as problem:
@@ -271,6 +304,21 @@ class SpoolRecorder:
                 f"{self._path} for the next seedboard command"
             )
         return Receipt(run_id, self._where, added, error, background=not self._wait)
+
+    def _sent(self, added: int) -> Receipt:
+        """Server mode: the sender's receipt, once it has finished (or given up) sending."""
+        assert self._sender is not None and self._server is not None
+        wait = float(str(self._server["flush_timeout"])) + SENDER_GRACE
+        run_id = self._facts.run_id
+        try:
+            said, _ = self._sender.communicate(timeout=wait)
+        except subprocess.TimeoutExpired:
+            error = f"still sending after {wait:.0f} s; the sender goes on alone"
+            return Receipt(run_id, self._where, added, error)
+        line = said.decode(errors="replace").strip()
+        if line.startswith("seedboard: "):  # its receipt's line, as the sender saw it
+            return Receipt(run_id, self._where, added, said=line)
+        return Receipt(run_id, self._where, added, line or "the sender stopped")
 
     def _import(self) -> str | None:
         """Start the importer; with ``wait``, wait for it: None once imported, else why not."""

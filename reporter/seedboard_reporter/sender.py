@@ -1,0 +1,120 @@
+"""Server mode's sender: a light child of trial's process that streams the spool file.
+
+Trial's process records a run on a server as it does into a database: one line
+per result appended to a spool file (``spool_file.py``).  This process, started
+with the reporter, reads the file as it grows and hands its rows to a
+``Recorder`` over a ``ServerTarget`` (batches spooled as requests, sent by the
+courier with the standard library), so the server shows the run as it happens.
+It imports no SQLAlchemy and does its encoding and HTTP on a core of its own.
+
+Once the file's finish line is read it finishes the run (waiting at most the
+flush timeout for the server) and prints the receipt's line on stdout, which
+the reporter prints as its last line.  If trial dies first (its lock on the file
+is gone with no finish), what was flushed is sent or kept in the request spool
+without a finish: the run shows as unfinished.  Either way the spool file is
+deleted once all of it is in the request spool.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import signal
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from seedboard.settings import TOKEN_ENV
+from seedboard_reporter.recorder import Recorder, Row, RunFacts, Target
+
+POLL = 0.05
+"""Seconds between looks at the spool file for new lines."""
+
+
+def open_server_target(
+    url: str, token: str | None, spool: Path, run_id: str, timeout: float
+) -> Target:
+    """The server at ``url`` as a target: requests spooled under ``spool``, then sent."""
+    from seedboard_reporter.spool import RunSpool
+    from seedboard_reporter.uploader import Courier, Sender, ServerTarget
+
+    return ServerTarget(Courier(Sender(url, token)), RunSpool(spool, run_id), timeout)
+
+
+def facts_of(header: dict[str, Any]) -> RunFacts:
+    """The run's facts from a spool file's header, with this process's environment
+    (trial's own, which started it)."""
+    return RunFacts(
+        header["run_id"],
+        datetime.fromisoformat(header["started_at"]),
+        dict(os.environ),
+        Path(header["cwd"]),
+        list(header["argv"]),
+        header["order_seed"],
+        header["run_seed"],
+    )
+
+
+def _writer_gone(fd: int) -> bool:
+    """Whether the process writing the file let go of its lock (it ended, or died)."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    fcntl.flock(fd, fcntl.LOCK_UN)
+    return True
+
+
+def stream(path: Path, server: dict[str, Any]) -> str:
+    """Send the run in the spool file at ``path`` as it grows; the receipt's line."""
+    fd = os.open(path, os.O_RDONLY)
+    with open(fd, "rb") as file:
+        header = json.loads(file.readline())
+        facts = facts_of(header)
+        target = (
+            server["url"],
+            os.environ.get(TOKEN_ENV),  # from the environment, never argv: ps shows argv
+            Path(server["spool"]),
+            facts.run_id,
+            server["flush_timeout"],
+        )
+        recorder = Recorder(lambda: open_server_target(*target), facts, server["where"])
+        recorder.start()
+        left = b""
+        while True:
+            chunk = file.read()
+            if not chunk:
+                if _writer_gone(fd):
+                    chunk = file.read()  # what it wrote last, before letting go
+                    if not chunk:
+                        recorder.abandon()
+                        path.unlink(missing_ok=True)
+                        return ""
+                else:
+                    time.sleep(POLL)
+                    continue
+            *lines, left = (left + chunk).split(b"\n")
+            for line in lines:
+                value = json.loads(line)
+                if isinstance(value, list):
+                    recorder.add(Row._make(value))
+                    continue
+                path.unlink(missing_ok=True)  # every row is the recorder's now
+                receipt = recorder.finish(datetime.fromisoformat(value["finished_at"]))
+                return receipt.line()
+
+
+def main() -> None:
+    # Ctrl-C reaches trial's process group: trial stops, and what it flushed is sent.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    path, server = Path(sys.argv[1]), json.loads(sys.argv[2])
+    line = stream(path, server)
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
