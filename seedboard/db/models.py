@@ -74,7 +74,7 @@ class Run(Base):
 
     Known to users by ``id``, its 32 hexadecimal characters; known to its results by
     ``key``, a small integer, so that every result and every index entry holds eight
-    bytes instead of thirty-two (measured in bench/README.md: a third off the insert).
+    bytes instead of thirty-two (bench/README.md: a fifth to a quarter less CPU a result).
     """
 
     __tablename__ = "runs"
