@@ -15,7 +15,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from seedboard import __version__, cli_notify, quarantine_cli
+from seedboard import __version__, notify_cli, quarantine_cli
 from seedboard.errors import UnusableDatabase, one_line
 from seedboard.imports.common import FileFormat
 from seedboard.ingest import DEFAULT_MAX_BODY
@@ -287,7 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"the spool folder (default: ${SPOOL_ENV}, else ./{DEFAULT_SPOOL})",
     )
     quarantine_cli.add_verbs(verbs, _database_option)
-    cli_notify.add_verbs(verbs, _database_option)
+    notify_cli.add_verbs(verbs, _database_option)
     _each_verb_says_its_own_usage(parser)
     return parser
 
@@ -326,8 +326,8 @@ def _run(args: argparse.Namespace) -> int:
         return _import_spool(url, args.spool or spool_root(os.environ, Path.cwd()), args.wait)
     if args.verb in READERS:
         _import_spooled(url, spool_root(os.environ, Path.cwd()))
-    if args.verb in cli_notify.VERBS:
-        return cli_notify.run(args, url)
+    if args.verb in notify_cli.VERBS:
+        return notify_cli.run(args, url)
     if args.verb == "bisect":
         return _bisect(args, url)
     if args.verb == "replay":
