@@ -26,8 +26,7 @@ from typing import Any
 
 import pytest
 
-from seedboard.seeds import SeedError, check_seed, choose_seed, seed_note
-from seedboard.settings import RUN_SEED_ENV
+from seedboard.seeds import check_seed, choose_seed, seed_note
 from seedboard_reporter.recorder import Row
 
 PLUGIN = "seedboard"
@@ -55,7 +54,12 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     config.pluginmanager.register(Seeding(config), "seedboard-seeding")
     if not hasattr(config, "workerinput") and not config.option.collectonly:
-        config.pluginmanager.register(Recording(config), "seedboard-recording")
+        # Chosen here, before xdist starts its workers: they inherit it from the
+        # environment and derive each test's seed alike.
+        from seedboard_reporter.reporter import governing_run_seed
+
+        run_seed = governing_run_seed(os.environ, None)
+        config.pluginmanager.register(Recording(config, run_seed), "seedboard-recording")
 
 
 def _asked_for(config: pytest.Config) -> bool:
@@ -80,8 +84,6 @@ class Seeding:
 
     def __init__(self, config: pytest.Config) -> None:
         self._config = config
-        if not hasattr(config, "workerinput"):
-            _choose_run_seed(os.environ)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
@@ -116,18 +118,6 @@ class Seeding:
         report.user_properties.append((NOTE_KEY, note))
 
 
-def _choose_run_seed(environ: Any) -> None:
-    """A run seed for the run, unless one is set (or every seed is forced): xdist's
-    workers, started after this, inherit it and derive each test's seed alike."""
-    from seedboard.seeds import fresh_seed, seed_from_environment
-
-    try:
-        if seed_from_environment(environ) is None and RUN_SEED_ENV not in environ:
-            environ[RUN_SEED_ENV] = str(fresh_seed())
-    except SeedError:
-        pass  # reported on every test, by _seed_of
-
-
 def _seed_of(item: pytest.Item) -> int:
     """``@pytest.mark.seed(N)``, else what ``seedboard.testing`` would choose."""
     marker = item.get_closest_marker(MARK)
@@ -156,8 +146,9 @@ class _Test:
 class Recording:
     """In the process that reports (not an xdist worker): every test as one row."""
 
-    def __init__(self, config: pytest.Config) -> None:
+    def __init__(self, config: pytest.Config, run_seed: int | None) -> None:
         self._config = config
+        self._run_seed = run_seed
         self._tests: dict[str, _Test] = {}
         self._started = 0
         self._recorder: Any = None
@@ -165,7 +156,7 @@ class Recording:
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         try:
-            self._recorder = _open_recorder(self._config)
+            self._recorder = _open_recorder(self._config, self._run_seed)
             self._recorder.start()
         except Exception as error:  # a reporter problem never changes the run
             self._line = f"seedboard: warning: this run is not recorded: {error}"
@@ -245,7 +236,7 @@ def _row(nodeid: str, test: _Test) -> Row:
     )
 
 
-def _open_recorder(config: pytest.Config) -> Any:
+def _open_recorder(config: pytest.Config, run_seed: int | None) -> Any:
     """The trial reporter's recorder, for this run's command line and seeds."""
     from seedboard_reporter.reporter import open_recorder
     from seedboard_reporter.trial_private import RANDOM
@@ -254,18 +245,7 @@ def _open_recorder(config: pytest.Config) -> Any:
     argv = ["pytest", *config.invocation_params.args]
     if order is not None and not any(a.startswith("--randomly-seed") for a in argv):
         argv[1:1] = ["-p", "randomly", f"--randomly-seed={order}"]
-    run_seed = None if order is not None else _run_seed(os.environ)
     cwd = Path(str(config.invocation_params.dir))
     options = {RANDOM: order} if order is not None else None
-    return open_recorder(os.environ, cwd, argv, options, run_seed)
-
-
-def _run_seed(environ: Any) -> int | None:
-    from seedboard.seeds import seed_from_environment
-
-    try:
-        if seed_from_environment(environ) is not None:
-            return None
-        return seed_from_environment(environ, RUN_SEED_ENV)
-    except SeedError:
-        return None
+    # Under pytest-randomly its seed governs, not the run seed.
+    return open_recorder(os.environ, cwd, argv, options, None if order is not None else run_seed)
