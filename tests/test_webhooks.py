@@ -10,7 +10,7 @@ from typing import Any
 from uuid import uuid4
 from xml.etree import ElementTree
 
-from seedboard.db.quarantines import active_quarantines, add_quarantine
+from seedboard.db.quarantines import active_quarantines, add_quarantine, any_expired
 from seedboard.db.webhooks import (
     add_webhook,
     claim_due,
@@ -171,7 +171,10 @@ class OutboxTests(APICase):
             "pkg.test_net.*", "flaky DNS", None, NOW - timedelta(hours=1), "ops", NOW - DAY
         )
         self.database.write(add_quarantine, wanted)
+        self.assertTrue(self.database.read(any_expired, NOW))
+        self.assertFalse(self.database.read(any_expired, NOW - timedelta(hours=2)))
         self.assertEqual(self.database.write(expire_quarantines, NOW), ["pkg.test_net.*"])
+        self.assertFalse(self.database.read(any_expired, NOW))
         self.assertEqual(self.database.write(expire_quarantines, NOW), [])
         [due] = self.database.write(claim_due, NOW, LEASE, 10)
         self.assertEqual(due.kind, "quarantine-expired")

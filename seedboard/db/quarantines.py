@@ -62,13 +62,19 @@ def active_quarantines(conn: Connection, now: datetime) -> list[Quarantine]:
     return [_quarantine(row) for row in rows]
 
 
+def _expired(now: datetime) -> ColumnElement[bool]:
+    return and_(_Q.lifted_at.is_(None), _Q.expires_at.is_not(None), _Q.expires_at <= now)
+
+
+def any_expired(conn: Connection, now: datetime) -> bool:
+    """Whether a quarantine's expiry has passed but it is not lifted yet: a read, so that
+    checking every second costs the writer nothing."""
+    return conn.execute(select(_Q.id).where(_expired(now)).limit(1)).first() is not None
+
+
 def lift_expired(conn: Connection, now: datetime) -> list[Quarantine]:
     """Lift every quarantine whose expiry has passed, in the history too; those lifted."""
-    rows = conn.execute(
-        select(_Q.id, *_COLUMNS).where(
-            _Q.lifted_at.is_(None), _Q.expires_at.is_not(None), _Q.expires_at <= now
-        )
-    ).all()
+    rows = conn.execute(select(_Q.id, *_COLUMNS).where(_expired(now))).all()
     for row in rows:
         conn.execute(update(_Q).where(_Q.id == row.id).values(lifted_at=row.expires_at))
         _note(conn, row.pattern, "expire", EXPIRY_ACTOR, row.expires_at, None, "expired")

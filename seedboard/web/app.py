@@ -226,8 +226,8 @@ class Dashboard:
         if owner is not None:
             owned = await self._pool.read(owned_tests, owner)
             tests = [t for t in tests if t.test_id in owned]
-        links = await self._pool.read(page_links, [t.test_id for t in tests], self._clock())
         view = FlakyView(tests, wanted, after, self._ranges)
+        links = await self._pool.read(page_links, view.listed(), self._clock())
         return self.reply(request, LinkedFlakyView(view, links, owner))
 
     @app.route("/trends", methods=["GET"])

@@ -29,6 +29,7 @@ from twisted.web.http_headers import Headers
 from twisted.web.iweb import IBodyProducer, IResponse
 
 from seedboard.db.pool import Pool
+from seedboard.db.quarantines import any_expired
 from seedboard.db.webhooks import (
     DueDelivery,
     any_due,
@@ -160,7 +161,8 @@ class Deliveries:
         if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
             self._pruned_at = now
             await self._pool.write(prune_outbox, now - KEEP)
-        await self._pool.write(expire_quarantines, now)
+        if await self._pool.read(any_expired, now):
+            await self._pool.write(expire_quarantines, now)
         for _ in range(JUDGED_AT_ONCE):
             # Judged on a reader thread: the writer, and so ingest, waits only for the write.
             judged = await self._pool.read(judge_next)

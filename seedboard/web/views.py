@@ -206,6 +206,13 @@ class FlakyView:
             "max_window": MAX_WINDOW,
         }
 
+    def listed(self) -> list[str]:
+        """The tests the page or its JSON twin shows: those whose links are worth a read."""
+        wanted, rows = self.query, self._chosen()
+        shown = console(rows, wanted.classes, wanted.sort, wanted.limit, self.after)
+        answered = page(rows, wanted.sort, wanted.limit, self.after).rows
+        return list(dict.fromkeys(t.test_id for t in [*shown.flaky.rows, *shown.broken, *answered]))
+
     def answer(self) -> Struct:
         wanted = self.query
         found = page(self._chosen(), wanted.sort, wanted.limit, self.after)
