@@ -36,6 +36,7 @@ import trial_phases
 from common import BIN, SAMPLES, environment, median_spread, new_token, start_server, timed
 
 from seedboard.settings import DB_ENV, TOKEN_ENV, URL_ENV
+from seedboard_reporter.spool_file import SUFFIX
 
 T = TypeVar("T")
 
@@ -71,9 +72,9 @@ def wait_for_imports(project: Path) -> float:
     how long that took."""
     started = time.perf_counter()
     spool = project / ".seedboard" / "spool"
-    while any(spool.glob("*.jsonl")):
+    while any(spool.glob(f"*{SUFFIX}")):
         if time.perf_counter() - started > IMPORT_TIMEOUT:  # it failed: the file stays
-            raise RuntimeError(f"the import of {sorted(spool.glob('*.jsonl'))} did not end")
+            raise RuntimeError(f"the import of {sorted(spool.glob('*' + SUFFIX))} did not end")
         time.sleep(0.01)
     return time.perf_counter() - started
 

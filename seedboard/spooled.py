@@ -20,7 +20,7 @@ import contextlib
 import fcntl
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,7 +29,15 @@ from typing import Any
 from seedboard.errors import one_line
 from seedboard.settings import describe_url
 from seedboard_reporter.recorder import Row
-from seedboard_reporter.spool_file import SUFFIX, BadSpool, Spooled, read_spool
+from seedboard_reporter.spool_file import (
+    LEGACY_SUFFIX,
+    SUFFIX,
+    BadSpool,
+    Spooled,
+    has_finish,
+    read_header,
+    read_spool,
+)
 
 
 @dataclass(frozen=True)
@@ -121,7 +129,7 @@ def _write(spooled: Spooled, write: Callable[..., Any]) -> None:
         write(finish_run_with_events, run_id, datetime.fromisoformat(spooled.finished_at))
 
 
-def _columns(rows: list[list[Any]]) -> Any:
+def _columns(rows: Sequence[Sequence[Any]]) -> Any:
     from seedboard.domain import Outcome, ResultColumns
 
     if len(rows[0]) != len(Row._fields):
@@ -136,10 +144,10 @@ def pending(root: Path, url: str) -> Iterator[Path]:
     if not root.is_dir():
         return
     found: list[tuple[float, Path]] = []
-    for path in root.glob(f"*{SUFFIX}"):
+    for path in [*root.glob(f"*{SUFFIX}"), *root.glob(f"*{LEGACY_SUFFIX}")]:
         with contextlib.suppress(OSError, ValueError, BadSpool):
             with path.open("rb") as file:
-                header = read_spool(file.readline()).header
+                header = read_header(file)
             if header.get("database") == url:
                 found.append((path.stat().st_mtime, path))
     for _, path in sorted(found):
@@ -170,12 +178,10 @@ def import_pending(
 
 
 def _has_ended(path: Path) -> bool:
-    """Whether the file's run has ended: its last line is the finish (then whoever holds
+    """Whether the file's run has ended: its last frame is the finish (then whoever holds
     it is an importer, worth waiting for; else it is the run itself, not to wait for)."""
     try:
-        with path.open("rb") as file:
-            file.seek(max(0, file.seek(0, os.SEEK_END) - 200))
-            return b'{"finished_at":' in file.read().rstrip(b"\n").rsplit(b"\n", 1)[-1]
+        return has_finish(path.read_bytes())
     except OSError:
         return False
 
@@ -188,7 +194,7 @@ def main(argv: list[str]) -> int:
     path = Path(name)
     try:
         with path.open("rb") as file:
-            url = read_spool(file.readline()).header["database"]
+            url = read_header(file)["database"]
         import_file(path)
     except FileNotFoundError:
         return 0  # imported already, by a command that reads

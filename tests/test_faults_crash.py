@@ -27,6 +27,7 @@ from seedboard.db.engine import open_database
 from seedboard.db.pool import SynchronousPool
 from seedboard.web.app import Dashboard
 from seedboard.web.templates import make_environment
+from seedboard_reporter.spool_file import SUFFIX, read_spool
 from tests.contract import checked_client
 from tests.support import (
     BIN,
@@ -88,11 +89,11 @@ def spooled_requests(project: Path) -> list[Path]:
     return sorted((project / ".seedboard" / "spool").glob("*/*.json"))
 
 
-def spooled_lines(project: Path) -> dict[str, list[bytes]]:
-    """Embedded mode's spool files, by run id: their whole lines."""
+def spooled_rows(project: Path) -> dict[str, int]:
+    """Embedded mode's spool files, by run id: how many whole results each holds."""
     return {
-        path.stem: path.read_bytes().split(b"\n")[:-1]
-        for path in (project / ".seedboard" / "spool").glob("*.jsonl")
+        path.stem: len(read_spool(path.read_bytes()).rows)
+        for path in (project / ".seedboard" / "spool").glob(f"*{SUFFIX}")
     }
 
 
@@ -207,15 +208,14 @@ class ReporterCrashTests(FaultCase):
         local = self.project / "local.db"
 
         def some_results() -> bool:
-            return any(len(lines) > 1 for lines in spooled_lines(self.project).values())
+            return any(rows > 0 for rows in spooled_rows(self.project).values())
 
         self.killed_run(some_results, SEEDBOARD_DB=str(local), SEEDBOARD_URL="")
-        [(run_id, lines)] = spooled_lines(self.project).items()
-        flushed = len(lines) - 1  # the header, then a line per result, each whole
+        [(run_id, flushed)] = spooled_rows(self.project).items()
         imported = self.seedboard("import", "--db", str(local))
         self.assertEqual(imported.returncode, 0, imported.stderr)
         self.assertIn(f"imported run {run_id} ({flushed} results, unfinished", imported.stdout)
-        self.assertEqual(spooled_lines(self.project), {})
+        self.assertEqual(spooled_rows(self.project), {})
         self.assertEqual(integrity(local), "ok")
         killed = stored_runs(local)[run_id]
         self.assertEqual(killed, StoredRun(flushed, flushed, flushed, finished=False))

@@ -21,7 +21,11 @@ from seedboard.settings import WAIT_ENV, database_url
 from seedboard.spooled import import_file, import_pending
 from seedboard_reporter.spool_file import (
     BATCH_SIZE,
+    SUFFIX,
+    BadSpool,
     SpoolFile,
+    frame,
+    has_finish,
     read_spool,
     spool_path,
 )
@@ -99,7 +103,7 @@ class ProjectCase(SynchronousTestCase):
         self.spool = self.project / SPOOL
 
     def spooled(self) -> list[Path]:
-        return sorted(self.spool.glob("*.jsonl"))
+        return sorted(self.spool.glob(f"*{SUFFIX}"))
 
     def write_spool(self, results: int, finished: bool = True) -> Path:
         """A spool file as a run would leave it, of ``results`` results."""
@@ -231,7 +235,7 @@ class EmbeddedRunTests(ProjectCase):
 class SpoolFileTests(ProjectCase):
     def test_rows_round_trip(self) -> None:
         """Rows come back field for field, odd text (newlines, non-ASCII, a lone
-        surrogate) included, each on a line of its own; the finish after them."""
+        surrogate) included; the finish after them."""
         facts = run_facts()
         spool = SpoolFile(spool_path(self.spool, facts.run_id), facts, self.url)
         odd = row_of(result("pkg.test_odd", Outcome.FAILURE, seed=2**63))._replace(
@@ -242,21 +246,35 @@ class SpoolFileTests(ProjectCase):
             spool.add(row)
         end = datetime.now(UTC)
         spool.finish(end)
-        data = spool.path.read_bytes()
-        self.assertEqual(data.count(b"\n"), 4)
-        data.decode("ascii")
-        spooled = read_spool(data)
+        spooled = read_spool(spool.path.read_bytes())
         self.assertEqual([tuple(row) for row in spooled.rows], [tuple(row) for row in rows])
         self.assertEqual(spooled.finished_at, end.isoformat())
         self.assertEqual(spooled.header["run_id"], facts.run_id)
         self.assertEqual(spool.path.stat().st_mode & 0o777, 0o600)
 
-    def test_cut_short_line_ends_the_file(self) -> None:
-        """A line half written when the process died is not read, nor anything after."""
+    def test_cut_short_frame_ends_the_file(self) -> None:
+        """A frame half written when the process died is not read, nor anything after;
+        the file has no finish."""
         path = self.write_spool(3, finished=False)
         whole = path.read_bytes()
-        path.write_bytes(whole + b'["pkg.test_half","succ')
+        cut = frame([tuple(row_of(result("pkg.test_half")))])[:-5]
+        path.write_bytes(whole + cut)
         self.assertEqual(len(read_spool(path.read_bytes()).rows), 3)
+        self.assertFalse(has_finish(path.read_bytes()))
+        self.assertTrue(has_finish(self.write_spool(3).read_bytes()))
+
+    def test_garbled_frame_ends_the_file(self) -> None:
+        """A whole frame that does not decode ends what is read: nothing after it counts."""
+        path = self.write_spool(2, finished=False)
+        garbled = (7).to_bytes(4, "little") + b"\xff" * 7
+        path.write_bytes(path.read_bytes() + garbled + frame({"finished_at": "2026-01-01"}))
+        spooled = read_spool(path.read_bytes())
+        self.assertEqual((len(spooled.rows), spooled.finished_at), (2, None))
+
+    def test_not_a_spool_file(self) -> None:
+        """Text that is neither format is refused, as no spool file."""
+        with self.assertRaises(BadSpool):
+            read_spool(b"hello\n")
 
 
 class ImportTests(ProjectCase):
@@ -285,6 +303,34 @@ class ImportTests(ProjectCase):
         self.assertEqual(runs, [(done.run_id, 1, total - total // 10, total // 10)])
         self.assertEqual(results, total)
         self.assertFalse(path.exists())
+
+    def test_earlier_format_imported(self) -> None:
+        """A spool file of format 1 (a JSON line each), left by an earlier version, is
+        imported like any other by the next command that reads."""
+        facts = run_facts()
+        header = {
+            "format": 1,
+            "database": self.url,
+            "batch_size": BATCH_SIZE,
+            "run_id": facts.run_id,
+            "started_at": facts.started_at.isoformat(),
+            "cwd": str(facts.cwd),
+            "argv": facts.argv,
+            "order_seed": None,
+            "run_seed": None,
+        }
+        rows = [list(row_of(result(f"pkg.test_{n}", seed=n))) for n in range(3)]
+        finish = {"finished_at": (facts.started_at + timedelta(seconds=1)).isoformat()}
+        lines = [json.dumps(value) for value in (header, *rows, finish)]
+        self.spool.mkdir(parents=True)
+        (self.spool / f"{facts.run_id}.jsonl").write_text("\n".join(lines) + "\n")
+        imported, problems = import_pending(self.spool, self.url)
+        self.assertEqual(problems, [])
+        self.assertEqual(
+            [(i.run_id, i.results, i.finished) for i in imported], [(facts.run_id, 3, True)]
+        )
+        self.assertEqual(stored(self.db)[1], 3)
+        self.assertEqual(list(self.spool.iterdir()), [])
 
     def test_two_importers_store_once(self) -> None:
         """Two importers started on one spool file at once: one stores it, once."""

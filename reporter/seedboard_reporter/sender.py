@@ -1,13 +1,13 @@
 """Server mode's sender: a light child of trial's process that streams the spool file.
 
-Trial's process records a run on a server as it does into a database: one line
-per result appended to a spool file (``spool_file.py``).  This process, started
+Trial's process records a run on a server as it does into a database: its
+results appended to a spool file (``spool_file.py``), a frame per flush.  This process, started
 with the reporter, reads the file as it grows and hands its rows to a
 ``Recorder`` over a ``ServerTarget`` (batches spooled as requests, sent by the
 courier with the standard library), so the server shows the run as it happens.
 It imports no SQLAlchemy and does its encoding and HTTP on a core of its own.
 
-Once the file's finish line is read it finishes the run (waiting at most the
+Once the file's finish is read it finishes the run (waiting at most the
 flush timeout for the server) and prints the receipt's line on stdout, which
 the reporter prints as its last line.  If trial dies first (its lock on the file
 is gone with no finish), what was flushed is sent or kept in the request spool
@@ -29,9 +29,10 @@ from typing import Any
 
 from seedboard.settings import TOKEN_ENV
 from seedboard_reporter.recorder import Recorder, Row, RunFacts, Target
+from seedboard_reporter.spool_file import read_header, take_frames
 
 POLL = 0.05
-"""Seconds between looks at the spool file for new lines."""
+"""Seconds between looks at the spool file for new frames."""
 
 
 def open_server_target(
@@ -72,8 +73,7 @@ def stream(path: Path, server: dict[str, Any]) -> str:
     """Send the run in the spool file at ``path`` as it grows; the receipt's line."""
     fd = os.open(path, os.O_RDONLY)
     with open(fd, "rb") as file:
-        header = json.loads(file.readline())
-        facts = facts_of(header)
+        facts = facts_of(read_header(file))
         target = (
             server["url"],
             os.environ.get(TOKEN_ENV),  # from the environment, never argv: ps shows argv
@@ -96,11 +96,12 @@ def stream(path: Path, server: dict[str, Any]) -> str:
                 else:
                     time.sleep(POLL)
                     continue
-            *lines, left = (left + chunk).split(b"\n")
-            for line in lines:
-                value = json.loads(line)
+            values, used = take_frames(left + chunk, 0)
+            left = (left + chunk)[used:]
+            for value in values:
                 if isinstance(value, list):
-                    recorder.add(Row._make(value))
+                    for row in value:
+                        recorder.add(Row._make(row))
                     continue
                 path.unlink(missing_ok=True)  # every row is the recorder's now
                 receipt = recorder.finish(datetime.fromisoformat(value["finished_at"]))
