@@ -37,13 +37,17 @@ class TreeOutput(TreeReporter):
         self._leaf_indent = ""
         self.test_id = ""
         """The id of the test that started last, for subclasses that need it too."""
+        self.mark = ""
+        """A word for subclasses to end the next verdicts with, after a space."""
 
     def startTest(self, test: Any) -> None:
         self.test_id = test_id = test.id()
         branch, _, name = test_id.rpartition(".")
         prelude = "" if branch == self._branch else self._new_branch(branch, test_id)
         self.currentLine = line = f"{self._leaf_indent}{name} ... "
-        self._put(prelude + line)
+        out = self._out  # _put's work, without a call: this runs for every test
+        out.write(prelude + line)
+        out.flush()
         Reporter.startTest(self, test)
 
     def _new_branch(self, branch: str, test_id: str) -> str:
@@ -61,12 +65,16 @@ class TreeOutput(TreeReporter):
         return prelude
 
     def endLine(self, message: str, color: str) -> None:
+        if self.mark:
+            message = f"{message} {self.mark}"
         painted = self._painted.get((message, color)) or self._paint(message, color)
         if painted is None:  # a console that is coloured by calls, not by text
             super().endLine(message, color)
             return
         spaces = " " * (self.columns - len(self.currentLine) - len(message))
-        self._put(f"{spaces}{painted}\n")
+        out = self._out
+        out.write(f"{spaces}{painted}\n")
+        out.flush()
 
     def _put(self, text: str) -> None:
         """``Reporter._write`` without its layers (Python itself retries interrupted writes)."""

@@ -178,9 +178,8 @@ class SeedboardReporter(TreeOutput):
         self._pending: list[tuple[Any, str, Problem]] = []
         quarantines = None if self._dry_run else Quarantines(os.environ, self._cwd)
         self._marks = Marks(quarantines, enforces_quarantine(os.environ))
-        self._marking = False
-        """Whether the verdict being written is a quarantined failure's."""
         self._owners = Owners(self._cwd)
+        self._noting_owners = self._owners.active  # asked once: asked per test, it shows
         if not self._dry_run:
             self._recorder.start()
 
@@ -231,7 +230,7 @@ class SeedboardReporter(TreeOutput):
             if self._worker_logs is not None:
                 row = self._with_worker_note(row, self._worker_logs)
             self._recorder.add(row)
-            if self._owners.active:
+            if self._noting_owners:
                 self._owners.note(row.test_id, row.file)
         except Exception as error:
             self._recorder.fail(f"the reporter could not read a result: {one_line(error)}")
@@ -248,19 +247,16 @@ class SeedboardReporter(TreeOutput):
         return row._replace(duration=note.duration, seed=seed)
 
     def addFailure(self, test: Any, fail: Any) -> None:
-        self._marking = self._marks.judge(test_id(test))
+        self.mark = MARK if self._marks.judge(test_id(test)) else ""
         super().addFailure(test, fail)
-        self._marking = False
+        self.mark = ""
         self._note(test, FAILURE, lambda: self._problem(fail))
 
     def addError(self, test: Any, error: Any) -> None:
-        self._marking = self._marks.judge(test_id(test))
+        self.mark = MARK if self._marks.judge(test_id(test)) else ""
         super().addError(test, error)
-        self._marking = False
+        self.mark = ""
         self._note(test, ERROR, lambda: self._problem(error))
-
-    def endLine(self, message: str, color: str) -> None:
-        super().endLine(f"{message} {MARK}" if self._marking else message, color)
 
     def _printResults(self, flavor: str, errors: Any, formatter: Any) -> None:
         """trial's list of failures at the end, the quarantined ones apart and marked."""
