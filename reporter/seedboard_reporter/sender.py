@@ -20,6 +20,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import select
 import signal
 import sys
 import time
@@ -32,7 +33,7 @@ from seedboard_reporter.recorder import Recorder, Row, RunFacts, Target
 from seedboard_reporter.spool_file import read_header, take_frames
 
 POLL = 0.05
-"""Seconds between looks at the spool file for new frames."""
+"""Seconds between looks at the spool file for new frames, unless woken sooner."""
 
 
 def open_server_target(
@@ -69,7 +70,25 @@ def _writer_gone(fd: int) -> bool:
     return True
 
 
-def stream(path: Path, server: dict[str, Any]) -> str:
+class Wake:
+    """Waits that end early once trial closes our standard input, which it does as its
+    run ends (its finish written) or as it dies: the run's end, seen at once rather
+    than at the next look, is time trial's ``done()`` does not wait."""
+
+    def __init__(self, stdin: int) -> None:
+        self._stdin = stdin
+        self._closed = False
+
+    def wait(self, seconds: float) -> None:
+        if self._closed:
+            time.sleep(seconds)
+            return
+        ready, _, _ = select.select([self._stdin], [], [], seconds)
+        if ready and not os.read(self._stdin, 1):
+            self._closed = True  # end of file: look at once, then poll as before
+
+
+def stream(path: Path, server: dict[str, Any], wake: Wake) -> str:
     """Send the run in the spool file at ``path`` as it grows; the receipt's line."""
     fd = os.open(path, os.O_RDONLY)
     with open(fd, "rb") as file:
@@ -94,7 +113,7 @@ def stream(path: Path, server: dict[str, Any]) -> str:
                         path.unlink(missing_ok=True)
                         return ""
                 else:
-                    time.sleep(POLL)
+                    wake.wait(POLL)
                     continue
             values, used = take_frames(left + chunk, 0)
             left = (left + chunk)[used:]
@@ -112,7 +131,7 @@ def main() -> None:
     # Ctrl-C reaches trial's process group: trial stops, and what it flushed is sent.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     path, server = Path(sys.argv[1]), json.loads(sys.argv[2])
-    line = stream(path, server)
+    line = stream(path, server, Wake(sys.stdin.fileno()))
     sys.stdout.write(line + "\n")
     sys.stdout.flush()
 

@@ -249,7 +249,7 @@ class SpoolRecorder:
         return subprocess.Popen(
             [sys.executable, "-m", SENDER, str(self._path), json.dumps(server)],
             cwd=self._facts.cwd,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,  # closed as the run ends (``communicate``), or dies
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             start_new_session=True,  # Ctrl-C spares it: what trial flushed is sent
