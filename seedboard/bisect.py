@@ -4,7 +4,8 @@ makes it fail.
 The run's results, in the order they ran, name the tests that ran before the
 victim.  The victim runs alone, then after all of them, then after halves of them
 (``seedboard.triage.order.narrow``), each a real trial run in a process of its own
-(``seedboard.in_order``), with the failure's seed, recording nothing.
+(``seedboard.in_order``), every test with the seed it had in the run, recording
+nothing.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from urllib.parse import quote
 
 from seedboard.domain import OUTCOME_OF, Outcome, Result
 from seedboard.errors import one_line
-from seedboard.in_order import VICTIM_FAILED, VICTIM_PASSED
+from seedboard.in_order import VICTIM_FAILED, VICTIM_PASSED, ordered_line
 from seedboard.remote import get_json, post_json
 from seedboard.settings import REPLAY_ENV, RUN_SEED_ENV, SEED_ENV
 from seedboard.triage.order import narrow
@@ -52,6 +53,8 @@ class Hunt:
     seed: int | None
     """The failing result's seed; None when it had none."""
     run_seed: int | None
+    seeds: dict[str, int]
+    """The seed each test had in the run (the first result's, for a test that ran twice)."""
 
     def command(self, polluter: str) -> str:
         return order_command(polluter, self.victim, self.seed, self.run_seed)
@@ -78,7 +81,11 @@ def hunt_of(run_id: str, run_seed: int | None, results: Sequence[Placed], victim
         if result.position is not None and result.position < first_failure:
             before.setdefault(result.test_id, result.position)
     predecessors = sorted(before, key=before.__getitem__)
-    return Hunt(run_id, victim, predecessors, failed[0].seed, run_seed)
+    seeds: dict[str, int] = {}
+    for result in (failed[0], *results):  # the victim's failure first: its seed wins
+        if result.seed is not None:
+            seeds.setdefault(result.test_id, result.seed)
+    return Hunt(run_id, victim, predecessors, failed[0].seed, run_seed, seeds)
 
 
 class Verdict(StrEnum):
@@ -184,20 +191,19 @@ def _said(error: HTTPError) -> str:
         return str(error.reason)
 
 
-def trial_in_order(
-    victim: str, environ: Mapping[str, str], cwd: Path, seed: int | None, run_seed: int | None
-) -> FailsAfter:
-    """Real trial runs of the victim after the tests given, with the failure's seed."""
+def trial_in_order(hunt: Hunt, environ: Mapping[str, str], cwd: Path) -> FailsAfter:
+    """Real trial runs of the victim after the tests given, each test with its seed in the
+    run: forcing the victim's seed on every test would change what the tests before it
+    draw, and so what they leave behind."""
     env = {k: v for k, v in environ.items() if k not in (SEED_ENV, RUN_SEED_ENV, REPLAY_ENV)}
-    if seed is not None:
-        env[SEED_ENV] = str(seed)
-    elif run_seed is not None:
-        env[RUN_SEED_ENV] = str(run_seed)
+    if hunt.run_seed is not None:  # a test with no recorded seed draws as it did then
+        env[RUN_SEED_ENV] = str(hunt.run_seed)
 
     def fails_after(before: Sequence[str]) -> bool:
+        tests = [*before, hunt.victim]
         done = subprocess.run(
             [sys.executable, "-m", "seedboard.in_order"],
-            input="".join(f"{test}\n" for test in [*before, victim]),
+            input="".join(ordered_line(test, hunt.seeds.get(test)) for test in tests),
             cwd=cwd,
             env=env,
             capture_output=True,

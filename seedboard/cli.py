@@ -537,7 +537,7 @@ def _bisect(args: argparse.Namespace, url: str) -> int:
             f"{len(hunt.predecessors)} tests ran before it",
             flush=True,
         )
-        runs = trial_in_order(hunt.victim, os.environ, Path.cwd(), hunt.seed, hunt.run_seed)
+        runs = trial_in_order(hunt, os.environ, Path.cwd())
         found = bisect(hunt, runs, lambda line: print(line, flush=True))
     except BisectError as error:
         print(f"seedboard: {error}", file=sys.stderr)

@@ -1,14 +1,17 @@
 """Run test ids in exactly the order given, with trial's own runner, and exit saying how
 the last of them (the victim) ended: what each step of ``seedboard bisect`` runs.
 
-``python -m seedboard.in_order < ids`` reads one test id a line.  Not ``trial ID...``:
-its loader may sort what it loads, and its exit status says whether any test failed,
-where a bisection must know whether the victim did.  Nothing is recorded: the
-reporter is trial's plain text one.
+``python -m seedboard.in_order < ids`` reads one test id a line, each followed by a
+tab and the seed it runs with if it has one (``ordered_line``): ``SEEDBOARD_SEED``
+is set for that test alone, so every test draws what it drew in the run.  Not
+``trial ID...``: its loader may sort what it loads, and its exit status says
+whether any test failed, where a bisection must know whether the victim did.
+Nothing is recorded: the reporter is trial's plain text one.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import unittest
 from collections.abc import Iterator, Sequence
@@ -20,6 +23,7 @@ from twisted.trial.runner import ErrorHolder, TestLoader, TrialRunner
 from twisted.trial.unittest import TestSuite
 
 from seedboard.errors import one_line
+from seedboard.settings import SEED_ENV
 
 VICTIM_PASSED = 0
 VICTIM_FAILED = 1
@@ -58,9 +62,37 @@ class _VictimWatch(Reporter):
             self.victim_failed = True
 
 
-def ordered_suite(loader: TestLoader, test_ids: Sequence[str]) -> TestSuite:
-    """The tests in the order given (one that cannot be loaded is an error in its place)."""
-    return TestSuite([loader.loadByName(test_id) for test_id in test_ids])
+def ordered_line(test_id: str, seed: int | None) -> str:
+    """A test's line on ``in_order``'s standard input."""
+    return f"{test_id}\n" if seed is None else f"{test_id}\t{seed}\n"
+
+
+def read_line(line: str) -> tuple[str, int | None]:
+    """A test id and its seed, from a line ``ordered_line`` wrote."""
+    test_id, _, seed = line.strip().partition("\t")
+    return test_id, int(seed) if seed else None
+
+
+class _Seeded(TestSuite):
+    """A test run with ``SEEDBOARD_SEED`` set to its own seed, and unset again after."""
+
+    def __init__(self, test: Any, seed: int) -> None:
+        super().__init__([test])
+        self._seed = seed
+
+    def run(self, result: unittest.TestResult, debug: bool = False) -> unittest.TestResult:
+        os.environ[SEED_ENV] = str(self._seed)
+        try:
+            return super().run(result, debug)
+        finally:
+            os.environ.pop(SEED_ENV, None)
+
+
+def ordered_suite(loader: TestLoader, tests: Sequence[tuple[str, int | None]]) -> TestSuite:
+    """The tests in the order given, each with its seed (one that cannot be loaded is an
+    error in its place)."""
+    loaded = [(loader.loadByName(test_id), seed) for test_id, seed in tests]
+    return TestSuite([test if seed is None else _Seeded(test, seed) for test, seed in loaded])
 
 
 def not_one_test(loader: TestLoader, test_id: str) -> str | None:
@@ -82,11 +114,15 @@ def single_tests(test: Any) -> Iterator[Any]:
 
 
 def main(stdin: TextIO = sys.stdin) -> int:
-    test_ids = [line.strip() for line in stdin if line.strip()]
-    if not test_ids:
+    try:
+        tests = [read_line(line) for line in stdin if line.strip()]
+    except ValueError:
+        print("seedboard: a seed on standard input is not an integer", file=sys.stderr)
+        return 2
+    if not tests:
         print("seedboard: no test ids on standard input", file=sys.stderr)
         return 2
-    victim = test_ids[-1]
+    victim = tests[-1][0]
     loader = TestLoader()
     problem = not_one_test(loader, victim)
     if problem is not None:
@@ -95,7 +131,7 @@ def main(stdin: TextIO = sys.stdin) -> int:
     # A Reporter is trial's IReporter, which mypy cannot see through zope.interface.
     watching: Any = partial(_VictimWatch, victim)
     runner = TrialRunner(watching, stream=sys.stdout)
-    result = runner.run(ordered_suite(loader, test_ids))
+    result = runner.run(ordered_suite(loader, tests))
     assert isinstance(result, _VictimWatch)
     if not result.victim_ran:
         print(f"seedboard: {victim} did not run", file=sys.stderr)

@@ -4,7 +4,9 @@ real bisections, on the suite's database (SQLite or PostgreSQL)."""
 from __future__ import annotations
 
 import html
+import itertools
 import json
+import random
 import re
 import shutil
 import subprocess
@@ -21,6 +23,7 @@ from seedboard.db.models import OrderDependency as FoundRow
 from seedboard.db.order import UnknownTest, record_order_dependency
 from seedboard.db.runs import UnknownRun
 from seedboard.domain import OrderDependency, Outcome
+from seedboard.seeds import derived_seed
 from seedboard.services.flaky import flaky_tests, test_triage
 from seedboard.triage.classify import Classification
 from tests.contract import fetch, fetch_json
@@ -46,6 +49,42 @@ REACTOR_VICTIM = "orderpkg.test_g_reactor_victim.ReactorVictimTests.test_waits_a
 ALWAYS_FAILS = "orderpkg.test_h_other.OtherTests.test_always_fails"
 FAILED_ONCE = "orderpkg.test_h_other.OtherTests.test_failed_once"
 PASSES = "orderpkg.test_h_other.OtherTests.test_passes"
+SEEDED_POLLUTER = (
+    "orderpkg.test_i_seeded_polluter.SeededPolluterTests.test_maybe_leaves_cache_stale"
+)
+SEEDED_VICTIM = "orderpkg.test_j_seeded_victim.SeededVictimTests.test_expects_fresh_cache"
+
+
+def draws_low(test_id: str, seed: int) -> bool:
+    """Whether a seedboard test seeded with ``seed`` draws below a half first, as the
+    seeded polluter must to leave the cache stale."""
+    return random.Random(seed).random() < 0.5
+
+
+def polluting_run_seed() -> int:
+    """A run seed under which the seeded polluter's own seed makes it pollute, and its
+    victim's seed would not."""
+    return next(
+        run_seed
+        for run_seed in itertools.count(1)
+        if draws_low(SEEDED_POLLUTER, derived_seed(run_seed, SEEDED_POLLUTER))
+        and not draws_low(SEEDED_POLLUTER, derived_seed(run_seed, SEEDED_VICTIM))
+    )
+
+
+def run_shown(command: str, project: Path) -> list[tuple[str, str]]:
+    """The command a bisection printed, run in a shell: each test it ran and its verdict."""
+    path = f"{BIN}:{environment().get('PATH', '')}"
+    shown = subprocess.run(
+        ["sh", "-c", command],
+        cwd=project,
+        env=environment(PYTHONPATH=str(project), PATH=path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return re.findall(r"^    (test_\w+) \.\.\. +\[(\w+)\]$", shown.stdout, re.MULTILINE)
 
 
 def record_orderpkg(project: Path, db_url: str, **env: str) -> str:
@@ -101,7 +140,7 @@ class BisectRunTests(SynchronousTestCase):
             f"order-dependent: {GLOBAL_VICTIM} fails after {GLOBAL_POLLUTER}", done.stdout
         )
         self.assertRegex(
-            done.stdout, rf"SEEDBOARD_SEED=\d+ trial {GLOBAL_POLLUTER} {GLOBAL_VICTIM}\n"
+            done.stdout, rf"SEEDBOARD_RUN_SEED=\d+ trial {GLOBAL_POLLUTER} {GLOBAL_VICTIM}\n"
         )
         self.assertIn("run 1: alone: passes", done.stdout)
         self.assertIn("run 2: after 7 tests", done.stdout)
@@ -113,20 +152,9 @@ class BisectRunTests(SynchronousTestCase):
         keeps the order of the names it is given), and the victim fails."""
         done = self.bisect(REACTOR_VICTIM)
         command = done.stdout.split("to see it: ", 1)[1].splitlines()[0]
-        path = f"{BIN}:{environment().get('PATH', '')}"
-        shown = subprocess.run(
-            ["sh", "-c", command],
-            cwd=self.project,
-            env=environment(PYTHONPATH=str(self.project), PATH=path),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        self.assertEqual(shown.returncode, 1, shown.stdout)
-        ran = re.findall(r"^    (test_\w+) \.\.\. +\[(\w+)\]$", shown.stdout, re.MULTILINE)
         self.assertEqual(
-            ran, [("test_schedules_and_forgets", "OK"), ("test_waits_a_moment", "ERROR")]
+            run_shown(command, self.project),
+            [("test_schedules_and_forgets", "OK"), ("test_waits_a_moment", "ERROR")],
         )
 
     def test_test_page_names_polluter(self) -> None:
@@ -195,6 +223,30 @@ class BisectRunTests(SynchronousTestCase):
         self.assertEqual(done.returncode, 1)
         self.assertIn("did not fail in run", done.stderr)
         self.assertEqual(done.stdout, "")
+
+
+class SeededPollutionTests(SynchronousTestCase):
+    def test_each_test_keeps_its_seed(self) -> None:
+        """A polluter whose pollution depends on its own seed is found: every test of the
+        bisection runs with the seed it had in the run, not the victim's; the command
+        printed gives each its seed again, and shows the failure."""
+        project = sample_project(self)
+        db = database_url(self)
+        run_seed = polluting_run_seed()
+        run_id = record_orderpkg(project, db, SEEDBOARD_RUN_SEED=str(run_seed))
+        done = seedboard_command(project, db, "bisect", run_id, SEEDED_VICTIM)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertIn(
+            f"order-dependent: {SEEDED_VICTIM} fails after {SEEDED_POLLUTER}", done.stdout
+        )
+        command = done.stdout.split("to see it: ", 1)[1].splitlines()[0]
+        self.assertEqual(
+            command, f"SEEDBOARD_RUN_SEED={run_seed} trial {SEEDED_POLLUTER} {SEEDED_VICTIM}"
+        )
+        self.assertEqual(
+            run_shown(command, project),
+            [("test_maybe_leaves_cache_stale", "OK"), ("test_expects_fresh_cache", "FAIL")],
+        )
 
 
 class BisectServerTests(SynchronousTestCase):
@@ -300,6 +352,16 @@ class HuntTests(SynchronousTestCase):
         self.assertEqual(hunt.predecessors, ["a", "b", "c"])
         self.assertEqual(hunt.seed, 7)
 
+    def test_seeds_of_the_run(self) -> None:
+        """Each test keeps the seed it had in the run (none for a test without one); the
+        victim, its failure's."""
+        results = [
+            Placed("a", Outcome.SUCCESS, 11, 0),
+            Placed("b", Outcome.SUCCESS, None, 1),
+            Placed("v", Outcome.FAILURE, 9, 2),
+        ]
+        self.assertEqual(hunt_of("r", 5, results, "v").seeds, {"a": 11, "v": 9})
+
     def test_without_positions(self) -> None:
         """A run recorded by a reporter without positions cannot be bisected."""
         error = self.assertRaises(
@@ -312,7 +374,7 @@ class BisectFlowTests(SynchronousTestCase):
     def test_first_test_that_passes_alone(self) -> None:
         """A failing test that ran first and passes alone did not reproduce, in one run."""
         said: list[str] = []
-        found = bisect(Hunt("r", "v", [], 1, None), lambda before: False, said.append)
+        found = bisect(Hunt("r", "v", [], 1, None, {"v": 1}), lambda before: False, said.append)
         self.assertEqual((found.verdict, found.runs), (Verdict.DID_NOT_REPRODUCE, 1))
         self.assertEqual(said, ["run 1: alone: passes"])
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 from pathlib import Path
@@ -13,11 +14,19 @@ from seedboard.in_order import (
     VICTIM_FAILED,
     VICTIM_NOT_RUN,
     VICTIM_PASSED,
+    ordered_line,
     ordered_suite,
     single_tests,
 )
 from tests.support import environment
-from tests.test_bisect import GLOBAL_POLLUTER, GLOBAL_VICTIM, sample_project
+from tests.test_bisect import (
+    GLOBAL_POLLUTER,
+    GLOBAL_VICTIM,
+    SEEDED_POLLUTER,
+    SEEDED_VICTIM,
+    draws_low,
+    sample_project,
+)
 
 BACKWARDS = [
     "tests.test_triage_order.NarrowTests.test_two_needed_together",
@@ -26,10 +35,12 @@ BACKWARDS = [
 ]
 
 
-def in_order(project: Path, *test_ids: str) -> subprocess.CompletedProcess[str]:
+def in_order(
+    project: Path, *test_ids: str, seeds: dict[str, int] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "seedboard.in_order"],
-        input="".join(f"{test_id}\n" for test_id in test_ids),
+        input="".join(ordered_line(test_id, (seeds or {}).get(test_id)) for test_id in test_ids),
         cwd=project,
         env=environment(PYTHONPATH=str(project)),
         capture_output=True,
@@ -42,7 +53,7 @@ def in_order(project: Path, *test_ids: str) -> subprocess.CompletedProcess[str]:
 class OrderedSuiteTests(SynchronousTestCase):
     def test_order_given_is_kept(self) -> None:
         """Tests come out in the order given, not sorted as trial's loader sorts them."""
-        suite = ordered_suite(TestLoader(), BACKWARDS)
+        suite = ordered_suite(TestLoader(), [(test_id, None) for test_id in BACKWARDS])
         self.assertEqual([test.id() for test in single_tests(suite)], BACKWARDS)
 
 
@@ -56,6 +67,33 @@ class InOrderRunTests(SynchronousTestCase):
             in_order(self.project, GLOBAL_POLLUTER, GLOBAL_VICTIM).returncode, VICTIM_FAILED
         )
         self.assertEqual(in_order(self.project, GLOBAL_VICTIM).returncode, VICTIM_PASSED)
+
+    def test_each_test_its_seed(self) -> None:
+        """Each test runs with the seed on its line: the seeded polluter leaves the cache
+        stale (and its victim fails) with a seed that draws low, not with one that draws
+        high."""
+        low = next(seed for seed in itertools.count() if draws_low(SEEDED_POLLUTER, seed))
+        high = next(seed for seed in itertools.count() if not draws_low(SEEDED_POLLUTER, seed))
+        for seed, status in ((low, VICTIM_FAILED), (high, VICTIM_PASSED)):
+            done = in_order(
+                self.project, SEEDED_POLLUTER, SEEDED_VICTIM, seeds={SEEDED_POLLUTER: seed}
+            )
+            self.assertEqual(done.returncode, status, done.stdout)
+
+    def test_bad_seed(self) -> None:
+        """A seed that is no integer is refused before anything runs."""
+        done = subprocess.run(
+            [sys.executable, "-m", "seedboard.in_order"],
+            input=f"{GLOBAL_VICTIM}\tnot-a-seed\n",
+            cwd=self.project,
+            env=environment(PYTHONPATH=str(self.project)),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        self.assertEqual(done.returncode, 2)
+        self.assertIn("is not an integer", done.stderr)
 
     def test_unknown_victim(self) -> None:
         """A victim that cannot be loaded is not run: one line, its own status."""

@@ -91,12 +91,13 @@ def _pytest_replay(test_id: str, seed: int, order_seed: int | None) -> str:
 
 def order_command(polluter: str, victim: str, seed: int | None, run_seed: int | None) -> str:
     """The shell command that shows an order-dependent failure: the polluter, then its
-    victim, with the failing result's seed (else the run's seed, else none)."""
+    victim, under the run's seed, which gives each the seed it had in the run; without
+    one, under the failing result's seed (which the polluter then draws from too)."""
     words = ["trial", shlex.quote(polluter), shlex.quote(victim)]
-    if seed is not None:
-        words.insert(0, f"{SEED_ENV}={seed}")
-    elif run_seed is not None:
+    if run_seed is not None:
         words.insert(0, f"{RUN_SEED_ENV}={run_seed}")
+    elif seed is not None:
+        words.insert(0, f"{SEED_ENV}={seed}")
     return " ".join(words)
 
 
