@@ -168,12 +168,16 @@ def still_open(seeds: Iterable[KnownSeed], matches: Callable[[str], bool]) -> li
     return [s for s in seeds if s.life.state is not SeedState.FIXED and matches(s.pair.test_id)]
 
 
+STILL_FAILING = "still failing"
+"""``replay --known``'s status of a seed that failed again here: the command then exits 1."""
+
+
 def known_row(verdict: Verdict) -> tuple[str, str]:
     """``replay --known``'s status of a replayed seed, and what it adds."""
     tries = len(verdict.tries)
     if verdict.still_fails:
         unsteady = "" if verdict.seed_controls else " — the seed does not control it"
-        return "still failing", f"failed {verdict.failed}/{tries}{unsteady}"
+        return STILL_FAILING, f"failed {verdict.failed}/{tries}{unsteady}"
     if verdict.tries and verdict.count(Try.PASSED) == tries:
         if verdict.is_fix_check:
             return "passes here", f"fixed at {short(verdict.commit)}"

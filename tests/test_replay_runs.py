@@ -140,8 +140,9 @@ class ReplayJudgesTests(ReplayCase):
 
     def test_known_fixes_and_fix_checks(self) -> None:
         """Failures at aaa, code changed at bbb: a replay there is a fix check naming the
-        new failure; replay --known says which still fail and which pass, the passing
-        seed becomes fixed at bbb, and the next --known leaves it out."""
+        new failure; replay --known says which still fail and which pass (exit status 1:
+        one still fails), the passing seed becomes fixed at bbb, and the next --known
+        leaves it out."""
         self.record("fixpkg", SEEDBOARD_COMMIT="aaa")
         (self.project / "fixpkg" / "test_fix.py").write_text(FIXED_AT_BBB)
         seed = {k.test_id: k.seed for k in self.database().read(known_seeds)}[
@@ -159,7 +160,7 @@ class ReplayJudgesTests(ReplayCase):
         )
 
         known = self.seedboard("replay", "--known", "fixpkg.*", "-k", "2", SEEDBOARD_COMMIT="bbb")
-        self.assertEqual(known.returncode, 0, known.stderr)
+        self.assertEqual(known.returncode, 1, known.stderr)
         rows = {
             next(word for word in line.split() if word.startswith(FIX)): line
             for line in known.stdout.splitlines()[2:]
@@ -173,20 +174,24 @@ class ReplayJudgesTests(ReplayCase):
         self.assertEqual(lives[FIX + "test_fails_differently_later"].state, SeedState.REPRODUCED)
 
         again = self.seedboard("replay", "--known", "-k", "1", SEEDBOARD_COMMIT="bbb")
+        self.assertEqual(again.returncode, 1, again.stderr)
         self.assertIn("replaying 1 known failing seeds", again.stdout)
         self.assertNotIn("test_fixed_later", again.stdout)
 
 
 class ServerReplayAndDeleteTests(ReplayCase):
     def test_known_and_delete_through_a_server(self) -> None:
-        """Through a server: replay --known reads /api/v1/seeds and records there; runs
-        delete needs the token, deletes, and says so of an unknown run."""
+        """Through a server: replay --known reads /api/v1/seeds and records there (exit
+        status 0 when every seed replayed passes, 1 when one still fails); runs delete
+        needs the token, deletes, and says so of an unknown run."""
         token = self.seedboard("token", "create", "ci", "--db", self.url).stdout.strip()
         base = start_server(self, self.project, "--db", self.url, "--port", "0")
         posting = {"SEEDBOARD_DB": "", "SEEDBOARD_URL": base, "SEEDBOARD_TOKEN": token}
         self.record("fixpkg", SEEDBOARD_COMMIT="aaa", **posting)
         (self.project / "fixpkg" / "test_fix.py").write_text(FIXED_AT_BBB)
-        known = self.seedboard("replay", "--known", "-k", "1", SEEDBOARD_COMMIT="bbb", **posting)
+        known = self.seedboard(
+            "replay", "--known", "*.test_fixed_later", "-k", "1", SEEDBOARD_COMMIT="bbb", **posting
+        )
         self.assertEqual(known.returncode, 0, known.stderr)
         self.assertRegex(known.stdout, r"passes here +\S+test_fixed_later +\d+ +fixed at bbb")
         seeds = fetch_json(self, base + "/api/v1/seeds")["seeds"]
@@ -199,6 +204,9 @@ class ServerReplayAndDeleteTests(ReplayCase):
         self.assertEqual(
             (one["status"], one["status_commit"], one["commit"]), ("fixed", "bbb", "aaa")
         )
+        rest = self.seedboard("replay", "--known", "-k", "1", SEEDBOARD_COMMIT="bbb", **posting)
+        self.assertEqual(rest.returncode, 1, rest.stderr)
+        self.assertRegex(rest.stdout, r"still failing +\S+test_fails_differently_later ")
 
         runs = [r["id"] for r in fetch_json(self, base + "/api/v1/runs?replay=include")["runs"]]
         self.assertEqual(len(runs), 3)
