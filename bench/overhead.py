@@ -6,7 +6,8 @@ too: it is trial's default reporter, whose output seedboard's repeats, so
 seedboard ÷ verbose is the cost of recording alone.  Embedded mode records
 every round into one database, as a project's ./seedboard.db is (the warm-up
 round creates it).  Bytecode caching is left on, as in an installed package.
-Each round runs the four in a shuffled order, half a second apart.
+Each round runs the five (with seedboard's output alone, recording nothing: the
+floor) in a shuffled order, half a second apart.
 
 Wall time on a shared machine is noisy, so ``--instructions`` also counts the
 instructions trial's own process executes (valgrind, child processes such as
@@ -43,9 +44,14 @@ T = TypeVar("T")
 Run = tuple[list[str], dict[str, str]]
 """A trial command line (after ``trial``) and its environment."""
 
+OUTPUT = "output alone"
+"""seedboard's tree output without recording (``plugins/``): the floor of its cost."""
+BENCH_PLUGINS = Path(__file__).parent / "plugins"
+
 
 def _runs(work: Path, tests: int, url: str, token: str) -> tuple[Path, dict[str, Run]]:
-    """The suite's folder and the four trial runs compared: text, verbose, both modes."""
+    """The suite's folder and the trial runs compared: text, verbose, seedboard's output
+    alone, both modes."""
     project = work / "suite"
     shutil.copytree(SAMPLES, project)
     base = environment(PYTHONPATH=str(project), SEEDBOARD_SAMPLE_TESTS=str(tests))
@@ -54,6 +60,10 @@ def _runs(work: Path, tests: int, url: str, token: str) -> tuple[Path, dict[str,
     return project, {
         "text": (["--reporter=text", "manypkg"], base),
         "verbose": (["--reporter=verbose", "manypkg"], base),
+        OUTPUT: (
+            ["--reporter=seedboard-output", "manypkg"],
+            {**base, "PYTHONPATH": f"{project}:{BENCH_PLUGINS}"},
+        ),
         "embedded": (seedboard, {**base, DB_ENV: str(work / "embedded.db")}),
         "server": (seedboard, {**base, URL_ENV: url, TOKEN_ENV: token}),
     }
@@ -92,7 +102,7 @@ def _round_order(names: list[str], round_number: int) -> list[str]:
 def _rounds(
     work: Path, tests: int, repeat: int, run: Callable[[list[str], Path, dict[str, str]], T]
 ) -> dict[str, list[T]]:
-    """``run(trial arguments, folder, environment)`` for each of the four trial runs,
+    """``run(trial arguments, folder, environment)`` for each of the trial runs,
     ``repeat`` timed rounds after one that warms caches and creates databases; what
     each call answered, per run."""
     db = work / "server.db"
@@ -194,7 +204,9 @@ def count_instructions(work: Path, tests: int) -> dict[str, int]:
             done = subprocess.run(
                 [*valgrind, python, trial, *args],
                 cwd=project,
-                env=env,
+                # One hash seed for every run: string hashes move dict probes, and so
+                # the count, by a few tenths of a percent from one process to the next.
+                env={**env, "PYTHONHASHSEED": "0"},
                 capture_output=True,
                 text=True,
             )
@@ -250,6 +262,8 @@ def print_phases(phases: dict[str, dict[str, float]]) -> None:
 
 def _reporter(name: str) -> str:
     """What ``--reporter=`` a measure ran with."""
+    if name == OUTPUT:
+        return "seedboard-output"
     return name if name in ("text", "verbose") else f"seedboard {name}"
 
 
