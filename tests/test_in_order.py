@@ -38,9 +38,15 @@ BACKWARDS = [
 def in_order(
     project: Path, *test_ids: str, seeds: dict[str, int] | None = None
 ) -> subprocess.CompletedProcess[str]:
+    lines = "".join(ordered_line(test_id, (seeds or {}).get(test_id)) for test_id in test_ids)
+    return in_order_reading(project, lines)
+
+
+def in_order_reading(project: Path, stdin: str) -> subprocess.CompletedProcess[str]:
+    """``python -m seedboard.in_order`` in ``project``, given ``stdin``."""
     return subprocess.run(
         [sys.executable, "-m", "seedboard.in_order"],
-        input="".join(ordered_line(test_id, (seeds or {}).get(test_id)) for test_id in test_ids),
+        input=stdin,
         cwd=project,
         env=environment(PYTHONPATH=str(project)),
         capture_output=True,
@@ -82,16 +88,7 @@ class InOrderRunTests(SynchronousTestCase):
 
     def test_bad_seed(self) -> None:
         """A seed that is no integer is refused before anything runs."""
-        done = subprocess.run(
-            [sys.executable, "-m", "seedboard.in_order"],
-            input=f"{GLOBAL_VICTIM}\tnot-a-seed\n",
-            cwd=self.project,
-            env=environment(PYTHONPATH=str(self.project)),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        done = in_order_reading(self.project, f"{GLOBAL_VICTIM}\tnot-a-seed\n")
         self.assertEqual(done.returncode, 2)
         self.assertIn("is not an integer", done.stderr)
 
