@@ -218,7 +218,9 @@ class SeedboardReporter(TreeOutput):
         """Hand one result to the recorder; never disturb the run."""
         try:
             position: int | None = self._position
-            if test is self._started:  # usually: unwrapped, and its id asked, at its start
+            # Usually the test started last: trial hands startTest an adapter around it,
+            # and the results the test itself; both were unwrapped, their id asked, then.
+            if test is self._current or test is self._started:
                 original, identity = self._current, self.test_id
             else:  # trial may wrap a test anew for each call
                 original = original_test(test)
