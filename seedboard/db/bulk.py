@@ -100,22 +100,6 @@ def insert_new(conn: Connection, model: type[Base], values: dict[str, Any]) -> b
     return conn.execute(statement).first() is not None
 
 
-def add_to_rows(
-    conn: Connection,
-    model: type[Base],
-    key: tuple[str, ...],
-    counters: tuple[str, ...],
-    rows: list[Row],
-) -> None:
-    """Insert ``rows`` (values of ``key``, then of ``counters``), or where a row with the
-    same ``key`` exists, add their ``counters`` to its own: one statement, however many
-    workers add at once."""
-    if not rows:
-        return
-    statement = _statement(conn.dialect, model, (*key, *counters), ("add", key, counters))
-    _execute_many(conn, statement, rows)
-
-
 @dataclass(frozen=True, slots=True)
 class _DriverStatement:
     """An insert compiled once for the driver, and how to turn rows into its parameters."""
@@ -164,18 +148,9 @@ def _converted(
 def _statement(
     dialect: Dialect, model: type[Base], columns: tuple[str, ...], kind: tuple[Any, ...]
 ) -> _DriverStatement:
-    """The insert of ``columns`` for the driver: plain (``()``), skipping taken keys
-    (``("skip",)``), or adding counters to an existing row (``("add", key, counters)``)."""
-    if kind and kind[0] == "add":
-        _, key, counters = kind
-        upsert = _dialect_insert(dialect, model)
-        table = model.__table__
-        statement: Insert = upsert.on_conflict_do_update(
-            index_elements=[table.c[name] for name in key],
-            set_={name: table.c[name] + upsert.excluded[name] for name in counters},
-        )
-    else:
-        statement = _insert(dialect, model, skip_existing=bool(kind))
+    """The insert of ``columns`` for the driver: plain (``()``), or skipping taken keys
+    (``("skip",)``)."""
+    statement = _insert(dialect, model, skip_existing=bool(kind))
     compiled = statement.compile(dialect=dialect, column_keys=list(columns))
     table = model.__table__
     # Float's conversion only turns a Decimal into a float; seedboard's floats are
@@ -197,10 +172,10 @@ def _statement(
 def _insert(dialect: Dialect, model: type[Base], skip_existing: bool) -> Insert:
     if not skip_existing:
         return insert(model)
-    return _dialect_insert(dialect, model).on_conflict_do_nothing()
+    return dialect_insert(dialect, model).on_conflict_do_nothing()
 
 
-def _dialect_insert(dialect: Dialect, model: type[Base]) -> postgresql.Insert | sqlite.Insert:
+def dialect_insert(dialect: Dialect, model: type[Base]) -> postgresql.Insert | sqlite.Insert:
     """The insert that knows ``ON CONFLICT``, which SQLite and PostgreSQL both speak."""
     if dialect.name == "postgresql":
         return postgresql.insert(model)
