@@ -58,7 +58,10 @@ def count_results(
 
 def last_result_id(conn: Connection) -> int:
     """The highest id a result has (0 if none): the results inserted next have higher ones."""
-    return conn.execute(select(func.coalesce(func.max(Result.id), 0))).scalar_one()
+    return conn.execute(_LAST_RESULT_ID).scalar_one()
+
+
+_LAST_RESULT_ID = select(func.coalesce(func.max(Result.id), 0))
 
 
 _ZERO: ColumnElement[int] = literal_column("0")

@@ -94,10 +94,17 @@ def _copy(conn: Connection, model: type[Base], columns: tuple[str, ...], rows: l
 
 def insert_new(conn: Connection, model: type[Base], values: dict[str, Any]) -> bool:
     """Insert one row unless its key is taken (by this process or another); True if inserted."""
+    statement = _insert_new(conn.dialect, model, tuple(values))
+    return conn.execute(statement, values).first() is not None
+
+
+@cache
+def _insert_new(dialect: Dialect, model: type[Base], columns: tuple[str, ...]) -> Insert:
+    """``insert_new``'s statement, built once: a batch's store runs it every time."""
     key = sa_inspect(model).primary_key[0]
-    statement = _insert(conn.dialect, model, skip_existing=True).values(values).returning(key)
+    values: dict[str, Any] = {name: bindparam(name) for name in columns}
     # RETURNING, not rowcount: drivers disagree on the rowcount of an insert that returns keys.
-    return conn.execute(statement).first() is not None
+    return _insert(dialect, model, skip_existing=True).values(values).returning(key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,15 +197,18 @@ def rows_by_key(
     """The ``wanted`` columns of the rows whose ``key`` is one of ``values``."""
     if not values:
         return []
-    if conn.dialect.name == "sqlite" and not any("\x00" in str(v) for v in values):
+    array = json.dumps(values) if conn.dialect.name == "sqlite" else None
+    # SQLite's JSON functions cut text at a NUL, so values holding one (written
+    # \u0000 in JSON; a value spelling that out is merely sent the long way too) are
+    # looked up by an IN list.
+    if array is not None and "\\u0000" not in array:
         # One parameter holding every value as a JSON array: one statement, and no
         # IN list to render, which for a thousand names costs more than the lookup.
-        # (SQLite's JSON functions cut text at a NUL, so such values go the long way.)
         # The driver's own cursor: plain tuples, without building a Row for each.
         statement = _json_lookup(conn.dialect, key, wanted)
         driver = conn.connection.driver_connection
         assert driver is not None, "a connection in use has its driver's connection"
-        return cast(list[Row], driver.execute(statement, (json.dumps(values),)).fetchall())
+        return cast(list[Row], driver.execute(statement, (array,)).fetchall())
     else:
         rows = [
             row

@@ -201,12 +201,24 @@ def append_results(
     if not run.is_replay:  # trends leave replays out
         count_results(conn, run.started_at.date(), run.branch, run.key, before)
     added = Counter(outcomes)
-    conn.execute(
-        update(Run)
-        .where(Run.key == run.key)
-        .values({getattr(Run, o.value): getattr(Run, o.value) + n for o, n in added.items()})
-    )
+    # Not an Outcome (a caller's bug) fails here, on .value, before anything commits.
+    counts = {f"added_{o.value}": n for o, n in added.items()}
+    conn.execute(_ADD_COUNTS, {**_NONE_ADDED, **counts, "run": run.key})
     note_change(conn)
+
+
+_ADD_COUNTS = (
+    update(Run)
+    .where(Run.key == bindparam("run"))
+    .values(
+        {
+            getattr(Run, o.value): getattr(Run, o.value) + bindparam(f"added_{o.value}")
+            for o in Outcome
+        }
+    )
+)
+"""A batch's outcomes added to its run's counts; built once, as every batch runs it."""
+_NONE_ADDED = {f"added_{o.value}": 0 for o in Outcome}
 
 
 def finish_run(
@@ -392,15 +404,18 @@ def lock_run(conn: Connection, run_id: str) -> RunTimes:
     anyway) holds a finish back until a batch read as open is stored, and a batch until
     a finish is stored, so none slips past the check.
     """
-    query = (
-        select(Run.key, Run.started_at, Run.finished_at, Run.branch, Run.is_replay)
-        .where(Run.id == run_id)
-        .with_for_update()
-    )
-    row = conn.execute(query).first()
+    row = conn.execute(_LOCK_RUN, {"run_id": run_id}).first()
     if row is None:
         raise UnknownRun(run_id)
     return RunTimes(*row)
+
+
+_LOCK_RUN = (
+    select(Run.key, Run.started_at, Run.finished_at, Run.branch, Run.is_replay)
+    .where(Run.id == bindparam("run_id"))
+    .with_for_update()
+)
+"""``lock_run``'s query, built once: every batch runs it."""
 
 
 def _test_ids(conn: Connection, results: ResultColumns) -> dict[str, int]:
