@@ -7,8 +7,11 @@ aggregate never disagrees with the results it sums.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from functools import cache
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -16,6 +19,7 @@ from sqlalchemy import (
     Date,
     Dialect,
     Insert,
+    Integer,
     String,
     TextClause,
     bindparam,
@@ -27,10 +31,12 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.dialects import postgresql
 
 from seedboard.db.bulk import dialect_insert
 from seedboard.db.changes import note_change
 from seedboard.db.models import BAD_ONLY, Result, Run, TestDay
+from seedboard.db.rows import Column
 from seedboard.domain import BAD_OUTCOMES, Outcome
 
 PASSED = frozenset({Outcome.SUCCESS, Outcome.EXPECTED_FAILURE})
@@ -40,25 +46,42 @@ NO_BRANCH = ""
 """``test_days.branch`` for runs without a branch."""
 
 
-def count_results(
-    conn: Connection, day: date, branch: str | None, run_key: int, after_id: int
-) -> None:
-    """Add the results of run ``run_key`` (not a replay: trends leave them out) with an
-    id above ``after_id``, just inserted, to the counts of ``day`` (the run's start) on
-    ``branch``.
+@dataclass(frozen=True, slots=True)
+class NewResults:
+    """A batch of results of one run, about to be inserted, as ``count_results`` finds them."""
 
-    Counted by the database from the rows it holds: one statement, instead of a Python
-    loop over the results and an upsert sent per test (bench/README.md, issue 18).
+    run_key: int
+    after_id: int
+    """On SQLite, the highest result id before the insert: the new rows have higher ones."""
+    tests: Sequence[int]
+    outcomes: Sequence[Outcome]
+
+
+def new_results(
+    conn: Connection, run_key: int, tests: Sequence[int], outcomes: Sequence[Outcome]
+) -> NewResults:
+    """Call just before inserting these results of run ``run_key``, in the same transaction."""
+    # A run's batches are stored one at a time (its row is locked), and other runs'
+    # rows are told apart by their run: the ids above this one are the batch's.
+    after_id = conn.execute(_LAST_RESULT_ID).scalar_one() if conn.dialect.name == "sqlite" else 0
+    return NewResults(run_key, after_id, tests, outcomes)
+
+
+def count_results(conn: Connection, day: date, branch: str | None, new: NewResults) -> None:
+    """Add ``new`` results, once inserted, of a run (not a replay: trends leave them out)
+    started on ``day`` on ``branch`` to that day's counts.
+
+    One statement, counted by the database, instead of a Python loop over the results
+    and an upsert sent per test (bench/README.md, issue 18): on SQLite from the rows just
+    inserted, a range of ids; on PostgreSQL from the batch's tests and outcomes sent as
+    two arrays, since its planner, seeing a growing table, may scan it whole for the range.
     """
-    conn.execute(
-        _count_statement(conn.dialect),
-        {"day": day, "branch": branch or NO_BRANCH, "run_key": run_key, "after_id": after_id},
-    )
-
-
-def last_result_id(conn: Connection) -> int:
-    """The highest id a result has (0 if none): the results inserted next have higher ones."""
-    return conn.execute(_LAST_RESULT_ID).scalar_one()
+    values: dict[str, Any] = {"day": day, "branch": branch or NO_BRANCH}
+    if conn.dialect.name == "sqlite":
+        values.update(run_key=new.run_key, after_id=new.after_id)
+    else:
+        values.update(tests=list(new.tests), outcomes=[o.value for o in new.outcomes])
+    conn.execute(_count_statement(conn.dialect), values)
 
 
 _LAST_RESULT_ID = select(func.coalesce(func.max(Result.id), 0))
@@ -76,21 +99,38 @@ def _counted(condition: ColumnElement[bool] | TextClause) -> ColumnElement[int]:
 def _count_statement(dialect: Dialect) -> Insert:
     """``count_results``'s upsert, built once per dialect.
 
-    The new rows are a range of ids, which is all the database should read: ``+ 0``
+    On SQLite the new rows are a range of ids, which is all it should read: ``+ 0``
     keeps SQLite from reading every entry of the run in the (run_key) index, or every
     result in the (test_id, run_key) one to group them.  Ordered by test, so that
     workers adding to the same rows lock them in one order (no deadlocks).
     """
-    test = Result.test_id + _ZERO
+    if dialect.name == "sqlite":
+        test: ColumnElement[int] = Result.test_id + _ZERO
+        outcome: Column = Result.outcome
+        source: Any = Result
+        where = [Result.id > bindparam("after_id"), Result.run_key + _ZERO == bindparam("run_key")]
+    else:
+        source = (
+            func.unnest(
+                bindparam("tests", type_=postgresql.ARRAY(Integer)),
+                bindparam("outcomes", type_=postgresql.ARRAY(String)),
+            )
+            .table_valued("test_id", "outcome")
+            .render_derived()
+        )
+        test, outcome, where = source.c.test_id, source.c.outcome, []
+    passed = [o.value for o in PASSED]
+    bad = [o.value for o in BAD_OUTCOMES]
     new = (
         select(
             test,
             bindparam("day", type_=Date),
             bindparam("branch", type_=String),
-            _counted(Result.outcome.in_([o.value for o in PASSED])),
-            _counted(BAD_ONLY),
+            _counted(outcome.in_(passed)),
+            _counted(BAD_ONLY if dialect.name == "sqlite" else outcome.in_(bad)),
         )
-        .where(Result.id > bindparam("after_id"), Result.run_key + _ZERO == bindparam("run_key"))
+        .select_from(source)
+        .where(*where)
         .group_by(test)
         .order_by(test)
     )

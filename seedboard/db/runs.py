@@ -28,7 +28,7 @@ from sqlalchemy import (
     update,
 )
 
-from seedboard.db.aggregates import count_results, last_result_id
+from seedboard.db.aggregates import count_results, new_results
 from seedboard.db.bulk import insert_new, insert_rows, rows_by_key
 from seedboard.db.changes import note_change
 from seedboard.db.models import Result, Run, Test
@@ -194,12 +194,10 @@ def append_results(
     # Outcome is a StrEnum, so each member goes to the driver as its text.  A column
     # left as None (fingerprints not computed) is stored as NULL in every row.
     rows = zip(repeat(run.key), keys, *(columns.values(name) for name in ON_RESULT))
-    # Read before the insert: its rows get higher ids (the run's lock keeps its other
-    # batches out; other runs' rows are told apart by their run).
-    before = last_result_id(conn)
+    new = new_results(conn, run.key, keys, outcomes)
     insert_rows(conn, Result, _INSERTED, list(rows))
     if not run.is_replay:  # trends leave replays out
-        count_results(conn, run.started_at.date(), run.branch, run.key, before)
+        count_results(conn, run.started_at.date(), run.branch, new)
     added = Counter(outcomes)
     # Not an Outcome (a caller's bug) fails here, on .value, before anything commits.
     counts = {f"added_{o.value}": n for o, n in added.items()}
