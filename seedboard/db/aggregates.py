@@ -54,11 +54,12 @@ class NewResults:
     after_id: int
     """On SQLite, the highest result id before the insert: the new rows have higher ones."""
     tests: Sequence[int]
-    outcomes: Sequence[Outcome]
+    outcomes: Sequence[str]
+    """Each result's outcome, as stored (``Outcome.value``)."""
 
 
 def new_results(
-    conn: Connection, run_key: int, tests: Sequence[int], outcomes: Sequence[Outcome]
+    conn: Connection, run_key: int, tests: Sequence[int], outcomes: Sequence[str]
 ) -> NewResults:
     """Call just before inserting these results of run ``run_key``, in the same transaction."""
     # A run's batches are stored one at a time (its row is locked), and other runs'
@@ -80,7 +81,7 @@ def count_results(conn: Connection, day: date, branch: str | None, new: NewResul
     if conn.dialect.name == "sqlite":
         values.update(run_key=new.run_key, after_id=new.after_id)
     else:
-        values.update(tests=list(new.tests), outcomes=[o.value for o in new.outcomes])
+        values.update(tests=list(new.tests), outcomes=list(new.outcomes))
     conn.execute(_count_statement(conn.dialect), values)
 
 

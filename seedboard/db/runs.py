@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from itertools import repeat
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import (
@@ -172,6 +173,8 @@ field of ``seedboard.domain.Result`` is the results column of the same name."""
 ON_RESULT = tuple(name for name in RESULT_FIELDS if name not in ON_TEST)
 """The fields of a result kept on its own row, in ``Result``'s order."""
 _INSERTED = ("run_key", "test_id", *ON_RESULT)
+_TEXT = attrgetter("value")
+"""An outcome's text; a value that is no ``Outcome`` (a caller's bug) fails on it."""
 """A result's row: its run, its test's key, and its own fields."""
 
 _RESULTS = reading(
@@ -191,10 +194,13 @@ def append_results(
     test_ids = _test_ids(conn, columns)
     keys = list(map(test_ids.__getitem__, columns.test_id))
     outcomes = columns.outcome
-    # Outcome is a StrEnum, so each member goes to the driver as its text.  A column
-    # left as None (fingerprints not computed) is stored as NULL in every row.
-    rows = zip(repeat(run.key), keys, *(columns.values(name) for name in ON_RESULT))
-    new = new_results(conn, run.key, keys, outcomes)
+    # Outcomes go to the driver as their text: SQLite binds a str subclass (an
+    # Outcome) through its adapters, half as slowly again as a str.  A column left as
+    # None (fingerprints not computed) is stored as NULL in every row.
+    texts = list(map(_TEXT, outcomes))
+    values = [texts if name == "outcome" else columns.values(name) for name in ON_RESULT]
+    rows = zip(repeat(run.key), keys, *values)
+    new = new_results(conn, run.key, keys, texts)
     insert_rows(conn, Result, _INSERTED, list(rows))
     if not run.is_replay:  # trends leave replays out
         count_results(conn, run.started_at.date(), run.branch, new)
