@@ -173,9 +173,9 @@ field of ``seedboard.domain.Result`` is the results column of the same name."""
 ON_RESULT = tuple(name for name in RESULT_FIELDS if name not in ON_TEST)
 """The fields of a result kept on its own row, in ``Result``'s order."""
 _INSERTED = ("run_key", "test_id", *ON_RESULT)
+"""A result's row: its run, its test's key, and its own fields."""
 _TEXT = attrgetter("value")
 """An outcome's text; a value that is no ``Outcome`` (a caller's bug) fails on it."""
-"""A result's row: its run, its test's key, and its own fields."""
 
 _RESULTS = reading(
     ResultRecord,
@@ -205,7 +205,6 @@ def append_results(
     if not run.is_replay:  # trends leave replays out
         count_results(conn, run.started_at.date(), run.branch, new)
     added = Counter(outcomes)
-    # Not an Outcome (a caller's bug) fails here, on .value, before anything commits.
     counts = {f"added_{o.value}": n for o, n in added.items()}
     conn.execute(_ADD_COUNTS, {**_NONE_ADDED, **counts, "run": run.key})
     note_change(conn)

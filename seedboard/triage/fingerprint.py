@@ -250,11 +250,11 @@ def failure_fingerprints(results: ResultColumns) -> list[str | None]:
     # fail with the same text, and masking it is the costliest part of a batch's store.
     known: dict[tuple[str | None, str | None, str | None], str] = {}
     fingerprints: list[str | None] = []
-    for outcome, *failure in failures:
+    for outcome, exception_type, message, traceback in failures:
         if outcome not in BAD_OUTCOMES:
             fingerprints.append(None)
             continue
-        key = (failure[0], failure[1], failure[2])
+        key = (exception_type, message, traceback)
         found = known.get(key)
         if found is None:
             found = known[key] = fingerprint(*key)
