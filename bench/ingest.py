@@ -107,13 +107,18 @@ def measure(work: Path, results: int, batch: int, repeat: int) -> dict[str, obje
     rows = result_rows(results)
     db = work / "ingest.db"
     server, url = start_server(db, work)
-    floors = [RawFloor(work / "raw.db", batch), RawFloor(work / "raw-days.db", batch, days=True)]
+    floors: list[_Floor] = [
+        RawFloor(work / "raw.db", batch),
+        RawFloor(work / "raw-days.db", batch, days=True),
+        StatementsFloor(work / "raw-statements.db", batch),
+    ]
     rates = _rounds(server, Poster(url, new_token(db)), floors, rows, batch, repeat)
     return {
         **rates_row(results, batch, rates.http, rates.raw[0]),
         "cpu": rates_row(results, batch, rates.http_cpu, rates.raw_cpu[0]),
         "with_day_counts": rates_row(results, batch, rates.http, rates.raw[1]),
         "with_day_counts_cpu": rates_row(results, batch, rates.http_cpu, rates.raw_cpu[1]),
+        "server_statements_cpu": rates_row(results, batch, rates.http_cpu, rates.raw_cpu[2]),
     }
 
 
@@ -276,12 +281,87 @@ class RawFloor:
         self._conn.close()
 
 
+class StatementsFloor(RawFloor):
+    """The floor of the server's exact work on SQLite: its own statements, in its order,
+    one transaction per batch, from rows already built (no HTTP, parsing, fingerprints or
+    SQLAlchemy): the run locked, the batch's row, the tests looked up by one JSON array,
+    the results, the day counts from the new rows, the run's counts, the change count."""
+
+    def __init__(self, path: Path, batch: int) -> None:
+        super().__init__(path, batch)
+        self._conn.execute("INSERT INTO changes (id, count) VALUES (1, 0)")
+
+    def insert_run(self, rows: list[dict[str, object]]) -> float:
+        conn = self._conn
+        run_id = uuid.uuid4().hex
+        conn.execute(
+            "INSERT INTO runs (id, started_at, host, python_version, twisted_version, command,"
+            " is_replay, branch, success, failure, error, skip, expected_failure,"
+            " unexpected_success)"
+            " VALUES (?, '2026-11-25 17:00:00', 'bench', '3', '26', 'bench', 0, 'main',"
+            " 0, 0, 0, 0, 0, 0)",
+            (run_id,),
+        )
+        started = time.perf_counter()
+        for number, start in enumerate(range(0, len(rows), self._batch)):
+            part = rows[start : start + self._batch]
+            conn.execute("BEGIN IMMEDIATE")
+            run_key = conn.execute(
+                "SELECT key, started_at, finished_at, branch, is_replay FROM runs WHERE id = ?",
+                (run_id,),
+            ).fetchone()[0]
+            conn.execute(
+                "INSERT INTO batches (run_id, number, stored_at, count) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT DO NOTHING RETURNING run_id, number",
+                (run_id, number, "2026-11-25 17:00:00", len(part)),
+            ).fetchall()
+            located = {r["test_id"]: (r["file"], r["line"]) for r in part}
+            found = conn.execute(
+                "SELECT id, name, file, line FROM tests WHERE name IN"
+                " (SELECT value FROM json_each(?))",
+                (json.dumps(list(located)),),
+            ).fetchall()
+            if len(found) < len(located):
+                conn.executemany(
+                    "INSERT INTO tests (name, file, line) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                    [(n, *place) for n, place in located.items()],
+                )
+                found = conn.execute("SELECT id, name, file, line FROM tests").fetchall()
+            ids = {name: test for test, name, _, _ in found}
+            after = conn.execute("SELECT coalesce(max(id), 0) FROM results").fetchone()[0]
+            conn.executemany(
+                f"INSERT INTO results ({RESULT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                result_values(run_key, ids, part),
+            )
+            conn.execute(
+                "INSERT INTO test_days (test_id, day, branch, passes, failures)"
+                " SELECT test_id + 0, '2026-11-25', 'main',"
+                " sum(CASE WHEN outcome IN ('success', 'expected_failure') THEN 1 ELSE 0 END),"
+                " sum(CASE WHEN outcome = 'failure' OR outcome = 'error'"
+                " OR outcome = 'unexpected_success' THEN 1 ELSE 0 END)"
+                " FROM results WHERE id > ? AND run_key + 0 = ? GROUP BY test_id + 0"
+                " ORDER BY test_id + 0 ON CONFLICT DO UPDATE SET"
+                " passes = passes + excluded.passes, failures = failures + excluded.failures",
+                (after, run_key),
+            )
+            failures = sum(r["outcome"] == "failure" for r in part)
+            conn.execute(
+                "UPDATE runs SET success = success + ?, failure = failure + ? WHERE key = ?",
+                (len(part) - failures, failures, run_key),
+            )
+            conn.execute("UPDATE changes SET count = count + 1")
+            conn.execute("COMMIT")
+        return time.perf_counter() - started
+
+
 def print_rows(ingest: dict[str, Any]) -> None:
     _print_rates("ingest, wall time", ingest)
     _print_rates("ingest, CPU time", ingest["cpu"])
     if "with_day_counts" in ingest:
         _print_rates("against raw + day counts, wall", ingest["with_day_counts"])
         _print_rates("against raw + day counts, CPU", ingest["with_day_counts_cpu"])
+    if "server_statements_cpu" in ingest:
+        _print_rates("against its own statements, CPU", ingest["server_statements_cpu"])
     if "postgres" in ingest:
         _print_rates("ingest into PostgreSQL, wall", ingest["postgres"], "PostgreSQL", "psycopg")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, event, select
 from twisted.trial.unittest import SynchronousTestCase
 
 from seedboard.db import aggregates, runs
@@ -87,3 +87,42 @@ class TestDayTests(SynchronousTestCase):
         self.db.write(aggregates.rebuild)
         self.assertEqual(self.db.read(stored_days), kept)
         self.assertEqual(len(kept), 8)
+
+
+class CountStatementTests(SynchronousTestCase):
+    def setUp(self) -> None:
+        self.db = temporary_database(self)
+
+    def test_sqlite_reads_only_the_new_rows(self) -> None:
+        """On SQLite a batch's day counts read its new rows by a range of ids, not a
+        whole index of the run or of the results."""
+        if not self.db.is_sqlite:
+            self.skipTest("a SQLite query plan")
+        sent: list[tuple[str, Any]] = []
+
+        def note(conn: Any, cursor: Any, sql: str, parameters: Any, *rest: Any) -> None:
+            if sql.startswith("INSERT INTO test_days"):
+                sent.append((sql, parameters))
+
+        event.listen(self.db.writer, "before_cursor_execute", note)
+        record_run(self.db, [result("t.a")], run_start(started_at=DAY))
+        event.remove(self.db.writer, "before_cursor_execute", note)
+        [(sql, parameters)] = sent
+        plan = self.db.read(
+            lambda conn: conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", parameters).all()
+        )
+        self.assertIn("USING INTEGER PRIMARY KEY (rowid>?)", " ".join(str(row) for row in plan))
+
+    def test_other_runs_rows_not_counted(self) -> None:
+        """A batch counts its own results only, not those another run stored meanwhile
+        with higher ids, and counts a test met several times in it once per result."""
+        first, second = run_start(started_at=DAY), run_start(started_at=DAY, branch="dev")
+        self.db.write(runs.create_run, first)
+        self.db.write(runs.create_run, second)
+        self.db.write(runs.store_results, first.id, [result("t.a"), result("t.a")])
+        self.db.write(runs.store_results, second.id, [result("t.a", Outcome.FAILURE)])
+        self.db.write(runs.store_results, first.id, [result("t.a", Outcome.ERROR)])
+        self.assertEqual(
+            self.db.read(stored_days),
+            [("t.a", DAY.date(), "dev", 0, 1), ("t.a", DAY.date(), "main", 2, 1)],
+        )

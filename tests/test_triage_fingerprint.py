@@ -422,6 +422,25 @@ class FailureFingerprintsTests(SynchronousTestCase):
         expected = [fingerprint(FAIL_TEST, "1 != 2", None) if o.is_bad else None for o in Outcome]
         self.assertEqual(failure_fingerprints(ResultColumns.of(results)), expected)
 
+    def test_repeated_failures(self) -> None:
+        """Failures repeated in a batch, alike or differing only in their traceback or
+        type, each get what fingerprint gives them alone."""
+        failures = [
+            (FAIL_TEST, "1 != 2", TRIAL_TRACEBACK),
+            (FAIL_TEST, "1 != 2", TRIAL_TRACEBACK),
+            (FAIL_TEST, "1 != 2", None),
+            ("builtins.ValueError", "1 != 2", TRIAL_TRACEBACK),
+            (FAIL_TEST, "1 != 2", TRIAL_TRACEBACK),
+        ]
+        results = [
+            Result(f"t.{n}", Outcome.FAILURE, 0.1, exception_type=kind, message=text, traceback=tb)
+            for n, (kind, text, tb) in enumerate(failures)
+        ]
+        self.assertEqual(
+            failure_fingerprints(ResultColumns.of(results)),
+            [fingerprint(*failure) for failure in failures],
+        )
+
 
 class SummaryTests(SynchronousTestCase):
     def test_short_name_and_masked_first_line(self) -> None:

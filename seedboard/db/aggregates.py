@@ -7,15 +7,36 @@ aggregate never disagrees with the results it sums.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
+from functools import cache
+from typing import Any
 
-from sqlalchemy import Connection, case, delete, func, insert, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Date,
+    Dialect,
+    Insert,
+    Integer,
+    String,
+    TextClause,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+    text,
+)
+from sqlalchemy.dialects import postgresql
 
-from seedboard.db.bulk import add_to_rows
+from seedboard.db.bulk import dialect_insert
 from seedboard.db.changes import note_change
-from seedboard.db.models import Result, Run, TestDay
+from seedboard.db.models import BAD_ONLY, Result, Run, TestDay
+from seedboard.db.rows import Column
 from seedboard.domain import BAD_OUTCOMES, Outcome
 
 PASSED = frozenset({Outcome.SUCCESS, Outcome.EXPECTED_FAILURE})
@@ -25,24 +46,106 @@ NO_BRANCH = ""
 """``test_days.branch`` for runs without a branch."""
 
 
-def count_results(
-    conn: Connection, day: date, branch: str | None, results: Iterable[tuple[int, Outcome]]
-) -> None:
-    """Add new (test key, outcome) results of a run (not a replay: trends leave them out)
-    started on ``day`` on ``branch`` to that day's counts."""
-    branch = branch or NO_BRANCH
-    pairs = list(results)
-    # Counted by Counter's own loop, read with get: no call of __missing__ per test.
-    passes = Counter(test for test, outcome in pairs if outcome in PASSED)
-    failures = Counter(test for test, outcome in pairs if outcome in BAD_OUTCOMES)
-    rows = [
-        (test, day, branch, passes.get(test, 0), failures.get(test, 0))
-        for test in sorted({test for test, _ in pairs})  # one lock order: no deadlocks
-    ]
-    add_to_rows(conn, TestDay, _DAY_KEY, ("passes", "failures"), rows)
+@dataclass(frozen=True, slots=True)
+class NewResults:
+    """A batch of results of one run, about to be inserted, as ``count_results`` finds them."""
+
+    run_key: int
+    after_id: int
+    """On SQLite, the highest result id before the insert: the new rows have higher ones."""
+    tests: Sequence[int]
+    outcomes: Sequence[str]
+    """Each result's outcome, as stored (``Outcome.value``)."""
+
+
+def new_results(
+    conn: Connection, run_key: int, tests: Sequence[int], outcomes: Sequence[str]
+) -> NewResults:
+    """Call just before inserting these results of run ``run_key``, in the same transaction."""
+    # A run's batches are stored one at a time (its row is locked), and other runs'
+    # rows are told apart by their run: the ids above this one are the batch's.
+    after_id = conn.execute(_LAST_RESULT_ID).scalar_one() if conn.dialect.name == "sqlite" else 0
+    return NewResults(run_key, after_id, tests, outcomes)
+
+
+def count_results(conn: Connection, day: date, branch: str | None, new: NewResults) -> None:
+    """Add ``new`` results, once inserted, of a run (not a replay: trends leave them out)
+    started on ``day`` on ``branch`` to that day's counts.
+
+    One statement, counted by the database, instead of a Python loop over the results
+    and an upsert sent per test (bench/README.md, issue 18): on SQLite from the rows just
+    inserted, a range of ids; on PostgreSQL from the batch's tests and outcomes sent as
+    two arrays, since its planner, seeing a growing table, may scan it whole for the range.
+    """
+    values: dict[str, Any] = {"day": day, "branch": branch or NO_BRANCH}
+    if conn.dialect.name == "sqlite":
+        values.update(run_key=new.run_key, after_id=new.after_id)
+    else:
+        values.update(tests=list(new.tests), outcomes=list(new.outcomes))
+    conn.execute(_count_statement(conn.dialect), values)
+
+
+_LAST_RESULT_ID = select(func.coalesce(func.max(Result.id), 0))
+
+
+_ZERO: ColumnElement[int] = literal_column("0")
+_ONE: ColumnElement[int] = literal_column("1")
+
+
+def _counted(condition: ColumnElement[bool] | TextClause) -> ColumnElement[int]:
+    return func.sum(case((condition, _ONE), else_=_ZERO))
+
+
+@cache
+def _count_statement(dialect: Dialect) -> Insert:
+    """``count_results``'s upsert, built once per dialect.
+
+    On SQLite the new rows are a range of ids, which is all it should read: ``+ 0``
+    keeps SQLite from reading every entry of the run in the (run_key) index, or every
+    result in the (test_id, run_key) one to group them.  Ordered by test, so that
+    workers adding to the same rows lock them in one order (no deadlocks).
+    """
+    if dialect.name == "sqlite":
+        test: ColumnElement[int] = Result.test_id + _ZERO
+        outcome: Column = Result.outcome
+        source: Any = Result
+        where = [Result.id > bindparam("after_id"), Result.run_key + _ZERO == bindparam("run_key")]
+    else:
+        source = (
+            func.unnest(
+                bindparam("tests", type_=postgresql.ARRAY(Integer)),
+                bindparam("outcomes", type_=postgresql.ARRAY(String)),
+            )
+            .table_valued("test_id", "outcome")
+            .render_derived()
+        )
+        test, outcome, where = source.c.test_id, source.c.outcome, []
+    passed = [o.value for o in PASSED]
+    bad = [o.value for o in BAD_OUTCOMES]
+    new = (
+        select(
+            test,
+            bindparam("day", type_=Date),
+            bindparam("branch", type_=String),
+            _counted(outcome.in_(passed)),
+            _counted(BAD_ONLY if dialect.name == "sqlite" else outcome.in_(bad)),
+        )
+        .select_from(source)
+        .where(*where)
+        .group_by(test)
+        .order_by(test)
+    )
+    upsert = dialect_insert(dialect, TestDay).from_select(list(_COLUMNS), new)
+    table = TestDay.__table__
+    return upsert.on_conflict_do_update(
+        index_elements=[table.c[name] for name in _DAY_KEY],
+        set_={name: table.c[name] + upsert.excluded[name] for name in _COUNTERS},
+    )
 
 
 _DAY_KEY = ("test_id", "day", "branch")
+_COUNTERS = ("passes", "failures")
+_COLUMNS = (*_DAY_KEY, *_COUNTERS)
 
 
 def rebuild(conn: Connection) -> None:

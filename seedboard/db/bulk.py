@@ -29,6 +29,8 @@ from sqlalchemy import (
     Dialect,
     Float,
     Insert,
+    Select,
+    any_,
     bindparam,
     func,
     insert,
@@ -94,26 +96,17 @@ def _copy(conn: Connection, model: type[Base], columns: tuple[str, ...], rows: l
 
 def insert_new(conn: Connection, model: type[Base], values: dict[str, Any]) -> bool:
     """Insert one row unless its key is taken (by this process or another); True if inserted."""
+    statement = _insert_new(conn.dialect, model, tuple(values))
+    return conn.execute(statement, values).first() is not None
+
+
+@cache
+def _insert_new(dialect: Dialect, model: type[Base], columns: tuple[str, ...]) -> Insert:
+    """``insert_new``'s statement, built once: a batch's store runs it every time."""
     key = sa_inspect(model).primary_key[0]
-    statement = _insert(conn.dialect, model, skip_existing=True).values(values).returning(key)
+    values: dict[str, Any] = {name: bindparam(name) for name in columns}
     # RETURNING, not rowcount: drivers disagree on the rowcount of an insert that returns keys.
-    return conn.execute(statement).first() is not None
-
-
-def add_to_rows(
-    conn: Connection,
-    model: type[Base],
-    key: tuple[str, ...],
-    counters: tuple[str, ...],
-    rows: list[Row],
-) -> None:
-    """Insert ``rows`` (values of ``key``, then of ``counters``), or where a row with the
-    same ``key`` exists, add their ``counters`` to its own: one statement, however many
-    workers add at once."""
-    if not rows:
-        return
-    statement = _statement(conn.dialect, model, (*key, *counters), ("add", key, counters))
-    _execute_many(conn, statement, rows)
+    return _insert(dialect, model, skip_existing=True).values(values).returning(key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,18 +157,9 @@ def _converted(
 def _statement(
     dialect: Dialect, model: type[Base], columns: tuple[str, ...], kind: tuple[Any, ...]
 ) -> _DriverStatement:
-    """The insert of ``columns`` for the driver: plain (``()``), skipping taken keys
-    (``("skip",)``), or adding counters to an existing row (``("add", key, counters)``)."""
-    if kind and kind[0] == "add":
-        _, key, counters = kind
-        upsert = _dialect_insert(dialect, model)
-        table = model.__table__
-        statement: Insert = upsert.on_conflict_do_update(
-            index_elements=[table.c[name] for name in key],
-            set_={name: table.c[name] + upsert.excluded[name] for name in counters},
-        )
-    else:
-        statement = _insert(dialect, model, skip_existing=bool(kind))
+    """The insert of ``columns`` for the driver: plain (``()``), or skipping taken keys
+    (``("skip",)``)."""
+    statement = _insert(dialect, model, skip_existing=bool(kind))
     compiled = statement.compile(dialect=dialect, column_keys=list(columns))
     table = model.__table__
     # Float's conversion only turns a Decimal into a float; seedboard's floats are
@@ -197,10 +181,10 @@ def _statement(
 def _insert(dialect: Dialect, model: type[Base], skip_existing: bool) -> Insert:
     if not skip_existing:
         return insert(model)
-    return _dialect_insert(dialect, model).on_conflict_do_nothing()
+    return dialect_insert(dialect, model).on_conflict_do_nothing()
 
 
-def _dialect_insert(dialect: Dialect, model: type[Base]) -> postgresql.Insert | sqlite.Insert:
+def dialect_insert(dialect: Dialect, model: type[Base]) -> postgresql.Insert | sqlite.Insert:
     """The insert that knows ``ON CONFLICT``, which SQLite and PostgreSQL both speak."""
     if dialect.name == "postgresql":
         return postgresql.insert(model)
@@ -215,23 +199,37 @@ def rows_by_key(
     """The ``wanted`` columns of the rows whose ``key`` is one of ``values``."""
     if not values:
         return []
-    if conn.dialect.name == "sqlite" and not any("\x00" in str(v) for v in values):
+    array = json.dumps(values) if conn.dialect.name == "sqlite" else None
+    # SQLite's JSON functions cut text at a NUL, so values holding one (written
+    # \u0000 in JSON; a value spelling that out is merely sent the long way too) are
+    # looked up by an IN list.
+    if array is not None and "\\u0000" not in array:
         # One parameter holding every value as a JSON array: one statement, and no
         # IN list to render, which for a thousand names costs more than the lookup.
-        # (SQLite's JSON functions cut text at a NUL, so such values go the long way.)
         # The driver's own cursor: plain tuples, without building a Row for each.
         statement = _json_lookup(conn.dialect, key, wanted)
         driver = conn.connection.driver_connection
         assert driver is not None, "a connection in use has its driver's connection"
-        return cast(list[Row], driver.execute(statement, (json.dumps(values),)).fetchall())
-    else:
-        rows = [
-            row
-            for start in range(0, len(values), CHUNK)
-            for row in conn.execute(select(*wanted).where(key.in_(values[start : start + CHUNK])))
-        ]
+        return cast(list[Row], driver.execute(statement, (array,)).fetchall())
+    if conn.dialect.name == "postgresql":
+        # One array parameter: rendering an IN list of a thousand parameters, and
+        # psycopg splitting it up again, cost forty times the lookup itself.
+        found = conn.execute(_array_lookup(key, wanted), {"values": list(values)})
+        return cast(list[Row], found.all())
+    rows = [
+        row
+        for start in range(0, len(values), CHUNK)
+        for row in conn.execute(select(*wanted).where(key.in_(values[start : start + CHUNK])))
+    ]
     # Rows unpack as tuples do, which is all callers need.
     return cast(list[Row], rows)
+
+
+@cache
+def _array_lookup(key: _Column, wanted: tuple[_Column, ...]) -> Select[Any]:
+    """PostgreSQL's query for ``rows_by_key``, taking the values as one array."""
+    values = bindparam("values", type_=postgresql.ARRAY(key.type))
+    return select(*wanted).where(key == any_(values))
 
 
 @cache

@@ -15,9 +15,12 @@ from sqlalchemy import Connection, select, update
 
 from seedboard.db.models import Changes
 
+_NOTE = update(Changes).values(count=Changes.count + 1)
+"""Built once: every write runs it."""
+
 
 def note_change(conn: Connection) -> None:
-    conn.execute(update(Changes).values(count=Changes.count + 1))
+    conn.execute(_NOTE)
 
 
 def change_count(conn: Connection) -> int:

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from itertools import repeat
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import (
@@ -28,7 +29,7 @@ from sqlalchemy import (
     update,
 )
 
-from seedboard.db.aggregates import count_results
+from seedboard.db.aggregates import count_results, new_results
 from seedboard.db.bulk import insert_new, insert_rows, rows_by_key
 from seedboard.db.changes import note_change
 from seedboard.db.models import Result, Run, Test
@@ -173,6 +174,8 @@ ON_RESULT = tuple(name for name in RESULT_FIELDS if name not in ON_TEST)
 """The fields of a result kept on its own row, in ``Result``'s order."""
 _INSERTED = ("run_key", "test_id", *ON_RESULT)
 """A result's row: its run, its test's key, and its own fields."""
+_TEXT = attrgetter("value")
+"""An outcome's text; a value that is no ``Outcome`` (a caller's bug) fails on it."""
 
 _RESULTS = reading(
     ResultRecord,
@@ -191,19 +194,34 @@ def append_results(
     test_ids = _test_ids(conn, columns)
     keys = list(map(test_ids.__getitem__, columns.test_id))
     outcomes = columns.outcome
-    # Outcome is a StrEnum, so each member goes to the driver as its text.  A column
-    # left as None (fingerprints not computed) is stored as NULL in every row.
-    rows = zip(repeat(run.key), keys, *(columns.values(name) for name in ON_RESULT))
+    # Outcomes go to the driver as their text: SQLite binds a str subclass (an
+    # Outcome) through its adapters, half as slowly again as a str.  A column left as
+    # None (fingerprints not computed) is stored as NULL in every row.
+    texts = list(map(_TEXT, outcomes))
+    values = [texts if name == "outcome" else columns.values(name) for name in ON_RESULT]
+    rows = zip(repeat(run.key), keys, *values)
+    new = new_results(conn, run.key, keys, texts)
     insert_rows(conn, Result, _INSERTED, list(rows))
     if not run.is_replay:  # trends leave replays out
-        count_results(conn, run.started_at.date(), run.branch, zip(keys, outcomes, strict=True))
+        count_results(conn, run.started_at.date(), run.branch, new)
     added = Counter(outcomes)
-    conn.execute(
-        update(Run)
-        .where(Run.key == run.key)
-        .values({getattr(Run, o.value): getattr(Run, o.value) + n for o, n in added.items()})
-    )
+    counts = {f"added_{o.value}": n for o, n in added.items()}
+    conn.execute(_ADD_COUNTS, {**_NONE_ADDED, **counts, "run": run.key})
     note_change(conn)
+
+
+_ADD_COUNTS = (
+    update(Run)
+    .where(Run.key == bindparam("run"))
+    .values(
+        {
+            getattr(Run, o.value): getattr(Run, o.value) + bindparam(f"added_{o.value}")
+            for o in Outcome
+        }
+    )
+)
+"""A batch's outcomes added to its run's counts; built once, as every batch runs it."""
+_NONE_ADDED = {f"added_{o.value}": 0 for o in Outcome}
 
 
 def finish_run(
@@ -389,15 +407,18 @@ def lock_run(conn: Connection, run_id: str) -> RunTimes:
     anyway) holds a finish back until a batch read as open is stored, and a batch until
     a finish is stored, so none slips past the check.
     """
-    query = (
-        select(Run.key, Run.started_at, Run.finished_at, Run.branch, Run.is_replay)
-        .where(Run.id == run_id)
-        .with_for_update()
-    )
-    row = conn.execute(query).first()
+    row = conn.execute(_LOCK_RUN, {"run_id": run_id}).first()
     if row is None:
         raise UnknownRun(run_id)
     return RunTimes(*row)
+
+
+_LOCK_RUN = (
+    select(Run.key, Run.started_at, Run.finished_at, Run.branch, Run.is_replay)
+    .where(Run.id == bindparam("run_id"))
+    .with_for_update()
+)
+"""``lock_run``'s query, built once: every batch runs it."""
 
 
 def _test_ids(conn: Connection, results: ResultColumns) -> dict[str, int]:

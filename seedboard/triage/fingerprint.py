@@ -246,10 +246,20 @@ def failure_fingerprints(results: ResultColumns) -> list[str | None]:
     failures = zip(
         results.outcome, results.exception_type, results.message, results.traceback, strict=True
     )
-    return [
-        fingerprint(exception_type, message, traceback) if outcome in BAD_OUTCOMES else None
-        for outcome, exception_type, message, traceback in failures
-    ]
+    # Each distinct failure once: tests broken alike (a fixture, a missing service)
+    # fail with the same text, and masking it is the costliest part of a batch's store.
+    known: dict[tuple[str | None, str | None, str | None], str] = {}
+    fingerprints: list[str | None] = []
+    for outcome, exception_type, message, traceback in failures:
+        if outcome not in BAD_OUTCOMES:
+            fingerprints.append(None)
+            continue
+        key = (exception_type, message, traceback)
+        found = known.get(key)
+        if found is None:
+            found = known[key] = fingerprint(*key)
+        fingerprints.append(found)
+    return fingerprints
 
 
 def short_type_name(exception_type: str | None) -> str:
