@@ -20,6 +20,7 @@ from seedboard.db.changes import note_change
 from seedboard.db.models import QuarantineHistory, QuarantineRow, Run, TestIssue, TestOwners
 from seedboard.db.runs import UnknownRun
 from seedboard.domain import Quarantine, QuarantineChange, TestLinks
+from seedboard.triage.quarantine import owned_by
 
 EXPIRY_ACTOR = "expiry"
 """Who the history says lifted a quarantine that expired."""
@@ -216,9 +217,8 @@ def links_of(conn: Connection, tests: Sequence[str]) -> dict[str, TestLinks]:
 
 def tests_owned_by(conn: Connection, owner: str) -> set[str]:
     """The tests whose owners include ``owner`` (compared without case, as GitHub does)."""
-    wanted = owner.lower()
     rows = conn.execute(select(TestOwners.test, TestOwners.owners))
-    return {name for name, text in rows if wanted in text.lower().split()}
+    return {name for name, text in rows if owned_by(text.split(), owner)}
 
 
 def _note(

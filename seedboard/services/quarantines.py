@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 
 from seedboard.db.quarantines import active_quarantines, links_of, tests_owned_by
 from seedboard.domain import Quarantine, TestLinks
-from seedboard.triage.quarantine import covers
+from seedboard.triage.quarantine import covers, owned_by
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +43,17 @@ def covering_quarantine(quarantines: Sequence[Quarantine], test: str) -> Quarant
     """The quarantine of the test itself, else the first pattern covering it."""
     exact = [q for q in quarantines if q.pattern == test]
     return next(iter(exact or [q for q in quarantines if covers(q.pattern, test)]), None)
+
+
+def owned_among(links: Mapping[str, PageLinks], owner: str) -> frozenset[str]:
+    """Which of the tests ``links`` were read for ``owner`` owns: a page filtering by owner
+    reads the links of the tests it lists, and keeps those."""
+    return frozenset(test for test, found in links.items() if owned_by(found.owners, owner))
+
+
+def owners_of(links: Mapping[str, PageLinks]) -> dict[str, list[str]]:
+    """Each test with owners, with them: what a page's JSON says beside its tests."""
+    return {test: list(found.owners) for test, found in links.items() if found.owners}
 
 
 def owned_tests(conn: Connection, owner: str) -> set[str]:
