@@ -173,16 +173,19 @@ class Dashboard:
         if detail is None:
             raise not_found(f"No run with id {run_id!r}.")
         listed = [r.test_id for r in detail.results]
-        links = await self._pool.read(page_links, listed, self._clock())
-        owner = wanted_owner(wanted.owner)
-        owned = None if owner is None else owned_among(links, owner)
         if is_api(request):
             previous = await self._pool.read(previous_run, run_id)
             previous_id = (previous and previous.id) or None
-            view = RunView(detail, previous_id, None, wanted, owned)
-            return self.reply(request, LinkedRunView(view, links))
-        comparison = await self._pool.read(compare_with_previous, run_id)
-        previous_id = None if comparison is None else comparison.a.id
+            comparison = None
+        else:
+            comparison = await self._pool.read(compare_with_previous, run_id)
+            previous_id = None if comparison is None else comparison.a.id
+            listed += [] if comparison is None else comparison.diff.removed_tests
+        links = await self._pool.read(page_links, listed, self._clock())
+        owner = wanted_owner(wanted.owner)
+        owned = None if owner is None else owned_among(links, owner)
+        if comparison is not None and owned is not None:
+            comparison = comparison_among(comparison, owned)
         view = RunView(detail, previous_id, comparison, wanted, owned)
         return self.reply(request, LinkedRunView(view, links))
 

@@ -111,9 +111,10 @@ class LinkedRunView:
     """Of every test of the run that has any."""
 
     def context(self) -> dict[str, Any]:
-        failing = {r.test_id for r in self.view.detail.results if r.outcome.is_bad}
+        shown = self.view.context()
+        failing = {r.test_id for r in shown["results"] if r.outcome.is_bad}
         return {
-            **self.view.context(),
+            **shown,
             "failing_links": {t: found for t, found in self.links.items() if t in failing},
             "owners": owners_of(self.links),
         }
@@ -138,13 +139,19 @@ class LinkedCompareView:
     links: dict[str, PageLinks] = field(default_factory=dict)
     owner: str | None = None
 
+    def _owners(self) -> dict[str, list[str]]:
+        """Of the tests listed: with ``owner``, the others' links were read, not shown."""
+        comparison = self.view.comparison
+        listed = set() if comparison is None else set(compared_tests(comparison))
+        return {t: found for t, found in owners_of(self.links).items() if t in listed}
+
     def context(self) -> dict[str, Any]:
-        return {**self.view.context(), "owners": owners_of(self.links), "owner": self.owner}
+        return {**self.view.context(), "owners": self._owners(), "owner": self.owner}
 
     def answer(self) -> Struct:
         found = self.view.answer()
         assert isinstance(found, answers.Comparison)
-        return replace(found, owners=owners_of(self.links))
+        return replace(found, owners=self._owners())
 
 
 @dataclass(frozen=True, slots=True)
