@@ -19,8 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from seedboard.db.changes import note_change
 from seedboard.db.models import QuarantineHistory, QuarantineRow, Run, TestIssue, TestOwners
 from seedboard.db.runs import UnknownRun
-from seedboard.domain import Quarantine, QuarantineChange, TestLinks
-from seedboard.triage.quarantine import owned_by
+from seedboard.domain import Quarantine, QuarantineChange, TestLinks, owned_by
 
 EXPIRY_ACTOR = "expiry"
 """Who the history says lifted a quarantine that expired."""

@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from seedboard.db.quarantines import active_quarantines, links_of, tests_owned_by
-from seedboard.domain import Quarantine, TestLinks
-from seedboard.triage.quarantine import covers, owned_by
+from seedboard.domain import Quarantine, TestLinks, owned_by
+from seedboard.triage.quarantine import covers
 
 
 @dataclass(frozen=True, slots=True)

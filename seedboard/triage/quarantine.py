@@ -65,12 +65,6 @@ def covers(pattern: str, test_id: str) -> bool:
     return pattern == test_id or (is_pattern(pattern) and fnmatchcase(test_id, pattern))
 
 
-def owned_by(owners: Iterable[str], owner: str) -> bool:
-    """Whether ``owner`` is one of ``owners``: compared without case, as GitHub does."""
-    wanted = owner.strip().lower()
-    return any(found.lower() == wanted for found in owners)
-
-
 def covering(rules: Iterable[Rule], test_id: str, now: datetime) -> Rule | None:
     """The first active rule covering ``test_id``, if any."""
     for rule in rules:
