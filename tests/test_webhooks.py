@@ -181,6 +181,30 @@ class OutboxTests(APICase):
         self.assertEqual(json.loads(due.payload)["reason"], "flaky DNS")
         self.assertEqual(self.database.read(active_quarantines, NOW), [])
 
+    def test_api_changes_lift_expiries_with_their_events(self) -> None:
+        """Quarantining or lifting through the API first lifts what expired, each with its
+        event, once: the delivery loop then finds nothing left to lift."""
+        self.database.write(add_webhook, "http://a/", ["quarantine-expired"], "json", None, NOW)
+        for pattern in ("pkg.a.*", "pkg.b.*"):
+            expired = Quarantine(pattern, "why", None, NOW - timedelta(hours=1), "ops", NOW - DAY)
+            self.database.write(add_quarantine, expired)
+        self.assertEqual(self.send("POST", "/api/v1/quarantines", {"test": "pkg.c"}).status, 201)
+        self.assertEqual(self.send("DELETE", "/api/v1/quarantines/pkg.c").status, 200)
+        self.assertEqual(self.database.write(expire_quarantines, NOW), [])
+        due = self.database.write(claim_due, NOW, LEASE, 10)
+        lifted = sorted(json.loads(d.payload)["test"] for d in due)
+        self.assertEqual(lifted, ["pkg.a.*", "pkg.b.*"])
+
+    def test_lifting_twice_writes_one_event(self) -> None:
+        """Expiries lifted twice in one transaction: the second finds nothing, writes nothing."""
+        self.database.write(add_webhook, "http://a/", ["quarantine-expired"], "json", None, NOW)
+        expired = Quarantine("pkg.a.*", None, None, NOW - timedelta(hours=1), "ops", NOW - DAY)
+        self.database.write(add_quarantine, expired)
+        with self.database.writer.begin() as first:
+            self.assertEqual(expire_quarantines(first, NOW), ["pkg.a.*"])
+            self.assertEqual(expire_quarantines(first, NOW), [])
+        self.assertEqual(len(self.database.write(claim_due, NOW, LEASE, 10)), 1)
+
     def test_old_events_are_pruned_once_done(self) -> None:
         """Events older than the cut with every delivery done go; pending ones stay."""
         self.database.write(add_webhook, "http://a/", ["class-changed"], "json", None, NOW)

@@ -3,8 +3,10 @@
 A quarantine is never deleted: removing it (or its expiry) sets ``lifted_at``,
 and every change is written to ``quarantine_history`` in the same transaction.
 Expiry needs no clock running in the background: a quarantine past its
-``expires_at`` is not active to any reader, and the next write lifts it and says
-so in the history.
+``expires_at`` is not active to any reader.  ``lift_expired`` lifts it in the
+history; it is called only by ``seedboard.services.notify.expire_quarantines``,
+which writes each lift's "quarantine expired" event in the same transaction (the
+server's delivery loop, and every quarantine change first, call that).
 """
 
 from __future__ import annotations
@@ -73,21 +75,32 @@ def any_expired(conn: Connection, now: datetime) -> bool:
 
 
 def lift_expired(conn: Connection, now: datetime) -> list[Quarantine]:
-    """Lift every quarantine whose expiry has passed, in the history too; those lifted."""
+    """Lift every quarantine whose expiry has passed, in the history too; those this
+    transaction lifted.  Call it through ``services.notify.expire_quarantines``, which
+    writes their events."""
     rows = conn.execute(select(_Q.id, *_COLUMNS).where(_expired(now))).all()
+    lifted = []
     for row in rows:
-        conn.execute(update(_Q).where(_Q.id == row.id).values(lifted_at=row.expires_at))
-        _note(conn, row.pattern, "expire", EXPIRY_ACTOR, row.expires_at, None, "expired")
-    if rows:
+        # Only if still in force: on PostgreSQL two writers (the server's loop, a command)
+        # may both have read it; the one whose update changes the row writes the event.
+        changed = conn.execute(
+            update(_Q)
+            .where(_Q.id == row.id, _Q.lifted_at.is_(None))
+            .values(lifted_at=row.expires_at)
+        ).rowcount
+        if changed:
+            _note(conn, row.pattern, "expire", EXPIRY_ACTOR, row.expires_at, None, "expired")
+            lifted.append(_quarantine(row))
+    if lifted:
         note_change(conn)
-    return [_quarantine(row) for row in rows]
+    return lifted
 
 
 def add_quarantine(conn: Connection, wanted: Quarantine) -> bool:
     """Quarantine ``wanted.pattern``, or change the quarantine in force on it (reason,
-    issue, expiry: those given replace the old); True if it is new."""
+    issue, expiry: those given replace the old); True if it is new.  A quarantine that
+    expired is not in force: it is lifted with its event, not here."""
     now = wanted.created_at
-    lift_expired(conn, now)
     found = conn.execute(
         select(*_COLUMNS).where(_active(now), _Q.pattern == wanted.pattern)
     ).first()
@@ -131,7 +144,6 @@ def remove_quarantine(
     conn: Connection, pattern: str, actor: str, reason: str | None, now: datetime
 ) -> bool:
     """Lift the quarantine in force on ``pattern``; False if there is none."""
-    lift_expired(conn, now)
     lifted = conn.execute(
         update(_Q).where(_active(now), _Q.pattern == pattern).values(lifted_at=now)
     ).rowcount

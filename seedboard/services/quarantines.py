@@ -1,4 +1,5 @@
-"""What pages show of quarantines, owners and issues, read in one trip to the database."""
+"""Quarantine changes, each with the expiries due before it; and what pages show of
+quarantines, owners and issues, read in one trip to the database."""
 
 from __future__ import annotations
 
@@ -8,9 +9,28 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
+from seedboard.db import quarantines as store
 from seedboard.db.quarantines import active_quarantines, links_of, tests_owned_by
 from seedboard.domain import Quarantine, TestLinks, owned_by
+from seedboard.services.notify import expire_quarantines
 from seedboard.triage.quarantine import covers
+
+
+def add_quarantine(conn: Connection, wanted: Quarantine) -> bool:
+    """``seedboard.db.quarantines.add_quarantine``, after lifting the quarantines that
+    expired, each with its event, in the same transaction: a change made before the
+    server's loop looked must not make an expiry go unsaid."""
+    expire_quarantines(conn, wanted.created_at)
+    return store.add_quarantine(conn, wanted)
+
+
+def remove_quarantine(
+    conn: Connection, pattern: str, actor: str, reason: str | None, now: datetime
+) -> bool:
+    """``seedboard.db.quarantines.remove_quarantine``, after lifting the quarantines that
+    expired, each with its event, in the same transaction."""
+    expire_quarantines(conn, now)
+    return store.remove_quarantine(conn, pattern, actor, reason, now)
 
 
 @dataclass(frozen=True, slots=True)
