@@ -143,6 +143,29 @@ class QuarantineAPITests(PrivateCase):
         )
         self.assertNotIn(b"pkg.ok</code></a></td>\n      <td>", page)
 
+    def test_history_on_the_test_page(self) -> None:
+        """A test's page and JSON list the changes to every quarantine that covered it,
+        its own and a pattern's, newest first, and no other quarantine's."""
+        record_run(self.database, [result(NET, Outcome.FAILURE)])
+        self.post({"test": "pkg.test_net.*", "reason": "DNS"})
+        self.post({"test": "pkg.other.*", "reason": "unrelated"})
+        self.post({"test": NET, "reason": "its own"})
+        self.request("DELETE", "/api/v1/quarantines/" + NET + "?reason=fixed", self.bearer())
+        body = self.request("GET", "/api/v1/tests/" + NET, self.bearer()).body
+        changes = [(c["test"], c["action"], c["reason"]) for c in body["quarantine_history"]]
+        self.assertEqual(
+            changes,
+            [
+                (NET, "remove", "fixed"),
+                (NET, "add", "its own"),
+                ("pkg.test_net.*", "add", "DNS"),
+            ],
+        )
+        page = self.request("GET", "/tests/" + NET, self.bearer()).body
+        self.assertIn(b"Quarantine history", page)
+        self.assertIn(b"of the pattern <code>pkg.test_net.*</code> by ci", page)
+        self.assertNotIn(b"unrelated", page)
+
 
 class QuarantineFormTests(PrivateCase):
     def test_page_form_quarantines_and_lifts(self) -> None:

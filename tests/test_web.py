@@ -438,6 +438,7 @@ class TestPageTests(DashboardCase):
                 },
                 "median_duration": None,
                 "slowdowns": [],
+                "quarantine_history": [],
             },
         )
 

@@ -155,15 +155,26 @@ def remove_quarantine(
 
 
 def quarantine_history(
-    conn: Connection, pattern: str | None = None, limit: int = HISTORY_LIMIT
+    conn: Connection,
+    pattern: str | None = None,
+    limit: int = HISTORY_LIMIT,
+    patterns: Sequence[str] | None = None,
 ) -> list[QuarantineChange]:
-    """The latest changes, newest first: of one pattern, or of all."""
+    """The latest changes, newest first: of one pattern, of ``patterns``, or of all."""
     h = QuarantineHistory
     query = select(h.pattern, h.action, h.actor, h.at, h.reason, h.detail)
     if pattern is not None:
         query = query.where(h.pattern == pattern)
+    if patterns is not None:
+        query = query.where(h.pattern.in_(list(patterns)))
     rows = conn.execute(query.order_by(h.at.desc(), h.id.desc()).limit(limit))
     return [QuarantineChange(r.pattern, r.action, r.actor, r.at, r.reason, r.detail) for r in rows]
+
+
+def history_patterns(conn: Connection) -> list[str]:
+    """Every test id or pattern that was ever quarantined."""
+    h = QuarantineHistory
+    return list(conn.execute(select(h.pattern).distinct().order_by(h.pattern)).scalars())
 
 
 def set_issue(

@@ -10,8 +10,14 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from seedboard.db import quarantines as store
-from seedboard.db.quarantines import active_quarantines, links_of, tests_owned_by
-from seedboard.domain import Quarantine, TestLinks, owned_by
+from seedboard.db.quarantines import (
+    active_quarantines,
+    history_patterns,
+    links_of,
+    quarantine_history,
+    tests_owned_by,
+)
+from seedboard.domain import Quarantine, QuarantineChange, TestLinks, owned_by
 from seedboard.services.notify import expire_quarantines
 from seedboard.triage.quarantine import covers
 
@@ -57,6 +63,16 @@ def page_links(conn: Connection, tests: Sequence[str], now: datetime) -> dict[st
         if own.owners or issue or quarantine:
             found[test] = PageLinks(own.owners, issue, quarantine)
     return found
+
+
+def test_page_links(
+    conn: Connection, test: str, now: datetime
+) -> tuple[PageLinks, list[QuarantineChange]]:
+    """A test's owners, issue and quarantine, and the history of every quarantine that
+    ever covered it (its own, or a pattern's), newest first."""
+    links = page_links(conn, [test], now).get(test, NO_LINKS)
+    patterns = [p for p in history_patterns(conn) if covers(p, test)]
+    return links, quarantine_history(conn, patterns=patterns) if patterns else []
 
 
 def covering_quarantine(quarantines: Sequence[Quarantine], test: str) -> Quarantine | None:

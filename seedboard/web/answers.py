@@ -321,6 +321,13 @@ class TestHistory(Answer):
             "least 10 ms more; newest first."
         ),
     ]
+    quarantine_history: Annotated[
+        list[QuarantineChange],
+        Meta(
+            description="The changes to every quarantine that covered it (its own, or a "
+            "pattern's), newest first."
+        ),
+    ] = []
 
 
 class FlakyPage(Answer):

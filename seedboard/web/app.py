@@ -33,7 +33,12 @@ from seedboard.services.clusters import Cluster, failure_clusters
 from seedboard.services.compare import compare_runs, compare_with_previous
 from seedboard.services.flaky import WINDOW, flaky_tests
 from seedboard.services.history import history_and_triage
-from seedboard.services.quarantines import NO_LINKS, owned_among, owned_tests, page_links
+from seedboard.services.quarantines import (
+    owned_among,
+    owned_tests,
+    page_links,
+    test_page_links,
+)
 from seedboard.services.seeds import known_seeds
 from seedboard.services.trends import trends
 from seedboard.triage.ci_report import is_flaky_class
@@ -233,8 +238,8 @@ class Dashboard:
             raise not_found(f"No test with id {test_id!r}.")
         history, triage = found
         view = TestView(history, triage, durations(history.runs), WINDOW, self._ranges)
-        links = await self._pool.read(page_links, [test_id], self._clock())
-        return self.reply(request, LinkedTestView(view, links.get(test_id, NO_LINKS)))
+        links, changes = await self._pool.read(test_page_links, test_id, self._clock())
+        return self.reply(request, LinkedTestView(view, links, changes))
 
     @app.route("/flaky", methods=["GET"])
     @app.route("/api/v1/flaky", methods=["GET"])

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from msgspec import Struct
 from msgspec.structs import replace
 
+from seedboard.domain import QuarantineChange
 from seedboard.services.clusters import Cluster
 from seedboard.services.compare import Comparison
 from seedboard.services.quarantines import NO_LINKS, PageLinks, owners_of
@@ -20,7 +21,7 @@ from seedboard.triage.compare import diff_among
 from seedboard.triage.quarantine import looks_fixed
 from seedboard.triage.trends import Trends
 from seedboard.web import answers
-from seedboard.web.quarantines import quarantine_entry
+from seedboard.web.quarantines import change_entry, quarantine_entry
 from seedboard.web.views import (
     ClustersView,
     CompareView,
@@ -48,6 +49,8 @@ class LinkedTestView:
     template: ClassVar[str] = "test.html"
     view: TestView
     links: PageLinks = NO_LINKS
+    history: Sequence[QuarantineChange] = ()
+    """Of the quarantines that covered the test, newest first."""
 
     @property
     def looks_fixed(self) -> bool:
@@ -56,12 +59,21 @@ class LinkedTestView:
         return self.links.quarantine is not None and looks_fixed(outcomes)
 
     def context(self) -> dict[str, Any]:
-        return {**self.view.context(), "links": self.links, "looks_fixed": self.looks_fixed}
+        return {
+            **self.view.context(),
+            "links": self.links,
+            "looks_fixed": self.looks_fixed,
+            "quarantine_history": self.history,
+        }
 
     def answer(self) -> Struct:
         found = self.view.answer()
         assert isinstance(found, answers.TestHistory)
-        return replace(found, triage=linked_triage(found.triage, self.links, self.looks_fixed))
+        return replace(
+            found,
+            triage=linked_triage(found.triage, self.links, self.looks_fixed),
+            quarantine_history=[change_entry(c) for c in self.history],
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -128,6 +128,7 @@ def history_answer(
             Slowdown(run_id=s.run.run_id, duration=s.run.duration, ratio=s.ratio)
             for s in summary.slowdowns
         ],
+        quarantine_history=[],  # filled in by seedboard.web.linked_views
     )
 
 
