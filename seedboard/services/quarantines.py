@@ -14,6 +14,7 @@ from seedboard.db.quarantines import (
     active_quarantines,
     history_patterns,
     links_of,
+    links_of_run,
     quarantine_history,
     tests_owned_by,
 )
@@ -53,11 +54,24 @@ NO_LINKS = PageLinks()
 
 def page_links(conn: Connection, tests: Sequence[str], now: datetime) -> dict[str, PageLinks]:
     """Each of ``tests`` that has owners, an issue or a quarantine, with them."""
-    quarantines = active_quarantines(conn, now)
-    links = links_of(conn, tests)
+    return _page_links(tests, links_of(conn, tests), active_quarantines(conn, now))
+
+
+def run_page_links(
+    conn: Connection, run_id: str, tests: Sequence[str], others: Sequence[str], now: datetime
+) -> dict[str, PageLinks]:
+    """``page_links`` of a run's ``tests`` (all of them, read by a join on the run) and of
+    ``others`` (a few more its page lists: those of the previous run it lacks)."""
+    links = {**links_of_run(conn, run_id), **links_of(conn, others)}
+    return _page_links([*tests, *others], links, active_quarantines(conn, now))
+
+
+def _page_links(
+    tests: Sequence[str], links: Mapping[str, TestLinks], quarantines: Sequence[Quarantine]
+) -> dict[str, PageLinks]:
     found: dict[str, PageLinks] = {}
     for test in tests:
-        quarantine = covering_quarantine(quarantines, test)
+        quarantine = covering_quarantine(quarantines, test) if quarantines else None
         own = links.get(test, TestLinks())
         issue = own.issue_url or (quarantine.issue_url if quarantine else None)
         if own.owners or issue or quarantine:

@@ -37,6 +37,7 @@ from seedboard.services.quarantines import (
     owned_among,
     owned_tests,
     page_links,
+    run_page_links,
     test_page_links,
 )
 from seedboard.services.seeds import known_seeds
@@ -185,8 +186,8 @@ class Dashboard:
         else:
             comparison = await self._pool.read(compare_with_previous, run_id)
             previous_id = None if comparison is None else comparison.a.id
-            listed += [] if comparison is None else comparison.diff.removed_tests
-        links = await self._pool.read(page_links, listed, self._clock())
+        others = [] if comparison is None else comparison.diff.removed_tests
+        links = await self._pool.read(run_page_links, run_id, listed, others, self._clock())
         owner = wanted_owner(wanted.owner)
         owned = None if owner is None else owned_among(links, owner)
         if comparison is not None and owned is not None:
