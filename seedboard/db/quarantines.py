@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Select, and_, delete, insert, or_, select, update
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
 from seedboard.db.changes import note_change
@@ -267,10 +268,17 @@ def _add_links(
 ) -> None:
     """Add to ``found`` the (test, owners) ``owned`` reads and the (test, issue) ``issues``
     reads."""
-    for name, text in conn.execute(owned):
-        found[name] = TestLinks(tuple(text.split()))
-    for name, url in conn.execute(issues):
-        found[name] = TestLinks(found.get(name, TestLinks()).owners, url)
+    # Most suites have no CODEOWNERS, or no issue linked: a read of one row skips the join.
+    if _any(conn, TestOwners.test):
+        for name, text in conn.execute(owned):
+            found[name] = TestLinks(tuple(text.split()))
+    if _any(conn, TestIssue.test):
+        for name, url in conn.execute(issues):
+            found[name] = TestLinks(found.get(name, TestLinks()).owners, url)
+
+
+def _any(conn: Connection, column: InstrumentedAttribute[str]) -> bool:
+    return conn.execute(select(column).limit(1)).first() is not None
 
 
 def tests_owned_by(conn: Connection, owner: str) -> set[str]:

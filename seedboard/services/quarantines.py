@@ -50,6 +50,7 @@ class PageLinks:
 
 
 NO_LINKS = PageLinks()
+NO_TEST_LINKS = TestLinks()
 
 
 def page_links(conn: Connection, tests: Sequence[str], now: datetime) -> dict[str, PageLinks]:
@@ -72,7 +73,7 @@ def _page_links(
     found: dict[str, PageLinks] = {}
     for test in tests:
         quarantine = covering_quarantine(quarantines, test) if quarantines else None
-        own = links.get(test, TestLinks())
+        own = links.get(test, NO_TEST_LINKS)
         issue = own.issue_url or (quarantine.issue_url if quarantine else None)
         if own.owners or issue or quarantine:
             found[test] = PageLinks(own.owners, issue, quarantine)
