@@ -38,7 +38,6 @@ from seedboard.db.webhooks import (
     tests_to_judge,
 )
 from seedboard.domain import Sample
-from seedboard.errors import one_line
 from seedboard.services.compare import compare_with_previous
 from seedboard.services.flaky import WINDOW
 from seedboard.triage.classify import classify
@@ -104,13 +103,13 @@ class JudgingFailed:
 
 
 def judging_failed(
-    conn: Connection, found: RunToJudge, error: BaseException, now: datetime
+    conn: Connection, found: RunToJudge, reason: str, now: datetime
 ) -> JudgingFailed:
-    """Put off judging ``found``'s run after ``error``, by twice as long each time, or give
-    it up after ``MAX_JUDGING_ATTEMPTS`` (at once for a note that names no run): a run
-    that cannot be judged holds up no other."""
-    attempts, reason = found.attempts + 1, one_line(error)[:500]
-    if isinstance(error, UnreadableNote) or attempts >= MAX_JUDGING_ATTEMPTS:
+    """Put off judging ``found``'s run after an error (``reason``, one line), by twice as
+    long each time, or give it up after ``MAX_JUDGING_ATTEMPTS`` (at once for a note that
+    names no run): a run that cannot be judged holds up no other."""
+    attempts = found.attempts + 1
+    if found.run_id is None or attempts >= MAX_JUDGING_ATTEMPTS:
         drop_judging(conn, found)
         return JudgingFailed(found.run_id, attempts, None, reason)
     due = now + FIRST_JUDGING_RETRY * 2 ** (attempts - 1)

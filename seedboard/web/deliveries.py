@@ -42,6 +42,7 @@ from seedboard.db.webhooks import (
     mark_failed,
     prune_outbox,
 )
+from seedboard.errors import one_line
 from seedboard.services.notify import (
     MAX_JUDGING_ATTEMPTS,
     expire_quarantines,
@@ -194,7 +195,8 @@ class Deliveries:
             await self._pool.write(store_judged, judged, self._clock())
         except Exception as error:
             failure = Failure()
-            became = await self._pool.write(judging_failed, found, error, self._clock())
+            reason = one_line(error)[:500]
+            became = await self._pool.write(judging_failed, found, reason, self._clock())
             if became.retry_at is None:
                 log.failure(
                     "gave up judging run {run} after {attempts} attempts ({reason}): its "
