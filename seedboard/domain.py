@@ -329,3 +329,9 @@ class TestLinks:
 
     owners: tuple[str, ...] = ()
     issue_url: str | None = None
+
+
+def owned_by(owners: Iterable[str], owner: str) -> bool:
+    """Whether ``owner`` is one of ``owners``: compared without case, as GitHub does."""
+    wanted = owner.strip().lower()
+    return any(found.lower() == wanted for found in owners)

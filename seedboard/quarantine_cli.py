@@ -118,8 +118,8 @@ def _add(args: argparse.Namespace, url: str, server: str | None, on_db: OnDataba
         answer = _send(server, "POST", "/api/v1/quarantines", {k: v for k, v in body.items() if v})
         created, where = bool(answer.get("created")), server
     else:
-        from seedboard.db.quarantines import add_quarantine
         from seedboard.domain import Quarantine
+        from seedboard.services.quarantines import add_quarantine
 
         wanted = Quarantine(pattern, reason, issue, expires, actor(), now)
         created = on_db(url, _write(add_quarantine, wanted))
@@ -145,7 +145,7 @@ def _remove(args: argparse.Namespace, url: str, server: str | None, on_db: OnDat
             removed = False
         where = server
     else:
-        from seedboard.db.quarantines import remove_quarantine
+        from seedboard.services.quarantines import remove_quarantine
 
         now = datetime.now(UTC)
         removed = on_db(url, _write(remove_quarantine, pattern, actor(), reason, now))

@@ -350,6 +350,7 @@ class RunComparisonTests(DashboardCase):
                 "still_failing": ["t.still"],
                 "new_tests": ["t.born"],
                 "removed_tests": ["t.gone"],
+                "owners": {},
             },
         )
 

@@ -32,6 +32,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from seedboard.db.engine import Database, open_database
 from seedboard.db.migrate import ensure_schema
+from seedboard.db.quarantines import record_owners
 from seedboard.domain import Outcome
 from seedboard.web.urls import path_to_test
 from tests.browser_support import Browser, require_chromium, screenshot
@@ -43,6 +44,7 @@ from tests.test_trial_runs import trial
 SAMPLES = REPO / "tests" / "samples"
 TRIAGE = "triagepkg.test_triage.TriageTests."
 ALWAYS_FAILS = TRIAGE + "test_always_fails"
+TRIAGE_TEAM = "@org/team-triage"
 
 HOSTILE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned=2">'
 HOSTILE_TEST = "hostilepkg.test_names.NameTests.test_" + HOSTILE
@@ -96,6 +98,9 @@ def make_history(folder: Path) -> History:
     try:
         ensure_schema(database)
         stored = store_older_runs(database)
+        # As the reporter records them from a CODEOWNERS: one owner for the broken test.
+        owners = {ALWAYS_FAILS: [TRIAGE_TEAM]}
+        database.write(record_owners, triage_runs[-1], owners, datetime.now(UTC))
     finally:
         database.dispose()
     return History(
@@ -389,6 +394,27 @@ class BrowserTests(SynchronousTestCase):
         expect(form.get_by_label("Test id contains")).to_have_value("SEED_DEPENDENT")
         expect(groups).to_have_count(1)
         screenshot(page, "run-filtered")
+        self.browser.assert_quiet(self)
+
+    def test_run_page_owners(self) -> None:
+        """A run page shows each test's owners beside it, and its Owner filter keeps only
+        that owner's tests, at an address that reloads."""
+        newest = self.history.triage_runs[-1]
+        page = self.open(self.browser.page(), f"/runs/{newest}")
+        group = page.locator("table.failure-groups tr.failure-group").filter(
+            has=page.get_by_role("link", name=ALWAYS_FAILS, exact=True)
+        )
+        expect(group.get_by_role("link", name=TRIAGE_TEAM, exact=True)).to_be_visible()
+        form = page.get_by_role("form", name="Filter results")
+        form.get_by_label("Owner").fill(TRIAGE_TEAM)
+        with page.expect_navigation():
+            form.get_by_role("button", name="Show").click()
+        self.assertIn("owner=%40org%2Fteam-triage", page.url)
+        expect(page.locator("#shown")).to_contain_text("1 of 4 results shown.")
+        expect(page.locator("table.failure-groups tr.failure-group")).to_have_count(1)
+        expect(page.get_by_role("link", name=TRIAGE + "test_passes")).to_have_count(0)
+        page.reload()
+        expect(form.get_by_label("Owner")).to_have_value(TRIAGE_TEAM)
         self.browser.assert_quiet(self)
 
     def test_hostile_text_stays_text(self) -> None:

@@ -133,7 +133,10 @@ class ClustersWebTests(ClustersCase):
         self.assertEqual(refusals["fingerprint"], REFUSED_PRINT)
         self.assertEqual(
             refusals["tests"],
-            [{"test_id": test, "failures": 1, "url": f"/tests/{test}"} for test in (A, B, C)],
+            [
+                {"test_id": test, "failures": 1, "url": f"/tests/{test}", "owners": []}
+                for test in (A, B, C)
+            ],
         )
         self.assertEqual(refusals["failures"], 3)
         self.assertEqual(

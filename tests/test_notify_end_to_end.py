@@ -11,12 +11,16 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from xml.etree import ElementTree
 
 from twisted.trial.unittest import SynchronousTestCase
 
+from seedboard.db.engine import open_database
+from seedboard.db.quarantines import add_quarantine, quarantine_history
+from seedboard.domain import Quarantine
 from seedboard.triage.notices import verify
 from tests.support import BIN, REPO, ServerProcess, database_url, environment
 from tests.test_server_mode import free_port
@@ -150,6 +154,40 @@ class NotifyEndToEndTests(SynchronousTestCase):
         links = last["links"]
         assert isinstance(links, dict)
         self.assertTrue(str(links["test"]).startswith(server.base + "/tests/"))
+
+    def test_an_expiry_lifted_by_the_command_is_still_sent_once(self) -> None:
+        """A quarantine that expired and is lifted by ``seedboard quarantine add`` of another
+        test, before any server looked, still reaches the receiver, once."""
+        receiver = Receiver(self)
+        added = self.seedboard("webhook", "add", receiver.url, "--events", "quarantine-expired")
+        self.assertEqual(added.returncode, 0, added.stderr)
+        now = datetime.now(UTC)
+        expired = Quarantine(
+            "pkg.test_net.*",
+            "flaky DNS",
+            None,
+            now - timedelta(minutes=1),
+            "ops",
+            now - timedelta(days=1),
+        )
+        database = open_database(self.db)
+        self.addCleanup(database.dispose)
+        database.write(add_quarantine, expired)
+        quarantined = self.seedboard("quarantine", "add", PASSES, "--reason", "slow")
+        self.assertEqual(quarantined.returncode, 0, quarantined.stderr)
+        history = database.read(quarantine_history)
+        self.assertEqual(
+            [(c.pattern, c.action) for c in history],
+            [(PASSES, "add"), ("pkg.test_net.*", "expire"), ("pkg.test_net.*", "add")],
+        )
+        server = ServerProcess(self, self.project, free_port(), "--db", self.db)
+        server.start()
+        wait_for(lambda: len(receiver.accepted()) >= 1, what="the expiry event")
+        time.sleep(2.5)  # the loop looks every second: a second lift would have come by now
+        [event] = receiver.accepted()
+        self.assertEqual((event["kind"], event["test"]), ("quarantine-expired", "pkg.test_net.*"))
+        self.assertEqual(event["reason"], "flaky DNS")
+        self.assertEqual(len(receiver.requests), 1)
 
     def test_report_prints_the_snippet_of_a_new_seed_dependent_failure(self) -> None:
         """``seedboard report`` on a run whose seed-dependent test newly failed shows its

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from twisted.trial.unittest import SynchronousTestCase
+
+from seedboard.db.engine import open_database
+from seedboard.db.migrate import ensure_schema
 from seedboard.db.quarantines import record_owners
 from seedboard.domain import Outcome
 from seedboard.web import auth
-from tests.support import record_run, result
+from tests.contract import fetch_json
+from tests.support import record_run, result, run_start, start_server
 from tests.test_auth import PrivateCase
 from tests.test_ingest_api import Answer
 
@@ -137,6 +143,29 @@ class QuarantineAPITests(PrivateCase):
         )
         self.assertNotIn(b"pkg.ok</code></a></td>\n      <td>", page)
 
+    def test_history_on_the_test_page(self) -> None:
+        """A test's page and JSON list the changes to every quarantine that covered it,
+        its own and a pattern's, newest first, and no other quarantine's."""
+        record_run(self.database, [result(NET, Outcome.FAILURE)])
+        self.post({"test": "pkg.test_net.*", "reason": "DNS"})
+        self.post({"test": "pkg.other.*", "reason": "unrelated"})
+        self.post({"test": NET, "reason": "its own"})
+        self.request("DELETE", "/api/v1/quarantines/" + NET + "?reason=fixed", self.bearer())
+        body = self.request("GET", "/api/v1/tests/" + NET, self.bearer()).body
+        changes = [(c["test"], c["action"], c["reason"]) for c in body["quarantine_history"]]
+        self.assertEqual(
+            changes,
+            [
+                (NET, "remove", "fixed"),
+                (NET, "add", "its own"),
+                ("pkg.test_net.*", "add", "DNS"),
+            ],
+        )
+        page = self.request("GET", "/tests/" + NET, self.bearer()).body
+        self.assertIn(b"Quarantine history", page)
+        self.assertIn(b"of the pattern <code>pkg.test_net.*</code> by ci", page)
+        self.assertNotIn(b"unrelated", page)
+
 
 class QuarantineFormTests(PrivateCase):
     def test_page_form_quarantines_and_lifts(self) -> None:
@@ -203,3 +232,103 @@ class QuarantineFormTests(PrivateCase):
         self.assertEqual([t["looks_fixed"] for t in flaky["tests"]], [True])
         console = self.request("GET", "/flaky", self.bearer()).body
         self.assertIn(b"looks fixed: lift it?", console)
+
+
+B_TEST = "pkg.test_b.B.test_b"
+OWNERS = {NET: ["@org/team-net"], B_TEST: ["@alice"]}
+
+
+class OwnersOnEveryPageTests(PrivateCase):
+    """Every page listing tests shows their owners, in its JSON too, and keeps one
+    owner's with ``?owner=``."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.runs = []
+        for hours, outcome in ((3, Outcome.FAILURE), (2, Outcome.SUCCESS), (1, Outcome.FAILURE)):
+            failed = {"message": "timed out"} if outcome is Outcome.FAILURE else {}
+            results = [
+                result(NET, outcome, seed=1, **failed),
+                result(B_TEST, outcome, seed=2, **failed),
+                result("pkg.ok"),
+            ]
+            start = run_start(started_at=self.now - timedelta(hours=hours))
+            self.runs.append(record_run(self.database, results, start).id)
+        self.database.write(record_owners, self.runs[-1], OWNERS, self.now)
+
+    def get(self, path: str) -> Any:
+        answer = self.request("GET", path, self.bearer())
+        self.assertEqual(answer.status, 200, path)
+        return answer.body
+
+    def test_run(self) -> None:
+        """A run's JSON gives each result's owners; ?owner= keeps that owner's results,
+        on the page too, where each row links its owners."""
+        found = self.get(f"/api/v1/runs/{self.runs[-1]}")
+        owners = {r["test_id"]: r["owners"] for r in found["results"]}
+        self.assertEqual(owners, {**OWNERS, "pkg.ok": []})
+        net = self.get(f"/api/v1/runs/{self.runs[-1]}?owner=%40ORG%2Fteam-net")
+        self.assertEqual([r["test_id"] for r in net["results"]], [NET])
+        page = self.get(f"/runs/{self.runs[-1]}")
+        self.assertIn(b'<a class="owner muted" href="/flaky?owner=%40alice">@alice</a>', page)
+        only = self.get(f"/runs/{self.runs[-1]}?owner=%40alice")
+        self.assertIn(b"1 of 3 results shown.", only)
+        self.assertNotIn(f"<code>{NET}</code>".encode(), only)
+
+    def test_compare(self) -> None:
+        """A comparison's JSON names the owners of the tests it lists; ?owner= lists only
+        that owner's tests."""
+        compare = f"/api/v1/compare?a={self.runs[0]}&b={self.runs[1]}"
+        found = self.get(compare)
+        self.assertEqual((found["fixed"], found["owners"]), (sorted(OWNERS), OWNERS))
+        alice = self.get(compare + "&owner=%40alice")
+        self.assertEqual((alice["fixed"], alice["owners"]), ([B_TEST], {B_TEST: ["@alice"]}))
+        page = self.get(f"/compare?a={self.runs[0]}&b={self.runs[1]}&owner=%40alice")
+        self.assertIn(b'<a class="owner muted" href="/flaky?owner=%40alice">@alice</a>', page)
+        self.assertNotIn(f"<code>{NET}</code>".encode(), page)
+
+    def test_clusters(self) -> None:
+        """A cluster's tests carry their owners; ?owner= keeps the clusters hitting one of
+        that owner's tests, and none for an owner of none."""
+        found = self.get("/api/v1/clusters")
+        tests = {t["test_id"]: t["owners"] for c in found["clusters"] for t in c["tests"]}
+        self.assertEqual(tests, OWNERS)
+        alice = self.get("/api/v1/clusters?owner=%40alice")
+        self.assertEqual(len(alice["clusters"]), 1)
+        self.assertEqual(self.get("/api/v1/clusters?owner=%40nobody")["clusters"], [])
+        page = self.get("/clusters?owner=%40alice")
+        self.assertIn(b'<a class="owner muted" href="/flaky?owner=%40alice">@alice</a>', page)
+
+    def test_trends(self) -> None:
+        """The most flaky tests of the trends carry their owners; ?owner= keeps that
+        owner's among them."""
+        found = self.get("/api/v1/trends?days=2")
+        self.assertEqual({t["test_id"]: t["owners"] for t in found["most_flaky"]}, OWNERS)
+        alice = self.get("/api/v1/trends?days=2&owner=%40alice")
+        self.assertEqual([t["test_id"] for t in alice["most_flaky"]], [B_TEST])
+        page = self.get("/trends?days=2&owner=%40alice")
+        self.assertIn(b'<a class="owner muted" href="/flaky?owner=%40alice">@alice</a>', page)
+        self.assertNotIn(f"<code>{NET}</code>".encode(), page)
+
+    def test_bad_owner(self) -> None:
+        """An owner longer than any CODEOWNERS name is a 400 naming the field."""
+        for path in ("runs/" + self.runs[0], "clusters", "trends", "flaky"):
+            answer = self.request("GET", f"/api/v1/{path}?owner={'x' * 256}", self.bearer())
+            self.assertEqual((answer.status, answer.body["error"]["field"]), (400, "owner"))
+
+
+class OwnersThroughAServerTests(SynchronousTestCase):
+    def test_run_owners_from_a_real_server(self) -> None:
+        """A real ``seedboard serve`` gives a run's owners in its JSON and keeps an owner's."""
+        folder = Path(self.mktemp()).resolve()
+        folder.mkdir(parents=True)
+        database = open_database(f"sqlite:///{folder / 'owners.db'}")
+        self.addCleanup(database.dispose)
+        ensure_schema(database)
+        run = record_run(database, [result(NET, Outcome.FAILURE), result(B_TEST)]).id
+        database.write(record_owners, run, OWNERS, datetime.now(UTC))
+        base = start_server(self, folder, "--db", str(folder / "owners.db"), "--port", "0")
+        found = fetch_json(self, f"{base}/api/v1/runs/{run}")
+        self.assertEqual({r["test_id"]: r["owners"] for r in found["results"]}, OWNERS)
+        net = fetch_json(self, f"{base}/api/v1/runs/{run}?owner=%40org%2Fteam-net")
+        self.assertEqual([r["test_id"] for r in net["results"]], [NET])

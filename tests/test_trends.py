@@ -85,6 +85,7 @@ class TrendsWebTests(DashboardCase):
                         "classification": "unconfirmed",
                         "sparkline": [0, 0, 1, 0],
                         "url": "/tests/pkg.t",
+                        "owners": [],
                     }
                 ],
             },

@@ -356,6 +356,7 @@ class RunPageTests(DashboardCase):
                             result(outcome=Outcome.ERROR).traceback,
                         ),
                         "url": "/tests/pkg%2Fodd%20id",
+                        "owners": [],
                     }
                 ],
                 "previous_run": None,
@@ -437,6 +438,7 @@ class TestPageTests(DashboardCase):
                 },
                 "median_duration": None,
                 "slowdowns": [],
+                "quarantine_history": [],
             },
         )
 

@@ -6,12 +6,22 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 from uuid import uuid4
 from xml.etree import ElementTree
 
+from sqlalchemy import Connection, update
+from twisted.internet.defer import Deferred, fail
+from twisted.internet.interfaces import IReactorTime
+from twisted.internet.task import Clock
+from twisted.logger import ILogObserver, formatEvent, globalLogPublisher
+from twisted.web.client import Agent
+
+from seedboard.db.models import Event
+from seedboard.db.pool import SynchronousPool
 from seedboard.db.quarantines import active_quarantines, add_quarantine, any_expired
 from seedboard.db.webhooks import (
+    NewEvent,
     add_webhook,
     claim_due,
     delivery_states,
@@ -22,14 +32,17 @@ from seedboard.db.webhooks import (
     runs_to_judge,
 )
 from seedboard.domain import Quarantine
+from seedboard.services import notify
 from seedboard.services.notify import (
+    FIRST_JUDGING_RETRY,
+    MAX_JUDGING_ATTEMPTS,
     expire_quarantines,
     judge_next,
     record_quarantine_expired,
     store_judged,
 )
 from seedboard.triage.notices import SIGNATURE_HEADER, verify
-from seedboard.web.deliveries import LEASE, MAX_ATTEMPTS, outgoing, retry_at
+from seedboard.web.deliveries import LEASE, MAX_ATTEMPTS, Deliveries, outgoing, retry_at
 from tests.test_ingest import result_body
 from tests.test_ingest_api import NOW, APICase, results
 
@@ -88,8 +101,8 @@ class WebhookAPITests(APICase):
         self.assertEqual(no_token.status, 401)
 
 
-class OutboxTests(APICase):
-    """Events of finished runs, written to the outbox and claimed for sending."""
+class OutboxCase(APICase):
+    """Runs finished through the API, with webhooks to note them for judging."""
 
     def finish_run_with(self, *result_bodies: dict[str, Any], minute: int = 0) -> str:
         started = (NOW - timedelta(hours=1) + timedelta(minutes=minute)).isoformat()
@@ -105,6 +118,10 @@ class OutboxTests(APICase):
     def judge_all(self) -> None:
         while (judged := self.database.read(judge_next)) is not None:
             self.assertTrue(self.database.write(store_judged, judged, NOW))
+
+
+class OutboxTests(OutboxCase):
+    """Events of finished runs, written to the outbox and claimed for sending."""
 
     def test_no_webhook_no_events(self) -> None:
         """Without a webhook, finishing a run notes nothing to judge."""
@@ -180,6 +197,30 @@ class OutboxTests(APICase):
         self.assertEqual(due.kind, "quarantine-expired")
         self.assertEqual(json.loads(due.payload)["reason"], "flaky DNS")
         self.assertEqual(self.database.read(active_quarantines, NOW), [])
+
+    def test_api_changes_lift_expiries_with_their_events(self) -> None:
+        """Quarantining or lifting through the API first lifts what expired, each with its
+        event, once: the delivery loop then finds nothing left to lift."""
+        self.database.write(add_webhook, "http://a/", ["quarantine-expired"], "json", None, NOW)
+        for pattern in ("pkg.a.*", "pkg.b.*"):
+            expired = Quarantine(pattern, "why", None, NOW - timedelta(hours=1), "ops", NOW - DAY)
+            self.database.write(add_quarantine, expired)
+        self.assertEqual(self.send("POST", "/api/v1/quarantines", {"test": "pkg.c"}).status, 201)
+        self.assertEqual(self.send("DELETE", "/api/v1/quarantines/pkg.c").status, 200)
+        self.assertEqual(self.database.write(expire_quarantines, NOW), [])
+        due = self.database.write(claim_due, NOW, LEASE, 10)
+        lifted = sorted(json.loads(d.payload)["test"] for d in due)
+        self.assertEqual(lifted, ["pkg.a.*", "pkg.b.*"])
+
+    def test_lifting_twice_writes_one_event(self) -> None:
+        """Expiries lifted twice in one transaction: the second finds nothing, writes nothing."""
+        self.database.write(add_webhook, "http://a/", ["quarantine-expired"], "json", None, NOW)
+        expired = Quarantine("pkg.a.*", None, None, NOW - timedelta(hours=1), "ops", NOW - DAY)
+        self.database.write(add_quarantine, expired)
+        with self.database.writer.begin() as first:
+            self.assertEqual(expire_quarantines(first, NOW), ["pkg.a.*"])
+            self.assertEqual(expire_quarantines(first, NOW), [])
+        self.assertEqual(len(self.database.write(claim_due, NOW, LEASE, 10)), 1)
 
     def test_old_events_are_pruned_once_done(self) -> None:
         """Events older than the cut with every delivery done go; pending ones stay."""
@@ -290,3 +331,90 @@ class PrivateBadgeTests(APICase):
         answer = self.send("GET", "/badge.svg")
         self.assertEqual(answer.status, 200)
         self.assertEqual(answer.header("cache-control"), ["private, no-store"])
+
+
+class RefusingAgent:
+    """An ``Agent`` whose every request is refused, as by a receiver that is down."""
+
+    def request(self, *args: object) -> Deferred[object]:
+        return fail(ConnectionRefusedError())
+
+
+class JudgingFailureTests(OutboxCase):
+    """A run whose judging keeps raising is put off, then given up on, with the reason
+    logged; the runs finished after it are judged and their events sent all the same."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.now = NOW
+        self.logged: list[dict[str, Any]] = []
+        observer = cast(ILogObserver, self.logged.append)
+        globalLogPublisher.addObserver(observer)
+        self.addCleanup(globalLogPublisher.removeObserver, observer)
+        self.database.write(add_webhook, "http://a/", ["class-changed"], "json", None, NOW)
+        self.deliveries = Deliveries(
+            SynchronousPool(self.database),
+            cast(IReactorTime, Clock()),
+            "http://seedboard.example",
+            agent=cast(Agent, RefusingAgent()),
+            clock=lambda: self.now,
+        )
+
+    def look(self) -> None:
+        """One round of the delivery loop."""
+        self.successResultOf(self.deliveries.send_due())
+
+    def said(self) -> list[str]:
+        return [formatEvent(event) for event in self.logged if "log_failure" in event]
+
+    def test_a_run_that_cannot_be_judged_holds_up_no_other(self) -> None:
+        """The first run's judging raises every time: the second's events are written in
+        the first round; the first is tried 5 times, further apart each time, then given
+        up on, each failure logged with its reason."""
+        broken = self.finish_run_with(SEED_FAILS)
+        self.finish_run_with(result_body(test_id="pkg.T.test_y", outcome="failure"), minute=1)
+        real = notify.run_events
+
+        def run_events(conn: Connection, run_id: str) -> list[NewEvent]:
+            if run_id == broken:
+                raise RuntimeError("judging is broken for this run")
+            return real(conn, run_id)
+
+        self.patch(notify, "run_events", run_events)
+        self.look()
+        self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
+        [state] = self.database.read(delivery_states)
+        self.assertEqual(state.kind, "class-changed")
+        self.assertIn(
+            f"judging run {broken} failed (attempt 1 of 5: RuntimeError: ", self.said()[0]
+        )
+        for attempt in range(2, MAX_JUDGING_ATTEMPTS + 1):
+            [waiting] = self.database.read(runs_to_judge, 10)
+            self.assertEqual((waiting.run_id, waiting.attempts), (broken, attempt - 1))
+            self.now += FIRST_JUDGING_RETRY * 2 ** (attempt - 2) - timedelta(seconds=1)
+            self.look()  # not due yet: not tried again
+            self.assertEqual(self.flushLoggedErrors(RuntimeError), [])
+            self.now += timedelta(seconds=1)
+            self.look()
+            self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
+        self.assertEqual(self.database.read(runs_to_judge, 10), [])
+        self.assertEqual(len(self.said()), MAX_JUDGING_ATTEMPTS)
+        self.assertIn(
+            f"gave up judging run {broken} after 5 attempts (RuntimeError: judging is broken "
+            "for this run): its events are not sent",
+            self.said()[-1],
+        )
+        self.assertEqual(len(self.database.read(delivery_states)), 1)
+
+    def test_an_unreadable_note_is_given_up_at_once(self) -> None:
+        """A note to judge that names no run is dropped on its first attempt, said so."""
+        self.finish_run_with(SEED_FAILS)
+        [note] = self.database.read(runs_to_judge, 10)
+        with self.database.writer.begin() as conn:
+            conn.execute(update(Event).where(Event.id == note.marker).values(payload="{"))
+        self.look()
+        self.assertEqual(len(self.flushLoggedErrors(notify.UnreadableNote)), 1)
+        self.assertEqual(self.database.read(runs_to_judge, 10), [])
+        self.assertIn(
+            "gave up judging run None after 1 attempts (UnreadableNote: ", self.said()[-1]
+        )

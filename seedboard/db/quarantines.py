@@ -3,8 +3,10 @@
 A quarantine is never deleted: removing it (or its expiry) sets ``lifted_at``,
 and every change is written to ``quarantine_history`` in the same transaction.
 Expiry needs no clock running in the background: a quarantine past its
-``expires_at`` is not active to any reader, and the next write lifts it and says
-so in the history.
+``expires_at`` is not active to any reader.  ``lift_expired`` lifts it in the
+history; it is called only by ``seedboard.services.notify.expire_quarantines``,
+which writes each lift's "quarantine expired" event in the same transaction (the
+server's delivery loop, and every quarantine change first, call that).
 """
 
 from __future__ import annotations
@@ -13,13 +15,22 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, or_, select, update
+from sqlalchemy import Connection, Select, and_, delete, insert, or_, select, update
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
 from seedboard.db.changes import note_change
-from seedboard.db.models import QuarantineHistory, QuarantineRow, Run, TestIssue, TestOwners
+from seedboard.db.models import (
+    QuarantineHistory,
+    QuarantineRow,
+    Result,
+    Run,
+    Test,
+    TestIssue,
+    TestOwners,
+)
 from seedboard.db.runs import UnknownRun
-from seedboard.domain import Quarantine, QuarantineChange, TestLinks
+from seedboard.domain import Quarantine, QuarantineChange, TestLinks, owned_by
 
 EXPIRY_ACTOR = "expiry"
 """Who the history says lifted a quarantine that expired."""
@@ -73,21 +84,32 @@ def any_expired(conn: Connection, now: datetime) -> bool:
 
 
 def lift_expired(conn: Connection, now: datetime) -> list[Quarantine]:
-    """Lift every quarantine whose expiry has passed, in the history too; those lifted."""
+    """Lift every quarantine whose expiry has passed, in the history too; those this
+    transaction lifted.  Call it through ``services.notify.expire_quarantines``, which
+    writes their events."""
     rows = conn.execute(select(_Q.id, *_COLUMNS).where(_expired(now))).all()
+    lifted = []
     for row in rows:
-        conn.execute(update(_Q).where(_Q.id == row.id).values(lifted_at=row.expires_at))
-        _note(conn, row.pattern, "expire", EXPIRY_ACTOR, row.expires_at, None, "expired")
-    if rows:
+        # Only if still in force: on PostgreSQL two writers (the server's loop, a command)
+        # may both have read it; the one whose update changes the row writes the event.
+        changed = conn.execute(
+            update(_Q)
+            .where(_Q.id == row.id, _Q.lifted_at.is_(None))
+            .values(lifted_at=row.expires_at)
+        ).rowcount
+        if changed:
+            _note(conn, row.pattern, "expire", EXPIRY_ACTOR, row.expires_at, None, "expired")
+            lifted.append(_quarantine(row))
+    if lifted:
         note_change(conn)
-    return [_quarantine(row) for row in rows]
+    return lifted
 
 
 def add_quarantine(conn: Connection, wanted: Quarantine) -> bool:
     """Quarantine ``wanted.pattern``, or change the quarantine in force on it (reason,
-    issue, expiry: those given replace the old); True if it is new."""
+    issue, expiry: those given replace the old); True if it is new.  A quarantine that
+    expired is not in force: it is lifted with its event, not here."""
     now = wanted.created_at
-    lift_expired(conn, now)
     found = conn.execute(
         select(*_COLUMNS).where(_active(now), _Q.pattern == wanted.pattern)
     ).first()
@@ -131,7 +153,6 @@ def remove_quarantine(
     conn: Connection, pattern: str, actor: str, reason: str | None, now: datetime
 ) -> bool:
     """Lift the quarantine in force on ``pattern``; False if there is none."""
-    lift_expired(conn, now)
     lifted = conn.execute(
         update(_Q).where(_active(now), _Q.pattern == pattern).values(lifted_at=now)
     ).rowcount
@@ -143,15 +164,26 @@ def remove_quarantine(
 
 
 def quarantine_history(
-    conn: Connection, pattern: str | None = None, limit: int = HISTORY_LIMIT
+    conn: Connection,
+    pattern: str | None = None,
+    limit: int = HISTORY_LIMIT,
+    patterns: Sequence[str] | None = None,
 ) -> list[QuarantineChange]:
-    """The latest changes, newest first: of one pattern, or of all."""
+    """The latest changes, newest first: of one pattern, of ``patterns``, or of all."""
     h = QuarantineHistory
     query = select(h.pattern, h.action, h.actor, h.at, h.reason, h.detail)
     if pattern is not None:
         query = query.where(h.pattern == pattern)
+    if patterns is not None:
+        query = query.where(h.pattern.in_(list(patterns)))
     rows = conn.execute(query.order_by(h.at.desc(), h.id.desc()).limit(limit))
     return [QuarantineChange(r.pattern, r.action, r.actor, r.at, r.reason, r.detail) for r in rows]
+
+
+def history_patterns(conn: Connection) -> list[str]:
+    """Every test id or pattern that was ever quarantined."""
+    h = QuarantineHistory
+    return list(conn.execute(select(h.pattern).distinct().order_by(h.pattern)).scalars())
 
 
 def set_issue(
@@ -201,24 +233,58 @@ def links_of(conn: Connection, tests: Sequence[str]) -> dict[str, TestLinks]:
     names = list(dict.fromkeys(tests))
     for start in range(0, len(names), 500):
         chunk = names[start : start + 500]
-        owned = conn.execute(
-            select(TestOwners.test, TestOwners.owners).where(TestOwners.test.in_(chunk))
-        )
-        for name, text in owned:
-            found[name] = TestLinks(tuple(text.split()))
-        issues = conn.execute(
-            select(TestIssue.test, TestIssue.issue_url).where(TestIssue.test.in_(chunk))
-        )
-        for name, url in issues:
-            found[name] = TestLinks(found.get(name, TestLinks()).owners, url)
+        owned = select(TestOwners.test, TestOwners.owners).where(TestOwners.test.in_(chunk))
+        issues = select(TestIssue.test, TestIssue.issue_url).where(TestIssue.test.in_(chunk))
+        _add_links(conn, found, owned, issues)
     return found
+
+
+def links_of_run(conn: Connection, run_id: str) -> dict[str, TestLinks]:
+    """``links_of`` the run's tests, read by joining its results, one query each rather
+    than one per 500 tests: a run page lists thousands."""
+    run_key = select(Run.key).where(Run.id == run_id).scalar_subquery()
+    found: dict[str, TestLinks] = {}
+    owned = (
+        select(TestOwners.test, TestOwners.owners)
+        .join(Test, Test.name == TestOwners.test)
+        .join(Result, Result.test_id == Test.id)
+        .where(Result.run_key == run_key)
+    )
+    issues = (
+        select(TestIssue.test, TestIssue.issue_url)
+        .join(Test, Test.name == TestIssue.test)
+        .join(Result, Result.test_id == Test.id)
+        .where(Result.run_key == run_key)
+    )
+    _add_links(conn, found, owned, issues)
+    return found
+
+
+def _add_links(
+    conn: Connection,
+    found: dict[str, TestLinks],
+    owned: Select[str, str],
+    issues: Select[str, str],
+) -> None:
+    """Add to ``found`` the (test, owners) ``owned`` reads and the (test, issue) ``issues``
+    reads."""
+    # Most suites have no CODEOWNERS, or no issue linked: a read of one row skips the join.
+    if _any(conn, TestOwners.test):
+        for name, text in conn.execute(owned):
+            found[name] = TestLinks(tuple(text.split()))
+    if _any(conn, TestIssue.test):
+        for name, url in conn.execute(issues):
+            found[name] = TestLinks(found.get(name, TestLinks()).owners, url)
+
+
+def _any(conn: Connection, column: InstrumentedAttribute[str]) -> bool:
+    return conn.execute(select(column).limit(1)).first() is not None
 
 
 def tests_owned_by(conn: Connection, owner: str) -> set[str]:
     """The tests whose owners include ``owner`` (compared without case, as GitHub does)."""
-    wanted = owner.lower()
     rows = conn.execute(select(TestOwners.test, TestOwners.owners))
-    return {name for name, text in rows if wanted in text.lower().split()}
+    return {name for name, text in rows if owned_by(text.split(), owner)}
 
 
 def _note(

@@ -243,7 +243,19 @@ def tests_to_judge(conn: Connection, run_id: str, failing_lately: Sequence[int])
 JUDGE_RUN = "judge-run"
 """The outbox's own kind: a finished run whose events are yet to be worked out.  It is
 written in the finish's transaction, and replaced by the run's events in one
-transaction, so no run is judged twice or never; no webhook receives it."""
+transaction, so no run is judged twice or never; no webhook receives it.  Its
+``created_at`` is when it is due: a judging that failed puts it off
+(``postpone_judging``), so that one run that cannot be judged holds up no other."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunToJudge:
+    """A note that a finished run is to be judged, and how often judging it failed."""
+
+    marker: str
+    run_id: str | None
+    """None when the note cannot be read: it can never be judged."""
+    attempts: int = 0
 
 
 def run_to_judge(conn: Connection, run_id: str, now: datetime) -> None:
@@ -258,15 +270,39 @@ def run_to_judge(conn: Connection, run_id: str, now: datetime) -> None:
     )
 
 
-def runs_to_judge(conn: Connection, limit: int) -> list[tuple[str, str]]:
-    """(marker id, run id) of the finished runs still to judge, oldest first."""
-    rows = conn.execute(
-        select(Event.id, Event.payload)
-        .where(Event.kind == JUDGE_RUN)
-        .order_by(Event.created_at, Event.id)
-        .limit(limit)
+def runs_to_judge(conn: Connection, limit: int, now: datetime | None = None) -> list[RunToJudge]:
+    """The finished runs still to judge, oldest first: those due at ``now``, or all."""
+    query = select(Event.id, Event.payload).where(Event.kind == JUDGE_RUN)
+    if now is not None:
+        query = query.where(Event.created_at <= now)
+    rows = conn.execute(query.order_by(Event.created_at, Event.id).limit(limit))
+    return [_run_to_judge(marker, payload) for marker, payload in rows]
+
+
+def _run_to_judge(marker: str, payload: str) -> RunToJudge:
+    try:
+        note = json.loads(payload)
+        return RunToJudge(marker, str(note["run"]), int(note.get("attempts", 0)))
+    except (ValueError, TypeError, KeyError):
+        return RunToJudge(marker, None)
+
+
+def postpone_judging(conn: Connection, found: RunToJudge, error: str, due: datetime) -> bool:
+    """Count a failed attempt at judging ``found``'s run, say why, and make it due again at
+    ``due``; False if its note is gone (another worker judged it)."""
+    note = json.dumps({"run": found.run_id, "attempts": found.attempts + 1, "error": error})
+    changed = conn.execute(
+        update(Event)
+        .where(Event.id == found.marker, Event.kind == JUDGE_RUN)
+        .values(payload=note, created_at=due)
     )
-    return [(marker, json.loads(payload)["run"]) for marker, payload in rows]
+    return changed.rowcount == 1
+
+
+def drop_judging(conn: Connection, found: RunToJudge) -> bool:
+    """Give up judging ``found``'s run: its note goes, and no event of it will be sent."""
+    gone = conn.execute(delete(Event).where(Event.id == found.marker, Event.kind == JUDGE_RUN))
+    return gone.rowcount == 1
 
 
 def replace_marker(

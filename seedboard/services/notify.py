@@ -4,16 +4,19 @@ their window without and with it (``seedboard.triage.notices``).
 The finish's own transaction notes that the run is to be judged (a row in the
 outbox), so no finished run is ever left out, even by a server killed at once; the
 judging itself, which reads every candidate test's window, is done afterwards by the
-server's delivery loop on a reader thread (``judge_next``), and its events replace the
+server's delivery loop on a reader thread (``judge_run``), and its events replace the
 note in one transaction (``store_judged``).  So a finish costs ingest one insert, not
 the judging: with 2,000 tests that failed lately, judging takes seconds
-(``bench/notify.py``).  Nothing is noted while no webhook exists.
+(``bench/notify.py``).  Nothing is noted while no webhook exists.  A run whose judging
+raises is put off and, after a few attempts, given up on (``judging_failed``): the
+runs after it go on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection
 
@@ -23,8 +26,11 @@ from seedboard.db.queries import test_names
 from seedboard.db.runs import finish_run, lock_run, run_summary
 from seedboard.db.webhooks import (
     NewEvent,
+    RunToJudge,
+    drop_judging,
     has_webhooks,
     latest_samples_until,
+    postpone_judging,
     record_events,
     replace_marker,
     run_to_judge,
@@ -54,15 +60,61 @@ def finish_run_with_events(
 Judged = tuple[str, list[NewEvent]]
 """A note's id, and the events of its run."""
 
+MAX_JUDGING_ATTEMPTS = 5
+"""Attempts at judging one run before it is given up on, its events never sent."""
+FIRST_JUDGING_RETRY = timedelta(seconds=2)
+"""The wait after a first failed attempt; each later one waits twice as long."""
 
-def judge_next(conn: Connection) -> Judged | None:
-    """The events of the oldest finished run still to judge; None if there is none.  A
-    read: it may run beside ingest."""
-    found = runs_to_judge(conn, 1)
-    if not found:
-        return None
-    marker, run_id = found[0]
-    return marker, run_events(conn, run_id)
+
+def next_to_judge(conn: Connection, now: datetime | None = None) -> RunToJudge | None:
+    """The oldest finished run still to judge, due at ``now`` (any, without)."""
+    found = runs_to_judge(conn, 1, now)
+    return found[0] if found else None
+
+
+def judge_run(conn: Connection, found: RunToJudge) -> Judged:
+    """The events of ``found``'s run.  A read: it may run beside ingest."""
+    if found.run_id is None:
+        raise UnreadableNote(f"the note {found.marker} names no run")
+    return found.marker, run_events(conn, found.run_id)
+
+
+def judge_next(conn: Connection, now: datetime | None = None) -> Judged | None:
+    """The events of the oldest finished run still to judge; None if there is none."""
+    found = next_to_judge(conn, now)
+    return None if found is None else judge_run(conn, found)
+
+
+class UnreadableNote(ValueError):
+    """A note to judge a run that does not say which: no attempt will do better."""
+
+
+@dataclass(frozen=True, slots=True)
+class JudgingFailed:
+    """What became of a run whose judging raised."""
+
+    run_id: str | None
+    attempts: int
+    """Failed attempts so far, this one included."""
+    retry_at: datetime | None
+    """When it is tried again; None once given up on."""
+    reason: str
+    """The error, in one line."""
+
+
+def judging_failed(
+    conn: Connection, found: RunToJudge, reason: str, now: datetime
+) -> JudgingFailed:
+    """Put off judging ``found``'s run after an error (``reason``, one line), by twice as
+    long each time, or give it up after ``MAX_JUDGING_ATTEMPTS`` (at once for a note that
+    names no run): a run that cannot be judged holds up no other."""
+    attempts = found.attempts + 1
+    if found.run_id is None or attempts >= MAX_JUDGING_ATTEMPTS:
+        drop_judging(conn, found)
+        return JudgingFailed(found.run_id, attempts, None, reason)
+    due = now + FIRST_JUDGING_RETRY * 2 ** (attempts - 1)
+    postpone_judging(conn, found, reason, due)
+    return JudgingFailed(found.run_id, attempts, due, reason)
 
 
 def store_judged(conn: Connection, judged: Judged, now: datetime) -> bool:

@@ -5,8 +5,8 @@ Pure: ``seedboard.services.compare`` hands in each run's stored (test, outcome) 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Hashable, Iterable
+from dataclasses import dataclass, fields
 from typing import TypeVar
 
 from seedboard.domain import Outcome
@@ -36,6 +36,12 @@ class RunDiff:
     def unchanged(self) -> bool:
         """Whether nothing started or stopped failing and no test came or went."""
         return not (self.new_failures or self.fixed or self.new_tests or self.removed_tests)
+
+
+def diff_among(diff: RunDiff, kept: Collection[str]) -> RunDiff:
+    """``diff`` with only the tests in ``kept`` listed (an owner's, say)."""
+    lists = {f.name: getattr(diff, f.name) for f in fields(diff)}
+    return RunDiff(**{name: tuple(t for t in tests if t in kept) for name, tests in lists.items()})
 
 
 K = TypeVar("K", bound=Hashable)

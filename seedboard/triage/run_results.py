@@ -59,14 +59,18 @@ def group_results(results: Iterable[Result]) -> GroupedResults:
 
 
 def select_results(
-    results: Sequence[Result], outcomes: Collection[Outcome], text: str | None
+    results: Sequence[Result],
+    outcomes: Collection[Outcome],
+    text: str | None,
+    tests: Collection[str] | None = None,
 ) -> list[Result]:
     """The results with one of ``outcomes`` (any, when none) whose test id contains
-    ``text`` (ignoring case; any, when None)."""
+    ``text`` (ignoring case; any, when None) and is one of ``tests`` (any, when None)."""
     needle = text.casefold() if text else None
     return [
         result
         for result in results
         if (not outcomes or result.outcome in outcomes)
         and (needle is None or needle in result.test_id.casefold())
+        and (tests is None or result.test_id in tests)
     ]

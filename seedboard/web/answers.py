@@ -44,6 +44,9 @@ Sparkline = Annotated[
     Meta(max_length=SPARKLINE, description="Oldest first: 1 failed, 0 passed, null skipped."),
 ]
 TestIds = Annotated[list[str], Meta(description="Test ids, sorted.")]
+Owners = Annotated[
+    list[str], Meta(description="Its owners, from CODEOWNERS as the latest run read it.")
+]
 
 
 class Answer(Struct, kw_only=True, forbid_unknown_fields=True):
@@ -104,6 +107,7 @@ class Result(Answer):
     ]
     fingerprint: str | None
     url: str = ""
+    owners: Owners = []
 
     def __post_init__(self) -> None:
         # Made here, so that a run's thousands of results convert from their records in
@@ -146,6 +150,10 @@ class Comparison(Answer):
     removed_tests: Annotated[
         TestIds, Meta(description="In a, not in b (also when it was bad in a).")
     ]
+    owners: Annotated[
+        dict[str, list[str]],
+        Meta(description="Each test listed that has owners in CODEOWNERS, with them."),
+    ] = {}
 
 
 class TestRun(Answer):
@@ -281,9 +289,7 @@ class Triage(Answer):
             "included)."
         ),
     ]
-    owners: Annotated[
-        list[str], Meta(description="Its owners, from CODEOWNERS as the latest run read it.")
-    ] = []
+    owners: Owners = []
     issue_url: Annotated[str | None, Meta(description="The issue tracking it, if linked.")] = None
     quarantine: Annotated[
         QuarantineEntry | None, Meta(description="The quarantine covering it, if any.")
@@ -315,6 +321,13 @@ class TestHistory(Answer):
             "least 10 ms more; newest first."
         ),
     ]
+    quarantine_history: Annotated[
+        list[QuarantineChange],
+        Meta(
+            description="The changes to every quarantine that covered it (its own, or a "
+            "pattern's), newest first."
+        ),
+    ] = []
 
 
 class FlakyPage(Answer):
@@ -381,6 +394,7 @@ class FlakyTrend(Answer):
         Meta(description=f"Its latest {SPARKLINE} results in the range, replays left out."),
     ]
     url: str
+    owners: Owners = []
 
 
 class Trends(Answer):
@@ -408,6 +422,7 @@ class ClusterTest(Answer):
     test_id: str
     failures: Count
     url: str
+    owners: Owners = []
 
 
 class ClusterExample(Answer):

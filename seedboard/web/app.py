@@ -33,7 +33,13 @@ from seedboard.services.clusters import Cluster, failure_clusters
 from seedboard.services.compare import compare_runs, compare_with_previous
 from seedboard.services.flaky import WINDOW, flaky_tests
 from seedboard.services.history import history_and_triage
-from seedboard.services.quarantines import NO_LINKS, owned_tests, page_links
+from seedboard.services.quarantines import (
+    owned_among,
+    owned_tests,
+    page_links,
+    run_page_links,
+    test_page_links,
+)
 from seedboard.services.seeds import known_seeds
 from seedboard.services.trends import trends
 from seedboard.triage.ci_report import is_flaky_class
@@ -45,7 +51,19 @@ from seedboard.web.auth import Access
 from seedboard.web.badge import badge_message, badge_svg, svg_headers
 from seedboard.web.cache import ReadCache
 from seedboard.web.lanes import HeavyLane
-from seedboard.web.linked_views import LinkedFlakyView, LinkedRunView, LinkedTestView
+from seedboard.web.linked_views import (
+    LinkedClustersView,
+    LinkedCompareView,
+    LinkedFlakyView,
+    LinkedRunView,
+    LinkedTestView,
+    LinkedTrendsView,
+    clustered_tests,
+    clusters_among,
+    compared_tests,
+    comparison_among,
+    trends_among,
+)
 from seedboard.web.login import Login
 from seedboard.web.openapi import openapi_document
 from seedboard.web.problems import Problem, bad_request, not_found, problem_of
@@ -63,6 +81,7 @@ from seedboard.web.queries import (
     SeedsQuery,
     TestQuery,
     TrendsQuery,
+    wanted_owner,
 )
 from seedboard.web.requests import html_headers, is_api, json_headers, query
 from seedboard.web.static import serve_static
@@ -159,15 +178,21 @@ class Dashboard:
         detail = await self._pool.read(get_run, run_id)
         if detail is None:
             raise not_found(f"No run with id {run_id!r}.")
+        listed = [r.test_id for r in detail.results]
         if is_api(request):
             previous = await self._pool.read(previous_run, run_id)
             previous_id = (previous and previous.id) or None
-            return self.reply(request, RunView(detail, previous_id, None, wanted))
-        comparison = await self._pool.read(compare_with_previous, run_id)
-        previous_id = None if comparison is None else comparison.a.id
-        failing = [r.test_id for r in detail.results if r.outcome.is_bad]
-        links = await self._pool.read(page_links, failing, self._clock())
-        view = RunView(detail, previous_id, comparison, wanted)
+            comparison = None
+        else:
+            comparison = await self._pool.read(compare_with_previous, run_id)
+            previous_id = None if comparison is None else comparison.a.id
+        others = [] if comparison is None else comparison.diff.removed_tests
+        links = await self._pool.read(run_page_links, run_id, listed, others, self._clock())
+        owner = wanted_owner(wanted.owner)
+        owned = None if owner is None else owned_among(links, owner)
+        if comparison is not None and owned is not None:
+            comparison = comparison_among(comparison, owned)
+        view = RunView(detail, previous_id, comparison, wanted, owned)
         return self.reply(request, LinkedRunView(view, links))
 
     @app.route("/compare", methods=["GET"])
@@ -177,7 +202,8 @@ class Dashboard:
         if not is_api(request):
             given = query(request, OptionalCompareQuery)
             if given.a is None and given.b is None:
-                return self.reply(request, CompareView(None, None, None, await self._pickable()))
+                view = CompareView(None, None, None, await self._pickable())
+                return self.reply(request, LinkedCompareView(view))
         runs = query(request, CompareQuery)
         try:
             comparison = await self._cache.read(compare_runs, runs.a, runs.b, keep=False)
@@ -186,10 +212,13 @@ class Dashboard:
             raise Problem(
                 404, "not_found", f"No run with id {missing.run_id!r}.", field=field
             ) from None
-        if is_api(request):
-            return self.reply(request, CompareView(runs.a, runs.b, comparison))
-        pickable = await self._pickable(comparison.b.start.branch)
-        return self.reply(request, CompareView(runs.a, runs.b, comparison, pickable))
+        links = await self._pool.read(page_links, compared_tests(comparison), self._clock())
+        owner = wanted_owner(runs.owner)
+        if owner is not None:
+            comparison = comparison_among(comparison, owned_among(links, owner))
+        pickable = [] if is_api(request) else await self._pickable(comparison.b.start.branch)
+        view = CompareView(runs.a, runs.b, comparison, pickable)
+        return self.reply(request, LinkedCompareView(view, links, owner))
 
     async def _pickable(self, branch: str | None = None) -> list[RunSummary]:
         """The runs the compare page offers to pick from: the latest of ``branch`` (the
@@ -210,8 +239,8 @@ class Dashboard:
             raise not_found(f"No test with id {test_id!r}.")
         history, triage = found
         view = TestView(history, triage, durations(history.runs), WINDOW, self._ranges)
-        links = await self._pool.read(page_links, [test_id], self._clock())
-        return self.reply(request, LinkedTestView(view, links.get(test_id, NO_LINKS)))
+        links, changes = await self._pool.read(test_page_links, test_id, self._clock())
+        return self.reply(request, LinkedTestView(view, links, changes))
 
     @app.route("/flaky", methods=["GET"])
     @app.route("/api/v1/flaky", methods=["GET"])
@@ -222,7 +251,7 @@ class Dashboard:
         tests = await self._cache.read(
             flaky_tests, wanted.window, wanted.branch, weight=_flaky_weight
         )
-        owner = (wanted.owner or "").strip() or None
+        owner = wanted_owner(wanted.owner)
         if owner is not None:
             owned = await self._pool.read(owned_tests, owner)
             tests = [t for t in tests if t.test_id in owned]
@@ -236,7 +265,12 @@ class Dashboard:
         await self._access.require_reader(request)
         wanted = query(request, TrendsQuery)
         found = await self._cache.read(trends, wanted.days, self._today(), wanted.branch)
-        return self.reply(request, TrendsView(found))
+        listed = [t.test_id for t in found.most_flaky]
+        links = await self._pool.read(page_links, listed, self._clock())
+        owner = wanted_owner(wanted.owner)
+        if owner is not None:
+            found = trends_among(found, owned_among(links, owner))
+        return self.reply(request, LinkedTrendsView(TrendsView(found), links, owner))
 
     @app.route("/clusters", methods=["GET"])
     @app.route("/api/v1/clusters", methods=["GET"])
@@ -246,7 +280,11 @@ class Dashboard:
         found = await self._cache.read(
             failure_clusters, wanted.window, wanted.branch, wanted.limit, weight=_clusters_weight
         )
-        return self.reply(request, ClustersView(found, wanted))
+        links = await self._pool.read(page_links, clustered_tests(found), self._clock())
+        owner = wanted_owner(wanted.owner)
+        if owner is not None:
+            found = clusters_among(found, owned_among(links, owner))
+        return self.reply(request, LinkedClustersView(ClustersView(found, wanted), links, owner))
 
     @app.route("/api/v1/seeds", methods=["GET"])
     async def seeds(self, request: Request) -> bytes:

@@ -1,7 +1,9 @@
 """Sending the events outbox to webhooks, from the server's reactor.
 
 A ``LoopingCall`` first judges the runs finished since its last look
-(``seedboard.services.notify``), writing their events, then claims the due
+(``seedboard.services.notify``), writing their events (a run whose judging raises is
+put off, then given up on, with the reason logged: never a block on the others), then
+claims the due
 deliveries on the database's writer thread (``seedboard.db.webhooks.claim_due``),
 posts each with Twisted's ``Agent`` (never blocking the reactor), and marks it
 delivered once the receiver answers 2xx, before claiming more; any other answer, a
@@ -24,6 +26,7 @@ from twisted.internet.defer import Deferred, DeferredList, ensureDeferred
 from twisted.internet.interfaces import IReactorTime
 from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 from twisted.web.client import Agent, FileBodyProducer, readBody
 from twisted.web.http_headers import Headers
 from twisted.web.iweb import IBodyProducer, IResponse
@@ -32,13 +35,22 @@ from seedboard.db.pool import Pool
 from seedboard.db.quarantines import any_expired
 from seedboard.db.webhooks import (
     DueDelivery,
+    RunToJudge,
     any_due,
     claim_due,
     mark_delivered,
     mark_failed,
     prune_outbox,
 )
-from seedboard.services.notify import expire_quarantines, judge_next, store_judged
+from seedboard.errors import one_line
+from seedboard.services.notify import (
+    MAX_JUDGING_ATTEMPTS,
+    expire_quarantines,
+    judge_run,
+    judging_failed,
+    next_to_judge,
+    store_judged,
+)
 from seedboard.triage.notices import (
     EVENT_ID_HEADER,
     EVENT_KIND_HEADER,
@@ -164,16 +176,47 @@ class Deliveries:
         if await self._pool.read(any_expired, now):
             await self._pool.write(expire_quarantines, now)
         for _ in range(JUDGED_AT_ONCE):
-            # Judged on a reader thread: the writer, and so ingest, waits only for the write.
-            judged = await self._pool.read(judge_next)
-            if judged is None:
+            found = await self._pool.read(next_to_judge, self._clock())
+            if found is None:
                 break
-            await self._pool.write(store_judged, judged, self._clock())
+            await self._judge(found)
         if not await self._pool.read(any_due, self._clock()):
             return
         due = await self._pool.write(claim_due, self._clock(), LEASE, AT_ONCE)
         if due:
             await DeferredList([ensureDeferred(self._deliver(found)) for found in due])
+
+    async def _judge(self, found: RunToJudge) -> None:
+        """Write the events of ``found``'s run; if judging it raises, put it off or give it
+        up, and say why: the runs after it are judged all the same."""
+        try:
+            # Judged on a reader thread: the writer, and so ingest, waits only for the write.
+            judged = await self._pool.read(judge_run, found)
+            await self._pool.write(store_judged, judged, self._clock())
+        except Exception as error:
+            failure = Failure()
+            reason = one_line(error)[:500]
+            became = await self._pool.write(judging_failed, found, reason, self._clock())
+            if became.retry_at is None:
+                log.failure(
+                    "gave up judging run {run} after {attempts} attempts ({reason}): its "
+                    "events are not sent",
+                    failure,
+                    run=became.run_id,
+                    attempts=became.attempts,
+                    reason=became.reason,
+                )
+            else:
+                log.failure(
+                    "judging run {run} failed (attempt {attempts} of {most}: {reason}); "
+                    "again at {at}",
+                    failure,
+                    run=became.run_id,
+                    attempts=became.attempts,
+                    most=MAX_JUDGING_ATTEMPTS,
+                    reason=became.reason,
+                    at=became.retry_at.isoformat(),
+                )
 
     async def _deliver(self, due: DueDelivery) -> None:
         problem = await self._post(due)

@@ -9,9 +9,10 @@ is ``Markup``, built from escaped text only.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import lru_cache
+from urllib.parse import quote
 
 from markupsafe import Markup, escape
 
@@ -147,10 +148,17 @@ def copyable(text: str, element_id: str, block: bool = False) -> Markup:
     )
 
 
-def result_rows(results: Sequence[Result], order_seed: int | None, first: int = 1) -> Markup:
-    """A run page's table rows: each result, and under one with a failure, reason or
-    traceback, a row of details (with its replay command when it failed with a seed);
-    the results are numbered from ``first``, for their elements' ids.
+Owners = Mapping[str, Sequence[str]]
+"""Each test with owners, with them: what the rows show beside each test's id."""
+NO_OWNERS: Owners = {}
+
+
+def result_rows(
+    results: Sequence[Result], order_seed: int | None, first: int = 1, owners: Owners = NO_OWNERS
+) -> Markup:
+    """A run page's table rows: each result, with its owners, and under one with a
+    failure, reason or traceback, a row of details (with its replay command when it failed
+    with a seed); the results are numbered from ``first``, for their elements' ids.
 
     Written here rather than in the template: a run has thousands of rows, and a
     Jinja loop (or ``Markup.format``) costs several times these f-strings of
@@ -161,7 +169,8 @@ def result_rows(results: Sequence[Result], order_seed: int | None, first: int = 
     for index, result in enumerate(results, first):
         seed = _NO_VALUE if result.seed is None else result.seed
         add(
-            f'<tr><td class="test-id">{_test_link(result.test_id)}</td>'
+            f'<tr><td class="test-id">{_test_link(result.test_id)}'
+            f"{_owner_links(tuple(owners.get(result.test_id, ())))}</td>"
             f"<td>{_BADGES[result.outcome]}</td>"
             f'<td class="num">{readable_duration(result.duration)}</td>'
             f'<td class="num mono">{seed}</td></tr>'
@@ -171,18 +180,23 @@ def result_rows(results: Sequence[Result], order_seed: int | None, first: int = 
     return Markup("\n".join(rows))
 
 
-def failure_group_rows(groups: Sequence[RunFailureGroup], order_seed: int | None) -> Markup:
+def failure_group_rows(
+    groups: Sequence[RunFailureGroup], order_seed: int | None, owners: Owners = NO_OWNERS
+) -> Markup:
     """A run page's failure groups as table rows: the group's one line, its first test's
-    traceback, its count, and the tests it hit, each with its replay command when it
-    has a seed.  A function, like ``result_rows``: one group may hold thousands."""
+    traceback, its count, and the tests it hit, each with its owners and its replay
+    command when it has a seed.  A function, like ``result_rows``: one group may hold
+    thousands."""
     rows, first = [], 1
     for group in groups:
-        rows.append(_group_row(group, first, order_seed))
+        rows.append(_group_row(group, first, order_seed, owners))
         first += len(group.results)
     return Markup("\n".join(rows))
 
 
-def _group_row(group: RunFailureGroup, first_index: int, order_seed: int | None) -> str:
+def _group_row(
+    group: RunFailureGroup, first_index: int, order_seed: int | None, owners: Owners
+) -> str:
     """One group's row; its results are numbered on from ``first_index``, as the run
     page numbers every result once, whichever table shows it."""
     first, count = group.first, len(group.results)
@@ -201,7 +215,7 @@ def _group_row(group: RunFailureGroup, first_index: int, order_seed: int | None)
         )
     parts.append(f'</td><td class="num count">{count}</td><td>')
     items = "".join(
-        _group_test(result, f"result-{index}-command", order_seed)
+        _group_test(result, f"result-{index}-command", order_seed, owners)
         for index, result in enumerate(group.results, first_index)
     )
     listed = f'<ul class="group-tests">{items}</ul>'
@@ -216,8 +230,9 @@ _OPEN_GROUP_TESTS = 3
 """A group hitting more tests than this lists them folded, so the groups stay one screen."""
 
 
-def _group_test(result: Result, element_id: str, order_seed: int | None) -> str:
-    item = f"<li>{_test_link(result.test_id)} {_BADGES[result.outcome]}"
+def _group_test(result: Result, element_id: str, order_seed: int | None, owners: Owners) -> str:
+    item = f"<li>{_test_link(result.test_id)}{_owner_links(tuple(owners.get(result.test_id, ())))}"
+    item += f" {_BADGES[result.outcome]}"
     if result.seed is not None:
         command = replay_command(result.test_id, result.seed, order_seed)
         item += f' <span class="mono">seed {result.seed}</span>{copyable(command, element_id)}'
@@ -228,6 +243,17 @@ def _group_test(result: Result, element_id: str, order_seed: int | None) -> str:
 def _test_link(test_id: str) -> str:
     """A link to a test's page, named by its id: the same tests fill every run page."""
     return f'<a href="{escape(path_to_test(test_id))}"><code>{escape(test_id)}</code></a>'
+
+
+@lru_cache(maxsize=1024)
+def _owner_links(owners: tuple[str, ...]) -> str:
+    """A test's owners, each linking to the flaky tests it owns; the same few teams own
+    most tests of a run."""
+    return "".join(
+        f' <a class="owner muted" href="/flaky?owner={escape(quote(owner, safe="/"))}">'
+        f"{escape(owner)}</a>"
+        for owner in owners
+    )
 
 
 def _details_row(result: Result, index: int, order_seed: int | None) -> str:

@@ -15,10 +15,8 @@ from twisted.web.server import Request
 from seedboard.db.pool import Pool
 from seedboard.db.quarantines import (
     active_quarantines,
-    add_quarantine,
     quarantine_history,
     record_owners,
-    remove_quarantine,
     set_issue,
 )
 from seedboard.db.runs import UnknownRun
@@ -26,6 +24,7 @@ from seedboard.db.tokens import active_token, hash_token
 from seedboard.decoding import Invalid, decode
 from seedboard.domain import Quarantine, QuarantineChange
 from seedboard.ingest import IssueBody, OwnersBody, QuarantineBody, parse_run_id
+from seedboard.services.quarantines import add_quarantine, remove_quarantine
 from seedboard.triage.quarantine import (
     QuarantineError,
     checked_issue_url,

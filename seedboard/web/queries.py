@@ -42,10 +42,19 @@ Limit = Annotated[
 ]
 Day = Annotated[date, Meta(description="A UTC day, YYYY-MM-DD.")]
 Branch = Annotated[str | None, Meta(description="Only runs of this branch.")]
+Owner = Annotated[
+    Annotated[str, Meta(max_length=255)] | None,
+    Meta(description="Only tests this owner (`@org/team`, `@user`) owns in CODEOWNERS."),
+]
 
 
 class Query(Struct, kw_only=True, forbid_unknown_fields=False):
     """Arguments of a read; arguments it does not know are ignored, as browsers add some."""
+
+
+def wanted_owner(owner: str | None) -> str | None:
+    """The ``owner`` a page was asked to keep, if any: blank is none, as a form sends it."""
+    return (owner or "").strip() or None
 
 
 class RunsQuery(Query):
@@ -105,6 +114,7 @@ class RunQuery(Query):
     q: Annotated[
         str | None, Meta(description="Only results whose test id contains this text, in any case.")
     ] = None
+    owner: Owner = None
 
 
 class TestQuery(Query):
@@ -151,10 +161,7 @@ class FlakyQuery(Query):
             "`bad_request` with field `after`."
         ),
     ] = None
-    owner: Annotated[
-        Annotated[str, Meta(max_length=255)] | None,
-        Meta(description="Only tests this owner (`@org/team`, `@user`) owns in CODEOWNERS."),
-    ] = None
+    owner: Owner = None
 
 
 class TrendsQuery(Query):
@@ -164,6 +171,13 @@ class TrendsQuery(Query):
         int, Meta(ge=1, le=MAX_DAYS, description="How many days, up to today (UTC).")
     ] = DEFAULT_DAYS
     branch: Branch = None
+    owner: Annotated[
+        Annotated[str, Meta(max_length=255)] | None,
+        Meta(
+            description="Only the most flaky tests this owner owns in CODEOWNERS (of those "
+            "listed without it); the points count every test."
+        ),
+    ] = None
 
 
 class ClustersQuery(Query):
@@ -179,6 +193,10 @@ class ClustersQuery(Query):
     ] = CLUSTERS_WINDOW
     branch: Branch = None
     limit: Limit = CLUSTERS_LIMIT
+    owner: Annotated[
+        Annotated[str, Meta(max_length=255)] | None,
+        Meta(description="Only the clusters that hit a test this owner owns in CODEOWNERS."),
+    ] = None
 
 
 class SeedsQuery(Query):
@@ -192,6 +210,7 @@ class CompareQuery(Query):
 
     a: Annotated[str, Meta(description="The id of the earlier run.")]
     b: Annotated[str, Meta(description="The id of the later run.")]
+    owner: Owner = None
 
 
 class OptionalCompareQuery(Query):
@@ -199,6 +218,7 @@ class OptionalCompareQuery(Query):
 
     a: str | None = None
     b: str | None = None
+    owner: Owner = None
 
 
 class ReportQuery(Query):

@@ -108,6 +108,7 @@ def comparison_answer(comparison: compare.Comparison) -> Comparison:
         comparison.diff,
         a=run_answer(comparison.a),
         b=run_answer(comparison.b),
+        owners={},  # filled in by seedboard.web.linked_views
     )
 
 
@@ -127,6 +128,7 @@ def history_answer(
             Slowdown(run_id=s.run.run_id, duration=s.run.duration, ratio=s.ratio)
             for s in summary.slowdowns
         ],
+        quarantine_history=[],  # filled in by seedboard.web.linked_views
     )
 
 
@@ -195,7 +197,13 @@ def trends_answer(trends: trending.Trends) -> Trends:
 
 
 def flaky_trend_answer(test: trending.FlakyTrend) -> FlakyTrend:
-    return answer(FlakyTrend, test, sparkline=list(test.sparkline), url=path_to_test(test.test_id))
+    return answer(
+        FlakyTrend,
+        test,
+        sparkline=list(test.sparkline),
+        url=path_to_test(test.test_id),
+        owners=[],  # filled in by seedboard.web.linked_views
+    )
 
 
 def clusters_answer(window: int, branch: str | None, found: Sequence[clusters.Cluster]) -> Clusters:
@@ -207,7 +215,10 @@ def cluster_answer(cluster: clusters.Cluster) -> Cluster:
     return answer(
         Cluster,
         cluster,
-        tests=[answer(ClusterTest, test, url=path_to_test(test.test_id)) for test in cluster.tests],
+        tests=[
+            answer(ClusterTest, test, url=path_to_test(test.test_id), owners=[])
+            for test in cluster.tests
+        ],
         first_seen=iso_utc(cluster.first_seen),
         last_seen=iso_utc(cluster.last_seen),
         example=answer(

@@ -88,9 +88,11 @@ class RunView:
     comparison: Comparison | None
     """With the previous run, for the page only: the JSON twin names that run."""
     query: RunQuery
+    owned: frozenset[str] | None = None
+    """The tests of the owner asked for (``query.owner``), read by the handler."""
 
     def _chosen(self) -> list[Result]:
-        return select_results(self.detail.results, self.query.outcome, self.query.q)
+        return select_results(self.detail.results, self.query.outcome, self.query.q, self.owned)
 
     def context(self) -> dict[str, Any]:
         chosen = self._chosen()
@@ -99,9 +101,10 @@ class RunView:
             "results": chosen,
             "grouped": group_results(chosen),
             "total": len(self.detail.results),
-            "filtered": bool(self.query.outcome or self.query.q),
+            "filtered": bool(self.query.outcome or self.query.q or self.owned is not None),
             "chosen_outcomes": frozenset(self.query.outcome),
             "q": self.query.q or "",
+            "owner": self.query.owner or "",
             "has_seeds": any(result.seed is not None for result in self.detail.results),
             "comparison": self.comparison,
         }
