@@ -3,6 +3,7 @@ finds, and that the replay command the triage prints reproduces a failure."""
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import subprocess
@@ -114,6 +115,23 @@ def printed_counts(output: str) -> dict[str, int]:
 
 
 class RecordingTests(PluginCase):
+    def test_no_twisted_in_pytests_process(self) -> None:
+        """Recording imports neither Twisted nor SQLAlchemy into pytest's process: each
+        module a process holds costs its run time (at import, and in every collection
+        of the garbage collector after)."""
+        (self.project / "test_suite.py").write_text("def test_one():\n    pass\n")
+        (self.project / "conftest.py").write_text(
+            "import json, sys\n"
+            "def pytest_sessionfinish(session):\n"
+            "    heavy = ('twisted', 'sqlalchemy')\n"
+            "    loaded = [m for m in sys.modules if m.split('.')[0] in heavy]\n"
+            "    open('loaded.json', 'w').write(json.dumps(loaded))\n"
+        )
+        done = self.pytest("-p", "seedboard", "-p", "no:randomly")
+        self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
+        self.assertIn("seedboard: recorded run", done.stdout)
+        self.assertEqual(json.loads((self.project / "loaded.json").read_text()), [])
+
     def test_every_outcome_and_seed(self) -> None:
         """Every test pytest ran is recorded with its outcome, as pytest counted it, its
         seed (pinned by @seed or the mark, else chosen), where it is, and a failure's

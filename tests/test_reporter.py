@@ -8,7 +8,8 @@ import os
 from twisted.trial.unittest import SynchronousTestCase
 
 from seedboard.settings import RUN_ID_ENV, RUN_SEED_ENV
-from seedboard_reporter.reporter import SeedboardReporter, chosen_run_id
+from seedboard_reporter.recording import chosen_run_id
+from seedboard_reporter.reporter import SeedboardReporter
 
 
 class RunSeedTests(SynchronousTestCase):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import random
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +29,7 @@ import pytest
 
 from seedboard.seeds import check_seed, choose_seed, seed_note
 from seedboard_reporter.recorder import Row
+from seedboard_reporter.recording import governing_run_seed, open_recorder
 
 PLUGIN = "seedboard"
 INI = "seedboard"
@@ -56,9 +58,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if not hasattr(config, "workerinput") and not config.option.collectonly:
         # Chosen here, before xdist starts its workers: they inherit it from the
         # environment and derive each test's seed alike.
-        from seedboard_reporter.reporter import governing_run_seed
-
-        run_seed = governing_run_seed(os.environ, None)
+        run_seed = governing_run_seed(os.environ)
         config.pluginmanager.register(Recording(config, run_seed), "seedboard-recording")
 
 
@@ -84,21 +84,28 @@ class Seeding:
 
     def __init__(self, config: pytest.Config) -> None:
         self._config = config
+        self._randomly: int | None = None
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        # Read once the session starts, not in pytest_configure: pytest-randomly settles
+        # its seed in its own, which may run after this plugin's.
+        self._randomly = randomly_seed(self._config)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
-        # Asked each time, not once: pytest-randomly settles its seed in its own
-        # pytest_configure, which may run after this plugin's.
-        randomly = randomly_seed(self._config)
+        randomly = self._randomly
         seed = randomly if randomly is not None else _seed_of(item)
         item.stash[SEED_KEY] = seed
         if randomly is None:
             random.seed(seed)
 
-    @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-        outcome = yield
-        report: pytest.TestReport = outcome.get_result()
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        # A new-style wrapper: pluggy runs an old-style one (hookwrapper=True) through a
+        # shim of its own, three times a test.
+        report = yield
         seed = item.stash.get(SEED_KEY, None)
         # The seed once, on the setup's report; a failure's exception on its own: a
         # passing test's other reports carry nothing (they are most of them).
@@ -114,8 +121,9 @@ class Seeding:
         elif report.when == "setup":
             note = {"seed": seed}
         else:
-            return
+            return report
         report.user_properties.append((NOTE_KEY, note))
+        return report
 
 
 def _seed_of(item: pytest.Item) -> int:
@@ -238,14 +246,10 @@ def _row(nodeid: str, test: _Test) -> Row:
 
 def _open_recorder(config: pytest.Config, run_seed: int | None) -> Any:
     """The trial reporter's recorder, for this run's command line and seeds."""
-    from seedboard_reporter.reporter import open_recorder
-    from seedboard_reporter.trial_private import RANDOM
-
     order = randomly_seed(config)
     argv = ["pytest", *config.invocation_params.args]
     if order is not None and not any(a.startswith("--randomly-seed") for a in argv):
         argv[1:1] = ["-p", "randomly", f"--randomly-seed={order}"]
     cwd = Path(str(config.invocation_params.dir))
-    options = {RANDOM: order} if order is not None else None
     # Under pytest-randomly its seed governs, not the run seed.
-    return open_recorder(os.environ, cwd, argv, options, None if order is not None else run_seed)
+    return open_recorder(os.environ, cwd, argv, order, None if order is not None else run_seed)

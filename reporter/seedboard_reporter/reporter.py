@@ -8,33 +8,23 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from time import perf_counter
 from typing import Any, TextIO
-from uuid import uuid4
 
 from seedboard.errors import one_line
-from seedboard.seeds import SeedError, fresh_seed, seed_from_environment
 from seedboard.settings import (
-    DEFAULT_FLUSH_TIMEOUT,
-    FLUSH_ENV,
-    RUN_ID_ENV,
     RUN_SEED_ENV,
-    URL_ENV,
-    WAIT_ENV,
-    database_url_from,
-    describe_url,
     enforces_quarantine,
-    is_run_id,
-    spool_root,
 )
 from seedboard.workers import WorkerLogs, WorkerNote
 from seedboard_reporter.output import TreeOutput
 from seedboard_reporter.owners import Owners
 from seedboard_reporter.quarantine import MARK, Marks, Quarantines
-from seedboard_reporter.recorder import Row, RunFacts
+from seedboard_reporter.recorder import Row
+from seedboard_reporter.recording import governing_run_seed, open_recorder
 from seedboard_reporter.records import (
     ERROR,
     EXPECTED_FAILURE,
@@ -48,7 +38,6 @@ from seedboard_reporter.records import (
     reason_of,
     test_id,
 )
-from seedboard_reporter.spool_file import SpoolRecorder
 from seedboard_reporter.trial_private import (
     DRY_RUN,
     JOBS,
@@ -67,71 +56,6 @@ def order_seed(options: Mapping[str, object] | None) -> int | None:
     """The seed of ``trial --random``, if the tests were shuffled."""
     seed = options.get(RANDOM) if options else None
     return seed if isinstance(seed, int) and seed else None
-
-
-def flush_timeout(environ: Mapping[str, str]) -> float:
-    """``SEEDBOARD_FLUSH_TIMEOUT`` in seconds; the default when unset or not a number."""
-    try:
-        value = float(environ.get(FLUSH_ENV, ""))
-    except ValueError:
-        return DEFAULT_FLUSH_TIMEOUT
-    return value if value >= 0 else DEFAULT_FLUSH_TIMEOUT
-
-
-def waits(environ: Mapping[str, str]) -> bool:
-    """``SEEDBOARD_WAIT=1``: wait for the database import before trial exits."""
-    return environ.get(WAIT_ENV, "").strip().lower() in {"1", "true", "yes"}
-
-
-def governing_run_seed(
-    environ: MutableMapping[str, str], options: Mapping[str, object] | None
-) -> int | None:
-    """The seed every unpinned test's seed derives from, choosing one when none is set.
-
-    A forced ``SEEDBOARD_SEED`` governs instead.  Under ``trial -j`` the workers
-    started before any reporter, so only a run seed the user set reaches them.
-    """
-    try:
-        if seed_from_environment(environ) is not None:
-            return None
-        given = seed_from_environment(environ, RUN_SEED_ENV)
-    except SeedError:
-        return None  # seedboard.testing reports it on every test
-    if given is not None or (options and options.get(JOBS)):
-        return given
-    chosen = fresh_seed()
-    environ[RUN_SEED_ENV] = str(chosen)  # read by seedboard.testing before each test
-    return chosen
-
-
-def chosen_run_id(environ: Mapping[str, str]) -> str:
-    """``SEEDBOARD_RUN_ID`` when it is a run id, else a fresh one: a malformed id would
-    only be refused by the database or the server, and the run lost."""
-    given = environ.get(RUN_ID_ENV, "").strip()
-    return given if is_run_id(given) else uuid4().hex
-
-
-def open_recorder(
-    environ: Mapping[str, str],
-    cwd: Path,
-    argv: list[str],
-    options: Mapping[str, object] | None,
-    run_seed: int | None = None,
-) -> SpoolRecorder:
-    """A recorder for this run: to ``SEEDBOARD_URL`` if set, else into the database
-    (through a spool file, imported once the run ends)."""
-    run_id = chosen_run_id(environ)
-    facts = RunFacts(
-        run_id, datetime.now(UTC), dict(environ), cwd, list(argv), order_seed(options), run_seed
-    )
-    server = environ.get(URL_ENV, "").strip()
-    spool = spool_root(environ, cwd)
-    if not server:
-        url = database_url_from(environ, cwd)
-        return SpoolRecorder(spool, facts, url, describe_url(url), waits(environ))
-    where = describe_url(server)
-    sending = {"url": server, "spool": str(spool), "flush_timeout": flush_timeout(environ)}
-    return SpoolRecorder(spool, facts, None, where, False, {**sending, "where": where})
 
 
 def _worker_logs(options: Mapping[str, object] | None, cwd: Path) -> WorkerLogs | None:
@@ -158,8 +82,10 @@ class SeedboardReporter(TreeOutput):
         # A run seed this reporter chooses is its own: trial --until-failure builds a
         # reporter per pass, and each pass must get fresh seeds, not the last one's.
         self._chose_run_seed = RUN_SEED_ENV not in os.environ
-        run_seed = governing_run_seed(os.environ, options)
-        self._recorder = open_recorder(os.environ, self._cwd, sys.argv, options, run_seed)
+        run_seed = governing_run_seed(os.environ, parallel=bool(options and options.get(JOBS)))
+        self._recorder = open_recorder(
+            os.environ, self._cwd, sys.argv, order_seed(options), run_seed
+        )
         self._worker_logs = _worker_logs(options, self._cwd)
         self._worker_starts: dict[str, float] = {}
         """Under ``trial -j``: when each test was sent to a worker (``note_worker_starts``)."""
