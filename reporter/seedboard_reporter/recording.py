@@ -2,7 +2,8 @@
 its tests' seeds derive from, and the recorder that spools its results.
 
 Free of Twisted, as everything pytest's process imports must be: every module a test
-process holds costs it time (pytest's and trial's collections walk them all).
+process holds costs it time, in each full pass of the garbage collector over their
+objects (Twisted alone cost a suite of 5,000 fast pytest tests 8%).
 """
 
 from __future__ import annotations
