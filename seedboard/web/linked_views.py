@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from dataclasses import replace as dataclass_replace
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from msgspec import Struct
 from msgspec.structs import replace
@@ -30,6 +30,8 @@ from seedboard.web.views import (
     TestView,
     TrendsView,
 )
+
+V = TypeVar("V", ClustersView, TrendsView)
 
 
 def linked_triage(triage: answers.Triage, links: PageLinks, fixed: bool) -> answers.Triage:
@@ -167,16 +169,22 @@ class LinkedCompareView:
 
 
 @dataclass(frozen=True, slots=True)
-class LinkedClustersView:
-    """The failure clusters with the owners of each test they hit."""
+class _WithOwners(Generic[V]):
+    """A view whose tests are shown with their owners, the links read for them."""
 
-    template: ClassVar[str] = "clusters.html"
-    view: ClustersView
+    view: V
     links: dict[str, PageLinks] = field(default_factory=dict)
     owner: str | None = None
 
     def context(self) -> dict[str, Any]:
         return {**self.view.context(), "links": self.links, "owner": self.owner}
+
+
+@dataclass(frozen=True, slots=True)
+class LinkedClustersView(_WithOwners[ClustersView]):
+    """The failure clusters with the owners of each test they hit."""
+
+    template: ClassVar[str] = "clusters.html"
 
     def answer(self) -> Struct:
         found = self.view.answer()
@@ -190,16 +198,10 @@ class LinkedClustersView:
 
 
 @dataclass(frozen=True, slots=True)
-class LinkedTrendsView:
+class LinkedTrendsView(_WithOwners[TrendsView]):
     """The trends with the owners of the most flaky tests."""
 
     template: ClassVar[str] = "trends.html"
-    view: TrendsView
-    links: dict[str, PageLinks] = field(default_factory=dict)
-    owner: str | None = None
-
-    def context(self) -> dict[str, Any]:
-        return {**self.view.context(), "links": self.links, "owner": self.owner}
 
     def answer(self) -> Struct:
         found = self.view.answer()
