@@ -45,9 +45,7 @@ class TreeOutput(TreeReporter):
         branch, _, name = test_id.rpartition(".")
         prelude = "" if branch == self._branch else self._new_branch(branch, test_id)
         self.currentLine = line = f"{self._leaf_indent}{name} ... "
-        out = self._out  # _put's work, without a call: this runs for every test
-        out.write(prelude + line)
-        out.flush()
+        self._put(prelude + line)
         Reporter.startTest(self, test)
 
     def _new_branch(self, branch: str, test_id: str) -> str:
@@ -72,9 +70,7 @@ class TreeOutput(TreeReporter):
             super().endLine(message, color)
             return
         spaces = " " * (self.columns - len(self.currentLine) - len(message))
-        out = self._out
-        out.write(f"{spaces}{painted}\n")
-        out.flush()
+        self._put(f"{spaces}{painted}\n")
 
     def _put(self, text: str) -> None:
         """``Reporter._write`` without its layers (Python itself retries interrupted writes)."""

@@ -68,6 +68,18 @@ def _seed(test: object, message: str | None) -> int | None:
     return pinned if pinned is not None else seed_in_message(message)
 
 
+def _location(test: object, cwd: str) -> tuple[str | None, int | None]:
+    """The test method's file (relative to ``cwd`` when inside it) and first line."""
+    name = getattr(test, TEST_METHOD_NAME, None)
+    function = getattr(type(test), name, None) if isinstance(name, str) else None
+    if type(function) is not FunctionType or "__wrapped__" in function.__dict__:
+        function = _unwrapped(function)  # rare: most test methods are plain functions
+    code = getattr(function, "__code__", None)
+    if code is None:
+        return None, None
+    return _display_path(code.co_filename, cwd), code.co_firstlineno
+
+
 def _unwrapped(method: object) -> object:
     """The function under a method and its decorators: ``inspect.unwrap``, minus its
     bookkeeping."""
@@ -116,15 +128,7 @@ def make_row(
     ``outcome`` is an ``Outcome``'s value: reading ``.value`` off an enum member
     costs a Python call, too much to pay once per test; ``position`` is where the
     test started in the run's order."""
-    # The test method's file (relative to ``cwd`` when inside it) and first line,
-    # found here rather than in a function of its own: one call fewer a test.
-    name = getattr(test, TEST_METHOD_NAME, None)
-    function = getattr(type(test), name, None) if isinstance(name, str) else None
-    if type(function) is not FunctionType or "__wrapped__" in function.__dict__:
-        function = _unwrapped(function)  # rare: most test methods are plain functions
-    code = getattr(function, "__code__", None)
-    file = None if code is None else _display_path(code.co_filename, cwd)
-    line = None if code is None else code.co_firstlineno
+    file, line = _location(test, cwd)
     seed = getattr(test, "seedboard_seed", None)  # seedboard's TestCase: the usual case
     # Row's fields in order, built by tuple.__new__ in C: calling Row(...) would run
     # its Python __new__ once per test.  tests/test_records.py reads each field back.

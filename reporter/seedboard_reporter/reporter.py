@@ -105,7 +105,6 @@ class SeedboardReporter(TreeOutput):
         quarantines = None if self._dry_run else Quarantines(os.environ, self._cwd)
         self._marks = Marks(quarantines, enforces_quarantine(os.environ))
         self._owners = Owners(self._cwd)
-        self._noting_owners = self._owners.active  # asked once: asked per test, it shows
         if not self._dry_run:
             self._recorder.start()
 
@@ -158,7 +157,7 @@ class SeedboardReporter(TreeOutput):
             if self._worker_logs is not None:
                 row = self._with_worker_note(row, self._worker_logs)
             self._recorder.add(row)
-            if self._noting_owners:
+            if self._owners.active:
                 self._owners.note(row.test_id, row.file)
         except Exception as error:
             self._recorder.fail(f"the reporter could not read a result: {one_line(error)}")

@@ -115,8 +115,9 @@ def stream(path: Path, server: dict[str, Any], wake: Wake) -> str:
                 else:
                     wake.wait(POLL)
                     continue
-            values, used = take_frames(left + chunk, 0)
-            left = (left + chunk)[used:]
+            buffer = left + chunk
+            values, used = take_frames(buffer, 0)
+            left = buffer[used:]
             for value in values:
                 if isinstance(value, list):
                     for row in value:

@@ -42,7 +42,7 @@ import subprocess
 import sys
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
@@ -205,10 +205,6 @@ IMPORTER = "seedboard.spooled"
 """The module that imports a spool file (``python -m``), in a process of its own."""
 
 
-def _nowhere(row: Row) -> None:
-    """Where results go before the spool file is open, or when it could not be."""
-
-
 class SpoolRecorder:
     """Embedded mode's recording: results into a spool file, the database after the run.
 
@@ -235,9 +231,6 @@ class SpoolRecorder:
         self._sender: subprocess.Popen[bytes] | None = None
         self._spool: SpoolFile | None = None
         self._error: str | None = None
-        self.add: Callable[[Row], None] = _nowhere
-        """Append a result: the spool file's own ``add`` once started (one call a result
-        on the test thread, not two), until then a no-op."""
 
     def start(self) -> None:
         try:
@@ -245,12 +238,16 @@ class SpoolRecorder:
         except OSError as error:
             self._error = f"cannot write the spool file {self._path}: {error.strerror}"
             return
-        self.add = self._spool.add
         if self._server is not None:
             try:
                 self._sender = self._start_sender(self._server)
             except OSError as error:
                 self._error = f"cannot start the sender process: {error.strerror}"
+
+    def add(self, row: Row) -> None:
+        spool = self._spool
+        if spool is not None:
+            spool.add(row)
 
     def _start_sender(self, server: dict[str, object]) -> subprocess.Popen[bytes]:
         """Server mode: the child that streams the file to the server (``sender.py``)."""
