@@ -4,11 +4,13 @@ API and the run page's button need a token or a login, the command deletes."""
 from __future__ import annotations
 
 import re
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 from twisted.trial.unittest import SynchronousTestCase
 
 from seedboard.db import aggregates
@@ -16,8 +18,8 @@ from seedboard.db.changes import change_count
 from seedboard.db.deletes import delete_run
 from seedboard.db.engine import open_database
 from seedboard.db.migrate import ensure_schema
-from seedboard.db.models import Test
-from seedboard.db.runs import get_run
+from seedboard.db.models import Result, Run, Test
+from seedboard.db.runs import create_run, get_run, store_results
 from seedboard.domain import Outcome
 from seedboard.web import auth
 from tests.support import (
@@ -36,6 +38,17 @@ DAY = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 def stored_test_names(conn: Connection) -> list[str]:
     return sorted(conn.execute(select(Test.name)).scalars())
+
+
+def stored_results(conn: Connection) -> int:
+    return conn.execute(select(func.count(Result.id))).scalar_one()
+
+
+def orphan_results(conn: Connection) -> int:
+    """Results whose run or test is gone: on PostgreSQL no foreign key refuses them."""
+    no_run = ~select(Run.key).where(Run.key == Result.run_key).exists()
+    no_test = ~select(Test.id).where(Test.id == Result.test_id).exists()
+    return conn.execute(select(func.count()).where(no_run | no_test)).scalar_one()
 
 
 def rebuilt_days(conn: Connection) -> list[tuple[Any, ...]]:
@@ -85,10 +98,36 @@ class DeleteRunStoreTests(SynchronousTestCase):
         self.assertIsNone(self.db.read(get_run, self.gone.id))
 
     def test_delete_forgets_tests_only_it_ran(self) -> None:
-        """A test no remaining result names is gone; the others stay."""
+        """A test no remaining result names is gone; the others stay, and every result
+        left has its run and its test."""
+        results = self.db.read(stored_results)
         self.db.write(delete_run, self.gone.id)
         self.db.write(delete_run, self.replayed.id)
         self.assertEqual(self.db.read(stored_test_names), ["t.a", "t.b"])
+        left = self.db.read(stored_results)
+        self.assertEqual((left, self.db.read(orphan_results)), (results - 4, 0))
+
+    def test_delete_waits_for_a_batch_being_stored(self) -> None:
+        """A delete that would drop a test waits for a batch of another run, naming that
+        test, to commit, and keeps the test: no result is left pointing at nothing."""
+        # A replay: its results are not counted per day, so it locks no row the delete
+        # also writes, and only the delete's own lock can hold it back.
+        other = run_start(started_at=DAY, is_replay=True)
+        self.db.write(create_run, other)
+        storer = open_database(self.db.writer.url.render_as_string(hide_password=False))
+        self.addCleanup(storer.dispose)
+        with storer.writer.connect() as conn:
+            transaction = conn.begin()
+            store_results(conn, other.id, [result("t.only_here")])
+            deleting = threading.Thread(target=self.db.write, args=(delete_run, self.gone.id))
+            deleting.start()
+            time.sleep(0.5)  # the delete's chance to drop the test while the batch is open
+            transaction.commit()
+        deleting.join(30)
+        self.assertFalse(deleting.is_alive())
+        self.assertIsNone(self.db.read(get_run, self.gone.id))
+        self.assertIn("t.only_here", self.db.read(stored_test_names))
+        self.assertEqual(self.db.read(orphan_results), 0)
 
     def test_delete_replay_leaves_counts(self) -> None:
         """Deleting a replay (never counted) leaves the aggregates as they were."""

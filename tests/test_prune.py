@@ -22,7 +22,7 @@ from tests.support import (
     temporary_database,
 )
 from tests.test_aggregates import stored_days
-from tests.test_deletes import rebuilt_days, stored_test_names
+from tests.test_deletes import orphan_results, rebuilt_days, stored_test_names
 
 AGES = (400, 200, 100, 10)
 """Days ago the runs began; a replay also ran 300 days ago."""
@@ -73,6 +73,7 @@ class PruneTests(SynchronousTestCase):
         self.assertEqual(self.listed(), [self.runs[10], self.runs[100]])
         self.assertEqual(self.db.read(stored_test_names), ["t.kept", "t.only_10", "t.only_100"])
         self.assertEqual(self.db.read(stored_days), self.db.read(rebuilt_days))
+        self.assertEqual(self.db.read(orphan_results), 0)
         again = self.seedboard("prune", "--older-than", "26w", "--db", self.url)
         self.assertIn("deleted 0 runs", again.stdout)
 

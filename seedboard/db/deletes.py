@@ -1,6 +1,9 @@
 """Deleting a run: its results, its batches, what the aggregates counted of it, and the
 tests only it ran, in one transaction that also moves the changes count (so no worker
-serves a cached page that still shows the run)."""
+serves a cached page that still shows the run).
+
+Each is deleted here, not by a cascade: on PostgreSQL results have no foreign keys
+(revision 0016)."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from sqlalchemy import ColumnElement, Connection, case, delete, exists, func, in
 from seedboard.db.aggregates import NO_BRANCH, PASSED
 from seedboard.db.changes import note_change
 from seedboard.db.models import BAD_VALUES, Batch, Result, Run, Test, TestDay
-from seedboard.db.runs import start_of_day
+from seedboard.db.runs import share_tests, start_of_day
 
 
 def delete_run(conn: Connection, run_id: str) -> bool:
@@ -23,6 +26,8 @@ def delete_run(conn: Connection, run_id: str) -> bool:
     ).first()
     if run is None:
         return False
+    # Taken after the run's row, as storers take them: the two cannot deadlock.
+    share_tests(conn, exclusive=True)
     tests = sorted(
         conn.execute(select(Result.test_id).where(Result.run_key == run.key).distinct()).scalars()
     )

@@ -421,8 +421,34 @@ _LOCK_RUN = (
 """``lock_run``'s query, built once: every batch runs it."""
 
 
+TESTS_LOCK = 0x5EED_7E57
+"""PostgreSQL advisory lock key: held shared by a transaction storing results, from
+before it looks up their tests, and exclusively by one dropping tests (``share_tests``)."""
+
+
+def share_tests(conn: Connection, exclusive: bool = False) -> None:
+    """Keep the tests a transaction looks up from being dropped before it commits.
+
+    On PostgreSQL, results have no foreign key to their test (revision 0016): a test
+    dropped by ``deletes.delete_run`` between a batch's lookup and its commit would
+    leave the batch's results pointing at nothing.  Storers hold this lock shared,
+    so they never wait on each other; a delete holds it ``exclusive``, so it waits
+    for them to commit, and they for it, and each sees the other's rows.  SQLite's
+    writers take the whole database anyway.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(_SHARE_TESTS[exclusive], {"key": TESTS_LOCK})
+
+
+_SHARE_TESTS = {
+    False: select(func.pg_advisory_xact_lock_shared(bindparam("key"))),
+    True: select(func.pg_advisory_xact_lock(bindparam("key"))),
+}
+
+
 def _test_ids(conn: Connection, results: ResultColumns) -> dict[str, int]:
     """Ids of the results' tests, adding new tests and moving ones whose line changed."""
+    share_tests(conn)
     located = dict(zip(results.test_id, zip(results.file, results.line, strict=True), strict=True))
     names = list(located)
     stored = rows_by_key(conn, Test.name, names, Test.id, Test.name, Test.file, Test.line)
