@@ -11,9 +11,9 @@ already holds the tests (one run first, untimed).
     .venv/bin/python bench/store_path.py [--db URL] [--results 20000] [--runs 3]
 
 prints the best CPU time (and wall time) a result, and on PostgreSQL the best CPU time
-its server process (the writer's backend, on this machine) spent a result.  Under valgrind, the difference
-between ``--runs 3`` and ``--runs 1`` over the results of the two extra runs is the
-instructions a result, start-up left out (bench/README.md)::
+its server process (the writer's backend, on this machine) spent a result.  Under
+valgrind, the difference between ``--runs 3`` and ``--runs 1`` over the results of the
+two extra runs is the instructions a result, start-up left out (bench/README.md)::
 
     valgrind --tool=callgrind .venv/bin/python bench/store_path.py --db sqlite:///x.db --runs 1
 """
