@@ -17,11 +17,12 @@ PostgreSQL with ``COPY``, which it loads about twice as fast as an ``executemany
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from operator import itemgetter
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -29,7 +30,6 @@ from sqlalchemy import (
     Dialect,
     Float,
     Insert,
-    Select,
     any_,
     bindparam,
     func,
@@ -42,6 +42,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import InstrumentedAttribute
 
 from seedboard.db.models import Base
+
+if TYPE_CHECKING:
+    import psycopg
 
 CHUNK = 500
 """Names per ``IN (...)``: well under every database's bound-parameter limit."""
@@ -76,20 +79,26 @@ def _copy(conn: Connection, model: type[Base], columns: tuple[str, ...], rows: l
 
     The rows' values go to psycopg as they are: no column of a copied table converts
     values on the way in (checked here, so a new column that would cannot slip by).
-    psycopg's errors are raised as SQLAlchemy's, as ``exec_driver_sql`` raises them, so
-    that storage trouble is told apart the same way (``seedboard.db.trouble``).
     """
-    import psycopg
-
     assert not _statement(conn.dialect, model, columns, ()).processors, "COPY converts nothing"
     quote = conn.dialect.identifier_preparer.quote
     sql = f"COPY {quote(model.__tablename__)} ({', '.join(map(quote, columns))}) FROM STDIN"
+    with _psycopg(conn, sql) as driver, driver.cursor() as cursor, cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+@contextmanager
+def _psycopg(conn: Connection, sql: str) -> Iterator[psycopg.Connection[Any]]:
+    """``conn``'s psycopg connection, to run ``sql`` on; psycopg's errors are raised as
+    SQLAlchemy's, as ``exec_driver_sql`` raises them, so that storage trouble is told
+    apart the same way (``seedboard.db.trouble``)."""
+    import psycopg
+
     driver = conn.connection.driver_connection
     assert isinstance(driver, psycopg.Connection), "PostgreSQL is reached through psycopg"
     try:
-        with driver.cursor() as cursor, cursor.copy(sql) as copy:
-            for row in rows:
-                copy.write_row(row)
+        yield driver
     except psycopg.Error as error:
         raise DBAPIError.instance(sql, None, error, psycopg.Error, dialect=conn.dialect) from error
 
@@ -214,8 +223,7 @@ def rows_by_key(
     if conn.dialect.name == "postgresql":
         # One array parameter: rendering an IN list of a thousand parameters, and
         # psycopg splitting it up again, cost forty times the lookup itself.
-        found = conn.execute(_array_lookup(key, wanted), {"values": list(values)})
-        return cast(list[Row], found.all())
+        return _driver_execute(conn, _array_lookup(conn.dialect, key, wanted), list(values))
     rows = [
         row
         for start in range(0, len(values), CHUNK)
@@ -226,10 +234,23 @@ def rows_by_key(
 
 
 @cache
-def _array_lookup(key: _Column, wanted: tuple[_Column, ...]) -> Select[Any]:
-    """PostgreSQL's query for ``rows_by_key``, taking the values as one array."""
+def _array_lookup(dialect: Dialect, key: _Column, wanted: tuple[_Column, ...]) -> str:
+    """PostgreSQL's SQL for ``rows_by_key``, taking the values as one array in binary.
+
+    Binary (psycopg's ``%b``), because in text psycopg quotes every element through
+    a regular expression: that cost more than the lookup itself (bench/README.md).
+    """
     values = bindparam("values", type_=postgresql.ARRAY(key.type))
-    return select(*wanted).where(key == any_(values))
+    sql = str(select(*wanted).where(key == any_(values)).compile(dialect=dialect))
+    assert sql.count("%(values)s") == 1, sql
+    return sql.replace("%(values)s", "%(values)b")
+
+
+def _driver_execute(conn: Connection, sql: str, values: list[Any]) -> list[Row]:
+    """``sql``'s rows, run with ``values`` on psycopg's own cursor: plain tuples,
+    without a Row built for each."""
+    with _psycopg(conn, sql) as driver:
+        return driver.execute(sql, {"values": values}).fetchall()
 
 
 @cache
