@@ -133,11 +133,11 @@ class Result(Base):
     """One test's result in one run.
 
     Its run and test are foreign keys on SQLite only (revision 0016): on PostgreSQL,
-    checking both for every inserted row cost a quarter of ingest.  There the store
-    keeps what they guaranteed: results are inserted under their run's row lock, which
-    ``deletes.delete_run`` also takes, and it deletes the run's results itself; their
-    tests are interned in the same transaction, under a lock that keeps
-    ``delete_run`` from dropping a test meanwhile (``runs.share_tests``).
+    checking both for every inserted row was two fifths of the database's work a
+    result.  There the store keeps what they guaranteed: results are inserted under
+    their run's row lock, which ``deletes.delete_run`` also takes, and it deletes the
+    run's results itself; their tests are interned in the same transaction, under a
+    lock that keeps ``delete_run`` from dropping a test meanwhile (``runs.share_tests``).
     """
 
     __tablename__ = "results"
