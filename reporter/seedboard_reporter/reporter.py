@@ -215,14 +215,18 @@ class SeedboardReporter(TreeOutput):
 
     def done(self) -> None:
         self._marks.settle()  # before trial prints the failures and the status
+        if not self._dry_run:
+            # Reported outside any test (e.g. a dirty reactor after the last one).
+            self._record_pending(0.0)
+            # The run's end handed over first: the sender sends the last results, or
+            # the importer starts, on the other core while trial prints its summary.
+            self._recorder.end(datetime.now(UTC))
         super().done()
         if self._chose_run_seed:
             os.environ.pop(RUN_SEED_ENV, None)
         if self._dry_run:
             return
-        # Reported outside any test (e.g. a dirty reactor after the last one).
-        self._record_pending(0.0)
-        receipt = self._recorder.finish(datetime.now(UTC))
+        receipt = self._recorder.receipt()
         self._put(receipt.line() + "\n")
         for line in self._marks.lines():
             self._put(line + "\n")
