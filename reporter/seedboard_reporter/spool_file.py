@@ -43,7 +43,7 @@ import subprocess
 import sys
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
@@ -254,6 +254,10 @@ class SpoolRecorder:
         spool = self._spool
         if spool is not None:
             spool.add(row)
+
+    def sink(self) -> Callable[[Row], None]:
+        """``add``, or once the file is open its own ``add``: one call a row fewer."""
+        return self.add if self._spool is None else self._spool.add
 
     def _start_sender(self, server: dict[str, object]) -> subprocess.Popen[bytes]:
         """Server mode: the child that streams the file to the server (``sender.py``)."""
