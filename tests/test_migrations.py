@@ -251,7 +251,7 @@ class EngineTests(SynchronousTestCase):
         self.assertEqual(db.read(migrate.current_revision), migrate.HEAD)
 
 
-def _result_indexes(conn: Connection) -> dict[str, list[str]]:
+def _result_indexes(conn: Connection) -> dict[str | None, list[str | None]]:
     # Called through the writer: SQLAlchemy 2.1 reflects no index of results on the
     # reader's connections (PRAGMA index_list there lists them all).
     return {i["name"]: i["column_names"] for i in inspect(conn).get_indexes("results")}
