@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import Connection, select, tuple_
 
 from seedboard.db.models import BAD_VALUES, Result, Run, Test
-from seedboard.db.queries import runs_then_results
+from seedboard.db.queries import is_bad, runs_then_results
 from seedboard.db.rows import reading
 from seedboard.domain import OUTCOME_OF, Outcome
 
@@ -56,8 +56,13 @@ def failing_seed_results(conn: Connection, test_id: str | None = None) -> list[S
     else:
         # One test's failures alone, not every test's then filtered: its results are
         # read by walking the runs and asking each by the (run_key, test_id) index.
+        # Its failures from the partial index of bad results, smaller to walk than all.
         key = select(Test.id).where(Test.name == test_id).scalar_subquery()
-        failed = failed.select_from(runs_then_results()).where(Result.test_id == key)
+        failed = (
+            select(Result.test_id, Result.seed)
+            .select_from(runs_then_results())
+            .where(Result.test_id == key, is_bad(), Result.seed.is_not(None))
+        )
         query = (
             query.select_from(runs_then_results())
             .join(Test, Test.id == Result.test_id)
