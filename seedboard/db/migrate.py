@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, inspect, text
 
@@ -12,7 +12,7 @@ from seedboard.resources import resource_dir
 if TYPE_CHECKING:
     from alembic.config import Config
 
-HEAD = "0014"
+HEAD = "0015"
 """The newest revision; a test checks it against Alembic's own idea of head."""
 
 
@@ -24,6 +24,14 @@ def alembic_config(connection: Connection | None = None) -> Config:
     config.set_main_option("script_location", str(resource_dir("alembic")))
     config.attributes["connection"] = connection
     return config
+
+
+def built_on(dialect: str, obj: Any, *_: Any) -> bool:
+    """Whether ``obj`` of the models exists on ``dialect``: Alembic's ``include_object``
+    hook, since its comparison ignores ``ddl_if`` and would find the other database's
+    indexes missing."""
+    only = getattr(getattr(obj, "_ddl_if", None), "dialect", None)
+    return only is None or dialect in ((only,) if isinstance(only, str) else only)
 
 
 def current_revision(conn: Connection) -> str | None:
