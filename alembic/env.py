@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
-from seedboard.db.migrate import compared_on
+from seedboard.db.migrate import built_on
 from seedboard.db.models import Base
 from seedboard.settings import database_url_from
 
@@ -21,7 +23,7 @@ def run_migrations(connection: Connection) -> None:
         target_metadata=Base.metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
-        include_object=compared_on(connection.dialect.name),
+        include_object=partial(built_on, connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -129,6 +129,15 @@ class DeleteRunStoreTests(SynchronousTestCase):
         self.assertIn("t.only_here", self.db.read(stored_test_names))
         self.assertEqual(self.db.read(orphan_results), 0)
 
+    def test_delete_keeps_tests_a_replay_names(self) -> None:
+        """A test whose only results left are a replay's (which no day counts) stays."""
+        self.db.write(delete_run, self.kept.id)
+        self.assertEqual(
+            self.db.read(stored_test_names), ["nosuch.test", "t.a", "t.b", "t.only_here"]
+        )
+        self.db.write(delete_run, self.replayed.id)
+        self.assertEqual(self.db.read(stored_test_names), ["t.a", "t.only_here"])
+
     def test_delete_replay_leaves_counts(self) -> None:
         """Deleting a replay (never counted) leaves the aggregates as they were."""
         before = self.db.read(stored_days)

@@ -21,10 +21,16 @@ INSTALL_TIMEOUT = 600
 
 
 def run(*command: str | Path, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    # Not the PYTHONPATH ``trial -j`` gives its workers (the development venv's
+    # packages): with it, pip in the fresh venv finds Twisted installed already and
+    # installs no ``trial`` there.
+    given = environment(**env)
+    if "PYTHONPATH" not in env:
+        given.pop("PYTHONPATH", None)
     return subprocess.run(
         [str(c) for c in command],
         cwd=cwd,
-        env=environment(**env),
+        env=given,
         capture_output=True,
         text=True,
         timeout=INSTALL_TIMEOUT,

@@ -10,16 +10,28 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from twisted.trial.unittest import SynchronousTestCase
 
+from seedboard_reporter.recorder import Row
+from seedboard_reporter.spool_file import SpoolRecorder
 from tests.contract import fetch, fetch_json
-from tests.support import BIN, REPO, environment, sample_run, seedboard_command, start_server
+from tests.support import (
+    BIN,
+    PYTHON,
+    REPO,
+    environment,
+    sample_run,
+    seedboard_command,
+    start_server,
+)
 from tests.test_ingest import run_body
 from tests.test_ingest_api import RUN, UNKNOWN, bad_requests
+from tests.test_recorder import run_facts
 from tests.test_spooled import trial_with_module_probe
 from tests.test_trial_runs import normalized, summary_counts, trial
 
@@ -380,3 +392,56 @@ class ServerReplayTests(SynchronousTestCase):
         self.assertRegex(done.stdout, r"reproduced 2/2: \S+test_always_fails with seed \d+")
         runs = fetch_json(self, base + "/api/v1/runs?replay=include")["runs"]
         self.assertEqual(sorted(run["is_replay"] for run in runs), [False, True, True])
+
+
+_SLOW_TO_EXIT_SENDER = """
+import sys, time
+sys.stdin.buffer.read()  # until trial's process closes it: the run's end
+print("seedboard: recorded run by the stand-in sender", flush=True)
+time.sleep(60)  # an interpreter slow to tear down: trial must not wait for it
+"""
+
+
+class _StandInSender(SpoolRecorder):
+    """Server mode's recorder with a sender that says its line and then lingers."""
+
+    def _start_sender(self, server: dict[str, object]) -> subprocess.Popen[bytes]:
+        self.sender = subprocess.Popen(
+            [PYTHON, "-c", _SLOW_TO_EXIT_SENDER],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        return self.sender
+
+
+class SenderHandoverTests(SynchronousTestCase):
+    def test_end_tells_the_sender_and_the_receipt_is_its_line(self) -> None:
+        """``end`` lets the sender go on at once (trial then prints its summary), and
+        ``receipt`` returns with the sender's line, not with its exit."""
+        root = Path(self.mktemp())
+        server: dict[str, object] = {"flush_timeout": 30.0}
+        recorder = _StandInSender(root, run_facts(), None, "http://server", False, server)
+        recorder.start()
+        self.addCleanup(recorder.sender.wait, 10)
+        self.addCleanup(recorder.sender.kill)
+        recorder.add(Row("a.test", "success", 0.1, 7, None, None, None, None, None, 0))
+        recorder.end(datetime.now(UTC))
+        started = time.monotonic()
+        receipt = recorder.receipt()
+        self.assertLess(time.monotonic() - started, 30, "waited for the sender's exit")
+        self.assertEqual(receipt.line(), "seedboard: recorded run by the stand-in sender")
+        self.assertIsNone(recorder.sender.poll(), "the stand-in exited: nothing was shown")
+
+    def test_a_sender_gone_silent_is_reported(self) -> None:
+        root = Path(self.mktemp())
+        server: dict[str, object] = {"flush_timeout": 30.0}
+        recorder = _StandInSender(root, run_facts(), None, "http://server", False, server)
+        recorder.start()
+        self.addCleanup(recorder.sender.wait, 10)
+        recorder.sender.kill()
+        recorder.end(datetime.now(UTC))
+        self.assertEqual(
+            recorder.receipt().line(),
+            "seedboard: warning: this run was not recorded in http://server: the sender stopped",
+        )

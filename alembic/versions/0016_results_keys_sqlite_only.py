@@ -1,13 +1,13 @@
 """Results' foreign keys to runs and tests dropped on PostgreSQL; SQLite keeps them.
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 
 PostgreSQL checks a foreign key with a trigger per inserted row that looks up and
 locks the referred row: for the two keys of ``results`` that was two fifths of the
 database server's CPU time a stored result, 19 to 19.5 µs with them against 10.5 to
 12.5 without (bench/README.md, issue 18).  The models keep both keys, made on SQLite
-only (``models.sqlite_only``): there they cost nothing measurable, and dropping a
+only (``ddl_if``): there they cost nothing measurable, and dropping a
 constraint would rebuild the table.
 
 What the keys guaranteed, the store keeps on PostgreSQL:
@@ -25,8 +25,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0016"
-# lead: re-point to 0015 at merge
-down_revision = "0014"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 

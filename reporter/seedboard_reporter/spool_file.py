@@ -37,12 +37,13 @@ import fcntl
 import json
 import marshal
 import os
+import select
 import signal
 import subprocess
 import sys
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
@@ -209,8 +210,10 @@ class SpoolRecorder:
     """Embedded mode's recording: results into a spool file, the database after the run.
 
     The reporter's interface is ``Recorder``'s (``start``, ``add``, ``fail``,
-    ``finish``).  At the end an importer is started in a session of its own, so it
-    outlives trial, which does not wait for it unless ``wait`` (``SEEDBOARD_WAIT``).
+    ``finish``), with ``finish`` in two halves: ``end`` hands the file over, and
+    ``receipt`` says how it went, so that trial prints its summary in between.  At
+    the end an importer is started in a session of its own, so it outlives trial,
+    which does not wait for it unless ``wait`` (``SEEDBOARD_WAIT``).
     """
 
     def __init__(
@@ -231,6 +234,9 @@ class SpoolRecorder:
         self._sender: subprocess.Popen[bytes] | None = None
         self._spool: SpoolFile | None = None
         self._error: str | None = None
+        self._added = 0
+        self._importer: subprocess.Popen[bytes] | None = None
+        """The importer, when trial waits for it (``wait``)."""
 
     def start(self) -> None:
         try:
@@ -249,12 +255,16 @@ class SpoolRecorder:
         if spool is not None:
             spool.add(row)
 
+    def sink(self) -> Callable[[Row], None]:
+        """``add``, or once the file is open its own ``add``: one call a row fewer."""
+        return self.add if self._spool is None else self._spool.add
+
     def _start_sender(self, server: dict[str, object]) -> subprocess.Popen[bytes]:
         """Server mode: the child that streams the file to the server (``sender.py``)."""
         return subprocess.Popen(
             [sys.executable, "-m", SENDER, str(self._path), json.dumps(server)],
             cwd=self._facts.cwd,
-            stdin=subprocess.PIPE,  # closed as the run ends (``communicate``), or dies
+            stdin=subprocess.PIPE,  # closed as the run ends (``end``), or dies
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             start_new_session=True,  # Ctrl-C spares it: what trial flushed is sent
@@ -265,9 +275,17 @@ class SpoolRecorder:
         self._error = self._error or error
 
     def finish(self, finished_at: datetime) -> Receipt:
-        run_id, spool = self._facts.run_id, self._spool
-        added = 0 if spool is None else spool.added
+        """``end`` then ``receipt``, for a caller with nothing to do in between."""
+        self.end(finished_at)
+        return self.receipt()
+
+    def end(self, finished_at: datetime) -> None:
+        """The run ended: its finish written and the file let go, so that the sender or
+        the importer starts on it while the caller does the rest of its own end (trial
+        prints its summary meanwhile)."""
+        spool = self._spool
         if spool is not None:
+            self._added = spool.added
             spool.finish(finished_at)
             self._error = self._error or spool.error
         if self._error is not None:
@@ -275,53 +293,73 @@ class SpoolRecorder:
             if spool is not None:
                 with contextlib.suppress(OSError):
                     self._path.unlink()
-            return Receipt(run_id, self._where, added, self._error)
+            return
         if self._sender is not None:
-            return self._sent(added)
+            self._told_sender()
+            return
         try:
-            error = self._import()
+            self._importer = self._start_import()
         except OSError as problem:
-            error = (
+            self._error = (
                 f"could not start the importer ({problem.strerror}); the run waits in "
                 f"{self._path} for the next seedboard command"
             )
+
+    def receipt(self) -> Receipt:
+        """How the recording went, once the sender has said so (server mode) or the
+        import ended (``wait``); call after ``end``."""
+        run_id, added = self._facts.run_id, self._added
+        if self._error is not None:
+            return Receipt(run_id, self._where, added, self._error)
+        if self._sender is not None:
+            return self._sent(added)
+        error = None if self._importer is None else _imported(self._importer)
         return Receipt(run_id, self._where, added, error, background=not self._wait)
 
+    def _told_sender(self) -> None:
+        """Close the sender's standard input: the run's end, seen by it at once."""
+        assert self._sender is not None and self._sender.stdin is not None
+        with contextlib.suppress(OSError):  # it died: its receipt says so
+            self._sender.stdin.close()
+
     def _sent(self, added: int) -> Receipt:
-        """Server mode: the sender's receipt, once it has finished (or given up) sending."""
+        """Server mode: the line the sender prints once it has finished (or given up)
+        sending; not its exit, which is interpreter teardown trial need not wait for."""
         assert self._sender is not None and self._server is not None
+        assert self._sender.stdout is not None
         wait = float(str(self._server["flush_timeout"])) + SENDER_GRACE
         run_id = self._facts.run_id
-        try:
-            said, _ = self._sender.communicate(timeout=wait)
-        except subprocess.TimeoutExpired:
+        said, _, _ = select.select([self._sender.stdout], [], [], wait)
+        if not said:
             error = f"still sending after {wait:.0f} s; the sender goes on alone"
             return Receipt(run_id, self._where, added, error)
-        line = said.decode(errors="replace").strip()
+        line = self._sender.stdout.readline().decode(errors="replace").strip()
         if line.startswith("seedboard: "):  # its receipt's line, as the sender saw it
             return Receipt(run_id, self._where, added, said=line)
         return Receipt(run_id, self._where, added, line or "the sender stopped")
 
-    def _import(self) -> str | None:
-        """Start the importer; with ``wait``, wait for it: None once imported, else why not."""
-        command = [sys.executable, "-m", IMPORTER, str(self._path)]
-        if not self._wait:
-            subprocess.Popen(
-                command,
-                cwd=self._facts.cwd,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,  # not in trial's process group: Ctrl-C spares it
-            )
-            return None
-        done = subprocess.run(
-            command, cwd=self._facts.cwd, stdin=subprocess.DEVNULL, capture_output=True, check=False
+    def _start_import(self) -> subprocess.Popen[bytes] | None:
+        """Start the importer, in a session of its own: Ctrl-C spares it.  Trial waits
+        for it only with ``wait`` (``receipt``), so only then is its output kept."""
+        kept = subprocess.PIPE if self._wait else subprocess.DEVNULL
+        importer = subprocess.Popen(
+            [sys.executable, "-m", IMPORTER, str(self._path)],
+            cwd=self._facts.cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=kept,
+            stderr=kept,
+            start_new_session=True,
         )
-        if done.returncode == 0:
-            return None
-        said = (done.stdout or done.stderr).decode(errors="replace").strip().splitlines()
-        return said[-1] if said else f"the importer exited with {done.returncode}"
+        return importer if self._wait else None
+
+
+def _imported(importer: subprocess.Popen[bytes]) -> str | None:
+    """Wait for the importer: None once the run is in the database, else why not."""
+    out, err = importer.communicate()
+    if importer.returncode == 0:
+        return None
+    said = (out or err).decode(errors="replace").strip().splitlines()
+    return said[-1] if said else f"the importer exited with {importer.returncode}"
 
 
 def make_folder(folder: Path) -> None:

@@ -111,8 +111,8 @@ def _count_statement(dialect: Dialect) -> Insert:
     """``count_results``'s upsert, built once per dialect.
 
     On SQLite the new rows are a range of ids, which is all it should read: ``+ 0``
-    keeps SQLite from reading every entry of the run in the (run_key) index, or every
-    result in the (test_id, run_key) one to group them.  Ordered by test, so that
+    keeps SQLite from reading every entry of the run in the (run_key, test_id) index
+    to group them by test.  Ordered by test, so that
     workers adding to the same rows lock them in one order (no deadlocks).
     """
     if dialect.name == "sqlite":

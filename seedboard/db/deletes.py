@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, Connection, case, delete, exists, func, in
 from seedboard.db.aggregates import NO_BRANCH, PASSED
 from seedboard.db.changes import note_change
 from seedboard.db.models import BAD_VALUES, Batch, Result, Run, Test, TestDay
+from seedboard.db.queries import runs_then_results
 from seedboard.db.runs import share_tests, start_of_day
 
 
@@ -65,7 +66,8 @@ def _recount_day(conn: Connection, tests: list[int], day: date, branch: str) -> 
             func.sum(_one_if(Result.outcome.in_(passed))),
             func.sum(_one_if(Result.outcome.in_(BAD_VALUES))),
         )
-        .join(Run, Run.key == Result.run_key)
+        # The day's runs by their start, then each run's results of these tests.
+        .select_from(runs_then_results())
         .where(
             Result.test_id.in_(tests),
             Run.is_replay.is_(False),
@@ -89,13 +91,23 @@ def _one_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
 
 def _forget_tests_without_results(conn: Connection, tests: list[int]) -> None:
     """Drop the tests among ``tests`` that no result refers to any more: a test id that
-    only a mistaken run named (an import error replayed) leaves no trace."""
+    only a mistaken run named (an import error replayed) leaves no trace.
+
+    Results are indexed by run, not by test, so they are not asked: a test with a result
+    in a run that is not a replay has a day counted (``_recount_day`` ran first), and
+    only replays, which are not counted, are looked through for the others."""
     if not tests:
         return
-    orphans = list(
-        conn.execute(
-            select(Test.id).where(Test.id.in_(tests), ~exists().where(Result.test_id == Test.id))
-        ).scalars()
+    counted = exists().where(TestDay.test_id == Test.id)
+    uncounted = list(conn.scalars(select(Test.id).where(Test.id.in_(tests), ~counted)))
+    if not uncounted:
+        return
+    replayed = (
+        select(Result.test_id)
+        .select_from(runs_then_results())
+        .where(Run.is_replay.is_(True), Result.test_id.in_(uncounted))
+        .distinct()
     )
+    orphans = sorted(set(uncounted) - set(conn.scalars(replayed)))
     if orphans:
         conn.execute(delete(Test).where(Test.id.in_(orphans)))

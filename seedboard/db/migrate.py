@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, inspect, text
 
 from seedboard.db.engine import Database
-from seedboard.db.models import made_on
 from seedboard.resources import resource_dir
 
 if TYPE_CHECKING:
@@ -28,14 +26,12 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
-def compared_on(dialect: str) -> Callable[..., bool]:
-    """Alembic's ``include_object`` for comparing the models with a database on
-    ``dialect``: a constraint the models make on another database only is left out."""
-
-    def include(item: Any, name: str | None, kind: str, reflected: bool, compare_to: Any) -> bool:
-        return reflected or made_on(item, dialect)
-
-    return include
+def built_on(dialect: str, obj: Any, *_: Any) -> bool:
+    """Whether ``obj`` of the models exists on ``dialect``: Alembic's ``include_object``
+    hook, since its comparison ignores ``ddl_if`` and would find the other database's
+    indexes missing."""
+    only = getattr(getattr(obj, "_ddl_if", None), "dialect", None)
+    return only is None or dialect in ((only,) if isinstance(only, str) else only)
 
 
 def current_revision(conn: Connection) -> str | None:

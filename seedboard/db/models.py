@@ -27,7 +27,6 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.sql.schema import SchemaItem
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -67,21 +66,14 @@ a lookup table on every execution of the insert, once per row under ``executeman
 (about 2.7 µs a row, more than the rest of the partial index: bench/README.md)."""
 
 
+RESULTS_BY_RUN = "ix_results_run_key_test_id_all"
+"""SQLite's index of every result by (run, test); named apart from the partial index of
+bad results on the same columns, which still finds a window's failures without
+reading its passes."""
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-def sqlite_only(constraint: ForeignKeyConstraint) -> ForeignKeyConstraint:
-    """``constraint`` made on SQLite only: the schema PostgreSQL gets leaves it out, and so
-    does the comparison of the models with a PostgreSQL database (``made_on``)."""
-    constraint.info["only_on"] = "sqlite"
-    return constraint.ddl_if(dialect="sqlite")
-
-
-def made_on(item: SchemaItem, dialect: str) -> bool:
-    """Whether the schema on ``dialect`` has ``item`` (all but ``sqlite_only`` ones)."""
-    only_on = item.info.get("only_on") if isinstance(item, ForeignKeyConstraint) else None
-    return only_on in (None, dialect)
 
 
 class Run(Base):
@@ -156,12 +148,22 @@ class Result(Base):
     fingerprint: Mapped[str | None] = mapped_column(String(16))
 
     __table_args__ = (
-        sqlite_only(ForeignKeyConstraint(["run_key"], ["runs.key"], ondelete="CASCADE")),
-        sqlite_only(ForeignKeyConstraint(["test_id"], ["tests.id"])),
-        Index(None, "run_key"),
-        Index(None, "test_id", "run_key"),
+        ForeignKeyConstraint(["run_key"], ["runs.key"], ondelete="CASCADE").ddl_if(
+            dialect="sqlite"
+        ),
+        ForeignKeyConstraint(["test_id"], ["tests.id"]).ddl_if(dialect="sqlite"),
+        # SQLite: one index by run.  A batch's inserts then touch the few pages at its
+        # run's end, where a (test_id, run_key) index had them touch one page per test,
+        # about 4 MB of WAL a 1,000-result batch, more as the table grew (bench/README.md).
+        # A test's history is read by walking runs and probing this index instead.
+        Index(RESULTS_BY_RUN, "run_key", "test_id").ddl_if(dialect="sqlite"),
+        # PostgreSQL keeps its indexes by test: they cost it little at ingest, and its
+        # planner, which no CROSS JOIN steers, reads a test's history from them.
+        Index(None, "run_key").ddl_if(dialect="postgresql"),
+        Index(None, "test_id", "run_key").ddl_if(dialect="postgresql"),
         # Failures are few: a partial index finds a window's failing tests without
-        # reading every result of the window.
+        # reading every result of the window.  On SQLite it is made after the full one
+        # (alembic 0015): its planner, finding both as good, takes the one made last.
         Index(None, "run_key", "test_id", sqlite_where=BAD_ONLY, postgresql_where=BAD_ONLY),
     )
 

@@ -64,9 +64,10 @@ def runs_then_results() -> FromClause:
     """Runs joined to their results, walked run by run.
 
     For "a test's latest results, newest run first", walking runs newest first by the
-    ``(started_at, id)`` index and looking each up in ``(test_id, run_key)`` stops after
-    the first ``limit`` hits; starting from the test's results instead reads and sorts
-    all of its history.  Other databases plan the join as usual.
+    ``(started_at, id)`` index and looking each up in ``(run_key, test_id)`` stops after
+    the first ``limit`` hits, and it is the only way on SQLite, whose results have no
+    index by test (alembic 0015: a batch's inserts stay on its run's pages).  Other
+    databases plan the join as usual.
     """
     return _RunsFirst(Run.__table__, Result.__table__, Run.key == Result.run_key)
 

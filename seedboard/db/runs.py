@@ -23,6 +23,7 @@ from sqlalchemy import (
     Row,
     and_,
     bindparam,
+    exists,
     func,
     or_,
     select,
@@ -309,9 +310,11 @@ def run_conditions(filters: RunFilters) -> list[ColumnElement[bool]]:
     if filters.replay in (ReplayFilter.ONLY, ReplayFilter.EXCLUDE):
         conditions.append(Run.is_replay.is_(filters.replay is ReplayFilter.ONLY))
     if filters.test is not None:
-        # Matching test ids first, then their results by the (test_id, run_key) index.
+        # Matching test ids first, then each run, as the runs are walked newest first,
+        # asked by the (run_key, test_id) index: a page stops at its last run, where
+        # the runs that ran a test, read from its results, would be all of history.
         tests = select(Test.id).where(Test.name.contains(filters.test, autoescape=True))
-        conditions.append(Run.key.in_(select(Result.run_key).where(Result.test_id.in_(tests))))
+        conditions.append(exists().where(Result.run_key == Run.key, Result.test_id.in_(tests)))
     return conditions
 
 

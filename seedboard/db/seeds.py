@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import Connection, select, tuple_
 
 from seedboard.db.models import BAD_VALUES, Result, Run, Test
+from seedboard.db.queries import is_bad, runs_then_results
 from seedboard.db.rows import reading
 from seedboard.domain import OUTCOME_OF, Outcome
 
@@ -45,21 +46,28 @@ _SEED_RESULTS = reading(
 
 def failing_seed_results(conn: Connection, test_id: str | None = None) -> list[SeedResult]:
     """Every result of each (test, seed) that failed at least once (of ``test_id`` only, if
-    given), oldest first; failures are found by the partial index of bad results."""
+    given), oldest first."""
     failed = select(Result.test_id, Result.seed).where(
         Result.outcome.in_(BAD_VALUES), Result.seed.is_not(None)
     )
-    query = (
-        select(*_SEED_RESULTS.columns)
-        .join(Test, Test.id == Result.test_id)
-        .join(Run, Run.key == Result.run_key)
-        .order_by(Run.started_at, Run.id)
-    )
-    if test_id is not None:
-        # One test's failures alone, not every test's then filtered: a few results, not all.
+    query = select(*_SEED_RESULTS.columns).order_by(Run.started_at, Run.id)
+    if test_id is None:
+        query = query.join(Test, Test.id == Result.test_id).join(Run, Run.key == Result.run_key)
+    else:
+        # One test's failures alone, not every test's then filtered: its results are
+        # read by walking the runs and asking each by the (run_key, test_id) index.
+        # Its failures from the partial index of bad results, smaller to walk than all.
         key = select(Test.id).where(Test.name == test_id).scalar_subquery()
-        failed = failed.where(Result.test_id == key)
-        query = query.where(Result.test_id == key)
+        failed = (
+            select(Result.test_id, Result.seed)
+            .select_from(runs_then_results())
+            .where(Result.test_id == key, is_bad(), Result.seed.is_not(None))
+        )
+        query = (
+            query.select_from(runs_then_results())
+            .join(Test, Test.id == Result.test_id)
+            .where(Result.test_id == key)
+        )
     return _SEED_RESULTS.records(
         conn.execute(query.where(tuple_(Result.test_id, Result.seed).in_(failed)))
     )
