@@ -151,7 +151,7 @@ class SeedboardReporter(TreeOutput):
                     )
                 )
             except Exception as error:
-                self._recorder.fail(f"the reporter could not read a result: {one_line(error)}")
+                self._unreadable(error)
             return
         self._record(
             test, SUCCESS, _NO_PROBLEM, 0.0 if started is None else perf_counter() - started
@@ -184,7 +184,11 @@ class SeedboardReporter(TreeOutput):
             if self._owners.active:
                 self._owners.note(row.test_id, row.file)
         except Exception as error:
-            self._recorder.fail(f"the reporter could not read a result: {one_line(error)}")
+            self._unreadable(error)
+
+    def _unreadable(self, error: Exception) -> None:
+        """Stop recording over a result the reporter could not read; the run goes on."""
+        self._recorder.fail(f"the reporter could not read a result: {one_line(error)}")
 
     def _with_worker_note(self, row: Row, logs: WorkerLogs) -> Row:
         """Under ``trial -j``: the seed and duration the worker noted for the test
@@ -272,6 +276,6 @@ class SeedboardReporter(TreeOutput):
         try:
             self._pending.append((test, outcome, problem()))
         except Exception as error:
-            self._recorder.fail(f"the reporter could not read a result: {one_line(error)}")
+            self._unreadable(error)
         if self._test_started is None:
             self._record_pending(0.0)
