@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 import os
+from typing import NoReturn
 
 from twisted.trial.unittest import SynchronousTestCase
 
 from seedboard.settings import RUN_ID_ENV, RUN_SEED_ENV
+from seedboard_reporter import reporter as reporter_module
 from seedboard_reporter.recording import chosen_run_id
 from seedboard_reporter.reporter import SeedboardReporter
 
@@ -46,3 +48,50 @@ class RunIdTests(SynchronousTestCase):
             made = chosen_run_id({RUN_ID_ENV: bad})
             self.assertRegex(made, "^[0-9a-f]{32}$")
             self.assertNotEqual(made, chosen_run_id({RUN_ID_ENV: bad}))
+
+
+def _sample(name: str) -> SynchronousTestCase:
+    """A test to run through the reporter, made here so that trial does not collect it."""
+
+    class Sample(SynchronousTestCase):
+        def test_passes(self) -> None:
+            pass
+
+        def test_fails(self) -> None:
+            self.fail("as it should")
+
+    return Sample(name)
+
+
+def _unreadable(*args: object) -> NoReturn:
+    raise ValueError("no row for this one")
+
+
+class UnreadableResultTests(SynchronousTestCase):
+    """A result the reporter cannot turn into a row costs the recording, never the run."""
+
+    def setUp(self) -> None:
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("SEEDBOARD_")}
+        clean["SEEDBOARD_DB"] = os.path.abspath(self.mktemp())
+        self.patch(os, "environ", clean)
+        self.patch(reporter_module, "make_row", _unreadable)
+
+    def ran(self, name: str) -> tuple[SeedboardReporter, str]:
+        out = io.StringIO()
+        reporter = SeedboardReporter(out)
+        _sample(name).run(reporter)
+        reporter.done()
+        return reporter, out.getvalue().splitlines()[-1]
+
+    def test_a_success(self) -> None:
+        """The plain success's own path (straight into the spool) says so too."""
+        reporter, last = self.ran("test_passes")
+        self.assertTrue(reporter.wasSuccessful())
+        self.assertIn("was not recorded", last)
+        self.assertIn("the reporter could not read a result: ValueError: no row for this one", last)
+
+    def test_a_failure(self) -> None:
+        reporter, last = self.ran("test_fails")
+        self.assertFalse(reporter.wasSuccessful())
+        self.assertEqual(len(reporter.failures), 1)
+        self.assertIn("the reporter could not read a result: ValueError: no row for this one", last)
