@@ -58,9 +58,18 @@ def _parse_seed(raw: str, name: str) -> int | None:
 
 
 def derived_seed(run_seed: int, test_id: str) -> int:
-    """A test's 32-bit seed within a run: the same run seed and test id give the same seed."""
-    digest = hashlib.sha256(f"{run_seed}:{test_id}".encode()).digest()
-    return int.from_bytes(digest[:4], "big")
+    """A test's 32-bit seed within a run: the first 4 bytes of the SHA-256 of
+    ``"<run seed>:<test id>"``, so the same run seed and test id give the same seed."""
+    sha = _run_sha(run_seed).copy()
+    sha.update(test_id.encode())
+    return int.from_bytes(sha.digest()[:4], "big")
+
+
+@functools.lru_cache(maxsize=8)
+def _run_sha(run_seed: int) -> hashlib._Hash:
+    # Hashed once per run and copied for each test: a new OpenSSL hash costs more
+    # than the hashing itself (bench/README.md, issue 18).
+    return hashlib.sha256(f"{run_seed}:".encode())
 
 
 def fresh_seed() -> int:

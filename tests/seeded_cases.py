@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import random
 from typing import Any
 
@@ -33,6 +34,25 @@ class Sampler(SynchronousTestCase):
 
     def test_errno(self) -> None:
         raise OSError(2, "No such file")
+
+
+def _wrapping(method: Any) -> Any:
+    @functools.wraps(method)
+    def wrapper(self: Any) -> Any:
+        return method(self)
+
+    return wrapper
+
+
+class Wrapped(SynchronousTestCase):
+    """Test methods as decorators and odd classes leave them."""
+
+    @_wrapping
+    @_wrapping
+    def test_wrapped(self) -> None:
+        pass
+
+    test_builtin = len
 
 
 class AsyncSampler(TestCase):

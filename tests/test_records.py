@@ -16,6 +16,7 @@ from seedboard_reporter.records import (
     SKIP,
     SUCCESS,
     UNEXPECTED_SUCCESS,
+    Locations,
     Problem,
     make_row,
     problem_of,
@@ -75,7 +76,9 @@ def made_result(
     cwd: Path = HERE.parent,
 ) -> Result:
     """The reporter's row for ``test``, read back as a result."""
-    return result_of(make_row(test, test_id(test), outcome.value, problem, duration, str(cwd)))
+    return result_of(
+        make_row(test, test_id(test), outcome.value, problem, duration, Locations(str(cwd)))
+    )
 
 
 class OutcomeTests(SynchronousTestCase):
@@ -91,7 +94,9 @@ class MakeResultTests(SynchronousTestCase):
         case = seeded_cases.Sampler("test_draw")
         case.seedboard_seed = 5
         problem = Problem(exception_type="E", message="M", traceback="T")
-        row = make_row(case, "the.id", Outcome.ERROR.value, problem, 0.25, str(HERE.parent), 4)
+        row = make_row(
+            case, "the.id", Outcome.ERROR.value, problem, 0.25, Locations(str(HERE.parent)), 4
+        )
         self.assertIsInstance(row, Row)
         self.assertEqual(
             row._asdict(),
@@ -114,7 +119,9 @@ class MakeResultTests(SynchronousTestCase):
         """File is relative to the working directory; line is where the test starts."""
         case = seeded_cases.Sampler("test_pinned")
         made = result_of(
-            make_row(case, case.id(), Outcome.SUCCESS.value, Problem(), 0.5, str(HERE.parent))
+            make_row(
+                case, case.id(), Outcome.SUCCESS.value, Problem(), 0.5, Locations(str(HERE.parent))
+            )
         )
         self.assertEqual(made.file, "tests/seeded_cases.py")
         source = (HERE / "seeded_cases.py").read_text().splitlines()
@@ -135,18 +142,34 @@ class MakeResultTests(SynchronousTestCase):
                 Outcome.FAILURE.value,
                 problem,
                 0.1,
-                str(HERE.parent),
+                Locations(str(HERE.parent)),
             )
         )
         self.assertEqual(made.outcome, Outcome.FAILURE)
         self.assertEqual((made.file, made.seed), ("tests/seeded_cases.py", 5))
         self.assertEqual(made.test_id, "tests.seeded_cases.Sampler.test_pinned")
 
+    def test_location_under_wrapping_decorators(self) -> None:
+        """A method wrapped by ``functools.wraps`` decorators is found where the test is
+        written, not where the decorator's wrapper is."""
+        source = (HERE / "seeded_cases.py").read_text().splitlines()
+        case = seeded_cases.Wrapped("test_wrapped")
+        file, line = Locations(str(HERE.parent)).of(case)
+        self.assertEqual(file, "tests/seeded_cases.py")
+        self.assertIn("def test_wrapped", source[line - 1 + 2])  # type: ignore[operator]
+
+    def test_location_of_unusual_methods(self) -> None:
+        """A method that is no function (a built-in) has no location; nor has an object
+        trial would not run, whose method name is not a string."""
+        where = Locations(str(HERE.parent))
+        self.assertEqual(where.of(seeded_cases.Wrapped("test_builtin")), (None, None))
+        self.assertEqual(where.of(object()), (None, None))
+
     def test_outside_working_directory(self) -> None:
         """A test outside the working directory keeps its absolute path."""
         case = seeded_cases.Sampler("test_draw")
         made = result_of(
-            make_row(case, case.id(), Outcome.SUCCESS.value, Problem(), 0, "/elsewhere")
+            make_row(case, case.id(), Outcome.SUCCESS.value, Problem(), 0, Locations("/elsewhere"))
         )
         self.assertEqual(made.file, str(HERE / "seeded_cases.py"))
 

@@ -69,6 +69,17 @@ class SeedingTests(unittest.SynchronousTestCase):
         self.assertEqual(seeds[0], seeds[2])
         self.assertNotEqual(seeds[0], seeds[1])
 
+    def test_derived_seeds_never_change(self) -> None:
+        """A run seed gives every test the seed it gave in earlier versions: recorded runs'
+        replay commands and ``seedboard bisect`` depend on it (whatever the run did first)."""
+        derived = [
+            derived_seed(99, "tests.seeded_cases.Sampler.test_draw"),
+            derived_seed(7, "tests.seeded_cases.Sampler.test_draw"),
+            derived_seed(99, "x"),
+            derived_seed(99, "tests.seeded_cases.Sampler.test_draw"),
+        ]
+        self.assertEqual(derived, [1346711149, 1697200720, 3200896667, 1346711149])
+
     def test_forced_seed_beats_run_seed(self) -> None:
         """SEEDBOARD_SEED beats SEEDBOARD_RUN_SEED, and @seed beats both."""
         os.environ.update({"SEEDBOARD_RUN_SEED": "99", "SEEDBOARD_SEED": "4"})

@@ -5,6 +5,10 @@ spool folder for a run that finds the server down; else from the database: a SQL
 file with the standard library's ``sqlite3`` (trial's process never imports
 SQLAlchemy), any other database through a short ``python -m seedboard.quarantine_list``.
 Whatever goes wrong, the run goes on without quarantines, and says why at its end.
+
+``seedboard.triage.quarantine`` is imported only where there are quarantines: most runs
+have none, and every module in trial's process costs each test about 600 instructions
+(trial walks ``sys.modules`` before every test; bench/README.md, issue 18).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import urllib.request
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from seedboard.errors import one_line
 from seedboard.settings import (
@@ -31,8 +35,10 @@ from seedboard.settings import (
     database_url_from,
     spool_root,
 )
-from seedboard.triage.quarantine import Rule, covering, rules_from_json, rules_to_json
 from seedboard_reporter.spool_file import make_folder
+
+if TYPE_CHECKING:
+    from seedboard.triage.quarantine import Rule
 
 FETCH_TIMEOUT = 5.0
 """How long the server may take to answer."""
@@ -80,8 +86,10 @@ class Quarantines:
 
     def covering(self, test_id: str) -> Rule | None:
         """The quarantine covering ``test_id`` now, if any; None until the list is read."""
-        if not self.ready():
+        if not self.ready() or not self._rules:
             return None
+        from seedboard.triage.quarantine import covering
+
         return covering(self._rules, test_id, datetime.now(UTC))
 
     def _read(self) -> None:
@@ -100,7 +108,7 @@ class Quarantines:
         )
         try:
             with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT) as answer:
-                rules = rules_from_json(json.load(answer))
+                rules = _rules_from_json(json.load(answer))
         except (OSError, ValueError) as error:
             self.problem = f"cannot read the quarantines from {server}: {one_line(error)}"
             return _cached(cache)
@@ -117,7 +125,7 @@ class Quarantines:
             timeout=WAIT,
             check=True,
         )
-        return rules_from_json(json.loads(found.stdout))
+        return _rules_from_json(json.loads(found.stdout))
 
 
 def sqlite_rules(path: Path) -> list[Rule]:
@@ -133,10 +141,22 @@ def sqlite_rules(path: Path) -> list[Rule]:
         raise
     finally:
         connection.close()
+    if not rows:
+        return []
+    from seedboard.triage.quarantine import Rule
+
     return [
         Rule(pattern, _stored_time(expires), reason, issue)
         for pattern, expires, reason, issue in rows
     ]
+
+
+def _rules_from_json(value: Any) -> list[Rule]:
+    if not value or value == {"quarantines": []}:  # none: no need to import the rules
+        return []
+    from seedboard.triage.quarantine import rules_from_json
+
+    return rules_from_json(value)
 
 
 def _stored_time(text: str | None) -> datetime | None:
@@ -146,7 +166,7 @@ def _stored_time(text: str | None) -> datetime | None:
 
 def _cached(cache: Path) -> list[Rule]:
     try:
-        return rules_from_json(json.loads(cache.read_bytes()))
+        return _rules_from_json(json.loads(cache.read_bytes()))
     except (OSError, ValueError):
         return []
 
@@ -156,6 +176,8 @@ def _keep(cache: Path, rules: list[Rule]) -> None:
     try:
         make_folder(cache.parent)
         part = cache.with_suffix(".part")
+        from seedboard.triage.quarantine import rules_to_json
+
         part.write_bytes(rules_to_json(rules))
         os.replace(part, cache)
     except OSError:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
-from types import FunctionType
+from types import CodeType
 from typing import NamedTuple
 
 from twisted.python.failure import Failure
@@ -68,16 +67,44 @@ def _seed(test: object, message: str | None) -> int | None:
     return pinned if pinned is not None else seed_in_message(message)
 
 
-def _location(test: object, cwd: str) -> tuple[str | None, int | None]:
-    """The test method's file (relative to ``cwd`` when inside it) and first line."""
+class Locations:
+    """Where test methods start: their files as shown (relative to ``cwd`` when inside
+    it), each file's worked out once, and their first lines."""
+
+    def __init__(self, cwd: str) -> None:
+        self.cwd = cwd
+        self._shown: dict[str, str] = {}
+
+    def of(self, test: object) -> tuple[str | None, int | None]:
+        """The test method's file and first line; (None, None) if it has none."""
+        try:  # the usual test method, a plain function: the fast path, once per test
+            function = getattr(type(test), getattr(test, TEST_METHOD_NAME))
+            code = None if "__wrapped__" in function.__dict__ else function.__code__
+        except (AttributeError, TypeError):
+            code = None
+        if code is None:
+            code = _unusual_code(test)
+            if code is None:
+                return None, None
+        filename = code.co_filename
+        return self._shown.get(filename) or self._show(filename), code.co_firstlineno
+
+    def _show(self, filename: str) -> str:
+        path = Path(filename)
+        shown = self._shown[filename] = (
+            str(path.relative_to(self.cwd))
+            if path.is_absolute() and path.is_relative_to(self.cwd)
+            else filename
+        )
+        return shown
+
+
+def _unusual_code(test: object) -> CodeType | None:
+    """The code of a test method that is decorated, or not a plain function."""
     name = getattr(test, TEST_METHOD_NAME, None)
-    function = getattr(type(test), name, None) if isinstance(name, str) else None
-    if type(function) is not FunctionType or "__wrapped__" in function.__dict__:
-        function = _unwrapped(function)  # rare: most test methods are plain functions
-    code = getattr(function, "__code__", None)
-    if code is None:
-        return None, None
-    return _display_path(code.co_filename, cwd), code.co_firstlineno
+    method = getattr(type(test), name, None) if isinstance(name, str) else None
+    code = getattr(_unwrapped(method), "__code__", None)
+    return code if isinstance(code, CodeType) else None
 
 
 def _unwrapped(method: object) -> object:
@@ -96,14 +123,6 @@ _MAX_WRAPPERS = 100
 """Decorators a test method may be wrapped in before we give up unwrapping."""
 
 
-@functools.lru_cache(maxsize=4096)
-def _display_path(filename: str, cwd: str) -> str:
-    path = Path(filename)
-    return (
-        str(path.relative_to(cwd)) if path.is_absolute() and path.is_relative_to(cwd) else filename
-    )
-
-
 def test_id(test: object) -> str:
     identify = getattr(test, "id", None)
     return str(identify()) if callable(identify) else str(test)
@@ -118,7 +137,7 @@ def make_row(
     outcome: str,
     problem: Problem,
     duration: float,
-    cwd: str,
+    where: Locations,
     position: int | None = None,
 ) -> Row:
     """A result as a row, built once per test: this runs between a suite's tests.
@@ -128,7 +147,7 @@ def make_row(
     ``outcome`` is an ``Outcome``'s value: reading ``.value`` off an enum member
     costs a Python call, too much to pay once per test; ``position`` is where the
     test started in the run's order."""
-    file, line = _location(test, cwd)
+    file, line = where.of(test)
     seed = getattr(test, "seedboard_seed", None)  # seedboard's TestCase: the usual case
     # Row's fields in order, built by tuple.__new__ in C: calling Row(...) would run
     # its Python __new__ once per test.  tests/test_records.py reads each field back.

@@ -32,6 +32,7 @@ from seedboard_reporter.records import (
     SKIP,
     SUCCESS,
     UNEXPECTED_SUCCESS,
+    Locations,
     Problem,
     make_row,
     problem_of,
@@ -76,7 +77,7 @@ class SeedboardReporter(TreeOutput):
         super().__init__(stream, tbformat, realtime, publisher)
         # trial chdirs into _trial_temp only after building its reporter.
         self._cwd = Path.cwd()
-        self._cwd_text = str(self._cwd)
+        self._locations = Locations(str(self._cwd))
         options = trial_options()
         self._dry_run = bool(options and options.get(DRY_RUN))
         # A run seed this reporter chooses is its own: trial --until-failure builds a
@@ -146,7 +147,7 @@ class SeedboardReporter(TreeOutput):
                         SUCCESS,
                         _NO_PROBLEM,
                         perf_counter() - started,
-                        self._cwd_text,
+                        self._locations,
                         self._position,
                     )
                 )
@@ -177,7 +178,9 @@ class SeedboardReporter(TreeOutput):
                     identity = self.test_id
                 else:  # reported outside the test that ran: it has no place in the order
                     identity, position = test_id(test), None
-            row = make_row(original, identity, outcome, problem, duration, self._cwd_text, position)
+            row = make_row(
+                original, identity, outcome, problem, duration, self._locations, position
+            )
             if self._worker_logs is not None:
                 row = self._with_worker_note(row, self._worker_logs)
             self._add(row)
