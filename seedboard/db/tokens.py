@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 
 from sqlalchemy import Connection, Dialect, bindparam, insert, select, update
-from sqlalchemy.exc import DBAPIError
 
+from seedboard.db.driver import sqlite_rows
 from seedboard.db.models import Token
 
 TOKEN_BYTES = 32
@@ -97,15 +96,8 @@ def active_token(conn: Connection, token_hash: str) -> str | None:
     if conn.dialect.name != "sqlite":
         name: str | None = conn.execute(_ACTIVE, {"hash": token_hash}).scalar()
         return name
-    sql = _active_sql(conn.dialect)
-    driver = conn.connection.driver_connection
-    assert isinstance(driver, sqlite3.Connection), "SQLite is reached through sqlite3"
-    try:
-        row = driver.execute(sql, (token_hash,)).fetchone()
-    except sqlite3.Error as error:
-        # As SQLAlchemy would raise it, so that storage trouble is told apart alike.
-        raise DBAPIError.instance(sql, None, error, sqlite3.Error, dialect=conn.dialect) from error
-    return None if row is None else str(row[0])
+    rows = sqlite_rows(conn, _active_sql(conn.dialect), (token_hash,))
+    return str(rows[0][0]) if rows else None
 
 
 _ACTIVE = select(Token.name).where(Token.hash == bindparam("hash"), Token.revoked_at.is_(None))
