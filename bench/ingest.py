@@ -316,18 +316,23 @@ class StatementsFloor(RawFloor):
                 (run_id, number, "2026-11-25 17:00:00", len(part)),
             ).fetchall()
             located = {r["test_id"]: (r["file"], r["line"]) for r in part}
+            names = list(located)
             found = conn.execute(
-                "SELECT id, name, file, line FROM tests WHERE name IN"
-                " (SELECT value FROM json_each(?))",
-                (json.dumps(list(located)),),
+                "SELECT names.key, tests.id, tests.file, tests.line FROM json_each(?) AS names"
+                " JOIN tests ON tests.name = names.value ORDER BY names.key",
+                (json.dumps(names),),
             ).fetchall()
             if len(found) < len(located):
                 conn.executemany(
                     "INSERT INTO tests (name, file, line) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                     [(n, *place) for n, place in located.items()],
                 )
-                found = conn.execute("SELECT id, name, file, line FROM tests").fetchall()
-            ids = {name: test for test, name, _, _ in found}
+                found = conn.execute(
+                    "SELECT names.key, tests.id, tests.file, tests.line FROM json_each(?) AS names"
+                    " JOIN tests ON tests.name = names.value ORDER BY names.key",
+                    (json.dumps(names),),
+                ).fetchall()
+            ids = {str(name): test for name, (_, test, _, _) in zip(names, found, strict=True)}
             after = conn.execute("SELECT coalesce(max(id), 0) FROM results").fetchone()[0]
             conn.executemany(
                 f"INSERT INTO results ({RESULT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -62,7 +62,7 @@ def decode(body: bytes, kind: type[S]) -> S:
 
 def decode_quickly(body: bytes, kind: type[S]) -> S | None:
     """``body`` decoded by msgspec; None when it needs a closer look (``decode_slowly``)."""
-    if b"\\u0000" in body:
+    if holds_nul_escape(body):
         return None
     try:
         return msgspec.json.decode(body, type=kind)
@@ -70,6 +70,25 @@ def decode_quickly(body: bytes, kind: type[S]) -> S | None:
         # The standard library's parser says where and why; it also finds a key given
         # twice, which may be what made the value wrong.
         return None
+
+
+BACKSLASHES_LOOKED_AT = 64
+"""Backslashes ``holds_nul_escape`` looks at one by one before searching the whole body."""
+
+
+def holds_nul_escape(body: bytes) -> bool:
+    """Whether ``body`` holds ``\\u0000``, found by its backslashes: few in most bodies (a
+    traceback's newlines), and one byte is found at memory speed, where searching for
+    the six bytes took a tenth of a batch's decoding.  Past ``BACKSLASHES_LOOKED_AT``,
+    the whole body is searched."""
+    at = body.find(b"\\")
+    for _ in range(BACKSLASHES_LOOKED_AT):
+        if at < 0:
+            return False
+        if body.startswith(b"u0000", at + 1):
+            return True
+        at = body.find(b"\\", at + 1)
+    return b"\\u0000" in body
 
 
 def no_key_twice(body: bytes, quotes: int) -> bool:

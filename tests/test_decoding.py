@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from twisted.trial.unittest import SynchronousTestCase
 
 from seedboard import ingest
-from seedboard.decoding import Invalid, no_key_twice
+from seedboard.decoding import BACKSLASHES_LOOKED_AT, Invalid, holds_nul_escape, no_key_twice
 
 # Text that is hard on the count: quotes, backslashes, the word null, colons, escapes.
 TRICKY = st.text(alphabet=st.sampled_from('"\\:null ,{}[]aé\u2028\t\n'), max_size=12)
@@ -91,6 +91,14 @@ class KeyCountTests(SynchronousTestCase):
             (error.field, error.message),
             (f"results[{index}].{name}", "appears twice in one object"),
         )
+
+    @given(st.binary(max_size=200), st.integers(0, 2 * BACKSLASHES_LOOKED_AT))
+    @settings(max_examples=300)
+    def test_nul_escape_found_as_a_search_finds_it(self, text: bytes, backslashes: int) -> None:
+        """Whether a body holds \\u0000 is answered as searching the whole body answers it,
+        with few backslashes before it or more than are looked at one by one."""
+        for body in (text, b"\\" * backslashes + text, text + b"\\" * backslashes + b"u0000"):
+            self.assertEqual(holds_nul_escape(body), b"\\u0000" in body, body)
 
     def test_count_alone(self) -> None:
         """The count: the quotes the value is written with, escaped quotes allowed for."""

@@ -33,6 +33,7 @@ from seedboard.db.models import Base
 from seedboard.db.pool import SynchronousPool, ThreadedPool
 from seedboard.ingest import DEFAULT_MAX_BODY
 from seedboard.services.results import add_results
+from seedboard.web import auth
 from seedboard.web.app import Dashboard
 from seedboard.web.requests import FORM_MAX_BODY
 from seedboard.web.server import access_log_line, listen, make_dashboard
@@ -637,6 +638,72 @@ class RealServerTests(TestCase):
         self.assertEqual(first, b"HTTP/1.1 100 Continue\r\n\r\n")
         status, _, _ = split_response(await deferToThread(send_rest, connection, body))
         self.assertEqual(status, "HTTP/1.1 201 Created")
+
+    async def test_token_looked_up_once(self) -> None:
+        """A batch's token, found active as its headers arrive, is not looked up again
+        when its body follows at once."""
+        port = await self.serve()
+        looked_up: list[str] = []
+
+        def counted(conn: Connection, token_hash: str) -> str | None:
+            looked_up.append(token_hash)
+            return tokens.active_token(conn, token_hash)
+
+        self.patch(auth, "active_token", counted)
+        body = json.dumps(run_body()).encode()
+        head = self.head(
+            "PUT",
+            f"/api/v1/runs/{uuid4().hex}",
+            f"Content-Length: {len(body)}",
+            "Connection: close",
+        )
+        status, _, _ = split_response(await deferToThread(raw_exchange, self, port, head + body))
+        self.assertEqual(status, "HTTP/1.1 201 Created")
+        self.assertEqual(looked_up, [tokens.hash_token(self.token)])
+
+    async def test_revoked_between_batches(self) -> None:
+        """A token revoked in the database, as ``seedboard token revoke`` does from another
+        process, refuses the very next batch."""
+        port = await self.serve()
+        client = Client(self, f"http://127.0.0.1:{port}", self.token, [])
+        run_id = uuid4().hex
+        await deferToThread(client.send, "PUT", f"/api/v1/runs/{run_id}", run_body())
+        path = f"/api/v1/runs/{run_id}/batches/0"
+        status, _ = await deferToThread(client.send, "PUT", path, {"results": results("a")})
+        self.assertEqual(status, 201)
+        self.database.write(tokens.revoke_token, "ci", NOW)
+        body = json.dumps({"results": results("b")}).encode()
+        head = self.head(
+            "PUT",
+            f"/api/v1/runs/{run_id}/batches/1",
+            f"Content-Length: {len(body)}",
+            "Connection: close",
+        )
+        self.assert_unauthorized(await deferToThread(raw_exchange, self, port, head + body))
+        self.assertEqual(row_counts(self.database)["results"], 1)
+
+    async def test_slow_body_looked_up_again(self) -> None:
+        """A body arriving later than ``TOKEN_CHECK_REUSE`` after its headers has its token
+        looked up again: revoked meanwhile, the write is refused and nothing is stored."""
+        port = await self.serve()
+        self.patch(auth, "TOKEN_CHECK_REUSE", 0.05)
+        body = json.dumps(run_body()).encode()
+        head = self.head(
+            "PUT",
+            f"/api/v1/runs/{uuid4().hex}",
+            f"Content-Length: {len(body)}",
+            "Expect: 100-continue",
+            "Connection: close",
+        )
+        connection, first = await deferToThread(send_head, port, head)
+        self.assertEqual(first, b"HTTP/1.1 100 Continue\r\n\r\n")  # the token was active
+        self.database.write(tokens.revoke_token, "ci", NOW)
+        await deferLater(reactor, 0.1, lambda: None)
+        status, headers, answer = split_response(await deferToThread(send_rest, connection, body))
+        self.assertEqual(status, "HTTP/1.1 401 Unauthorized")
+        self.assertEqual(headers["transfer-encoding"], "chunked")  # the app's, not the site's
+        self.assertEqual(json.loads(dechunked(answer)), {"error": APP_UNAUTHORIZED})
+        self.assertEqual(row_counts(self.database)["runs"], 0)
 
     async def test_bodies_in_flight(self) -> None:
         """Past the budget of bodies in flight a write is a 503 with Retry-After, a form is

@@ -463,6 +463,48 @@ class HistoryStoreTests(SynchronousTestCase):
         assert history is not None
         self.assertEqual((history.file, history.line), ("moved.py", 20))
 
+    def test_batch_of_known_moved_and_new_tests(self) -> None:
+        """A batch whose tests are stored in place, stored elsewhere, placed nowhere or new
+        stores each result on its own test, and moves only the tests it places elsewhere."""
+        awkward = 't."é☃\\'
+        record_run(
+            self.db,
+            [
+                result("t.same", file="a.py", line=1),
+                result("t.moved", file="a.py", line=2),
+                result("t.nowhere", file="a.py", line=3),
+                result(awkward, file="a.py", line=4),
+            ],
+        )
+        start = record_run(
+            self.db,
+            [
+                result("t.new", file="b.py", line=5),
+                result(awkward, file="a.py", line=4),
+                result("t.nowhere", file=None, line=None),
+                result("t.moved", file="c.py", line=6),
+                result("t.same", file="a.py", line=1),
+            ],
+        )
+        detail = self.db.read(runs.get_run, start.id)
+        assert detail is not None
+        places = {r.test_id: (r.file, r.line) for r in detail.results}
+        expected = {
+            "t.new": ("b.py", 5),
+            awkward: ("a.py", 4),
+            "t.nowhere": ("a.py", 3),
+            "t.moved": ("c.py", 6),
+            "t.same": ("a.py", 1),
+        }
+        self.assertEqual(places, expected)
+        self.assertEqual(len(detail.results), 5)
+        # Every test known and in place, in another order: each result on its own test.
+        again = record_run(self.db, [result(name, seed=i) for i, name in enumerate(expected)])
+        detail = self.db.read(runs.get_run, again.id)
+        assert detail is not None
+        seeds = {r.test_id: r.seed for r in detail.results}
+        self.assertEqual(seeds, {name: i for i, name in enumerate(expected)})
+
     def test_history_limit(self) -> None:
         """The limit keeps only the newest results."""
         for _ in range(5):

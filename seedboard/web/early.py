@@ -16,7 +16,9 @@ request factory, and answered straight on the connection, which then closes:
   budget up.
 
 The app checks the token again (``Access.require_writer``): this is the early
-answer, not the only one.
+answer, not the only one.  The token found active here is kept on the request
+(``checked_token``), and the app does not look it up again while it is fresh
+(``seedboard.web.auth.TOKEN_CHECK_REUSE``).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from twisted.web.server import Request
 from zope.interface import implementer
 
 from seedboard.db.tokens import hash_token
-from seedboard.web.auth import bearer_token
+from seedboard.web.auth import CheckedToken, bearer_token, checked_token
 from seedboard.web.problems import Problem, too_large, unauthorized, unavailable
 from seedboard.web.requests import FORM_MAX_BODY
 from seedboard.web.to_json import encode_json, error_answer
@@ -129,6 +131,9 @@ class EarlyRequest(Request):
         self._whole: tuple[bytes, bytes, bytes] | None = None
         self._expects_continue = False
         self._lost = False
+        self._token_hash = ""
+        self.checked_token: CheckedToken | None = None
+        """The write's token, once found active (``seedboard.web.auth``)."""
 
     def gotLength(self, length: int | None) -> None:
         # A body read before the request is let in (none, unless a token is being checked).
@@ -153,7 +158,8 @@ class EarlyRequest(Request):
         self.requestHeaders.removeHeader(b"expect")
         self._waiting = []
         self._pause()
-        checking = Deferred.fromCoroutine(self._rules.is_active(hash_token(token)))
+        self._token_hash = hash_token(token)
+        checking = Deferred.fromCoroutine(self._rules.is_active(self._token_hash))
         checking.addCallbacks(self._checked, self._check_failed)
 
     def handleContentChunk(self, data: bytes) -> None:
@@ -193,6 +199,7 @@ class EarlyRequest(Request):
         if not active:
             self._refuse(unauthorized())
             return
+        self.checked_token = checked_token(self._token_hash)
         waiting, self._waiting = self._waiting or [], None
         self._let_in()
         if self.refused:
