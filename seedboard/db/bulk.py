@@ -313,10 +313,10 @@ def _pipelined(conn: Connection, calls: Sequence[Call], done: list[list[Row]]) -
     cursors: list[psycopg.Cursor[Row]] = []
     with _psycopg(conn, ";\n".join(p.sql for p in prepared)) as driver:
         try:
-            with driver.pipeline() as pipeline:
+            # Leaving the pipeline sends its one sync and waits for every result.
+            with driver.pipeline():
                 for statement, call in zip(prepared, calls, strict=True):
                     cursors.append(driver.execute(statement.sql, statement.bound(call.parameters)))
-                pipeline.sync()
         finally:
             # After a failure, the statements before the failing one still have their rows.
             for statement, cursor in zip(prepared, cursors, strict=False):
