@@ -361,7 +361,9 @@ class _Prepared:
 def _prepare(dialect: Dialect, statement: Executable | str) -> _Prepared:
     if isinstance(statement, str):
         return _Prepared(statement, {}, (), None)
-    compiled = cast(ClauseElement, statement).compile(dialect=dialect)
+    # As for an executemany: without the RETURNING of new keys that SQLAlchemy adds for
+    # itself to a single insert, which nothing here reads.
+    compiled = cast(ClauseElement, statement).compile(dialect=dialect, for_executemany=True)
     assert isinstance(compiled, SQLCompiler) and not compiled.positional, "psycopg's %(name)s"
     names = compiled.bind_names
     binds = tuple(
