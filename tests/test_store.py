@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from twisted.trial.unittest import SynchronousTestCase
 
@@ -208,6 +209,37 @@ class BulkTests(SynchronousTestCase):
             ("name",),
             [("t.b",), ("t.a",)],
         )
+        found = self.db.read(bulk.rows_by_key, Test.name, ["t.a", "t.b"], Test.name)
+        self.assertEqual([tuple(row) for row in found], [("t.a",)])
+
+    def test_together_in_order(self) -> None:
+        """Statements run together run in order, each giving its rows, converted as
+        SQLAlchemy converts them (aware UTC times)."""
+        start = record_run(self.db, [result("t.a")])
+        calls = [
+            runs.locking_run(start.id),
+            bulk.Call(update(Test).values(line=bindparam("line")), {"line": 42}),
+            bulk.Call(select(Test.line).where(Test.name == bindparam("name")), {"name": "t.a"}),
+        ]
+        locked, updated, lines = self.db.write(bulk.together, calls)
+        self.assertEqual(runs.run_times(start.id, locked).started_at, start.started_at)
+        self.assertEqual(updated, [])
+        self.assertEqual([tuple(row) for row in lines], [(42,)])
+
+    def test_together_stops_at_a_failure(self) -> None:
+        """A statement that fails raises SQLAlchemy's error; those before it have given
+        their rows, those after it have not run, and the transaction keeps nothing."""
+        self.db.write(bulk.insert_rows, Test, ("name",), [("t.a",)])
+        names = select(Test.name).order_by(Test.name)
+        calls = [
+            bulk.Call(names, {}),
+            bulk.Call(insert(Test).values(name=bindparam("name")), {"name": "t.b"}),
+            bulk.Call(insert(Test).values(name=bindparam("name")), {"name": "t.a"}),
+            bulk.Call(names, {}),
+        ]
+        done: list[list[bulk.Row]] = []
+        self.assertRaises(IntegrityError, self.db.write, bulk.together, calls, done)
+        self.assertEqual([[tuple(row) for row in rows] for rows in done], [[("t.a",)], []])
         found = self.db.read(bulk.rows_by_key, Test.name, ["t.a", "t.b"], Test.name)
         self.assertEqual([tuple(row) for row in found], [("t.a",)])
 

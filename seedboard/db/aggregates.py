@@ -34,7 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql
 
-from seedboard.db.bulk import dialect_insert
+from seedboard.db.bulk import Call, dialect_insert
 from seedboard.db.changes import note_change
 from seedboard.db.models import BAD_ONLY, Result, Run, TestDay
 from seedboard.db.rows import Column
@@ -69,9 +69,10 @@ def new_results(
     return NewResults(run_key, after_id, tests, outcomes)
 
 
-def count_results(conn: Connection, day: date, branch: str | None, new: NewResults) -> None:
-    """Add ``new`` results, once inserted, of a run (not a replay: trends leave them out)
-    started on ``day`` on ``branch`` to that day's counts.
+def count_results(conn: Connection, day: date, branch: str | None, new: NewResults) -> Call:
+    """The statement adding ``new`` results, once inserted, of a run (not a replay: trends
+    leave them out) started on ``day`` on ``branch`` to that day's counts, to run in
+    the same transaction (``bulk.together``).
 
     One statement, counted by the database, instead of a Python loop over the results
     and an upsert sent per test (bench/README.md, issue 18): on SQLite from the rows just
@@ -83,7 +84,7 @@ def count_results(conn: Connection, day: date, branch: str | None, new: NewResul
         values.update(run_key=new.run_key, after_id=new.after_id)
     else:
         values.update(tests=_array_text(new.tests), outcomes=_array_text(new.outcomes))
-    conn.execute(_count_statement(conn.dialect), values)
+    return Call(_count_statement(conn.dialect), values)
 
 
 def _array_text(values: Sequence[int] | Sequence[str]) -> str:
@@ -104,6 +105,12 @@ _ONE: ColumnElement[int] = literal_column("1")
 
 def _counted(condition: ColumnElement[bool] | TextClause) -> ColumnElement[int]:
     return func.sum(case((condition, _ONE), else_=_ZERO))
+
+
+def _one_of(column: Column, values: list[str]) -> ColumnElement[bool]:
+    """``column IN ('a', 'b')`` with the values written into the SQL (plain outcome names)."""
+    assert not any("'" in value for value in values), values
+    return column.in_([literal_column(f"'{value}'") for value in values])
 
 
 @cache
@@ -132,13 +139,21 @@ def _count_statement(dialect: Dialect) -> Insert:
         test, outcome, where = source.c.test_id, source.c.outcome, []
     passed = [o.value for o in PASSED]
     bad = [o.value for o in BAD_OUTCOMES]
+    passes: ColumnElement[bool]
+    failures: ColumnElement[bool] | TextClause
+    if dialect.name == "sqlite":
+        passes, failures = outcome.in_(passed), BAD_ONLY
+    else:
+        # Literals, not an IN list of parameters rendered at each run: PostgreSQL's
+        # statement is compiled once and sent with others (``bulk.together``).
+        passes, failures = _one_of(outcome, passed), _one_of(outcome, bad)
     new = (
         select(
             test,
             bindparam("day", type_=Date),
             bindparam("branch", type_=String),
-            _counted(outcome.in_(passed)),
-            _counted(BAD_ONLY if dialect.name == "sqlite" else outcome.in_(bad)),
+            _counted(passes),
+            _counted(failures),
         )
         .select_from(source)
         .where(*where)

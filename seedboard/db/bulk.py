@@ -11,7 +11,8 @@ Inserts that may meet a row another server process stored first say
 ``ON CONFLICT DO NOTHING`` (SQLite and PostgreSQL spell it alike), so several
 workers writing one database never fail on each other's keys.  Plain inserts go to
 PostgreSQL with ``COPY``, which it loads about twice as fast as an ``executemany``
-(bench/README.md).
+(bench/README.md).  Statements that need nothing from each other go to PostgreSQL
+together, in one round trip (``together``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Dialect,
+    Executable,
     Float,
     Insert,
     any_,
@@ -40,6 +42,8 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ClauseElement
 
 from seedboard.db.models import Base
 
@@ -107,6 +111,12 @@ def insert_new(conn: Connection, model: type[Base], values: dict[str, Any]) -> b
     """Insert one row unless its key is taken (by this process or another); True if inserted."""
     statement = _insert_new(conn.dialect, model, tuple(values))
     return conn.execute(statement, values).first() is not None
+
+
+def claiming(conn: Connection, model: type[Base], values: dict[str, Any]) -> Call:
+    """``insert_new`` as a statement to run ``together`` with others: it returns a row
+    if inserted, none if the key was taken."""
+    return Call(_insert_new(conn.dialect, model, tuple(values)), values)
 
 
 @cache
@@ -233,6 +243,11 @@ def rows_by_key(
     return cast(list[Row], rows)
 
 
+def lookup(conn: Connection, key: _Column, values: Sequence[object], *wanted: _Column) -> Call:
+    """``rows_by_key`` on PostgreSQL as a ``Call``, to run ``together`` with others."""
+    return Call(_array_lookup(conn.dialect, key, wanted), {"values": list(values)})
+
+
 @cache
 def _array_lookup(dialect: Dialect, key: _Column, wanted: tuple[_Column, ...]) -> str:
     """PostgreSQL's SQL for ``rows_by_key``, taking the values as one array in binary.
@@ -258,3 +273,107 @@ def _json_lookup(dialect: Dialect, key: _Column, wanted: tuple[_Column, ...]) ->
     """SQLite's SQL for ``rows_by_key``, taking the values as one JSON array."""
     array = select(func.json_each(bindparam("values")).table_valued("value").c.value)
     return str(select(*wanted).where(key.in_(array)).compile(dialect=dialect))
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """A statement and its parameters, to run ``together`` with others: a SQLAlchemy
+    statement, or PostgreSQL's SQL for psycopg as ``lookup`` writes it."""
+
+    statement: Executable | str
+    parameters: dict[str, Any]
+
+
+def together(
+    conn: Connection, calls: Sequence[Call], done: list[list[Row]] | None = None
+) -> list[list[Row]]:
+    """Run ``calls`` in order in ``conn``'s transaction; the rows each returned.
+
+    On PostgreSQL they go in one round trip (psycopg's pipeline mode): each sent and
+    waited for alone cost a batch more than its own work (bench/README.md).  Elsewhere
+    they run one by one.  A failing statement's error is raised as SQLAlchemy raises
+    it; those after it are not run, and ``done``, if given, holds the rows of those
+    before it.
+    """
+    done = [] if done is None else done
+    if conn.dialect.name == "postgresql":
+        _pipelined(conn, calls, done)
+        return done
+    for call in calls:
+        assert not isinstance(call.statement, str), "driver SQL is written for PostgreSQL"
+        result = conn.execute(call.statement, call.parameters)
+        done.append(cast(list[Row], result.all() if result.returns_rows else []))
+    return done
+
+
+def _pipelined(conn: Connection, calls: Sequence[Call], done: list[list[Row]]) -> None:
+    import psycopg
+
+    prepared = [_prepare(conn.dialect, call.statement) for call in calls]
+    cursors: list[psycopg.Cursor[Row]] = []
+    with _psycopg(conn, ";\n".join(p.sql for p in prepared)) as driver:
+        try:
+            # Leaving the pipeline sends its one sync and waits for every result.
+            with driver.pipeline():
+                for statement, call in zip(prepared, calls, strict=True):
+                    cursors.append(driver.execute(statement.sql, statement.bound(call.parameters)))
+        finally:
+            # After a failure, the statements before the failing one still have their rows.
+            for statement, cursor in zip(prepared, cursors, strict=False):
+                result = cursor.pgresult
+                if result is None or result.status == psycopg.pq.ExecStatus.FATAL_ERROR:
+                    break
+                done.append(statement.rows(cursor))
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """A statement compiled once for psycopg, with what SQLAlchemy would convert."""
+
+    sql: str
+    defaults: dict[str, Any]
+    """Values the statement binds itself (``count + 1``'s one)."""
+    binds: tuple[tuple[str, Callable[[Any], Any]], ...]
+    """(name, conversion) of the parameters whose type converts values on the way in."""
+    results: tuple[Callable[[Any], Any] | None, ...] | None
+    """Each column's conversion on the way out, None if no column converts."""
+
+    def bound(self, parameters: dict[str, Any]) -> dict[str, Any]:
+        values = {**self.defaults, **parameters}
+        for name, process in self.binds:
+            values[name] = process(values[name])
+        return values
+
+    def rows(self, cursor: Any) -> list[Row]:
+        if cursor.description is None:
+            return []
+        rows: list[Row] = cursor.fetchall()
+        if self.results is None:
+            return rows
+        processors = self.results
+        return [
+            tuple(v if p is None else p(v) for p, v in zip(processors, row, strict=True))
+            for row in rows
+        ]
+
+
+@cache
+def _prepare(dialect: Dialect, statement: Executable | str) -> _Prepared:
+    if isinstance(statement, str):
+        return _Prepared(statement, {}, (), None)
+    # As for an executemany: without the RETURNING of new keys that SQLAlchemy adds for
+    # itself to a single insert, which nothing here reads.
+    compiled = cast(ClauseElement, statement).compile(dialect=dialect, for_executemany=True)
+    assert isinstance(compiled, SQLCompiler) and not compiled.positional, "psycopg's %(name)s"
+    names = compiled.bind_names
+    binds = tuple(
+        (names[bind], process)
+        for bind in names
+        if (process := bind.type._cached_bind_processor(dialect)) is not None
+    )
+    defaults = {name: value for name, value in compiled.params.items() if value is not None}
+    processors = tuple(
+        column.type._cached_result_processor(dialect, None) for column in compiled._result_columns
+    )
+    results = processors if any(p is not None for p in processors) else None
+    return _Prepared(str(compiled), defaults, binds, results)

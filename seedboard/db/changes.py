@@ -13,10 +13,13 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, select, update
 
+from seedboard.db.bulk import Call
 from seedboard.db.models import Changes
 
 _NOTE = update(Changes).values(count=Changes.count + 1)
 """Built once: every write runs it."""
+NOTE = Call(_NOTE, {})
+"""``note_change`` as a statement to run ``together`` with others, last."""
 
 
 def note_change(conn: Connection) -> None:

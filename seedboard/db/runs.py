@@ -23,7 +23,6 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Dialect,
-    Row,
     and_,
     bindparam,
     exists,
@@ -32,10 +31,11 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy import Row as SQLRow
 
 from seedboard.db.aggregates import count_results, new_results
-from seedboard.db.bulk import insert_new, insert_rows, rows_by_key
-from seedboard.db.changes import note_change
+from seedboard.db.bulk import Call, Row, insert_new, insert_rows, lookup, rows_by_key, together
+from seedboard.db.changes import NOTE, note_change
 from seedboard.db.driver import sqlite_rows
 from seedboard.db.models import Result, Run, Test
 from seedboard.db.rows import Column, reading
@@ -192,13 +192,20 @@ _RESULTS = reading(
 
 
 def append_results(
-    conn: Connection, run: RunTimes, results: Sequence[ResultRecord] | ResultColumns
+    conn: Connection,
+    run: RunTimes,
+    results: Sequence[ResultRecord] | ResultColumns,
+    stored_tests: list[Row] | None = None,
 ) -> None:
-    """``store_results`` for a run known to exist: one bulk insert, one update of its counts."""
+    """``store_results`` for a run known to exist: one bulk insert, one update of its counts.
+
+    ``stored_tests`` are the rows of ``test_lookup`` for these results, if the caller
+    looked them up already.
+    """
     columns = results if isinstance(results, ResultColumns) else ResultColumns.of(results)
     if not len(columns):
         return
-    test_ids = _test_ids(conn, columns)
+    test_ids = _test_ids(conn, columns, stored_tests)
     keys = list(map(test_ids.__getitem__, columns.test_id))
     outcomes = columns.outcome
     # Outcomes go to the driver as their text: SQLite binds a str subclass (an
@@ -209,12 +216,13 @@ def append_results(
     rows = zip(repeat(run.key), keys, *values)
     new = new_results(conn, run.key, keys, texts)
     insert_rows(conn, Result, _INSERTED, list(rows))
-    if not run.is_replay:  # trends leave replays out
-        count_results(conn, run.started_at.date(), run.branch, new)
     added = Counter(outcomes)
     counts = {f"added_{o.value}": n for o, n in added.items()}
-    conn.execute(_ADD_COUNTS, {**_NONE_ADDED, **counts, "run": run.key})
-    note_change(conn)
+    # Together: none needs another's answer (on PostgreSQL, one round trip for three).
+    calls = [Call(_ADD_COUNTS, {**_NONE_ADDED, **counts, "run": run.key}), NOTE]
+    if not run.is_replay:  # trends leave replays out
+        calls.insert(0, count_results(conn, run.started_at.date(), run.branch, new))
+    together(conn, calls)
 
 
 _ADD_COUNTS = (
@@ -407,6 +415,18 @@ class RunTimes:
     is_replay: bool
 
 
+def locking_run(run_id: str) -> Call:
+    """``lock_run``'s statement, to run ``together`` with others; ``run_times`` reads its rows."""
+    return Call(_LOCK_RUN, {"run_id": run_id})
+
+
+def run_times(run_id: str, rows: Sequence[Sequence[Any]]) -> RunTimes:
+    """The run ``locking_run`` found; raises ``UnknownRun`` if there is no such run."""
+    if not rows:
+        raise UnknownRun(run_id)
+    return RunTimes(*rows[0])
+
+
 def lock_run(conn: Connection, run_id: str) -> RunTimes:
     """A run's key, when it started and finished, its branch and whether it is a replay,
     its row locked until the transaction ends; raises ``UnknownRun`` if there is no such
@@ -416,10 +436,7 @@ def lock_run(conn: Connection, run_id: str) -> RunTimes:
     anyway) holds a finish back until a batch read as open is stored, and a batch until
     a finish is stored, so none slips past the check.
     """
-    row = conn.execute(_LOCK_RUN, {"run_id": run_id}).first()
-    if row is None:
-        raise UnknownRun(run_id)
-    return RunTimes(*row)
+    return run_times(run_id, conn.execute(_LOCK_RUN, {"run_id": run_id}).all())
 
 
 _LOCK_RUN = (
@@ -433,6 +450,19 @@ _LOCK_RUN = (
 TESTS_LOCK = 0x5EED_7E57
 """PostgreSQL advisory lock key: held shared by a transaction storing results, from
 before it looks up their tests, and exclusively by one dropping tests (``share_tests``)."""
+
+
+def test_lookup(conn: Connection, names: Sequence[str]) -> list[Call]:
+    """On PostgreSQL, the statements of ``_test_ids``' lookup of these tests (the lock
+    ``share_tests`` takes, then the lookup), to run ``together`` with others; their last
+    one's rows go to ``append_results``."""
+    return [
+        Call(_SHARE_TESTS[False], {"key": TESTS_LOCK}),
+        lookup(conn, Test.name, names, *_TEST_ROW),
+    ]
+
+
+_TEST_ROW = (Test.id, Test.name, Test.file, Test.line)
 
 
 def share_tests(conn: Connection, exclusive: bool = False) -> None:
@@ -455,25 +485,27 @@ _SHARE_TESTS = {
 }
 
 
-def _test_ids(conn: Connection, results: ResultColumns) -> dict[str, int]:
-    """Ids of the results' tests, adding new tests and moving ones whose line changed."""
-    share_tests(conn)
+def _test_ids(
+    conn: Connection, results: ResultColumns, stored: list[Row] | None = None
+) -> dict[str, int]:
+    """Ids of the results' tests, adding new tests and moving ones whose line changed;
+    ``stored``, the rows of ``test_lookup`` if run already."""
     located = dict(zip(results.test_id, zip(results.file, results.line, strict=True), strict=True))
     names = list(located)
-    found = _found_in_order(conn, located)
-    if found is None:
-        stored = rows_by_key(conn, Test.name, names, Test.id, Test.name, Test.file, Test.line)
-        ids = {name: test_id for test_id, name, _, _ in stored}
-        moved = _moved(stored, located)
-    else:
-        ids, moved = found
+    found = None
+    if stored is None:
+        share_tests(conn)
+        found = _found_in_order(conn, located)
+        if found is None:
+            stored = rows_by_key(conn, Test.name, names, *_TEST_ROW)
+    ids, moved = found if found is not None else _ids_and_moved(stored or [], located)
     if len(ids) < len(names):
         # Sorted, so that two workers adding the same new tests take their locks in one order.
         new = sorted(name for name in names if name not in ids)
         rows = [(n, *located[n]) for n in new]
         insert_rows(conn, Test, ("name", "file", "line"), rows, skip_existing=True)
         # Another worker may have added some first, and elsewhere.
-        added = rows_by_key(conn, Test.name, new, Test.id, Test.name, Test.file, Test.line)
+        added = rows_by_key(conn, Test.name, new, *_TEST_ROW)
         ids.update((name, test_id) for test_id, name, _, _ in added)
         moved += _moved(added, located)
     if moved:
@@ -491,6 +523,13 @@ Located = dict[str, tuple[str | None, int | None]]
 """Each test of a batch and where its results place it (file, line)."""
 Moved = tuple[str, str | None, int | None]
 """A test stored elsewhere than its results place it: (name, file, line)."""
+
+
+def _ids_and_moved(
+    stored: Sequence[Sequence[Any]], located: Located
+) -> tuple[dict[str, int], list[Moved]]:
+    """The ids of the stored (id, name, file, line) tests, and those the results move."""
+    return {name: test_id for test_id, name, _, _ in stored}, _moved(stored, located)
 
 
 def _found_in_order(
@@ -519,8 +558,9 @@ def _found_in_order(
         places = list(zip(map(itemgetter(2), rows), map(itemgetter(3), rows), strict=True))
         if places == list(located.values()):
             return dict(zip(names, map(itemgetter(1), rows), strict=True)), []
-    stored = [(test_id, names[at], file, line) for at, test_id, file, line in rows]
-    return {name: test_id for test_id, name, _, _ in stored}, _moved(stored, located)
+    return _ids_and_moved(
+        [(test_id, names[at], file, line) for at, test_id, file, line in rows], located
+    )
 
 
 @cache
@@ -547,7 +587,7 @@ def _moved(stored: Sequence[Sequence[Any]], located: Located) -> list[Moved]:
     ]
 
 
-def summary_of(run: Row[Any]) -> RunSummary:
+def summary_of(run: SQLRow[Any]) -> RunSummary:
     """A run row as a summary; ``RunStart``'s fields are named as the columns."""
     return RunSummary(
         start=RunStart(**{f.name: getattr(run, f.name) for f in fields(RunStart)}),
