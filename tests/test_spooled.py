@@ -69,6 +69,7 @@ import atexit, json, sys
 from twisted.scripts.trial import run
 watched = {"seedboard.domain", "seedboard.spooled", "seedboard_reporter.spool", "sqlalchemy"}
 watched.add("seedboard_reporter.uploader")
+watched.add("seedboard.triage.quarantine")  # read only when there are quarantines
 atexit.register(lambda: print(json.dumps(sorted(set(watched) & set(sys.modules)))))
 sys.argv[0] = "trial"
 run()
@@ -122,7 +123,8 @@ class ProjectCase(SynchronousTestCase):
 class EmbeddedRunTests(ProjectCase):
     def test_recorded_after_trial_exits(self) -> None:
         """trial exits without waiting, naming the run and where it goes; its own process
-        never loaded SQLAlchemy, the store or the domain's records; the run is in the
+        never loaded SQLAlchemy, the store or the domain's records, nor, with no
+        quarantines, their rules; the run is in the
         database shortly after, whole, and its spool file gone."""
         done, loaded = trial_with_module_probe(
             self.project,

@@ -152,11 +152,21 @@ def sqlite_rules(path: Path) -> list[Rule]:
 
 
 def _rules_from_json(value: Any) -> list[Rule]:
-    if not value or value == {"quarantines": []}:  # none: no need to import the rules
+    """``rules_from_json``, imported only when the answer (or the cache) lists any."""
+    listed = value.get("quarantines") if isinstance(value, Mapping) else value
+    if not listed:
         return []
     from seedboard.triage.quarantine import rules_from_json
 
     return rules_from_json(value)
+
+
+def _rules_to_json(rules: list[Rule]) -> bytes:
+    if not rules:
+        return b"[]"  # what rules_to_json writes for none, without importing it
+    from seedboard.triage.quarantine import rules_to_json
+
+    return rules_to_json(rules)
 
 
 def _stored_time(text: str | None) -> datetime | None:
@@ -176,9 +186,7 @@ def _keep(cache: Path, rules: list[Rule]) -> None:
     try:
         make_folder(cache.parent)
         part = cache.with_suffix(".part")
-        from seedboard.triage.quarantine import rules_to_json
-
-        part.write_bytes(rules_to_json(rules))
+        part.write_bytes(_rules_to_json(rules))
         os.replace(part, cache)
     except OSError:
         pass
