@@ -27,7 +27,7 @@ from seedboard.db.engine import open_database
 from seedboard.db.pool import SynchronousPool
 from seedboard.web.app import Dashboard
 from seedboard.web.templates import make_environment
-from seedboard_reporter.spool_file import SUFFIX, read_spool
+from seedboard_reporter.spool_file import SENDER, SUFFIX, read_spool
 from tests.contract import checked_client
 from tests.support import (
     BIN,
@@ -237,6 +237,8 @@ class ReporterCrashTests(FaultCase):
             return any(run.results for run in _quiet_runs(self.db).values())
 
         self.killed_run(some_acknowledged, SEEDBOARD_FLUSH_TIMEOUT="60")
+        # The sender outlives trial: it sends or spools what trial had flushed, then stops.
+        self.wait_for("the run's sender to stop", lambda: not senders_in(self.project))
         [(run_id, acknowledged)] = stored_runs(self.db).items()
         self.assertFalse(acknowledged.finished)
         acknowledged_names = result_names(self.db, run_id)
@@ -265,6 +267,19 @@ class ReporterCrashTests(FaultCase):
         [new] = [run for other, run in after.items() if other != run_id]
         self.assertEqual(new, StoredRun(100, 100, 100, finished=True))
         self.assertEqual(integrity(self.db), "ok")
+
+
+def senders_in(project: Path) -> list[int]:
+    """The pids of the sender processes sending a spool file of ``project``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            words = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:  # not a process, or gone
+            continue
+        if SENDER.encode() in words and any(str(project).encode() in w for w in words):
+            found.append(int(entry.name))
+    return found
 
 
 def _quiet_runs(db: Path) -> dict[str, StoredRun]:
