@@ -589,6 +589,21 @@ class RealServerTests(TestCase):
         number: int = port.getHost().port
         return number
 
+    async def continued(self, port: int, body: bytes) -> socket.socket:
+        """A connection whose new run's head, expecting 100-continue, was answered
+        ``100 Continue``: its body not sent yet."""
+        head = self.head(
+            "PUT",
+            f"/api/v1/runs/{uuid4().hex}",
+            f"Content-Length: {len(body)}",
+            "Expect: 100-continue",
+            "Connection: close",
+        )
+        connection, first = await deferToThread(send_head, port, head)
+        self.addCleanup(connection.close)
+        self.assertEqual(first, b"HTTP/1.1 100 Continue\r\n\r\n")
+        return connection
+
     def head(self, method: str, path: str, *extra: str, token: str | None = "") -> bytes:
         """A request's head; with the test's token unless ``token`` is another, or None."""
         lines = [
@@ -688,15 +703,7 @@ class RealServerTests(TestCase):
         port = await self.serve()
         self.patch(auth, "TOKEN_CHECK_REUSE", 0.05)
         body = json.dumps(run_body()).encode()
-        head = self.head(
-            "PUT",
-            f"/api/v1/runs/{uuid4().hex}",
-            f"Content-Length: {len(body)}",
-            "Expect: 100-continue",
-            "Connection: close",
-        )
-        connection, first = await deferToThread(send_head, port, head)
-        self.assertEqual(first, b"HTTP/1.1 100 Continue\r\n\r\n")  # the token was active
+        connection = await self.continued(port, body)  # the token was active
         self.database.write(tokens.revoke_token, "ci", NOW)
         await deferLater(reactor, 0.1, lambda: None)
         status, headers, answer = split_response(await deferToThread(send_rest, connection, body))
@@ -712,17 +719,7 @@ class RealServerTests(TestCase):
         port = await self.serve(max_body=len(body), max_bodies_in_flight=2 * len(body))
 
         async def start() -> socket.socket:
-            head = self.head(
-                "PUT",
-                f"/api/v1/runs/{uuid4().hex}",
-                f"Content-Length: {len(body)}",
-                "Expect: 100-continue",
-                "Connection: close",
-            )
-            connection, first = await deferToThread(send_head, port, head)
-            self.addCleanup(connection.close)
-            self.assertEqual(first, b"HTTP/1.1 100 Continue\r\n\r\n")
-            return connection
+            return await self.continued(port, body)
 
         async def assert_busy(header: str, content: bytes = b"") -> None:
             head = self.head("PUT", f"/api/v1/runs/{uuid4().hex}", "Connection: close", header)
